@@ -1,0 +1,49 @@
+/**
+ * Error catalogue. Every error the agent raises on purpose carries a stable code
+ * (FLUME_ERR_<AREA>_<WHAT>); match on `code`, never on the message. docs/errors.md is generated from this table.
+ */
+export const ERRORS = {
+  FLUME_ERR_CONFIG_INVALID: { retriable: false, doc: 'The configuration has one or more errors; the agent does not start. Every problem is listed.' },
+  FLUME_ERR_CONFIG_SYNTAX: { retriable: false, doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).' },
+  FLUME_ERR_CONFIG_READ: { retriable: false, doc: 'A configuration file could not be read (missing, unreadable).' },
+  FLUME_ERR_CONFIG_NO_AGENT: { retriable: false, doc: 'The agent named with -n has no keys in the configuration.' },
+  FLUME_ERR_USAGE: { retriable: false, doc: 'Bad command-line flags.' },
+  FLUME_ERR_CHANNEL_FULL: { retriable: true, doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.' },
+  FLUME_ERR_CHANNEL_TX_CAPACITY: { retriable: false, doc: 'More events were put or taken in one transaction than the channel transactionCapacity allows.' },
+  FLUME_ERR_CHANNEL_TX_STATE: { retriable: false, doc: 'A channel transaction was used in the wrong state (for example commit after rollback). A bug, never a user error.' },
+  FLUME_ERR_CHANNEL_CLOSED: { retriable: true, doc: 'The channel is stopped or stopping.' },
+  FLUME_ERR_SINK_DELIVERY: { retriable: true, doc: 'A sink could not deliver a batch; the batch is rolled back into the channel and retried after a backoff.' },
+  FLUME_ERR_SINK_PERMANENT: { retriable: false, doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).' },
+  FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
+  FLUME_ERR_SINK_START: { retriable: true, doc: 'A sink could not start (for example its directory is missing).' },
+  FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class AgentError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'AgentError';
+    this.code = code;
+    this.retriable = opts.retriable ?? ERRORS[code].retriable;
+  }
+}
+
+/** Raised by a put/commit when a required channel cannot take the events. */
+export class ChannelFullError extends AgentError {
+  constructor(message: string) {
+    super('FLUME_ERR_CHANNEL_FULL', message);
+    this.name = 'ChannelFullError';
+  }
+}
+
+export function isRetriable(err: unknown): boolean {
+  return err instanceof AgentError ? err.retriable : true;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

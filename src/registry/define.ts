@@ -1,0 +1,229 @@
+/**
+ * The component contract. Every component file default-exports one definition made by a define* helper.
+ * `create()` is pure: no I/O until `start()`.
+ */
+import type { FlumeEvent } from '../core/event.js';
+import type { Clock } from '../core/clock.js';
+import type { OptionTable, Resolved } from '../config/options.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ChannelCounters, SinkCounters, SourceCounters } from '../telemetry/counters.js';
+
+export type Kind = 'source' | 'channel' | 'sink' | 'interceptor' | 'selector' | 'processor';
+export const KINDS: readonly Kind[] = ['source', 'channel', 'sink', 'interceptor', 'selector', 'processor'];
+
+/** Something a component claims exclusively; two claims of the same resource are a config error. */
+export interface Claim {
+  resource: 'tcp' | 'udp' | 'dir';
+  /** `host:port` for sockets, absolute path for directories. */
+  id: string;
+  /** Option key that holds it, for the error message. */
+  key: string;
+}
+
+export interface Problem {
+  key?: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Lifecycle {
+  /** Opens sockets/files/timers. Rejects when the component cannot start. */
+  start(): Promise<void>;
+  /** Graceful: finish in-flight work, then release everything. Idempotent. */
+  close(): Promise<void>;
+  /** Abort now. Idempotent. */
+  destroy?(): void;
+}
+
+// ----------------------------------------------------------------------------------------------- channels
+
+export interface ChannelTransaction {
+  readonly state: 'open' | 'committed' | 'rolledback';
+  /** Stages events for the put side; throws FLUME_ERR_CHANNEL_TX_CAPACITY past transactionCapacity. */
+  put(events: readonly FlumeEvent[]): void;
+  /** Takes up to `max` events from the head (fewer, or none, when fewer are queued). */
+  take(max: number): FlumeEvent[] | Promise<FlumeEvent[]>;
+  /** Makes puts visible (may wait up to keep-alive for space, then ChannelFullError) and forgets takes. */
+  commit(): Promise<void>;
+  /** Drops staged puts; returns taken events to the head in their original order. */
+  rollback(): Promise<void>;
+}
+
+export interface Channel extends Lifecycle {
+  readonly name: string;
+  readonly capacity: number;
+  readonly transactionCapacity: number;
+  readonly counters: ChannelCounters;
+  begin(): ChannelTransaction;
+  /** Events currently committed and not taken. */
+  size(): number;
+  /** Resolves when events may be available, after `ms`, or when `signal` aborts. Never rejects. */
+  waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ChannelContext {
+  name: string;
+  logger: Logger;
+  clock: Clock;
+  /** Working directory of the agent, for default data locations. */
+  agentDir: string;
+  counters: ChannelCounters;
+}
+
+// ----------------------------------------------------------------------------------------------- sources
+
+export interface SourceContext {
+  name: string;
+  logger: Logger;
+  clock: Clock;
+  counters: SourceCounters;
+  /**
+   * Puts one batch through interceptors and the selector into the channels; resolves when every required
+   * channel committed it. Rejects with ChannelFullError (retriable) when a required channel is full.
+   * A batch must not exceed `maxBatchSize`.
+   */
+  emit(batch: FlumeEvent[]): Promise<void>;
+  /** The largest batch `emit` accepts: the smallest transactionCapacity of the source's channels. */
+  readonly maxBatchSize: number;
+}
+
+export type Source = Lifecycle;
+
+// ----------------------------------------------------------------------------------------------- sinks
+
+export interface Sink extends Lifecycle {
+  /** Most events per take transaction. */
+  readonly batchSize: number;
+  /**
+   * Resolves when the batch is durably handed on; throws a retriable error (rolled back, backed off,
+   * retried) or a permanent one (AgentError with retriable=false; also rolled back - nothing is dropped).
+   */
+  deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void>;
+}
+
+export interface SinkContext {
+  name: string;
+  logger: Logger;
+  clock: Clock;
+  counters: SinkCounters;
+  agentDir: string;
+}
+
+// ----------------------------------------------------------------------------------------------- routing
+
+export interface Interceptor {
+  /** Returns the events to keep, possibly new objects; never mutates its input. */
+  intercept(events: FlumeEvent[]): FlumeEvent[];
+  close?(): void;
+}
+export interface InterceptorContext {
+  name: string;
+  logger: Logger;
+}
+
+export interface Selection {
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+}
+export interface ChannelSelector {
+  /** When set, every event goes to this selection (lets the hot path skip per-event calls). */
+  readonly fixed?: Selection;
+  select(event: FlumeEvent): Selection;
+}
+export interface SelectorContext {
+  source: string;
+  /** The channels the source writes to, in configured order. */
+  channels: readonly string[];
+  logger: Logger;
+}
+
+/** One sink as seen by a processor: a single take-deliver-commit cycle against the sink's channel. */
+export interface SinkHandle {
+  readonly name: string;
+  /** 'ready' when events moved, 'backoff' when the channel was empty; throws when delivery failed (rolled back). */
+  process(signal: AbortSignal): Promise<'ready' | 'backoff'>;
+  /** Waits until the sink's channel may have events. */
+  waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
+}
+export interface SinkProcessor {
+  process(signal: AbortSignal): Promise<'ready' | 'backoff'>;
+  waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
+}
+export interface ProcessorContext {
+  group: string;
+  sinks: readonly SinkHandle[];
+  logger: Logger;
+  clock: Clock;
+}
+
+// ----------------------------------------------------------------------------------------------- definitions
+
+interface DefBase<O extends OptionTable> {
+  type: string;
+  /** Other accepted spellings (matched case-insensitively). */
+  aliases?: readonly string[];
+  /** Flume fully-qualified class names that map to this component. */
+  classNames?: readonly string[];
+  summary: string;
+  options: O;
+  /** Cross-option checks: true/undefined when fine, otherwise problems. */
+  check?: (o: Resolved<O>) => true | undefined | string | Problem | Problem[];
+  /** Exclusive resources (ports, directories) for the "claimed twice" check. */
+  claims?: (o: Resolved<O>) => Claim[];
+}
+
+export interface ChannelDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'channel';
+  transactionCapacity: (o: Resolved<O>) => number;
+  create: (o: Resolved<O>, ctx: ChannelContext) => Channel;
+}
+export interface SourceDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'source';
+  /** Events per put transaction the source is configured for, checked against channel transactionCapacity. */
+  batchSize?: (o: Resolved<O>) => number | undefined;
+  /** Name of the batch-size key, for error messages. */
+  batchSizeKey?: string;
+  create: (o: Resolved<O>, ctx: SourceContext) => Source;
+}
+export interface SinkDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'sink';
+  batchSize: (o: Resolved<O>) => number;
+  batchSizeKey?: string;
+  create: (o: Resolved<O>, ctx: SinkContext) => Sink;
+}
+export interface InterceptorDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'interceptor';
+  create: (o: Resolved<O>, ctx: InterceptorContext) => Interceptor;
+}
+export interface SelectorDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'selector';
+  /** Checks against the source's channel list (e.g. mappings naming unknown channels). */
+  checkChannels?: (o: Resolved<O>, channels: readonly string[]) => Problem[];
+  create: (o: Resolved<O>, ctx: SelectorContext) => ChannelSelector;
+}
+export interface ProcessorDef<O extends OptionTable = OptionTable> extends DefBase<O> {
+  kind: 'processor';
+  checkSinks?: (o: Resolved<O>, sinks: readonly string[]) => Problem[];
+  create: (o: Resolved<O>, ctx: ProcessorContext) => SinkProcessor;
+}
+
+export type AnyDef = ChannelDef<any> | SourceDef<any> | SinkDef<any> | InterceptorDef<any> | SelectorDef<any> | ProcessorDef<any>;
+
+export function defineChannel<O extends OptionTable>(d: Omit<ChannelDef<O>, 'kind'>): ChannelDef<O> {
+  return { kind: 'channel', ...d };
+}
+export function defineSource<O extends OptionTable>(d: Omit<SourceDef<O>, 'kind'>): SourceDef<O> {
+  return { kind: 'source', ...d };
+}
+export function defineSink<O extends OptionTable>(d: Omit<SinkDef<O>, 'kind'>): SinkDef<O> {
+  return { kind: 'sink', ...d };
+}
+export function defineInterceptor<O extends OptionTable>(d: Omit<InterceptorDef<O>, 'kind'>): InterceptorDef<O> {
+  return { kind: 'interceptor', ...d };
+}
+export function defineSelector<O extends OptionTable>(d: Omit<SelectorDef<O>, 'kind'>): SelectorDef<O> {
+  return { kind: 'selector', ...d };
+}
+export function defineProcessor<O extends OptionTable>(d: Omit<ProcessorDef<O>, 'kind'>): ProcessorDef<O> {
+  return { kind: 'processor', ...d };
+}
