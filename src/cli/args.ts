@@ -1,0 +1,30 @@
+/** Java-style flags Flume's launcher accepts, split off before yargs sees the rest. */
+export interface PreParsed {
+  sys: Record<string, string>;
+  /** -X..., -javaagent... : accepted for compatibility, no effect. */
+  jvm: string[];
+  rest: string[];
+}
+
+export function prePass(argv: readonly string[]): PreParsed {
+  const sys: Record<string, string> = {};
+  const jvm: string[] = [];
+  const rest: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-D') && a.length > 2) {
+      const kv = a.slice(2);
+      const eq = kv.indexOf('=');
+      if (eq < 0) sys[kv] = '';
+      else sys[kv.slice(0, eq)] = kv.slice(eq + 1);
+    } else if (/^-X|^-javaagent/.test(a)) {
+      jvm.push(a);
+    } else if (a === '-prov') {
+      rest.push('--conf-provider');
+    } else {
+      rest.push(a);
+    }
+  }
+  return { sys, jvm, rest };
+}
+
+export class UsageError extends Error {}

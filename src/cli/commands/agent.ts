@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { formatIssues } from '../../config/issues.js';
+import { Agent } from '../../runtime/agent.js';
+import { configureLogging, flushLogs, logSettingsFrom, rootLogger } from '../../telemetry/logger.js';
+import { errorMessage } from '../../core/errors.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface AgentArgs {
+  name: string;
+  confFile: string[];
+  conf?: string;
+  sys: Record<string, string>;
+  jvm: string[];
+  reloadConf: boolean;
+  pollInterval?: number;
+  shutdownTimeout: number;
+  ignoredFlags: string[];
+}
+
+export async function runAgent(a: AgentArgs): Promise<number> {
+  const logger = configureLogging(logSettingsFrom(a.sys));
+  const log = logger.child({ component: `agent.${a.name}` });
+  for (const f of a.ignoredFlags) log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
+  if (a.jvm.length) log.info('JVM options ignored', { options: a.jvm.join(' ') });
+
+  const files = a.confFile.map((f) => path.resolve(f));
+  const res = loadConfig({ files, agent: a.name, sys: a.sys });
+  if (res.issues.length) {
+    const text = formatIssues(res.issues);
+    if (!res.plan) {
+      process.stderr.write(`Configuration of agent '${a.name}' has errors; nothing was started.\n${text}\n`);
+      await flushLogs();
+      return EXIT.CONFIG;
+    }
+    for (const i of res.issues) log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  }
+  const agent = new Agent(res.plan!, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
+
+  let signals = 0;
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
+      agent.stop().then((left) => {
+        log.info('Agent stopped', { eventsLeftInChannels: left });
+        resolveExit(EXIT.OK);
+      }, (err) => {
+        log.error('Agent did not stop cleanly', { error: errorMessage(err) });
+        resolveExit(EXIT.FAILURE);
+      });
+    } else {
+      log.warn('Second signal: aborting without draining', { signal: sig });
+      agent.destroy();
+      resolveExit(EXIT.FAILURE);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    await agent.start();
+  } catch (err) {
+    log.error('Agent failed to start', { error: errorMessage(err) });
+    process.stderr.write(`flume-ng: agent ${a.name} failed to start: ${errorMessage(err)}\n`);
+    await flushLogs();
+    return EXIT.FAILURE;
+  }
+  if (a.reloadConf) log.debug('Configuration reload is not enabled in this build; restart the agent to apply changes');
+  const code = await exited;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  rootLogger();
+  await flushLogs();
+  return code;
+}

@@ -1,0 +1,135 @@
+/**
+ * Sink side: a SinkDriver owns the channel transaction of one sink (take -> deliver -> commit, rollback on any
+ * failure), and a SinkRunner loops a sink group's processor with Flume's backoff, waking early when events arrive.
+ */
+import type { Channel, Sink, SinkHandle, SinkProcessor } from '../registry/define.js';
+import type { SinkCounters } from '../telemetry/counters.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errorMessage } from '../core/errors.js';
+import { ExponentialBackoff, LinearBackoff } from '../core/backoff.js';
+import { sleep } from '../core/clock.js';
+
+export class SinkDriver implements SinkHandle {
+  constructor(
+    readonly name: string,
+    readonly sink: Sink,
+    readonly channel: Channel,
+    private readonly counters: SinkCounters,
+  ) {}
+
+  async process(signal: AbortSignal): Promise<'ready' | 'backoff'> {
+    const c = this.counters;
+    const tx = this.channel.begin();
+    let batch;
+    try {
+      batch = await tx.take(this.sink.batchSize);
+    } catch (err) {
+      c.add('ChannelReadFail');
+      await tx.rollback();
+      throw err;
+    }
+    const n = batch.length;
+    if (n === 0) {
+      await tx.commit();
+      c.add('BatchEmptyCount');
+      return 'backoff';
+    }
+    c.add(n < this.sink.batchSize ? 'BatchUnderflowCount' : 'BatchCompleteCount');
+    c.add('EventDrainAttemptCount', n);
+    try {
+      await this.sink.deliver(batch, signal);
+    } catch (err) {
+      c.add('EventWriteFail');
+      await tx.rollback();
+      throw err;
+    }
+    await tx.commit();
+    c.add('EventDrainSuccessCount', n);
+    return 'ready';
+  }
+
+  waitForEvents(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.channel.waitForEvents(ms, signal);
+  }
+}
+
+export interface SinkRunnerOptions {
+  /** Backoff when the channel is empty: Flume's fixed 1 s increments up to 5 s (we wake as soon as events arrive). */
+  emptyIncrementMs?: number;
+  emptyMaxMs?: number;
+  /** Backoff after a delivery failure: exponential from 500 ms to 5 s (Flume sleeps a fixed 5 s). */
+  errorBaseMs?: number;
+  errorMaxMs?: number;
+}
+
+export class SinkRunner {
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private draining = false;
+  private lastError?: { at: number; message: string };
+
+  constructor(
+    readonly group: string,
+    private readonly processor: SinkProcessor,
+    private readonly drivers: readonly SinkDriver[],
+    private readonly logger: Logger,
+    private readonly opts: SinkRunnerOptions = {},
+  ) {}
+
+  get failure(): { at: number; message: string } | undefined {
+    return this.lastError;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  private channelsEmpty(): boolean {
+    return this.drivers.every((d) => d.channel.size() === 0);
+  }
+
+  private async run(): Promise<void> {
+    const empty = new LinearBackoff(this.opts.emptyIncrementMs ?? 1000, this.opts.emptyMaxMs ?? 5000);
+    const errors = new ExponentialBackoff(this.opts.errorBaseMs ?? 500, this.opts.errorMaxMs ?? 5000);
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const status = await this.processor.process(signal);
+        errors.reset();
+        this.lastError = undefined;
+        if (status === 'ready') {
+          empty.reset();
+          continue;
+        }
+        if (this.draining && this.channelsEmpty()) return;
+        await this.processor.waitForEvents(this.draining ? 50 : empty.next(), signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        const wait = errors.next();
+        this.lastError = { at: Date.now(), message: errorMessage(err) };
+        this.logger.error('Sink delivery failed; the batch was rolled back and will be retried', { group: this.group, error: errorMessage(err), retryInMs: wait, attempt: errors.consecutive });
+        await sleep(wait, signal);
+      }
+    }
+  }
+
+  /** Keeps delivering until the channels are empty or `timeoutMs` passes, then stops. */
+  async drainAndStop(timeoutMs: number): Promise<boolean> {
+    this.draining = true;
+    if (!this.loop) return this.channelsEmpty();
+    const timer = setTimeout(() => this.abort.abort(), timeoutMs);
+    try {
+      await this.loop;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.abort.abort();
+    return this.channelsEmpty();
+  }
+
+  /** Stops at once; an in-flight batch is rolled back by its driver when the sink aborts. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+}

@@ -1,0 +1,26 @@
+import { defineSelector, type Problem } from '../registry/define.js';
+import { opt } from '../config/options.js';
+
+const options = {
+  optional: opt.list({ doc: 'Channels (of the source\'s channels) whose failures are logged and counted but never fail the put.' }),
+};
+
+export default defineSelector({
+  type: 'replicating',
+  classNames: ['org.apache.flume.channel.ReplicatingChannelSelector'],
+  summary: 'Copies every event to every channel of the source (the default selector).',
+  options,
+  checkChannels: (o, channels) => {
+    const problems: Problem[] = [];
+    for (const ch of o.optional ?? []) {
+      if (!channels.includes(ch)) problems.push({ key: 'optional', message: `optional channel '${ch}' is not one of the source's channels (${channels.join(', ')})`, hint: 'list it in the source\'s channels too' });
+    }
+    return problems;
+  },
+  create: (o, ctx) => {
+    const optional = (o.optional ?? []).filter((c) => ctx.channels.includes(c));
+    const required = ctx.channels.filter((c) => !optional.includes(c));
+    const fixed = Object.freeze({ required: Object.freeze(required), optional: Object.freeze(optional) });
+    return { fixed, select: () => fixed };
+  },
+});
