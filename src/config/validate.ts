@@ -106,7 +106,8 @@ export function resolveOptions(
       }
     }
     if (!spec) {
-      const guess = closest(rel, Object.keys(table).map((k) => (table[k]!.prefix ? `${k.replace(/\.$/, '')}.<name>` : k)));
+      const guess = closest(rel, Object.keys(table).map((k) => (table[k]!.prefix ? `${k.replace(/\.$/, '')}.<name>` : k)))
+        ?? Object.keys(table).find((k) => k.endsWith(`.${rel}`)); // e.g. batchSize -> sink.batchSize
       c.error({
         ...c.at(e), component: where.component,
         message: `unknown property '${rel}' for ${def.kind} type '${def.type}'`,
@@ -134,6 +135,7 @@ export function resolveOptions(
       seen.add(key);
     } catch (err) {
       ok = false;
+      seen.add(key);
       const oe = err instanceof OptionError ? err : new OptionError(String(err));
       c.error({ ...c.at(e), component: where.component, message: oe.message, hint: oe.hint ?? `${spec.typeText}: ${spec.doc}` });
     }
@@ -240,12 +242,12 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
     c.error({ key: `${A}.sources`, component: `agent ${A}`, message: 'the agent has neither sources nor sinks', hint: `list them with ${A}.sources = ... and ${A}.sinks = ...` });
   }
 
-  const typeOf = (kind: Kind, comp: ComponentSpec, typeKey = 'type', fallback?: string): AnyDef | undefined => {
+  const typeOf = (kind: Kind, comp: ComponentSpec, typeKey = 'type', fallback?: string, anchor?: PropEntry, fullTypeKey = typeKey): AnyDef | undefined => {
     const e = comp.props.get(typeKey);
     const t = e?.value.trim() || fallback;
     if (!t) {
-      const first = [...comp.props.values()][0];
-      c.error({ ...c.at(first), key: key(comp.section, comp.name, typeKey), component: label(comp.section, comp.name), message: `${typeKey} is missing`, hint: kind === 'processor' ? 'set processor.type = failover or load_balance (Flume drops the group and its sinks)' : `see: flume-ng describe ${kind}` });
+      const first = anchor ?? [...comp.props.values()][0];
+      c.error({ ...c.at(first), key: key(comp.section, comp.name, fullTypeKey), component: label(comp.section, comp.name), message: `${typeKey} is missing`, hint: kind === 'processor' ? 'set processor.type = failover or load_balance (Flume drops the group and its sinks)' : `see: flume-ng describe ${kind}` });
       return undefined;
     }
     const def = findDef(kind, t);
@@ -294,7 +296,7 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
     for (const ch of chNames) chOk = channelRef(comp, ch, chEntry) && chOk;
     // selector
     const selComp: ComponentSpec = { section: 'sources', name, props: sub(comp.props, 'selector.') };
-    const selDef = typeOf('selector', selComp, 'type', 'replicating') as SelectorDef | undefined;
+    const selDef = typeOf('selector', selComp, 'type', 'replicating', undefined, 'selector.type') as SelectorDef | undefined;
     let selector: Planned<SelectorDef> | undefined;
     if (selDef) {
       const selProps = new Map(selComp.props);
@@ -331,7 +333,7 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
         c.error({ ...c.at(icEntry), component: `${label('sources', name)} interceptor ${ic}`, message: `interceptor '${ic}' is listed but has no properties`, hint: guess ? `did you mean '${guess}'?` : `add ${key('sources', name, `interceptors.${ic}.type`)} = ...` });
         continue;
       }
-      const icDef = typeOf('interceptor', icComp) as InterceptorDef | undefined;
+      const icDef = typeOf('interceptor', icComp, 'type', undefined, undefined, `interceptors.${ic}.type`) as InterceptorDef | undefined;
       if (!icDef) {
         icOk = false;
         continue;
@@ -422,7 +424,7 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
       groupOf.set(s, { group: name, entry: sEntry! });
     }
     const pComp: ComponentSpec = { section: 'sinkgroups', name, props: sub(comp.props, 'processor.') };
-    const pDef = typeOf('processor', pComp) as ProcessorDef | undefined;
+    const pDef = typeOf('processor', pComp, 'type', undefined, sEntry ?? [...comp.props.values()][0], 'processor.type') as ProcessorDef | undefined;
     if (!pDef) continue;
     const pProps = new Map(pComp.props);
     pProps.delete('type');
@@ -528,4 +530,17 @@ function splitHostPort(id: string): [string, string] {
 }
 function describeClaim(c: Claim): string {
   return c.resource === 'dir' ? `directory ${c.id}` : `${c.resource.toUpperCase()} port ${c.id}`;
+}
+
+/**
+ * Resolves one component's options from plain `key -> value` pairs (keys relative to the component, as the
+ * option table spells them). For tests and tools; the agent goes through validateAgent.
+ */
+export function componentOptions(def: AnyDef, props: Record<string, string>): { options?: Record<string, any>; issues: ConfigIssue[] } {
+  const c = new Collector('test');
+  const m = new Map<string, PropEntry>();
+  let line = 1;
+  for (const [k, v] of Object.entries(props)) m.set(k, { key: k, value: v, file: '<test>', line: line++ });
+  const options = resolveOptions(def, m, { component: `${def.kind} ${def.type}`, fullKey: (k) => k }, c);
+  return { options, issues: c.issues };
 }
