@@ -1,0 +1,64 @@
+/**
+ * Contract every registered sink must honour: start, deliver batches, close idempotently (also without start),
+ * destroy idempotently. A sink without a sample here fails the suite.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defsOf } from '../../src/registry/lookup.js';
+import type { SinkDef } from '../../src/registry/define.js';
+import { makeEvent } from '../../src/core/event.js';
+import { sinkCounters } from '../../src/telemetry/counters.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { systemClock } from '../../src/core/clock.js';
+import { optionsFor } from '../helpers/agent.js';
+
+interface Sample {
+  props(dir: string): Record<string, string>;
+  /** Checks the batch was handed on; undefined when the sink's output is not observable (logger, null). */
+  verify?(dir: string, bodies: string[]): void;
+}
+
+const SAMPLES: Record<string, Sample> = {
+  logger: { props: () => ({}) },
+  null: { props: () => ({}) },
+  file_roll: {
+    props: (dir) => ({ 'sink.directory': dir, 'sink.rollInterval': '0' }),
+    verify: (dir, bodies) => {
+      const files = fs.readdirSync(dir);
+      assert.equal(files.length, 1);
+      assert.equal(fs.readFileSync(path.join(dir, files[0]!), 'utf8'), bodies.map((b) => `${b}\n`).join(''));
+    },
+  },
+};
+
+for (const def of defsOf('sink') as SinkDef[]) {
+  const s = SAMPLES[def.type];
+  test(`sink ${def.type}: has a contract sample`, () => {
+    assert.ok(s, `add a sample for sink type '${def.type}' to test/contract/sinks.test.ts`);
+  });
+  if (!s) continue;
+
+  test(`sink ${def.type}: delivers batches and closes idempotently`, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-contract-'));
+    try {
+      const o = optionsFor(def, s.props(dir));
+      assert.ok(def.batchSize(o) >= 1);
+      const sink = def.create(o, { name: 'k1', logger: silentLogger(), clock: systemClock, counters: sinkCounters('k1'), agentDir: dir });
+      await sink.start();
+      const bodies = ['one', 'two', 'three', 'four'];
+      await sink.deliver(bodies.slice(0, 2).map((b) => makeEvent(b)), new AbortController().signal);
+      await sink.deliver(bodies.slice(2).map((b) => makeEvent(b)), new AbortController().signal);
+      await sink.close();
+      await sink.close();
+      sink.destroy?.();
+      s.verify?.(dir, bodies);
+      const never = def.create(o, { name: 'k2', logger: silentLogger(), clock: systemClock, counters: sinkCounters('k2'), agentDir: dir });
+      await never.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

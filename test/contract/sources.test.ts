@@ -1,0 +1,102 @@
+/**
+ * Contract every registered source must honour: a ChannelFullError from emit is retried (or counted, where Flume's
+ * semantics say so) without duplicates, and close() stops intake. A source without a driver here fails the suite.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { defsOf } from '../../src/registry/lookup.js';
+import type { SourceDef, SourceContext } from '../../src/registry/define.js';
+import { ChannelFullError } from '../../src/core/errors.js';
+import type { FlumeEvent } from '../../src/core/event.js';
+import { sourceCounters } from '../../src/telemetry/counters.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { systemClock } from '../../src/core/clock.js';
+import { optionsFor } from '../helpers/agent.js';
+import { waitFor } from '../helpers/wait.js';
+
+interface Driver {
+  props: Record<string, string>;
+  /** Makes the source produce `n` events, identified by body text. */
+  produce(instance: unknown, n: number): Promise<void>;
+  /** True when no accepted-by-the-source event may be lost on a full channel. */
+  lossless: boolean;
+}
+
+const tcpSend = (port: number, data: string) => new Promise<void>((resolve, reject) => {
+  const s = net.connect(port, '127.0.0.1', () => s.end(data));
+  s.on('error', reject);
+  s.on('close', () => resolve());
+  s.resume();
+});
+
+const DRIVERS: Record<string, Driver> = {
+  netcat: {
+    props: { bind: '127.0.0.1', port: '0', 'ack-every-event': 'false' },
+    lossless: true,
+    produce: (src, n) => tcpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`).join('')),
+  },
+  seq: { props: { batchSize: '10', backoffSleepIncrement: '10', maxBackoffSleep: '20' }, lossless: true, produce: async () => {} },
+  stress: { props: { batchSize: '10', size: '8', backoffSleepIncrement: '10', maxBackoffSleep: '20' }, lossless: false, produce: async () => {} },
+};
+
+function harness(failFirst: number) {
+  const accepted: FlumeEvent[] = [];
+  let calls = 0;
+  let rejected = 0;
+  const ctx: SourceContext = {
+    name: 'r1', logger: silentLogger(), clock: systemClock, counters: sourceCounters('r1'), maxBatchSize: 100,
+    emit: async (batch) => {
+      calls++;
+      if (rejected < failFirst) {
+        rejected++;
+        throw new ChannelFullError('test: channel full');
+      }
+      accepted.push(...batch);
+    },
+  };
+  return { ctx, accepted, calls: () => calls, rejected: () => rejected };
+}
+
+for (const def of defsOf('source') as SourceDef[]) {
+  const d = DRIVERS[def.type];
+  test(`source ${def.type}: has a contract driver`, () => {
+    assert.ok(d, `add a driver for source type '${def.type}' to test/contract/sources.test.ts`);
+  });
+  if (!d) continue;
+  const bounded: Record<string, string> = def.type === 'netcat' ? {} : def.type === 'seq' ? { totalEvents: '50' } : { maxTotalEvents: '50' };
+
+  test(`source ${def.type}: a full channel is retried and nothing is accepted twice`, async () => {
+    const h = harness(3);
+    const src = def.create(optionsFor(def, { ...d.props, ...bounded }), h.ctx);
+    await src.start();
+    try {
+      await d.produce(src, 50);
+      const expected = d.lossless ? 50 : 50 - 3 * 10;
+      await waitFor(() => h.accepted.length >= expected, 10_000, `${expected} events accepted`);
+      assert.equal(h.rejected(), 3);
+      const bodies = h.accepted.map((e) => e.body.toString());
+      if (d.lossless) {
+        assert.equal(bodies.length, 50);
+        assert.equal(new Set(bodies).size, 50, 'no duplicates');
+      } else {
+        assert.ok(bodies.length <= 50);
+      }
+    } finally {
+      await src.close();
+    }
+  });
+
+  test(`source ${def.type}: close() stops intake and is idempotent`, async () => {
+    const h = harness(0);
+    const src = def.create(optionsFor(def, d.props), h.ctx);
+    await src.start();
+    await d.produce(src, 5);
+    await waitFor(() => h.accepted.length >= 5, 5000, 'first events');
+    await src.close();
+    const after = h.calls();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(h.calls(), after, 'no emit after close() resolved');
+    await src.close();
+  });
+}
