@@ -65,7 +65,7 @@ export class MemoryChannel implements Channel {
   }
 
   /** Applies new sizes in place (hot reload keeps the queued events). */
-  resize(o: MemoryChannelOptions): void {
+  reconfigure(o: MemoryChannelOptions): void {
     this.capacity = o.capacity;
     this.transactionCapacity = o.transactionCapacity;
     this.keepAliveMs = o['keep-alive'];

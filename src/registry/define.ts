@@ -59,6 +59,10 @@ export interface Channel extends Lifecycle {
   size(): number;
   /** Resolves when events may be available, after `ms`, or when `signal` aborts. Never rejects. */
   waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Hot reload: applies new options in place, keeping the queued events (memory channel resize). */
+  reconfigure?(options: any): void;
+  /** Runtime health beyond "started" (e.g. disk floor reached). */
+  health?(): { ok: boolean; reason?: string };
 }
 
 export interface ChannelContext {

@@ -2,7 +2,19 @@
 import type { AnyDef } from './define.js';
 import memoryChannel from '../channels/memory.js';
 import replicatingSelector from '../selectors/replicating.js';
+import multiplexingSelector from '../selectors/multiplexing.js';
+import loadBalancingSelector from '../selectors/load-balancing.js';
 import defaultProcessor from '../processors/default.js';
+import failoverProcessor from '../processors/failover.js';
+import loadBalanceProcessor from '../processors/load-balance.js';
+import timestampInterceptor from '../interceptors/timestamp.js';
+import hostInterceptor from '../interceptors/host.js';
+import staticInterceptor from '../interceptors/static.js';
+import removeHeaderInterceptor from '../interceptors/remove-header.js';
+import uuidInterceptor from '../interceptors/uuid.js';
+import searchReplaceInterceptor from '../interceptors/search-replace.js';
+import regexFilterInterceptor from '../interceptors/regex-filter.js';
+import regexExtractorInterceptor from '../interceptors/regex-extractor.js';
 import netcatSource from '../sources/netcat.js';
 import seqSource from '../sources/seq.js';
 import stressSource from '../sources/stress.js';
@@ -13,7 +25,19 @@ import fileRollSink from '../sinks/file-roll/index.js';
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
   replicatingSelector,
+  multiplexingSelector,
+  loadBalancingSelector,
   defaultProcessor,
+  failoverProcessor,
+  loadBalanceProcessor,
+  timestampInterceptor,
+  hostInterceptor,
+  staticInterceptor,
+  removeHeaderInterceptor,
+  uuidInterceptor,
+  searchReplaceInterceptor,
+  regexFilterInterceptor,
+  regexExtractorInterceptor,
   netcatSource,
   seqSource,
   stressSource,

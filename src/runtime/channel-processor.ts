@@ -1,9 +1,20 @@
 /**
  * The source side of every put: interceptor chain, then the selector, then one transaction per channel.
  * A put succeeds when every required channel committed; optional-channel failures are logged, never fatal.
+ *
+ * Several required channels (there is no cross-channel transaction, so this cannot be atomic; docs/delivery.md):
+ *  1. the events of every required channel are staged (`put`) before anything commits, so a batch that one
+ *     channel refuses outright (transactionCapacity, closed channel) commits nowhere;
+ *  2. commits run one after another, the channel with the least free room first (the one most likely to be full
+ *     commits before the others, so a full channel usually fails while nothing is committed yet);
+ *  3. when a later commit still fails (the channel filled up meanwhile, or its storage failed), the channels that
+ *     committed keep the events and the put rejects. The processor remembers the batch: when the source retries
+ *     the same batch (same array, same event objects, as every retrying source does), only the channels that did
+ *     not commit are written, with the events as first intercepted - no duplicates. A source that rebuilds its
+ *     batch instead gets duplicates in the channels that had committed (as in Flume).
  */
 import type { FlumeEvent } from '../core/event.js';
-import type { Channel, ChannelSelector, Interceptor } from '../registry/define.js';
+import type { Channel, ChannelSelector, ChannelTransaction, Interceptor } from '../registry/define.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errorMessage } from '../core/errors.js';
 
@@ -18,10 +29,29 @@ export async function putAll(channel: Channel, events: FlumeEvent[]): Promise<vo
   }
 }
 
+/** Events of one batch per channel, after interceptors and selector. */
+interface Routed {
+  required: [string, FlumeEvent[]][];
+  optional: [string, FlumeEvent[]][];
+}
+
+/** A batch whose put committed in some required channels but not all. */
+interface Partial {
+  /** The source's events (identity-compared with a retried batch). */
+  input: FlumeEvent[];
+  routed: Routed;
+  committed: Set<string>;
+}
+
 export class ChannelProcessor {
   readonly maxBatchSize: number;
   /** Failures of optional channels, for metrics. */
   optionalFailures = 0;
+  /** Puts that committed in some required channels but failed in another (each one a possible duplicate source). */
+  partialCommits = 0;
+  /** Retried batches that were resumed: written only to the channels that had not committed. */
+  resumedBatches = 0;
+  private readonly partial = new WeakMap<FlumeEvent[], Partial>();
 
   constructor(
     private readonly interceptors: readonly Interceptor[],
@@ -35,14 +65,31 @@ export class ChannelProcessor {
   }
 
   readonly emit = async (batch: FlumeEvent[]): Promise<void> => {
+    const resume = this.partial.get(batch);
+    if (resume) {
+      this.partial.delete(batch);
+      if (sameEvents(resume.input, batch)) {
+        this.resumedBatches++;
+        return this.deliver(batch, resume.routed, resume.committed);
+      }
+    }
     let events = batch;
     for (let i = 0; i < this.interceptors.length && events.length > 0; i++) events = this.interceptors[i]!.intercept(events);
     if (events.length === 0) return;
     const fixed = this.selector.fixed;
-    if (fixed) {
-      for (const name of fixed.required) await putAll(this.channel(name), events);
+    if (fixed && fixed.required.length <= 1) {
+      // the common case: one required channel, no staging or bookkeeping
+      if (fixed.required.length === 1) await putAll(this.channel(fixed.required[0]!), events);
       for (const name of fixed.optional) await this.putOptional(name, events);
       return;
+    }
+    return this.deliver(batch, this.route(events), new Set());
+  };
+
+  private route(events: FlumeEvent[]): Routed {
+    const fixed = this.selector.fixed;
+    if (fixed) {
+      return { required: fixed.required.map((n) => [n, events]), optional: fixed.optional.map((n) => [n, events]) };
     }
     const required = new Map<string, FlumeEvent[]>();
     const optional = new Map<string, FlumeEvent[]>();
@@ -51,9 +98,62 @@ export class ChannelProcessor {
       for (const name of sel.required) push(required, name, e);
       for (const name of sel.optional) push(optional, name, e);
     }
-    for (const [name, evs] of required) await putAll(this.channel(name), evs);
-    for (const [name, evs] of optional) await this.putOptional(name, evs);
-  };
+    return { required: [...required], optional: [...optional] };
+  }
+
+  private async deliver(batch: FlumeEvent[], routed: Routed, committed: Set<string>): Promise<void> {
+    const todo = routed.required.filter(([name]) => !committed.has(name));
+    if (todo.length === 1) {
+      const [name, evs] = todo[0]!;
+      try {
+        await putAll(this.channel(name), evs);
+      } catch (err) {
+        if (committed.size > 0) this.remember(batch, routed, committed, name, err);
+        throw err;
+      }
+    } else if (todo.length > 1) {
+      await this.commitAll(batch, routed, todo, committed);
+    }
+    for (const [name, evs] of routed.optional) await this.putOptional(name, evs);
+  }
+
+  private async commitAll(batch: FlumeEvent[], routed: Routed, todo: [string, FlumeEvent[]][], committed: Set<string>): Promise<void> {
+    // 1. stage every put first
+    const staged: { name: string; ch: Channel; tx: ChannelTransaction; room: number }[] = [];
+    try {
+      for (const [name, evs] of todo) {
+        const ch = this.channel(name);
+        const tx = ch.begin();
+        staged.push({ name, ch, tx, room: ch.capacity - ch.size() - evs.length });
+        tx.put(evs);
+      }
+    } catch (err) {
+      for (const s of staged) await s.tx.rollback().catch(() => undefined);
+      if (committed.size > 0) this.remember(batch, routed, committed, staged[staged.length - 1]?.name ?? '?', err);
+      throw err;
+    }
+    // 2. commit, least room first (stable for equal room)
+    staged.sort((a, b) => a.room - b.room);
+    for (let i = 0; i < staged.length; i++) {
+      const s = staged[i]!;
+      try {
+        await s.tx.commit();
+      } catch (err) {
+        for (let j = i; j < staged.length; j++) await staged[j]!.tx.rollback().catch(() => undefined);
+        if (committed.size > 0) this.remember(batch, routed, committed, s.name, err);
+        throw err;
+      }
+      committed.add(s.name);
+    }
+  }
+
+  private remember(batch: FlumeEvent[], routed: Routed, committed: Set<string>, failed: string, err: unknown): void {
+    this.partialCommits++;
+    this.partial.set(batch, { input: batch.slice(), routed, committed });
+    this.logger.warn('Put committed in some required channels but not all; a retry of this batch writes only the missing channels', {
+      committed: [...committed].join(','), failed, error: errorMessage(err),
+    });
+  }
 
   private channel(name: string): Channel {
     const ch = this.channels.get(name);
@@ -69,6 +169,12 @@ export class ChannelProcessor {
       this.logger.warn('Put to optional channel failed; events not written to it', { channel: name, events: events.length, error: errorMessage(err) });
     }
   }
+}
+
+function sameEvents(a: readonly FlumeEvent[], b: readonly FlumeEvent[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function push(m: Map<string, FlumeEvent[]>, k: string, e: FlumeEvent): void {

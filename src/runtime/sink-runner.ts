@@ -5,7 +5,7 @@
 import type { Channel, Sink, SinkHandle, SinkProcessor } from '../registry/define.js';
 import type { SinkCounters } from '../telemetry/counters.js';
 import type { Logger } from '../telemetry/logger.js';
-import { errorMessage } from '../core/errors.js';
+import { AgentError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff, LinearBackoff } from '../core/backoff.js';
 import { sleep } from '../core/clock.js';
 
@@ -15,9 +15,13 @@ export class SinkDriver implements SinkHandle {
     readonly sink: Sink,
     readonly channel: Channel,
     private readonly counters: SinkCounters,
+    /** Returns why the sink cannot deliver right now (e.g. it has not started), or undefined. */
+    private readonly notReady?: () => string | undefined,
   ) {}
 
   async process(signal: AbortSignal): Promise<'ready' | 'backoff'> {
+    const why = this.notReady?.();
+    if (why !== undefined) throw new AgentError('FLUME_ERR_SINK_DELIVERY', why);
     const c = this.counters;
     const tx = this.channel.begin();
     let batch;
@@ -64,9 +68,12 @@ export interface SinkRunnerOptions {
 
 export class SinkRunner {
   private readonly abort = new AbortController();
+  /** Wakes sleeps and waits without aborting an in-flight delivery (graceful stop). */
+  private readonly abortWaits = new AbortController();
   private loop?: Promise<void>;
   private draining = false;
-  private lastError?: { at: number; message: string };
+  private stopping = false;
+  private lastError?: { since: number; at: number; message: string };
 
   constructor(
     readonly group: string,
@@ -76,7 +83,8 @@ export class SinkRunner {
     private readonly opts: SinkRunnerOptions = {},
   ) {}
 
-  get failure(): { at: number; message: string } | undefined {
+  /** Set while deliveries fail: since the first failure of the current streak, and the latest message. */
+  get failure(): { since: number; at: number; message: string } | undefined {
     return this.lastError;
   }
 
@@ -92,7 +100,8 @@ export class SinkRunner {
     const empty = new LinearBackoff(this.opts.emptyIncrementMs ?? 1000, this.opts.emptyMaxMs ?? 5000);
     const errors = new ExponentialBackoff(this.opts.errorBaseMs ?? 500, this.opts.errorMaxMs ?? 5000);
     const signal = this.abort.signal;
-    while (!signal.aborted) {
+    const waitSignal = AbortSignal.any([signal, this.abortWaits.signal]);
+    while (!signal.aborted && !this.stopping) {
       try {
         const status = await this.processor.process(signal);
         errors.reset();
@@ -102,13 +111,13 @@ export class SinkRunner {
           continue;
         }
         if (this.draining && this.channelsEmpty()) return;
-        await this.processor.waitForEvents(this.draining ? 50 : empty.next(), signal);
+        await this.processor.waitForEvents(this.draining ? 50 : empty.next(), waitSignal);
       } catch (err) {
         if (signal.aborted) return;
         const wait = errors.next();
-        this.lastError = { at: Date.now(), message: errorMessage(err) };
+        this.lastError = { since: this.lastError?.since ?? Date.now(), at: Date.now(), message: errorMessage(err) };
         this.logger.error('Sink delivery failed; the batch was rolled back and will be retried', { group: this.group, error: errorMessage(err), retryInMs: wait, attempt: errors.consecutive });
-        await sleep(wait, signal);
+        await sleep(wait, waitSignal);
       }
     }
   }
@@ -125,6 +134,13 @@ export class SinkRunner {
     }
     this.abort.abort();
     return this.channelsEmpty();
+  }
+
+  /** Finishes the batch in flight (if any), then stops; nothing is aborted. */
+  async stopGracefully(): Promise<void> {
+    this.stopping = true;
+    this.abortWaits.abort();
+    await this.loop;
   }
 
   /** Stops at once; an in-flight batch is rolled back by its driver when the sink aborts. */

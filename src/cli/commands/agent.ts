@@ -2,7 +2,9 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { formatIssues } from '../../config/issues.js';
 import { Agent } from '../../runtime/agent.js';
-import { configureLogging, flushLogs, logSettingsFrom, rootLogger } from '../../telemetry/logger.js';
+import { ConfigReloader } from '../../runtime/reload.js';
+import { MonitoringServer, monitoringFrom } from '../../telemetry/http-server.js';
+import { configureLogging, flushLogs, logSettingsFrom } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -13,6 +15,7 @@ export interface AgentArgs {
   sys: Record<string, string>;
   jvm: string[];
   reloadConf: boolean;
+  /** Seconds between configuration checks (Flume: 30). */
   pollInterval?: number;
   shutdownTimeout: number;
   ignoredFlags: string[];
@@ -24,18 +27,26 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   for (const f of a.ignoredFlags) log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
   if (a.jvm.length) log.info('JVM options ignored', { options: a.jvm.join(' ') });
 
+  let monitoring;
+  try {
+    monitoring = monitoringFrom(a.sys);
+  } catch (err) {
+    process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
+    await flushLogs();
+    return EXIT.USAGE;
+  }
+
   const files = a.confFile.map((f) => path.resolve(f));
   const res = loadConfig({ files, agent: a.name, sys: a.sys });
-  if (res.issues.length) {
-    const text = formatIssues(res.issues);
-    if (!res.plan) {
-      process.stderr.write(`Configuration of agent '${a.name}' has errors; nothing was started.\n${text}\n`);
-      await flushLogs();
-      return EXIT.CONFIG;
-    }
-    for (const i of res.issues) log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  if (!res.plan) {
+    process.stderr.write(`Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`);
+    await flushLogs();
+    return EXIT.CONFIG;
   }
-  const agent = new Agent(res.plan!, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
+  for (const i of res.issues) log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  const agent = new Agent(res.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
+  const reloader = new ConfigReloader(agent, { files, agentName: a.name, sys: a.sys, pollMs: (a.pollInterval ?? 30) * 1000, logger: log });
+  const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
 
   let signals = 0;
   let resolveExit!: (code: number) => void;
@@ -44,7 +55,9 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     signals++;
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
-      agent.stop().then((left) => {
+      reloader.stop();
+      agent.stop().then(async (left) => {
+        await server?.close();
         log.info('Agent stopped', { eventsLeftInChannels: left });
         resolveExit(EXIT.OK);
       }, (err) => {
@@ -57,22 +70,27 @@ export async function runAgent(a: AgentArgs): Promise<number> {
       resolveExit(EXIT.FAILURE);
     }
   };
+  const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHup);
 
   try {
     await agent.start();
+    await server?.start();
   } catch (err) {
     log.error('Agent failed to start', { error: errorMessage(err) });
     process.stderr.write(`flume-ng: agent ${a.name} failed to start: ${errorMessage(err)}\n`);
+    agent.destroy();
+    await server?.close();
     await flushLogs();
     return EXIT.FAILURE;
   }
-  if (a.reloadConf) log.debug('Configuration reload is not enabled in this build; restart the agent to apply changes');
+  if (a.reloadConf) reloader.watch();
   const code = await exited;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  rootLogger();
+  process.off('SIGHUP', onHup);
   await flushLogs();
   return code;
 }

@@ -1,0 +1,54 @@
+/**
+ * host: sets a header to this host's IP address or host name, computed once when the interceptor is built
+ * (Flume HostInterceptor).
+ * Differences from Flume: the IP is the first non-internal IPv4 address of the network interfaces (else IPv6,
+ * else 127.0.0.1), not the address the host name resolves to; useIP=false gives os.hostname() (Flume: the
+ * canonical name from a reverse DNS lookup). No DNS lookup happens, so building never blocks.
+ */
+import os from 'node:os';
+import { defineInterceptor, type Interceptor } from '../registry/define.js';
+import { opt } from '../config/options.js';
+import { withHeaders, type FlumeEvent } from '../core/event.js';
+
+const options = {
+  useIP: opt.bool({ default: true, doc: 'true: the IP address; false: the host name.' }),
+  hostHeader: opt.string({ default: 'host', nonEmpty: true, doc: 'Header to set.' }),
+  preserveExisting: opt.bool({ default: false, doc: 'Keep the header when the event already has it.' }),
+};
+
+export function localAddress(): string {
+  const ifs = os.networkInterfaces();
+  let v6: string | undefined;
+  for (const list of Object.values(ifs)) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv4') return a.address;
+      v6 ??= a.address;
+    }
+  }
+  return v6 ?? '127.0.0.1';
+}
+
+export class HostInterceptor implements Interceptor {
+  private readonly extra: Record<string, string>;
+  constructor(private readonly header: string, value: string, private readonly preserve: boolean) {
+    this.extra = { [header]: value };
+  }
+
+  intercept(events: FlumeEvent[]): FlumeEvent[] {
+    const out = new Array<FlumeEvent>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      out[i] = this.preserve && e.headers[this.header] !== undefined ? e : withHeaders(e, this.extra);
+    }
+    return out;
+  }
+}
+
+export default defineInterceptor({
+  type: 'host',
+  classNames: ['org.apache.flume.interceptor.HostInterceptor$Builder'],
+  summary: 'Adds this host\'s IP address or host name as a header.',
+  options,
+  create: (o) => new HostInterceptor(o.hostHeader, o.useIP ? localAddress() : os.hostname(), o.preserveExisting),
+});
