@@ -48,6 +48,8 @@ export class MemoryChannel implements Channel {
   private readonly dataWaiters = new Waiters();
   private readonly spaceWaiters = new Waiters();
   private closed = false;
+  /** When the takes last committed: pacing applies only while a sink is actively draining. */
+  private lastTakeAt = -Infinity;
 
   constructor(o: MemoryChannelOptions, ctx: ChannelContext) {
     this.name = ctx.name;
@@ -116,6 +118,13 @@ export class MemoryChannel implements Channel {
   async commitTx(puts: FlumeEvent[], takes: FlumeEvent[]): Promise<void> {
     if (puts.length > 0) {
       if (this.closed) throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`);
+      // Pacing: while a sink is draining, a producer that runs far ahead of it waits briefly for the next take
+      // instead of filling the whole capacity. A full queue of long-lived events costs far more GC than it
+      // buys; when the sink stalls (no takes) the channel still fills up to capacity as configured.
+      const soft = Math.min(this.capacity, Math.max(10 * this.transactionCapacity, 1000));
+      if (this.usedSlots + puts.length > soft && performance.now() - this.lastTakeAt < 100) {
+        await this.spaceWaiters.wait(50);
+      }
       const putBytes = bodyBytes(puts);
       const takeBytes = takes.length > 0 ? bodyBytes(takes) : 0;
       const deadline = performance.now() + this.keepAliveMs;
@@ -147,6 +156,7 @@ export class MemoryChannel implements Channel {
       this.usedBytes -= bodyBytes(takes);
     }
     if (takes.length > 0) {
+      this.lastTakeAt = performance.now();
       this.counters.add('EventTakeSuccessCount', takes.length);
       this.spaceWaiters.wakeAll();
     }

@@ -130,3 +130,17 @@ test('channel processor: a required channel failure rejects; an optional failure
   const req = new ChannelProcessor([], { fixed: { required: ['c2'], optional: [] }, select: () => ({ required: ['c2'], optional: [] }) }, new Map([['c2', full]]), silentLogger());
   await assert.rejects(req.emit([makeEvent('c')]), ChannelFullError);
 });
+
+test('memory channel pacing: a producer far ahead of an active sink waits briefly; a stalled sink lets the channel fill', async () => {
+  const ch = channel(5000, 10, 0); // soft limit = max(10 x 10, 1000) = 1000
+  for (let i = 0; i < 120; i++) await putAll(ch, ev(10)); // no takes yet: fills past the soft limit at once
+  assert.equal(ch.size(), 1200);
+  const tx = ch.begin();
+  await tx.take(10);
+  await tx.commit(); // the sink is now "active"
+  const t0 = performance.now();
+  await putAll(ch, ev(10)); // above the soft limit while a sink drains: paced, never refused
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 40 && waited < 1000, `paced for ${waited} ms`);
+  assert.equal(ch.size(), 1200);
+});
