@@ -80,3 +80,37 @@ export function javaDouble(n: number): string {
   if (n === Number.MAX_VALUE) return '1.7976931348623157E308';
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
+
+/** What each counter means (docs/metrics.md is generated from this table). */
+export const COUNTER_DOCS: Record<string, string> = {
+  EventReceivedCount: 'Events the source read or was sent (before the channel put).',
+  EventAcceptedCount: 'Events the channels committed.',
+  AppendReceivedCount: 'Single-event appends received (avro source).',
+  AppendAcceptedCount: 'Single-event appends committed (avro source).',
+  AppendBatchReceivedCount: 'Batches received.',
+  AppendBatchAcceptedCount: 'Batches committed.',
+  OpenConnectionCount: 'Client connections open now.',
+  EventReadFail: 'Input the source could not turn into events (oversize lines, malformed frames or requests).',
+  ChannelWriteFail: 'Puts a channel refused (channel full or closed); the source backed off, answered FAILED/503, or retried.',
+  GenericProcessingFail: 'Other processing failures.',
+  ChannelSize: 'Events in the channel now.',
+  ChannelCapacity: 'The channel capacity.',
+  ChannelFillPercentage: 'ChannelSize / ChannelCapacity x 100.',
+  EventPutAttemptCount: 'Events offered to the channel in put transactions.',
+  EventPutSuccessCount: 'Events committed into the channel.',
+  EventTakeAttemptCount: 'Take calls, including those that found the channel empty (as Flume counts).',
+  EventTakeSuccessCount: 'Events taken and committed (delivered by a sink).',
+  ConnectionCreatedCount: 'Connections (or files) the sink opened.',
+  ConnectionClosedCount: 'Connections (or files) the sink closed.',
+  ConnectionFailedCount: 'Connections (or files) the sink failed to open or close.',
+  BatchEmptyCount: 'Take transactions that found the channel empty.',
+  BatchUnderflowCount: 'Batches smaller than the sink batch size.',
+  BatchCompleteCount: 'Batches of exactly the sink batch size.',
+  EventDrainAttemptCount: 'Events handed to the sink for delivery.',
+  EventDrainSuccessCount: 'Events delivered and committed.',
+  EventWriteFail: 'Failed deliveries (the batch was rolled back and retried).',
+  ChannelReadFail: 'Failed takes from the channel.',
+  StartTime: 'When the component started (epoch milliseconds).',
+  StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',
+  Type: 'SOURCE, CHANNEL or SINK.',
+};
