@@ -183,3 +183,67 @@ test('every example in examples/ validates', () => {
     assert.equal(r.code, 0, `${f}: ${r.stderr}${r.stdout}`);
   }
 });
+
+test('-Dflume.root.logger=INFO,LOGFILE writes the agent log (and the logger sink) to flume.log.dir/flume.log.file', async () => {
+  const dir = tmpDir();
+  const logs = path.join(dir, 'logs');
+  const conf = writeConfig(dir, `a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.totalEvents = 3
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.sinks.k1.type = logger
+a1.sinks.k1.channel = c1
+`);
+  const agent = new AgentProcess(['agent', '-n', 'a1', '-f', conf, '--no-reload-conf', '-Dflume.root.logger=INFO,LOGFILE', `-Dflume.log.dir=${logs}`, '-Dflume.log.file=agent.log']);
+  try {
+    const file = path.join(logs, 'agent.log');
+    await waitFor(() => fs.existsSync(file) && /body: 32\s+2 \}/.test(fs.readFileSync(file, 'utf8')), 10_000, 'events in the log file');
+    assert.equal(await agent.stop(), 0);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /INFO \[sink.k1\] Event: \{ headers:\{\} body: 30\s+0 \}/);
+    assert.match(text, /Agent stopped/);
+    assert.equal(agent.stdout, '', 'nothing on stdout');
+  } finally {
+    await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a second signal aborts at once with exit 1', async () => {
+  const dir = tmpDir();
+  // a sink that cannot deliver (its directory disappears) keeps the drain waiting for the shutdown timeout
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  const conf = writeConfig(dir, `a1.sources = r1
+a1.channels = c1
+a1.sinks = k1
+a1.sources.r1.type = seq
+a1.sources.r1.channels = c1
+a1.channels.c1.type = memory
+a1.channels.c1.capacity = 1000
+a1.sinks.k1.type = file_roll
+a1.sinks.k1.sink.directory = ${out}
+a1.sinks.k1.sink.rollInterval = 0.2
+a1.sinks.k1.channel = c1
+`);
+  const agent = AgentProcess.agent(conf, 'a1', ['--shutdown-timeout', '60']);
+  try {
+    await agent.waitForOutput(/Agent started/);
+    fs.rmSync(out, { recursive: true, force: true });
+    fs.writeFileSync(out, 'not a directory');
+    await agent.waitForOutput(/Sink delivery failed/);
+    agent.proc.kill('SIGTERM');
+    await agent.waitForOutput(/Stopping: intake stopped/);
+    const t0 = Date.now();
+    agent.proc.kill('SIGTERM');
+    assert.equal(await agent.exited, 1);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.match(agent.stdout, /Second signal: aborting without draining/);
+  } finally {
+    await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
