@@ -31,6 +31,7 @@ const EVENTS = Number(arg('events', '1000000'));
 const BATCHES = arg('batches', '1000,100').split(',').map(Number);
 const base = arg('dir', undefined) ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fc-bench-'));
 const ownDir = !arg('dir', undefined);
+fs.mkdirSync(base, { recursive: true });
 const clock = { monotonicMs: () => performance.now(), nowMs: () => Date.now() };
 
 // log-like 200-byte bodies (words drawn at random: compressible about as much as real logs), built up front so the

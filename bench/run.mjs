@@ -135,6 +135,13 @@ export const PIPELINES = [
     channelConf: () => ['type = memory', 'capacity = 100000', 'transactionCapacity = 1000'],
     targets: [atLeastRate(600e3), atLeastRatio(0.25, 'node-pipe'), atMostCpu(1.7), atMostRss(150)],
   }),
+  netcatToFileRoll({
+    name: 'netcat-file-file_roll',
+    baseline: 'netcat-memory-file_roll',
+    description: 'agent: netcat -> file channel (LevelDB, sync per commit, transactionCapacity 1000) -> file_roll (batch 1000)',
+    channelConf: (dir) => ['type = file', `dataDirs = ${dir}/fc-data`, `checkpointDir = ${dir}/fc-cp`, 'transactionCapacity = 1000', 'minimumRequiredSpace = 64m'],
+    targets: [atLeastRate(200e3), atLeastRatio(0.4, 'netcat-memory-file_roll')],
+  }),
 ];
 
 // ---------------------------------------------------------------- CLI

@@ -1,6 +1,8 @@
 /** THE list of components. Adding a component = one import line here. */
 import type { AnyDef } from './define.js';
 import memoryChannel from '../channels/memory.js';
+import fileChannel from '../channels/file/index.js';
+import spillableMemoryChannel from '../channels/spillable-memory.js';
 import replicatingSelector from '../selectors/replicating.js';
 import multiplexingSelector from '../selectors/multiplexing.js';
 import loadBalancingSelector from '../selectors/load-balancing.js';
@@ -18,12 +20,19 @@ import regexExtractorInterceptor from '../interceptors/regex-extractor.js';
 import netcatSource from '../sources/netcat.js';
 import seqSource from '../sources/seq.js';
 import stressSource from '../sources/stress.js';
+import httpSource from '../sources/http/index.js';
+import syslogTcpSource from '../sources/syslog/syslogtcp.js';
+import syslogUdpSource from '../sources/syslog/syslogudp.js';
+import multiportSyslogTcpSource from '../sources/syslog/multiport.js';
+import netcatUdpSource from '../sources/netcat-udp.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
+  fileChannel,
+  spillableMemoryChannel,
   replicatingSelector,
   multiplexingSelector,
   loadBalancingSelector,
@@ -41,6 +50,11 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   netcatSource,
   seqSource,
   stressSource,
+  httpSource,
+  syslogTcpSource,
+  syslogUdpSource,
+  multiportSyslogTcpSource,
+  netcatUdpSource,
   loggerSink,
   nullSink,
   fileRollSink,

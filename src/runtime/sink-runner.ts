@@ -70,6 +70,8 @@ export class SinkRunner {
   private readonly abort = new AbortController();
   /** Wakes sleeps and waits without aborting an in-flight delivery (graceful stop). */
   private readonly abortWaits = new AbortController();
+  /** Wakes the current idle wait once (drain start), without making later waits return at once. */
+  private wakeIdle?: () => void;
   private loop?: Promise<void>;
   private draining = false;
   private stopping = false;
@@ -111,7 +113,11 @@ export class SinkRunner {
           continue;
         }
         if (this.draining && this.channelsEmpty()) return;
-        await this.processor.waitForEvents(this.draining ? 50 : empty.next(), waitSignal);
+        const woken = new Promise<void>((r) => (this.wakeIdle = r));
+        await Promise.race([this.processor.waitForEvents(this.draining ? 50 : empty.next(), waitSignal), woken]);
+        this.wakeIdle = undefined;
+        // a channel whose wait resolves while takes find nothing must not turn this loop into a busy spin
+        await new Promise<void>((r) => setImmediate(r));
       } catch (err) {
         if (signal.aborted) return;
         const wait = errors.next();
@@ -125,6 +131,7 @@ export class SinkRunner {
   /** Keeps delivering until the channels are empty or `timeoutMs` passes, then stops. */
   async drainAndStop(timeoutMs: number): Promise<boolean> {
     this.draining = true;
+    this.wakeIdle?.();
     if (!this.loop) return this.channelsEmpty();
     const timer = setTimeout(() => this.abort.abort(), timeoutMs);
     try {
@@ -139,6 +146,7 @@ export class SinkRunner {
   /** Finishes the batch in flight (if any), then stops; nothing is aborted. */
   async stopGracefully(): Promise<void> {
     this.stopping = true;
+    this.wakeIdle?.();
     this.abortWaits.abort();
     await this.loop;
   }

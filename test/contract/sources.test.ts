@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import dgram from 'node:dgram';
 import { defsOf } from '../../src/registry/lookup.js';
 import type { SourceDef, SourceContext } from '../../src/registry/define.js';
 import { ChannelFullError } from '../../src/core/errors.js';
@@ -30,7 +31,39 @@ const tcpSend = (port: number, data: string) => new Promise<void>((resolve, reje
   s.resume();
 });
 
+const udpSend = async (port: number, lines: string[]) => {
+  const sock = dgram.createSocket('udp4');
+  for (const l of lines) await new Promise<void>((resolve, reject) => sock.send(l, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  sock.close();
+};
+const syslogLines = (n: number) => Array.from({ length: n }, (_, i) => `<13>Jan  1 00:00:00 host app: e${i}`);
+/** POSTs the events, retrying on 503 as Flume's HTTP clients must. */
+const httpPost = async (port: number, n: number) => {
+  const body = JSON.stringify(Array.from({ length: n }, (_, i) => ({ headers: { i: String(i) }, body: `e${i}` })));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const r = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    await r.arrayBuffer();
+    if (r.status === 200) return;
+    if (r.status !== 503) throw new Error(`http source answered ${r.status}`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  throw new Error('http source kept answering 503');
+};
+
 const DRIVERS: Record<string, Driver> = {
+  http: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => httpPost((src as { port: number }).port, n) },
+  syslogtcp: {
+    props: { host: '127.0.0.1', port: '0' },
+    lossless: true,
+    produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
+  },
+  multiport_syslogtcp: {
+    props: { host: '127.0.0.1', ports: '0' },
+    lossless: true,
+    produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
+  },
+  syslogudp: { props: { host: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => udpSend((src as { port: number }).port, syslogLines(n)) },
+  netcatudp: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => udpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`)) },
   netcat: {
     props: { bind: '127.0.0.1', port: '0', 'ack-every-event': 'false' },
     lossless: true,
@@ -64,7 +97,7 @@ for (const def of defsOf('source') as SourceDef[]) {
     assert.ok(d, `add a driver for source type '${def.type}' to test/contract/sources.test.ts`);
   });
   if (!d) continue;
-  const bounded: Record<string, string> = def.type === 'netcat' ? {} : def.type === 'seq' ? { totalEvents: '50' } : { maxTotalEvents: '50' };
+  const bounded: Record<string, string> = def.type === 'seq' ? { totalEvents: '50' } : def.type === 'stress' ? { maxTotalEvents: '50' } : {};
 
   test(`source ${def.type}: a full channel is retried and nothing is accepted twice`, async () => {
     const h = harness(3);

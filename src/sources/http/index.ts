@@ -1,0 +1,477 @@
+/**
+ * http (Flume HTTPSource): an HTTP(S) server; each request's events go to the channels in one transaction and
+ * the answer comes only after that commit.
+ *
+ * Status codes: 200 (empty body) once every event of the request is committed; 400 malformed JSON or a bad
+ * element (nothing committed); 403 TRACE/OPTIONS (as Flume); 405 other methods but POST/GET; 413 a body above
+ * maxRequestBytes (checked on Content-Length before reading, while reading, and after decompression) or more
+ * events than one channel transaction holds; 415 an unsupported charset or Content-Encoding; 431 oversized
+ * request headers (Node's limit); 503 + Retry-After when a channel is full or the source is stopping; 500
+ * anything else.
+ *
+ * Differences from Flume, on purpose: a request with more events than transactionCapacity is refused with 413
+ * (Flume: 503, so the client retries forever); request size, header/request timeouts and a connection cap are
+ * enforced (Flume: Jetty defaults); gzip/deflate/br request bodies are accepted; 503 carries Retry-After;
+ * unsupported charsets are 415 and handler errors are 400 with the element named (Flume: 500).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import zlib from 'node:zlib';
+import type net from 'node:net';
+import { promisify } from 'node:util';
+import { defineSource, type Problem, type Source, type SourceContext } from '../../registry/define.js';
+import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
+import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
+import type { FlumeEvent } from '../../core/event.js';
+import { legacyHttpTlsOptions, resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
+import { HttpError, type HttpHandler, type RequestInfo } from './handler.js';
+import { JsonHandler } from './json-handler.js';
+import { BlobHandler, DEFAULT_MAX_BLOB_LENGTH } from './blob-handler.js';
+import { contentTypeCharset } from './charset.js';
+
+// ----------------------------------------------------------------------------------------------- options
+
+const HANDLERS = {
+  json: ['org.apache.flume.source.http.JSONHandler', 'JSONHandler', 'json'],
+  blob: ['org.apache.flume.sink.solr.morphline.BlobHandler', 'BlobHandler', 'blob'],
+} as const;
+type HandlerName = keyof typeof HANDLERS;
+
+const handler: OptionSpec<HandlerName> = {
+  ...(opt.string({ default: 'json', doc: 'Turns a request into events: org.apache.flume.source.http.JSONHandler (json: a JSON array of {"headers":{...},"body":"..."}) or org.apache.flume.sink.solr.morphline.BlobHandler (blob: the whole body is one event).' }) as OptionSpec<any>),
+  defaultText: 'org.apache.flume.source.http.JSONHandler',
+  typeText: 'JSONHandler | BlobHandler (Flume class names, or json | blob)',
+  parse: (raw: string): HandlerName => {
+    for (const [name, spellings] of Object.entries(HANDLERS) as [HandlerName, readonly string[]][]) {
+      if (spellings.some((s) => s.toLowerCase() === raw.toLowerCase())) return name;
+    }
+    throw new OptionError(`handler '${raw}' is not available in flume-ts (custom Java handler classes cannot be loaded)`,
+      `use ${HANDLERS.json[0]} or ${HANDLERS.blob[0]}`);
+  },
+};
+
+const jettyIgnored = (what: string) => ({ ...opt.map({ doc: `Jetty ${what} bean settings; no effect (see maxConnections, headersTimeout, requestTimeout).` }), ignored: true });
+
+const options = {
+  port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port (0 = any free port).' }),
+  bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to listen on.' }),
+  handler,
+  'handler.': opt.map({ doc: 'Handler settings: handler.maxBlobLength (BlobHandler: most body bytes kept, default 100000000; longer bodies are truncated). The JSON handler takes none.' }),
+  maxRequestBytes: opt.size({ default: 16 * 1024 * 1024, defaultText: '16m', min: 1, doc: 'Most bytes of a request body, both as sent and after gzip/deflate/br decompression; larger requests are answered 413 (flume-ts).' }),
+  maxBufferedBytes: opt.size({ default: 256 * 1024 * 1024, defaultText: '256m', min: 1, doc: 'Most request-body bytes held in memory over all requests at once; a request that would go beyond is answered 503 + Retry-After (flume-ts).' }),
+  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent connections; further connections are closed at once (flume-ts).' }),
+  headersTimeout: opt.duration({ default: 10, unit: 's', min: 0, doc: 'A client must send the complete request headers within this time, else the connection is closed (flume-ts; bare number = seconds).' }),
+  requestTimeout: opt.duration({ default: 30, unit: 's', min: 0, doc: 'A client must send the complete request (headers and body) within this time, else it gets 408 and the connection is closed (flume-ts; 0 = no limit).' }),
+  keepAliveTimeout: opt.duration({ default: 5, unit: 's', min: 0, doc: 'An idle keep-alive connection is closed after this time (flume-ts).' }),
+  retryAfter: opt.duration({ default: 1, unit: 's', min: 0, doc: 'Retry-After sent with 503 when a channel is full (flume-ts; whole seconds).' }),
+  ...tlsOptions,
+  ...legacyHttpTlsOptions,
+  'QueuedThreadPool.': jettyIgnored('QueuedThreadPool'),
+  'HttpConfiguration.': jettyIgnored('HttpConfiguration'),
+  'SslContextFactory.': jettyIgnored('SslContextFactory'),
+  'ServerConnector.': jettyIgnored('ServerConnector'),
+};
+
+export type HttpSourceOptions = Resolved<typeof options>;
+
+function handlerProblems(o: HttpSourceOptions): Problem[] {
+  const out: Problem[] = [];
+  const hs = o['handler.'];
+  for (const k of Object.keys(hs)) {
+    if (o.handler === 'blob' && k === 'maxBlobLength') {
+      if (!/^\d+$/.test(hs[k]!.trim()) || Number(hs[k]) < 1) out.push({ key: `handler.${k}`, message: `handler.maxBlobLength must be a whole number above 0, got '${hs[k]}'` });
+      continue;
+    }
+    out.push({ key: `handler.${k}`, message: `unknown handler setting '${k}' for the ${o.handler === 'blob' ? 'BlobHandler' : 'JSON handler'}`, hint: o.handler === 'blob' ? 'BlobHandler takes handler.maxBlobLength' : 'the JSON handler has no settings' });
+  }
+  return out;
+}
+
+function check(o: HttpSourceOptions): Problem[] {
+  const out = [...handlerProblems(o), ...tlsProblems(resolveTls(o))];
+  if (o.requestTimeout > 0 && o.headersTimeout > o.requestTimeout) {
+    out.push({ key: 'headersTimeout', message: `headersTimeout (${o.headersTimeout} ms) must not exceed requestTimeout (${o.requestTimeout} ms)` });
+  }
+  return out;
+}
+
+export function createHandler(o: HttpSourceOptions): HttpHandler {
+  if (o.handler === 'blob') {
+    const raw = o['handler.'].maxBlobLength;
+    return new BlobHandler(raw === undefined ? DEFAULT_MAX_BLOB_LENGTH : Number(raw));
+  }
+  return new JsonHandler();
+}
+
+// ----------------------------------------------------------------------------------------------- body reading
+
+const DECODERS: Record<string, ((b: Buffer, o: zlib.ZlibOptions & zlib.BrotliOptions) => Promise<Buffer>) | null> = {
+  identity: null,
+  gzip: promisify(zlib.gunzip) as (b: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>,
+  'x-gzip': promisify(zlib.gunzip) as (b: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>,
+  deflate: promisify(zlib.inflate) as (b: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>,
+  br: promisify(zlib.brotliDecompress) as (b: Buffer, o: zlib.BrotliOptions) => Promise<Buffer>,
+};
+
+type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge?: boolean; busy?: boolean };
+
+/** Bytes of request bodies held in memory, over all requests of one source. */
+export class ByteBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+  take(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used -= n;
+  }
+}
+
+/**
+ * Reads the whole body, giving up (and pausing the stream) as soon as it exceeds `max` or the shared budget.
+ * On success the caller owns `total` bytes of the budget and must give them back.
+ */
+function readBody(req: http.IncomingMessage, max: number, budget: ByteBudget): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let settled = false;
+    const done = (r: BodyResult) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onErr);
+      req.off('close', onClose);
+      if (!r.ok) {
+        budget.give(total);
+        chunks.length = 0;
+      }
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      if (total + c.length > max) {
+        req.pause();
+        done({ ok: false, tooLarge: true });
+        return;
+      }
+      if (!budget.take(c.length)) {
+        req.pause();
+        done({ ok: false, busy: true });
+        return;
+      }
+      total += c.length;
+      chunks.push(c);
+    };
+    const onEnd = () => done({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total) });
+    const onErr = () => done({ ok: false });
+    const onClose = () => done({ ok: false });
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onErr);
+    req.on('close', onClose);
+  });
+}
+
+// ----------------------------------------------------------------------------------------------- source
+
+export class HttpSource implements Source {
+  /** How long close() lets in-flight requests finish before connections are cut. */
+  closeGraceMs = 5000;
+
+  private server: http.Server | undefined;
+  private boundPort = 0;
+  private readonly handler: HttpHandler;
+  private stopping = false;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private lastWarn = new Map<string, number>();
+  readonly budget: ByteBudget;
+
+  constructor(readonly o: HttpSourceOptions, readonly ctx: SourceContext) {
+    this.handler = createHandler(o);
+    this.budget = new ByteBudget(o.maxBufferedBytes);
+  }
+
+  get port(): number {
+    return this.server ? this.boundPort : this.o.port;
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    this.stopping = false;
+    this.closing = undefined;
+    const { o } = this;
+    const t = resolveTls(o);
+    const tlsOpts = t.enabled ? tlsServerOptions(t, `http source ${this.ctx.name}`) : undefined;
+    const httpOpts: http.ServerOptions = {
+      headersTimeout: o.headersTimeout,
+      requestTimeout: o.requestTimeout,
+      keepAliveTimeout: o.keepAliveTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeout / 4 || 1000)),
+    };
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    const server: http.Server = tlsOpts ? https.createServer({ ...tlsOpts, ...httpOpts }, onRequest) : http.createServer(httpOpts, onRequest);
+    server.maxConnections = o.maxConnections;
+    server.keepAliveTimeout = o.keepAliveTimeout;
+    server.on('checkContinue', (req, res) => {
+      if (this.declaredTooLarge(req)) this.tooLarge(req, res);
+      else {
+        res.writeContinue();
+        void this.handle(req, res);
+      }
+    });
+    // Node's headersTimeout only starts with the first byte: a socket that sends nothing would stay forever.
+    // Armed on the socket the HTTP parser reads (the TLS socket for https; the handshake has its own timeout).
+    const arm = (s: net.Socket) => {
+      if (o.headersTimeout > 0) s.setTimeout(o.headersTimeout, () => s.destroy());
+    };
+    if (tlsOpts) server.on('secureConnection', arm);
+    server.on('connection', (s: net.Socket) => {
+      if (!tlsOpts) arm(s);
+      this.sockets.add(s);
+      this.ctx.counters.set('OpenConnectionCount', this.sockets.size);
+      s.once('close', () => {
+        this.sockets.delete(s);
+        this.ctx.counters.set('OpenConnectionCount', this.sockets.size);
+      });
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      this.warnLimited('clientError', 'Bad or slow HTTP client; closing its connection', { code: err.code, error: errorMessage(err) });
+      if (socket.writable && !(err.code === 'ECONNRESET')) {
+        const reason = http.STATUS_CODES[code] ?? 'Bad Request';
+        socket.end(`HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      } else {
+        socket.destroy();
+      }
+    });
+    if (tlsOpts) {
+      server.on('tlsClientError', (err: Error, s: net.Socket) => {
+        this.warnLimited('tls', 'TLS handshake failed', { error: errorMessage(err) });
+        s.destroy(); // a handshake timeout only reports the error
+      });
+    }
+    server.on('drop', (d) => this.warnLimited('drop', 'Connection refused: maxConnections reached', { maxConnections: o.maxConnections, remote: d?.remoteAddress }));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        server.off('listening', onListening);
+        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
+        reject(new AgentError('FLUME_ERR_SOURCE_START', `http source ${this.ctx.name} cannot listen on ${o.bind}:${o.port}: ${why}`, { cause: err }));
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen({ host: o.bind, port: o.port, exclusive: true });
+    });
+    const addr = server.address();
+    this.boundPort = typeof addr === 'object' && addr ? addr.port : o.port;
+    server.on('error', (err) => this.ctx.logger.error('HTTP server error', { error: errorMessage(err) }));
+    this.server = server;
+    this.ctx.logger.info('HTTP source listening', { bind: o.bind, port: this.boundPort, handler: o.handler, tls: Boolean(tlsOpts) });
+  }
+
+  private warnLimited(key: string, msg: string, fields: Record<string, unknown>): void {
+    const now = performance.now();
+    const last = this.lastWarn.get(key);
+    if (last !== undefined && now - last < 10_000) {
+      this.ctx.logger.debug(msg, fields);
+      return;
+    }
+    this.lastWarn.set(key, now);
+    this.ctx.logger.warn(msg, fields);
+  }
+
+  private declaredTooLarge(req: http.IncomingMessage): boolean {
+    const cl = req.headers['content-length'];
+    return cl !== undefined && /^\d+$/.test(cl) && Number(cl) > this.o.maxRequestBytes;
+  }
+
+  private send(res: http.ServerResponse, status: number, message: string, extra: Record<string, string> = {}, close = false): void {
+    if (res.headersSent || res.destroyed) return;
+    const body = message ? `${message}\n` : '';
+    const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra };
+    if (close || this.stopping) headers.Connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  private tooLarge(req: http.IncomingMessage, res: http.ServerResponse, what = 'Request body'): void {
+    this.ctx.counters.add('EventReadFail');
+    this.warnLimited('413', 'Request too large; answered 413', { remote: req.socket.remoteAddress, maxRequestBytes: this.o.maxRequestBytes });
+    this.send(res, 413, `${what} exceeds maxRequestBytes (${this.o.maxRequestBytes} bytes)`, {}, true);
+    // the rest of the body is never read: close the connection once the answer is out
+    res.once('finish', () => req.socket.destroySoon?.());
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.process(req, res);
+    } catch (err) {
+      this.ctx.logger.error('HTTP request failed unexpectedly', { error: errorMessage(err) });
+      this.send(res, 500, `Internal error: ${errorMessage(err)}`);
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
+    }
+  }
+
+  private async process(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    req.socket.setTimeout(0); // headers arrived: from here requestTimeout and keepAliveTimeout apply
+    const method = req.method ?? 'GET';
+    if (method === 'TRACE' || method === 'OPTIONS') return this.send(res, 403, `${method} is not allowed`);
+    if (method !== 'POST' && method !== 'GET') return this.send(res, 405, `${method} is not supported; use POST`, { Allow: 'POST, GET' });
+    if (this.stopping) return this.send(res, 503, 'The source is stopping', { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) }, true);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (!(encoding in DECODERS)) return this.send(res, 415, `Unsupported Content-Encoding '${encoding}' (use gzip, deflate, br or none)`, {}, true);
+    if (this.declaredTooLarge(req)) return this.tooLarge(req, res);
+    const max = this.o.maxRequestBytes;
+    const read = await readBody(req, max, this.budget);
+    if (!read.ok) {
+      if (read.tooLarge) this.tooLarge(req, res);
+      else if (read.busy) {
+        // the rest of the body is never read: close the connection once the answer is out
+        res.setHeader('Connection', 'close');
+        this.busy(res);
+        res.once('finish', () => req.socket.destroySoon?.());
+      }
+      return; // else the client went away
+    }
+    const held = read.body.length;
+    try {
+      await this.afterRead(req, res, read.body, encoding, method);
+    } finally {
+      this.budget.give(held);
+    }
+  }
+
+  private busy(res: http.ServerResponse): void {
+    this.warnLimited('busy', 'Too many request bytes in memory (maxBufferedBytes); answered 503', { maxBufferedBytes: this.o.maxBufferedBytes });
+    this.send(res, 503, `Server busy: request bodies in memory exceed maxBufferedBytes (${this.o.maxBufferedBytes}); retry later`, { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) });
+  }
+
+  /** Decompresses (within maxRequestBytes and the shared byte budget), then hands the body on. */
+  private async afterRead(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer, encoding: string, method: string): Promise<void> {
+    const decode = DECODERS[encoding];
+    if (!decode || raw.length === 0) return this.toChannel(req, res, raw, method);
+    let body: Buffer;
+    try {
+      body = await decode(raw, { maxOutputLength: this.o.maxRequestBytes });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return this.tooLarge(req, res, 'Decompressed request body');
+      this.ctx.counters.add('EventReadFail');
+      return this.send(res, 400, `Request body is not valid ${encoding} data: ${errorMessage(err)}`);
+    }
+    if (!this.budget.take(body.length)) return this.busy(res);
+    try {
+      await this.toChannel(req, res, body, method);
+    } finally {
+      this.budget.give(body.length);
+    }
+  }
+
+  /** Handler, then one emit; answers the request. */
+  private async toChannel(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, method: string): Promise<void> {
+    const contentType = req.headers['content-type'];
+    const info: RequestInfo = {
+      method,
+      contentType,
+      charset: contentTypeCharset(contentType),
+      query: new URL(req.url ?? '/', 'http://x').searchParams,
+    };
+    const maxEvents = Math.max(1, this.ctx.maxBatchSize);
+    let events: FlumeEvent[];
+    try {
+      events = this.handler.getEvents(info, body, { maxEvents });
+    } catch (err) {
+      this.ctx.counters.add('EventReadFail');
+      if (err instanceof HttpError) {
+        this.warnLimited(`h${err.status}`, 'Bad request from client', { status: err.status, remote: req.socket.remoteAddress, error: err.message });
+        return this.send(res, err.status, err.message);
+      }
+      this.ctx.logger.warn('Handler failed', { error: errorMessage(err) });
+      return this.send(res, 500, `Handler failed: ${errorMessage(err)}`);
+    }
+    const { counters } = this.ctx;
+    counters.add('AppendBatchReceivedCount');
+    counters.add('EventReceivedCount', events.length);
+    if (events.length > maxEvents) {
+      return this.send(res, 413, `Request has ${events.length} events; at most ${maxEvents} fit in one request (the smallest transactionCapacity of this source's channels)`);
+    }
+    if (events.length > 0) {
+      try {
+        await this.ctx.emit(events);
+      } catch (err) {
+        counters.add('ChannelWriteFail');
+        if (err instanceof ChannelFullError || (err instanceof AgentError && err.code === 'FLUME_ERR_CHANNEL_CLOSED')) {
+          this.warnLimited('503', 'Channel full; answered 503 (the client should retry)', { events: events.length, error: errorMessage(err) });
+          return this.send(res, 503, `Channel full, nothing was committed; retry later: ${errorMessage(err)}`, { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) });
+        }
+        this.ctx.logger.error('Unexpected error putting events into the channel', { events: events.length, error: errorMessage(err) });
+        return this.send(res, 500, `Error putting events into the channel: ${errorMessage(err)}`);
+      }
+    }
+    counters.add('AppendBatchAcceptedCount');
+    counters.add('EventAcceptedCount', events.length);
+    this.send(res, 200, '');
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.stopping = true;
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.closeGraceMs);
+        this.idle = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.idle = undefined;
+    }
+    server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    this.ctx.counters.set('OpenConnectionCount', 0);
+    this.ctx.logger.info('HTTP source stopped', { port: this.boundPort });
+  }
+
+  destroy(): void {
+    this.stopping = true;
+    const server = this.server;
+    this.server = undefined;
+    server?.close();
+    server?.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+export default defineSource({
+  type: 'http',
+  classNames: ['org.apache.flume.source.http.HTTPSource'],
+  summary: 'HTTP(S) server: JSON arrays of events (or whole bodies as one event) are committed in one transaction per request, answered 200 only after the commit.',
+  options,
+  check,
+  claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.bind}:${o.port}`, key: 'port' }]),
+  create: (o, ctx) => new HttpSource(o, ctx),
+});

@@ -1,0 +1,127 @@
+/**
+ * multiport_syslogtcp (Flume MultiportSyslogTCPSource): syslog over TCP on several ports, Flume's SyslogParser
+ * semantics (headers Priority, Facility, Severity, Version, timestamp, host), per-port charsets, portHeader.
+ *
+ * Differences from Flume, on purpose: as syslogtcp (backpressure instead of drops, octet counting, cut messages
+ * skip their rest, last unterminated line delivered, maxConnections); bodies are the received bytes (Flume
+ * re-encodes the decoded text, the same bytes for valid input); charsets that are not ASCII-compatible (UTF-16)
+ * are refused, since LF framing cannot work with them; readBufferBytes/numProcessors have no effect (Node's
+ * event loop).
+ */
+import { defineSource, type Problem, type SourceContext } from '../../registry/define.js';
+import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
+import { resolveCharset } from '../netcat.js';
+import { keepFieldsOption, multiportCharset, parseMultiport, type MultiportCharset } from './parser.js';
+import { clientHeaders, clientHostnameHeader, clientIPHeader } from './common.js';
+import { TcpIntake } from './tcp-intake.js';
+import { resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
+
+const charset: OptionSpec<string> = {
+  ...opt.string({ default: 'utf-8', doc: 'Charset of the messages on ports without their own charset.port.<port>.' }),
+  typeText: 'charset (utf-8, iso-8859-1, us-ascii, or a WHATWG label such as windows-1252)',
+  parse: (raw: string) => resolveCharset(raw),
+};
+
+const ports: OptionSpec<number[]> = {
+  ...(opt.list({ required: true, doc: 'Space-separated TCP ports to listen on.' }) as OptionSpec<any>),
+  typeText: 'list of ports',
+  parse: (raw: string) => {
+    const out: number[] = [];
+    for (const p of raw.split(/\s+/).filter(Boolean)) {
+      if (!/^\d+$/.test(p) || Number(p) > 65535) throw new OptionError(`'${p}' is not a port number`, 'ports is a space-separated list of numbers 1..65535');
+      out.push(Number(p));
+    }
+    if (out.length === 0) throw new OptionError('no ports listed');
+    return out;
+  },
+};
+
+const options = {
+  host: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to listen on (default: all interfaces).' }),
+  ports,
+  portHeader: opt.string({ doc: 'Header that receives the port the message arrived on.' }),
+  'charset.default': charset,
+  'charset.port': opt.map({ of: charset, doc: 'Charset for one port: charset.port.<port> = <charset>.' }),
+  eventSize: opt.int({ default: 2500, min: 10, doc: 'Most bytes per message; a longer one is cut, flagged flume.syslog.status=Incomplete, and the rest of it skipped.' }),
+  batchSize: opt.int({ default: 100, min: 1, doc: 'Most events per channel transaction.' }),
+  keepFields: keepFieldsOption,
+  clientIPHeader,
+  clientHostnameHeader,
+  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent client connections over all ports; further connections are closed at once (flume-ts).' }),
+  readBufferBytes: opt.ignored({ doc: 'Mina read buffer size; Node.js sizes its reads itself.' }),
+  readBufferSize: opt.ignored({ doc: 'The user guide\'s spelling of readBufferBytes; no effect.' }),
+  numProcessors: opt.ignored({ doc: 'Mina processor threads; Node.js uses one event loop.' }),
+  ...tlsOptions,
+};
+
+export type MultiportOptions = Resolved<typeof options>;
+
+const NOT_ASCII_COMPATIBLE = new Set(['utf-16', 'utf-16le', 'utf-16be']);
+
+function check(o: MultiportOptions): Problem[] {
+  const out: Problem[] = [...tlsProblems(resolveTls(o))];
+  const seen = new Set<number>();
+  for (const p of o.ports) {
+    if (seen.has(p) && p !== 0) out.push({ key: 'ports', message: `port ${p} is listed twice` });
+    seen.add(p);
+  }
+  if (NOT_ASCII_COMPATIBLE.has(o['charset.default'])) out.push({ key: 'charset.default', message: `${o['charset.default']} cannot be used with LF-framed syslog`, hint: 'use utf-8 or another ASCII-compatible charset' });
+  for (const [port, cs] of Object.entries(o['charset.port'])) {
+    const key = `charset.port.${port}`;
+    if (!/^\d+$/.test(port)) out.push({ key, message: `'${port}' is not a port number` });
+    else if (!o.ports.includes(Number(port))) out.push({ key, message: `port ${port} is not one of ports (${o.ports.join(' ')})`, hint: 'add it to ports or remove this key' });
+    if (NOT_ASCII_COMPATIBLE.has(cs)) out.push({ key, message: `${cs} cannot be used with LF-framed syslog`, hint: 'use utf-8 or another ASCII-compatible charset' });
+  }
+  return out;
+}
+
+export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpIntake {
+  const byName = new Map<string, MultiportCharset>();
+  const cs = (name: string) => {
+    let c = byName.get(name);
+    if (!c) byName.set(name, (c = multiportCharset(name)));
+    return c;
+  };
+  const defaultCs = cs(o['charset.default']);
+  const perPort = new Map<number, MultiportCharset>();
+  for (const [port, name] of Object.entries(o['charset.port'])) perPort.set(Number(port), cs(name));
+  let intake: TcpIntake | undefined;
+  // a port configured as 0 binds an ephemeral port; map it back to its charset by index
+  const charsetFor = (localPort: number): MultiportCharset => {
+    const direct = perPort.get(localPort);
+    if (direct) return direct;
+    if (intake && perPort.size) {
+      const i = intake.ports.indexOf(localPort);
+      const c = i >= 0 ? perPort.get(o.ports[i]!) : undefined;
+      if (c) return c;
+    }
+    return defaultCs;
+  };
+  intake = new TcpIntake({
+    kind: 'multiport_syslogtcp',
+    host: o.host,
+    ports: o.ports,
+    tls: () => {
+      const t = resolveTls(o);
+      return t.enabled ? tlsServerOptions(t, `multiport_syslogtcp source ${ctx.name}`) : undefined;
+    },
+    eventSize: o.eventSize,
+    batchSize: o.batchSize,
+    maxConnections: o.maxConnections,
+    wantsHostname: Boolean(o.clientHostnameHeader),
+    extraHeaders: (ip, hostname, localPort) => clientHeaders(o, ip, hostname, o.portHeader ? { [o.portHeader]: String(localPort) } : undefined),
+    toEvent: (frame, extra, localPort) => parseMultiport(frame.data, frame.incomplete, o.keepFields, ctx.clock.nowMs(), charsetFor(localPort), extra),
+  }, ctx);
+  return intake;
+}
+
+export default defineSource({
+  type: 'multiport_syslogtcp',
+  classNames: ['org.apache.flume.source.MultiportSyslogTCPSource'],
+  summary: 'Syslog over TCP on several ports (per-port charsets, optional TLS), parsed with Flume\'s multiport header names (Priority, Version, ...).',
+  options,
+  batchSize: (o) => o.batchSize,
+  check,
+  claims: (o) => o.ports.filter((p) => p !== 0).map((p) => ({ resource: 'tcp' as const, id: `${o.host}:${p}`, key: 'ports' })),
+  create: (o, ctx) => createMultiport(o, ctx),
+});

@@ -1,0 +1,364 @@
+/**
+ * Syslog message parsing with Flume's header semantics. Two flavours, as in Flume:
+ *
+ * - `classic` (syslogtcp, syslogudp; Flume SyslogUtils): `<PRI>` must be 1-3 digits; then the RFC 5424 pattern
+ *   `<PRI>VERSION? TIMESTAMP|- HOST|- MSG` is tried, then RFC 3164 `<PRI>Mmm dd HH:mm:ss HOST MSG`. Headers
+ *   `Facility`, `Severity`, `priority`, `version`, `timestamp` (epoch ms), `host`. A bad PRI gives Facility 0,
+ *   Severity 0, `flume.syslog.status = Invalid` and the raw line as body; a good PRI whose rest matches neither
+ *   pattern gives Facility/Severity only and the raw line as body (no status: Flume does the same).
+ * - `multiport` (multiport_syslogtcp; Flume SyslogParser): a positional parser. Headers `Priority`, `Facility`,
+ *   `Severity`, `Version`, `timestamp` (a `-` timestamp is "now"), `host`. Anything it cannot parse becomes the
+ *   raw line with `flume.syslog.status = Invalid` and no other header; bytes that are not valid in the port's
+ *   charset (utf-8, us-ascii) are Invalid too.
+ *
+ * Both: a message cut at eventSize is parsed as it is and flagged `flume.syslog.status = Incomplete`; keepFields
+ * prepends `<PRI>`, `version `, `timestamp `, `hostname ` (original text) to the body, `all` keeps the whole line.
+ * The body is the message bytes as received (a copy, never a view into a socket buffer).
+ *
+ * Differences from Flume, on purpose: bodies are byte-exact (Flume decodes and re-encodes, replacing invalid
+ * UTF-8 with U+FFFD); fractional seconds are read as fractions (Flume's classic parser reads `.5` as 5 ms);
+ * a missing `-` field kept by keepFields is written `-` (Flume writes `null`); priority/version never leak from
+ * one message to the next (a Flume bug); the RFC 3164 year is guessed with the same 11-months-back /
+ * 1-month-ahead window in both flavours (Flume's multiport parser moves anything older than a month into the
+ * next year); an RFC 3164 date that does not parse leaves `timestamp` unset (Flume multiport: "0"); an
+ * RFC 5424 timestamp without offset is accepted (local time in classic, UTC in multiport).
+ */
+import { isAscii, isUtf8 } from 'node:buffer';
+import { OptionError, type OptionSpec } from '../../config/options.js';
+
+export const STATUS_HEADER = 'flume.syslog.status';
+
+// ----------------------------------------------------------------------------------------------- keepFields
+
+export interface KeepFields {
+  readonly all: boolean;
+  readonly priority: boolean;
+  readonly version: boolean;
+  readonly timestamp: boolean;
+  readonly hostname: boolean;
+}
+
+export const KEEP_NONE: KeepFields = Object.freeze({ all: false, priority: false, version: false, timestamp: false, hostname: false });
+const KEEP_ALL: KeepFields = Object.freeze({ all: true, priority: false, version: false, timestamp: false, hostname: false });
+const FIELD_NAMES = ['priority', 'version', 'timestamp', 'hostname'] as const;
+
+/** Flume's keepFields: none/false, all/true, or a list of priority version timestamp hostname. */
+export function parseKeepFields(raw: string): KeepFields {
+  const v = raw.trim().toLowerCase();
+  if (v === '' || v === 'none' || v === 'false') return KEEP_NONE;
+  if (v === 'all' || v === 'true') return KEEP_ALL;
+  const words = v.split(/[\s,;]+/).filter(Boolean);
+  const bad = words.filter((w) => !(FIELD_NAMES as readonly string[]).includes(w));
+  if (bad.length) throw new OptionError(`'${raw}' is not none, all, or a list of priority version timestamp hostname`, `unknown: ${bad.join(', ')}`);
+  return Object.freeze({
+    all: false, priority: words.includes('priority'), version: words.includes('version'),
+    timestamp: words.includes('timestamp'), hostname: words.includes('hostname'),
+  });
+}
+
+export const keepFieldsOption: OptionSpec<KeepFields> = {
+  kind: 'string',
+  doc: 'Header fields also kept in the body: none (false), all (true: the whole original line), or a space-separated list of priority version timestamp hostname.',
+  required: false,
+  default: KEEP_NONE,
+  defaultText: 'none',
+  typeText: 'none | all | list of priority version timestamp hostname',
+  prefix: false,
+  ignored: false,
+  parse: parseKeepFields,
+};
+
+function keptPrefix(k: KeepFields, priority: string, version: string | undefined, ts: string, host: string): string {
+  let p = '';
+  if (k.priority) p += `<${priority}>`;
+  if (k.version && version) p += `${version} `;
+  if (k.timestamp) p += `${ts} `;
+  if (k.hostname) p += `${host} `;
+  return p;
+}
+
+// ----------------------------------------------------------------------------------------------- dates
+
+const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+/** Java Calendar.add(MONTH, n): the day is clamped to the target month's length. */
+function addMonths(d: Date, n: number, utc: boolean): number {
+  const x = new Date(d.getTime());
+  const day = utc ? x.getUTCDate() : x.getDate();
+  if (utc) {
+    x.setUTCDate(1);
+    x.setUTCMonth(x.getUTCMonth() + n);
+    const last = new Date(Date.UTC(x.getUTCFullYear(), x.getUTCMonth() + 1, 0)).getUTCDate();
+    x.setUTCDate(Math.min(day, last));
+  } else {
+    x.setDate(1);
+    x.setMonth(x.getMonth() + n);
+    const last = new Date(x.getFullYear(), x.getMonth() + 1, 0).getDate();
+    x.setDate(Math.min(day, last));
+  }
+  return x.getTime();
+}
+
+/**
+ * RFC 3164 `Mmm d HH:mm:ss` (one or two spaces before the day) with the year guessed: the current year, moved
+ * back one year when the result is more than a month ahead, forward when more than eleven months behind.
+ */
+export function parseRfc3164Date(ts: string, nowMs: number, utc: boolean): number | undefined {
+  const m = /^([A-Z][a-z][a-z]) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})$/.exec(ts);
+  if (!m) return undefined;
+  const mon = MONTHS[m[1]!];
+  if (mon === undefined) return undefined;
+  const now = new Date(nowMs);
+  const year = now.getUTCFullYear();
+  const mk = (y: number) => (utc ? new Date(Date.UTC(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!)) : new Date(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!));
+  let d = mk(year);
+  if (d.getTime() > nowMs && addMonths(d, -1, utc) > nowMs) d = mk(year - 1);
+  else if (d.getTime() < nowMs && addMonths(d, 11, utc) < nowMs) d = mk(year + 1);
+  return d.getTime();
+}
+
+const RFC5424_TS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/;
+
+/**
+ * RFC 5424 timestamp to epoch ms. Fractions are truncated to milliseconds; without an offset the time is local
+ * (`localDefault`) or UTC. `strict` checks field ranges (multiport, java.time); classic is lenient like
+ * SimpleDateFormat (month 13 rolls over).
+ */
+export function parseRfc5424Date(ts: string, localDefault: boolean, strict: boolean): number | undefined {
+  // senders repeat the same second many times: the date-time part is cached, fraction and offset added
+  const prefix = ts.length >= 19 ? ts.slice(0, 19) : ts;
+  const rest = ts.slice(prefix.length);
+  const cache = localDefault ? (strict ? cacheLS : cacheL) : strict ? cacheUS : cacheU;
+  if (cache.prefix === prefix && (rest === '' || /^(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?$/.test(rest))) {
+    return withRest(cache, rest);
+  }
+  const v = parseFull(ts, localDefault, strict);
+  if (v !== undefined) {
+    const base = parseFull(prefix, localDefault, strict);
+    if (base !== undefined) {
+      cache.prefix = prefix;
+      cache.local = base;
+      cache.utc = Date.UTC(+prefix.slice(0, 4), +prefix.slice(5, 7) - 1, +prefix.slice(8, 10), +prefix.slice(11, 13), +prefix.slice(14, 16), +prefix.slice(17, 19));
+    }
+  }
+  return v;
+}
+
+interface DateCache { prefix: string; local: number; utc: number }
+const cacheL: DateCache = { prefix: '', local: 0, utc: 0 };
+const cacheLS: DateCache = { prefix: '', local: 0, utc: 0 };
+const cacheU: DateCache = { prefix: '', local: 0, utc: 0 };
+const cacheUS: DateCache = { prefix: '', local: 0, utc: 0 };
+
+function withRest(c: DateCache, rest: string): number {
+  let i = 0;
+  let ms = 0;
+  if (rest.charCodeAt(0) === 0x2e) {
+    i = 1;
+    let scale = 100;
+    while (i < rest.length) {
+      const d = rest.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      ms += d * scale;
+      scale /= 10;
+      i++;
+    }
+    ms = Math.floor(ms + 1e-7);
+  }
+  if (i === rest.length) return c.local + ms;
+  const tz = rest.slice(i);
+  if (tz === 'Z') return c.utc + ms;
+  const sign = tz.charCodeAt(0) === 0x2b ? 1 : -1;
+  return c.utc + ms - sign * (+tz.slice(1, 3) * 60 + +tz.slice(4, 6)) * 60_000;
+}
+
+function parseFull(ts: string, localDefault: boolean, strict: boolean): number | undefined {
+  const m = RFC5424_TS.exec(ts);
+  if (!m) return undefined;
+  const y = +m[1]!;
+  const mo = +m[2]! - 1;
+  const d = +m[3]!;
+  const h = +m[4]!;
+  const mi = +m[5]!;
+  const s = +m[6]!;
+  if (strict) {
+    const last = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+    if (mo < 0 || mo > 11 || d < 1 || d > last || h > 23 || mi > 59 || s > 59) return undefined;
+  }
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000 + 1e-7) : 0;
+  const tz = m[8];
+  if (!tz) return localDefault ? new Date(y, mo, d, h, mi, s, ms).getTime() : Date.UTC(y, mo, d, h, mi, s, ms);
+  const base = Date.UTC(y, mo, d, h, mi, s, ms);
+  if (tz === 'Z') return base;
+  const sign = tz[0] === '+' ? 1 : -1;
+  return base - sign * (+tz.slice(1, 3) * 60 + +tz.slice(4, 6)) * 60_000;
+}
+
+// ----------------------------------------------------------------------------------------------- classic (SyslogUtils)
+
+// Java's \s is [ \t\n\x0B\f\r]; JS's \s also matches U+00A0 etc., so spell it out. Bodies may hold any byte (s flag).
+const WS = '[ \\t\\n\\x0B\\f\\r]';
+const RFC5424_RE = new RegExp(
+  `^<(\\d{1,3})>(\\d?)${WS}?(?:(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,6})?(?:[+-]\\d{2}:\\d{2}|Z)?)|-)${WS}(?:(\\w[\\w.@-]*)|-)${WS}(.*)$`, 's');
+const RFC3164_RE = new RegExp(`^<(\\d{1,3})>(?:(\\d)?${WS}?)([A-Z][a-z][a-z]${WS}{1,2}\\d{1,2}${WS}\\d{2}:\\d{2}:\\d{2})${WS}(\\w[\\w.@-]*)${WS}(.*)$`, 's');
+
+export interface ParsedSyslog {
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const NUM: string[] = Array.from({ length: 1000 }, (_, i) => String(i));
+
+/** True when `line` starts with `<` + 1-3 digits + `>` (the classic parser's PRI rule). */
+function classicPri(line: Buffer): number {
+  if (line.length < 3 || line[0] !== 0x3c) return -1;
+  let pri = 0;
+  let i = 1;
+  for (; i < line.length && i <= 4; i++) {
+    const c = line[i]!;
+    if (c === 0x3e) break;
+    if (c < 0x30 || c > 0x39 || i === 4) return -1;
+    pri = pri * 10 + (c - 0x30);
+  }
+  if (i === 1 || i >= line.length || line[i] !== 0x3e) return -1;
+  return pri;
+}
+
+/**
+ * Flume SyslogUtils semantics (syslogtcp, syslogudp). `line` is one message without its delimiter;
+ * `incomplete` when it was cut at eventSize. `extra` headers are added (client IP, ...).
+ */
+export function parseClassic(line: Buffer, incomplete: boolean, keep: KeepFields, nowMs: number, extra?: Record<string, string>): ParsedSyslog {
+  const h = Object.create(null) as Record<string, string>;
+  const pri = classicPri(line);
+  let body: Buffer | undefined;
+  if (pri < 0) {
+    h.Facility = '0';
+    h.Severity = '0';
+    h[STATUS_HEADER] = 'Invalid';
+  } else {
+    h.Facility = NUM[(pri / 8) | 0]!;
+    h.Severity = NUM[pri % 8]!;
+    const s = line.toString('latin1');
+    const m = RFC5424_RE.exec(s) ?? RFC3164_RE.exec(s);
+    if (m) {
+      const priority = m[1]!;
+      const version = m[2];
+      const tsText = m[3];
+      const host = m[4];
+      const msg = m[5]!;
+      h.priority = priority;
+      if (version) h.version = version;
+      if (tsText !== undefined) {
+        const ms = /^\d/.test(tsText) ? parseRfc5424Date(tsText, true, false) : parseRfc3164Date(tsText.replace(/[ \t\n\x0B\f\r]/g, ' '), nowMs, false);
+        if (ms !== undefined && Number.isFinite(ms)) h.timestamp = String(ms);
+      }
+      if (host) h.host = host;
+      if (!keep.all) {
+        const prefix = keptPrefix(keep, priority, version, tsText ?? '-', host ?? '-');
+        const start = line.length - msg.length;
+        if (prefix.length > 0) body = Buffer.concat([Buffer.from(prefix, 'latin1'), line.subarray(start)]);
+        else if (msg.length > 0) body = Buffer.from(line.subarray(start));
+      }
+    }
+    if (incomplete) h[STATUS_HEADER] = 'Incomplete';
+  }
+  if (extra) for (const k of Object.keys(extra)) h[k] = extra[k]!;
+  return { headers: h, body: body ?? Buffer.from(line) };
+}
+
+// ----------------------------------------------------------------------------------------------- multiport (SyslogParser)
+
+export type MultiportCharset = { name: string; check?: (b: Buffer) => boolean; decode: (b: Buffer) => string };
+
+/** How multiport reads header text and validates bytes for a charset name (as resolved by resolveCharset). */
+export function multiportCharset(name: string): MultiportCharset {
+  if (name === 'utf-8') return { name, check: (b) => isUtf8(b), decode: (b) => b.toString('utf8') };
+  if (name === 'us-ascii') return { name, check: (b) => isAscii(b), decode: (b) => b.toString('latin1') };
+  if (name === 'iso-8859-1') return { name, decode: (b) => b.toString('latin1') };
+  const td = new TextDecoder(name);
+  return { name, decode: (b) => td.decode(b) };
+}
+
+class Bad extends Error {}
+
+/**
+ * Flume SyslogParser semantics (multiport_syslogtcp). Throws nothing: a message it cannot parse becomes the
+ * raw line with status Invalid.
+ */
+export function parseMultiport(line: Buffer, incomplete: boolean, keep: KeepFields, nowMs: number, cs: MultiportCharset, extra?: Record<string, string>): ParsedSyslog {
+  let parsed: ParsedSyslog | undefined;
+  if (!cs.check || cs.check(line)) {
+    try {
+      parsed = multiport(line, keep, nowMs, cs);
+    } catch (err) {
+      if (!(err instanceof Bad)) throw err;
+    }
+  }
+  if (!parsed) {
+    const h = Object.create(null) as Record<string, string>;
+    h[STATUS_HEADER] = 'Invalid';
+    parsed = { headers: h, body: Buffer.from(line) };
+  } else if (incomplete) {
+    parsed.headers[STATUS_HEADER] = 'Incomplete';
+  }
+  if (extra) for (const k of Object.keys(extra)) parsed.headers[k] = extra[k]!;
+  return parsed;
+}
+
+function multiport(line: Buffer, keep: KeepFields, nowMs: number, cs: MultiportCharset): ParsedSyslog {
+  const s = line.toString('latin1');
+  const len = s.length;
+  if (len === 0 || s.charCodeAt(0) !== 0x3c) throw new Bad();
+  const end = s.indexOf('>');
+  if (end < 2 || end > 6) throw new Bad();
+  const priority = s.slice(1, end);
+  if (!/^\d+$/.test(priority)) throw new Bad();
+  const pri = Number(priority);
+  const h = Object.create(null) as Record<string, string>;
+  h.Priority = priority;
+  h.Facility = String((pri / 8) | 0);
+  h.Severity = String(pri % 8);
+  if (len <= end + 1) throw new Bad();
+  let cur = end + 1;
+  let version: string | undefined;
+  if (len > cur + 2 && s.startsWith('1 ', cur)) {
+    version = '1';
+    h.Version = version;
+    cur += 2;
+  }
+  const c = s.charCodeAt(cur);
+  let tsText: string;
+  let ts: number | undefined;
+  if (c === 0x2d /* - */) {
+    tsText = '-';
+    ts = nowMs;
+    if (len <= cur + 2) throw new Bad();
+    cur += 2;
+  } else if (c >= 0x41 && c <= 0x5a) {
+    if (len <= cur + 15) throw new Bad();
+    tsText = s.slice(cur, cur + 15);
+    ts = parseRfc3164Date(tsText, nowMs, true);
+    cur += 16;
+  } else {
+    const sp = s.indexOf(' ', cur);
+    if (sp < 0) throw new Bad();
+    tsText = s.slice(cur, sp);
+    ts = parseRfc5424Date(tsText, false, true);
+    if (ts === undefined) throw new Bad();
+    cur = sp + 1;
+  }
+  if (ts !== undefined && Number.isFinite(ts)) h.timestamp = String(ts);
+  const sp = s.indexOf(' ', cur);
+  if (sp < 0) throw new Bad();
+  const host = cs.decode(line.subarray(cur, sp));
+  h.host = host;
+  let body: Buffer;
+  if (len > sp + 1 && !keep.all) {
+    const prefix = keptPrefix(keep, priority, version, tsText, host);
+    body = prefix ? Buffer.concat([Buffer.from(prefix, 'utf8'), line.subarray(sp + 1)]) : Buffer.from(line.subarray(sp + 1));
+  } else {
+    body = Buffer.from(line);
+  }
+  return { headers: h, body };
+}

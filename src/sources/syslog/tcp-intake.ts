@@ -1,0 +1,358 @@
+/**
+ * The TCP side of syslogtcp and multiport_syslogtcp: listeners (plain or TLS) on one or more ports, framing
+ * (LF or octet counting), parsing, and batched emits with backpressure.
+ *
+ * Backpressure (Flume drops the message on a full channel): a connection whose batch meets ChannelFullError
+ * stops reading from its socket (TCP flow control pushes back on the sender) and retries the same batch with
+ * backoff, 100 ms doubling to 2 s, until it commits; nothing read is lost while the agent runs. On stop, reading
+ * stops at once and a batch still waiting for space gets `closeGraceMs`; what it holds then is logged as lost
+ * (syslog has no acknowledgements).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { SourceContext, Source } from '../../registry/define.js';
+import type { FlumeEvent } from '../../core/event.js';
+import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
+import { sleep } from '../../core/clock.js';
+import { SyslogFramer, type Frame } from './framing.js';
+import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
+
+export interface TcpIntakeConfig {
+  /** `syslogtcp`, for messages. */
+  kind: string;
+  host: string;
+  ports: readonly number[];
+  /** TLS server options (already loaded), or undefined for plain TCP. */
+  tls?: () => tls.TlsOptions | undefined;
+  eventSize: number;
+  /** Events per emit (also capped by ctx.maxBatchSize). */
+  batchSize: number;
+  maxConnections: number;
+  /** Client hostname needed (reverse lookup once per connection before its first batch). */
+  wantsHostname: boolean;
+  /** Per-connection extra headers from the client address (and the local port). */
+  extraHeaders(ip: string, hostname: string | undefined, localPort: number): Record<string, string> | undefined;
+  /** One frame -> one event. */
+  toEvent(frame: Frame, extra: Record<string, string> | undefined, localPort: number): FlumeEvent;
+}
+
+/** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
+const READ_AHEAD_BYTES = 256 * 1024;
+const LINGER_MS = 1000;
+/** Declared octet counts above this (or eventSize, when larger) close the connection. */
+export const MAX_DECLARED_LENGTH = 1024 * 1024;
+
+export class TcpIntake implements Source {
+  closeGraceMs = 3000;
+  retryInitialMs = 100;
+  retryMaxMs = 2000;
+
+  private servers: net.Server[] = [];
+  private readonly bound = new Map<number, number>();
+  readonly conns = new Set<TcpConn>();
+  stopping = false;
+  abort = new AbortController();
+  private closing: Promise<void> | undefined;
+  readonly resolver = new HostnameResolver();
+  readonly warn = new WarnLimiter();
+
+  constructor(readonly cfg: TcpIntakeConfig, readonly ctx: SourceContext) {}
+
+  /** Bound ports, in configured order (useful with port 0). */
+  get ports(): number[] {
+    return this.cfg.ports.map((p, i) => this.bound.get(i) ?? p);
+  }
+
+  batchLimit(): number {
+    return Math.max(1, Math.min(this.cfg.batchSize, this.ctx.maxBatchSize));
+  }
+
+  async start(): Promise<void> {
+    if (this.servers.length) return;
+    this.stopping = false;
+    if (this.abort.signal.aborted) this.abort = new AbortController();
+    const tlsOpts = this.cfg.tls?.();
+    const started: net.Server[] = [];
+    try {
+      for (let i = 0; i < this.cfg.ports.length; i++) {
+        const port = this.cfg.ports[i]!;
+        const server = tlsOpts ? tls.createServer({ ...tlsOpts, allowHalfOpen: true }) : net.createServer({ allowHalfOpen: true, noDelay: true });
+        server.maxConnections = this.cfg.maxConnections;
+        await new Promise<void>((resolve, reject) => {
+          const onError = (err: NodeJS.ErrnoException) => {
+            server.off('listening', onListening);
+            const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
+            reject(new AgentError('FLUME_ERR_SOURCE_START', `${this.cfg.kind} source ${this.ctx.name} cannot listen on ${this.cfg.host}:${port}: ${why}`, { cause: err }));
+          };
+          const onListening = () => {
+            server.off('error', onError);
+            resolve();
+          };
+          server.once('error', onError);
+          server.once('listening', onListening);
+          server.listen({ host: this.cfg.host, port, exclusive: true });
+        });
+        started.push(server);
+        const addr = server.address();
+        const boundPort = typeof addr === 'object' && addr ? addr.port : port;
+        this.bound.set(i, boundPort);
+        server.on('error', (err) => this.ctx.logger.error('Syslog server error', { port: boundPort, error: errorMessage(err) }));
+        server.on('drop', (d) => {
+          if (this.warn.hit('drop') >= 0) this.ctx.logger.warn('Connection refused: maxConnections reached', { maxConnections: this.cfg.maxConnections, remote: d?.remoteAddress });
+        });
+        if (tlsOpts) {
+          server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s, boundPort));
+          server.on('tlsClientError', (err, s) => {
+            this.ctx.counters.add('EventReadFail');
+            this.ctx.logger.debug('TLS handshake failed', { remote: s.remoteAddress, error: errorMessage(err) });
+            s.destroy(); // a handshake timeout only reports the error
+          });
+        } else {
+          server.on('connection', (s: net.Socket) => this.accept(s, boundPort));
+        }
+      }
+    } catch (err) {
+      for (const s of started) s.close();
+      this.bound.clear();
+      throw err;
+    }
+    this.servers = started;
+    this.closing = undefined;
+    this.ctx.logger.info('Syslog TCP source listening', { kind: this.cfg.kind, host: this.cfg.host, ports: this.ports, tls: Boolean(tlsOpts) });
+  }
+
+  private accept(socket: net.Socket, port: number): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const conn = new TcpConn(this, socket, port);
+    this.conns.add(conn);
+    this.ctx.counters.set('OpenConnectionCount', this.conns.size);
+    void conn.closed.then(() => {
+      this.conns.delete(conn);
+      this.ctx.counters.set('OpenConnectionCount', this.conns.size);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.stopping = true;
+    const servers = this.servers;
+    this.servers = [];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const c of this.conns) c.stop();
+    const grace = setTimeout(() => this.abort.abort(), this.closeGraceMs);
+    const hard = setTimeout(() => {
+      for (const c of this.conns) c.destroy();
+    }, this.closeGraceMs + LINGER_MS);
+    try {
+      await Promise.all([...this.conns].map((c) => c.closed));
+      await closed;
+    } finally {
+      clearTimeout(grace);
+      clearTimeout(hard);
+    }
+    this.ctx.counters.set('OpenConnectionCount', 0);
+    this.ctx.logger.info('Syslog TCP source stopped', { kind: this.cfg.kind, ports: this.ports });
+  }
+
+  destroy(): void {
+    this.stopping = true;
+    this.abort.abort();
+    for (const s of this.servers) s.close();
+    this.servers = [];
+    for (const c of this.conns) c.destroy();
+  }
+}
+
+class TcpConn {
+  readonly closed: Promise<void>;
+  private readonly framer: SyslogFramer;
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private running = false;
+  private eof = false;
+  private done = false;
+  private retrying = false;
+  private extra: Record<string, string> | undefined;
+  private extraReady = false;
+  private readonly ip: string;
+  private linger: NodeJS.Timeout | undefined;
+  private warnedSkip = false;
+
+  constructor(private readonly src: TcpIntake, private readonly socket: net.Socket, private readonly port: number) {
+    const size = src.cfg.eventSize;
+    this.framer = new SyslogFramer(size, Math.max(size, MAX_DECLARED_LENGTH));
+    this.ip = plainIp(socket.remoteAddress);
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      if (this.linger) clearTimeout(this.linger);
+      resolve();
+    }));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err) => src.ctx.logger.debug('Syslog connection error', { remote: this.ip, error: errorMessage(err) }));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.done) return;
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (!this.running) void this.run();
+    else this.updateFlow();
+  }
+
+  private onEnd(): void {
+    this.eof = true;
+    if (!this.running) void this.run();
+  }
+
+  private updateFlow(): void {
+    if (this.done || this.socket.destroyed) return;
+    const hold = this.src.stopping || this.retrying || this.queued >= READ_AHEAD_BYTES;
+    if (hold) {
+      if (!this.socket.isPaused()) this.socket.pause();
+    } else if (this.socket.isPaused()) {
+      this.socket.resume();
+    }
+  }
+
+  private async headers(): Promise<void> {
+    if (this.extraReady) return;
+    const hostname = this.src.cfg.wantsHostname ? await this.src.resolver.resolve(this.ip) : undefined;
+    this.extra = this.src.cfg.extraHeaders(this.ip, hostname, this.port);
+    this.extraReady = true;
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.headers();
+      // on stop, what was already read is still delivered (reading itself is paused)
+      while (this.queue.length > 0 && !this.done && !this.src.abort.signal.aborted) {
+        const chunks = this.queue.splice(0);
+        this.queued = 0;
+        this.updateFlow();
+        const frames: Frame[] = [];
+        let ok = true;
+        for (let i = 0; i < chunks.length && ok; i++) ok = this.framer.push(chunks[i]!, frames);
+        if (frames.length > 0 && !(await this.deliverAll(frames))) break;
+        this.noteSkipped();
+        if (!ok) {
+          this.bogusFrame();
+          break;
+        }
+      }
+      if (this.eof && !this.done && !this.src.stopping) {
+        const frames: Frame[] = [];
+        this.framer.end(frames);
+        if (frames.length > 0) await this.deliverAll(frames);
+        this.shutdown();
+      }
+    } catch (err) {
+      this.src.ctx.logger.error('Syslog connection failed', { remote: this.ip, error: errorMessage(err) });
+      this.destroy();
+    } finally {
+      this.running = false;
+    }
+    if (this.src.stopping) this.stop();
+    else if (!this.done && (this.queue.length > 0 || this.eof)) void this.run();
+    else this.updateFlow();
+  }
+
+  private noteSkipped(): void {
+    if (this.framer.skippedBytes > 0 && !this.warnedSkip) {
+      this.warnedSkip = true;
+      this.src.ctx.logger.warn('Messages longer than eventSize were cut (flume.syslog.status=Incomplete); the rest of each was skipped', { remote: this.ip, eventSize: this.src.cfg.eventSize });
+    }
+  }
+
+  private bogusFrame(): void {
+    this.src.ctx.counters.add('EventReadFail');
+    this.src.ctx.logger.warn('Client declared an octet-counted frame length above the limit; closing the connection', { remote: this.ip, declared: this.framer.badLength, limit: Math.max(this.src.cfg.eventSize, MAX_DECLARED_LENGTH) });
+    this.shutdown();
+  }
+
+  private async deliverAll(frames: Frame[]): Promise<boolean> {
+    const { cfg } = this.src;
+    const limit = this.src.batchLimit();
+    for (let i = 0; i < frames.length; i += limit) {
+      if (i > 0 && this.src.stopping && this.src.abort.signal.aborted) return false;
+      const end = Math.min(frames.length, i + limit);
+      const batch = new Array<FlumeEvent>(end - i);
+      for (let j = i; j < end; j++) batch[j - i] = cfg.toEvent(frames[j]!, this.extra, this.port);
+      if (!(await this.deliver(batch))) return false;
+    }
+    return true;
+  }
+
+  private async deliver(batch: FlumeEvent[]): Promise<boolean> {
+    const { ctx } = this.src;
+    const n = batch.length;
+    ctx.counters.add('EventReceivedCount', n);
+    let delay = this.src.retryInitialMs;
+    for (;;) {
+      try {
+        await ctx.emit(batch);
+        break;
+      } catch (err) {
+        ctx.counters.add('ChannelWriteFail');
+        if (!(err instanceof ChannelFullError) && !isRetriable(err)) {
+          ctx.logger.error('Events could not be put into the channel and are dropped', { remote: this.ip, events: n, error: errorMessage(err) });
+          this.endRetry();
+          return true;
+        }
+        if (this.src.abort.signal.aborted) {
+          ctx.logger.warn('Source stopping; events waiting for channel space are lost', { remote: this.ip, events: n });
+          return false;
+        }
+        if (!this.retrying) {
+          this.retrying = true;
+          this.updateFlow();
+          ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.ip, events: n, error: errorMessage(err) });
+        }
+        await sleep(delay, this.src.abort.signal);
+        delay = Math.min(delay * 2, this.src.retryMaxMs);
+      }
+    }
+    this.endRetry();
+    ctx.counters.add('EventAcceptedCount', n);
+    return true;
+  }
+
+  private endRetry(): void {
+    if (!this.retrying) return;
+    this.retrying = false;
+    this.src.ctx.logger.info('Channel accepted the batch; reading from the client again', { remote: this.ip });
+    this.updateFlow();
+  }
+
+  stop(): void {
+    if (this.running) {
+      this.updateFlow();
+      return;
+    }
+    this.shutdown();
+  }
+
+  private shutdown(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.queued = 0;
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    this.socket.resume();
+    this.linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+  }
+
+  destroy(): void {
+    this.done = true;
+    this.socket.destroy();
+  }
+}
