@@ -168,8 +168,13 @@ ${extra}`;
     await agent.waitForOutput(/Monitoring server listening/);
     const sender = new AckedSender(port, 'n');
     await waitFor(() => sender.acked > 500, 10_000, 'traffic flowing');
-    // 1. unchanged: everything kept
+    // 1. unchanged: everything kept, counters keep counting (not reset)
+    const drainedBefore = Number((await metrics(mport))['SINK.k1']!.EventDrainSuccessCount);
+    const startedBefore = (await metrics(mport))['SOURCE.r1']!.StartTime;
     await reload(base(), /Configuration reloaded kept=3 started=- stopped=-/);
+    const afterUnchanged = await metrics(mport);
+    assert.ok(Number(afterUnchanged['SINK.k1']!.EventDrainSuccessCount) >= drainedBefore && drainedBefore > 0);
+    assert.equal(afterUnchanged['SOURCE.r1']!.StartTime, startedBefore);
     // 2. changed sink: only k1 restarts; the netcat connection stays up
     await reload(base('', 'k1', '1'), /started=sink.k1 stopped=sink.k1/);
     // 3. changed channel capacity: resized in place, nothing restarted
