@@ -6,6 +6,7 @@ import { runAgent } from './commands/agent.js';
 import { runValidate } from './commands/validate.js';
 import { runDescribe } from './commands/describe.js';
 import { runVersion } from './commands/version.js';
+import { avroClientArgs, avroClientBuilder, runAvroClient } from './commands/avro-client.js';
 
 type Action = () => Promise<number> | number;
 
@@ -79,10 +80,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     (a) => {
       action = () => runDescribe({ kind: a.kind, type: a.type, markdown: a.markdown });
     })
+    .command('avro-client', 'Send the lines of a file, stdin or a directory as events to an avro source', (y) => avroClientBuilder(y), (a) => {
+      const args = avroClientArgs(a as Record<string, unknown>);
+      action = () => runAvroClient(args);
+    })
     .command('version', 'Print the version', (y) => y, () => {
       action = () => runVersion();
     })
-    .demandCommand(1, 'give a command: agent, validate, describe, version')
+    .demandCommand(1, 'give a command: agent, validate, describe, avro-client, version')
     .recommendCommands()
     .help()
     .alias('help', 'h')

@@ -20,6 +20,7 @@ import regexExtractorInterceptor from '../interceptors/regex-extractor.js';
 import netcatSource from '../sources/netcat.js';
 import seqSource from '../sources/seq.js';
 import stressSource from '../sources/stress.js';
+import avroSource from '../sources/avro.js';
 import httpSource from '../sources/http/index.js';
 import syslogTcpSource from '../sources/syslog/syslogtcp.js';
 import syslogUdpSource from '../sources/syslog/syslogudp.js';
@@ -28,6 +29,7 @@ import netcatUdpSource from '../sources/netcat-udp.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
+import avroSink from '../sinks/avro.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -50,6 +52,7 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   netcatSource,
   seqSource,
   stressSource,
+  avroSource,
   httpSource,
   syslogTcpSource,
   syslogUdpSource,
@@ -58,4 +61,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   loggerSink,
   nullSink,
   fileRollSink,
+  avroSink,
 ];

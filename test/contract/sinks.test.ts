@@ -14,6 +14,20 @@ import { sinkCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
+import { after } from 'node:test';
+import { AvroRpcServer } from '../../src/rpc/server.js';
+import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/protocol.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/framing.js';
+import type { FlumeEvent } from '../../src/core/event.js';
+
+// a real avro source-side server for the avro sink sample: records what it was sent
+const avroReceived: FlumeEvent[] = [];
+const avroServer = new AvroRpcServer({
+  host: '127.0.0.1', port: 0, layers: {}, frameLimits: DEFAULT_FRAME_LIMITS, decodeLimits: DEFAULT_DECODE_LIMITS,
+  readTimeoutMs: 5000, idleTimeoutMs: 0, maxConnections: 10, logger: silentLogger(),
+}, { handle: async (events: readonly FlumeEvent[]) => { avroReceived.push(...events); return 'OK' as const; } });
+const avroPort = await avroServer.listen();
+after(() => avroServer.close());
 
 interface Sample {
   props(dir: string): Record<string, string>;
@@ -22,6 +36,13 @@ interface Sample {
 }
 
 const SAMPLES: Record<string, Sample> = {
+  avro: {
+    props: () => ({ hostname: '127.0.0.1', port: String(avroPort) }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(avroReceived.map((e) => e.body.toString()), bodies);
+      avroReceived.length = 0;
+    },
+  },
   logger: { props: () => ({}) },
   null: { props: () => ({}) },
   file_roll: {

@@ -15,6 +15,8 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
+import { AvroRpcClient } from '../../src/rpc/client.js';
+import { makeEvent } from '../../src/core/event.js';
 
 interface Driver {
   props: Record<string, string>;
@@ -50,7 +52,23 @@ const httpPost = async (port: number, n: number) => {
   throw new Error('http source kept answering 503');
 };
 
+/** Sends the events with appendBatch, re-sending on FAILED as Flume's RPC clients do. */
+const avroSend = async (port: number, n: number) => {
+  const client = await AvroRpcClient.connect({ host: '127.0.0.1', port, connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+  try {
+    const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`, { i: String(i) }));
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if ((await client.appendBatch(events)) === 'OK') return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('avro source kept answering FAILED');
+  } finally {
+    await client.close();
+  }
+};
+
 const DRIVERS: Record<string, Driver> = {
+  avro: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => avroSend((src as { port: number }).port, n) },
   http: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => httpPost((src as { port: number }).port, n) },
   syslogtcp: {
     props: { host: '127.0.0.1', port: '0' },

@@ -1,0 +1,183 @@
+/**
+ * avro source (Flume AvroSource): an Avro RPC server for AvroSourceProtocol, the receiving end of Flume's avro
+ * sink, `flume-ng avro-client`, Flume's SDK clients and Log4jAppender. Wire protocol: src/rpc (reference §11).
+ *
+ * `append` / `appendBatch` answer OK only after every required channel committed the events, FAILED when a
+ * channel refused them (ChannelWriteFail). Malformed or hostile input closes that connection (EventReadFail),
+ * never the agent. Differences from Flume, on purpose: a batch larger than the channels' transactionCapacity is
+ * put in several transactions instead of always failing; hard limits on message size, frame count, events per
+ * request and connections; stalled connections are closed after readTimeout; OpenConnectionCount is live.
+ */
+import { defineSource, type Source, type SourceContext } from '../registry/define.js';
+import { opt, type Resolved } from '../config/options.js';
+import { AgentError, errorMessage } from '../core/errors.js';
+import type { FlumeEvent } from '../core/event.js';
+import { AvroRpcServer, type CallKind } from '../rpc/server.js';
+import type { Status } from '../rpc/protocol.js';
+import { ipFilter, IpRuleError, parseIpFilterRules } from '../rpc/ip-filter.js';
+import { serverTlsOptions, TlsConfigError } from '../rpc/tls.js';
+import type { LayerOptions } from '../rpc/transport.js';
+
+const list = (doc: string, dflt?: string[]) => opt.list({ doc, separator: /[\s,]+/, ...(dflt ? { default: dflt } : {}) });
+
+const options = {
+  bind: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address to listen on (0.0.0.0 for all).' }),
+  port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port to listen on (0 = any free port).' }),
+  threads: opt.ignored({ doc: 'Flume parses it but never uses it (1.11); requests are handled on the event loop.' }),
+  'compression-type': opt.enum({ values: ['none', 'deflate'] as const, default: 'none', doc: '`deflate`: the whole connection is a zlib stream in both directions (as Flume\'s Netty ZlibEncoder/Decoder). Must match the client.' }),
+  ssl: opt.bool({ default: false, doc: 'Accept TLS connections only. Needs keystore, or ssl-cert and ssl-key.' }),
+  keystore: opt.string({ doc: 'Key store with the server key and certificate: PKCS12, JKS or PEM (the format is detected). Fallback: FLUME_SSL_KEYSTORE_PATH.' }),
+  'keystore-password': opt.string({ doc: 'Password of the key store (and of its key). Fallback: FLUME_SSL_KEYSTORE_PASSWORD.' }),
+  'keystore-type': opt.enum({ values: ['JKS', 'PKCS12', 'PEM'] as const, default: 'JKS', doc: 'Informational: the store format is detected from the file.' }),
+  'ssl-cert': opt.string({ doc: 'PEM certificate chain file (instead of keystore).' }),
+  'ssl-key': opt.string({ doc: 'PEM private key file (instead of keystore); keystore-password decrypts it if it is encrypted.' }),
+  'exclude-protocols': list('TLS versions to refuse (SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3).', ['SSLv3']),
+  'include-protocols': list('TLS versions to allow (default TLSv1.2 and TLSv1.3).'),
+  'exclude-cipher-suites': list('Cipher suites to refuse (Java/IANA or OpenSSL names).'),
+  'include-cipher-suites': list('Cipher suites to allow (Java/IANA or OpenSSL names).'),
+  ipFilter: opt.bool({ default: false, doc: 'Check every client against ipFilterRules.' }),
+  ipFilterRules: opt.string({ doc: 'Comma list of `allow|deny:ip|name:pattern` (globs with * and ?), first match wins, no match allows. E.g. `allow:ip:127.*,allow:name:localhost,deny:ip:*`.' }),
+  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent connections; further ones are closed at once. Flume: unlimited.' }),
+  maxMessageBytes: opt.size({ default: 64 * 1024 * 1024, defaultText: '64m', min: 1024, doc: 'Largest request, checked on the declared lengths before anything is allocated; a larger one closes the connection.' }),
+  maxFramesPerMessage: opt.int({ default: 65536, min: 1, doc: 'Most Netty frame buffers in one request (Java clients send 8 KiB buffers).' }),
+  maxEventsPerRequest: opt.int({ default: 100000, min: 1, doc: 'Most events in one appendBatch.' }),
+  readTimeout: opt.duration({ default: 30, unit: 's', min: 0, doc: 'A connection that has not finished its handshake, or stalls in the middle of a request, for this long is closed (0 = never).' }),
+  idleTimeout: opt.duration({ default: 0, unit: 's', min: 0, doc: 'A connection with no request for this long is closed (0 = never; Flume clients keep idle connections open).' }),
+};
+
+type Options = Resolved<typeof options>;
+
+/** Logs at most once per interval, counting what it suppressed. */
+class Throttle {
+  private last = -Infinity;
+  private suppressed = 0;
+  constructor(private readonly ms: number) {}
+  run(f: (suppressed: number) => void): void {
+    const now = performance.now();
+    if (now - this.last < this.ms) {
+      this.suppressed++;
+      return;
+    }
+    this.last = now;
+    const s = this.suppressed;
+    this.suppressed = 0;
+    f(s);
+  }
+}
+
+export class AvroSource implements Source {
+  private server?: AvroRpcServer;
+  private readonly failLog = new Throttle(5000);
+
+  constructor(private readonly o: Options, private readonly ctx: SourceContext) {}
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return this.server?.port ?? 0;
+  }
+
+  get openConnections(): number {
+    return this.server?.openConnections ?? 0;
+  }
+
+  async start(): Promise<void> {
+    const o = this.o;
+    const layers: LayerOptions = {};
+    if (o['compression-type'] === 'deflate') layers.deflate = { level: 6 };
+    if (o.ssl) {
+      try {
+        layers.tlsServer = serverTlsOptions({
+          keystore: o.keystore, keystorePassword: o['keystore-password'], keystoreType: o['keystore-type'], cert: o['ssl-cert'], key: o['ssl-key'],
+          includeProtocols: o['include-protocols'], excludeProtocols: o['exclude-protocols'],
+          includeCipherSuites: o['include-cipher-suites'], excludeCipherSuites: o['exclude-cipher-suites'],
+        });
+      } catch (err) {
+        const hint = err instanceof TlsConfigError && err.hint ? ` (${err.hint})` : '';
+        throw new AgentError('FLUME_ERR_SOURCE_START', `source ${this.ctx.name}: TLS setup failed: ${errorMessage(err)}${hint}`, { retriable: false });
+      }
+    }
+    const accept = o.ipFilter ? ipFilter(parseIpFilterRules(o.ipFilterRules ?? '')) : undefined;
+    const c = this.ctx.counters;
+    const server = new AvroRpcServer({
+      host: o.bind, port: o.port, layers,
+      frameLimits: { maxFramesPerMessage: o.maxFramesPerMessage, maxFrameBytes: o.maxMessageBytes, maxMessageBytes: o.maxMessageBytes },
+      decodeLimits: { maxEvents: o.maxEventsPerRequest, maxHeaders: 10_000, maxProtocolBytes: 1 << 20, maxMetaEntries: 1024 },
+      readTimeoutMs: o.readTimeout, idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, logger: this.ctx.logger,
+    }, {
+      handle: (events, kind) => this.handle(events, kind),
+      readFail: () => c.add('EventReadFail'),
+      connections: (n) => c.set('OpenConnectionCount', n),
+      accept,
+    });
+    try {
+      await server.listen();
+    } catch (err) {
+      throw new AgentError('FLUME_ERR_SOURCE_START', `source ${this.ctx.name} cannot listen on ${o.bind}:${o.port}: ${errorMessage(err)}`, { cause: err });
+    }
+    this.server = server;
+    this.ctx.logger.info('Avro source listening', { bind: o.bind, port: server.port, compression: o['compression-type'], ssl: o.ssl });
+  }
+
+  private async handle(events: FlumeEvent[], kind: CallKind): Promise<Status> {
+    const c = this.ctx.counters;
+    const n = events.length;
+    if (kind === 'append') c.add('AppendReceivedCount');
+    else c.add('AppendBatchReceivedCount');
+    c.add('EventReceivedCount', n);
+    try {
+      const max = this.ctx.maxBatchSize;
+      if (n <= max) await this.ctx.emit(events);
+      else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
+    } catch (err) {
+      c.add('ChannelWriteFail');
+      this.failLog.run((suppressed) => this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
+        events: n, error: errorMessage(err), ...(suppressed ? { similarSuppressed: suppressed } : {}),
+      }));
+      return 'FAILED';
+    }
+    if (kind === 'append') c.add('AppendAcceptedCount');
+    else c.add('AppendBatchAcceptedCount');
+    c.add('EventAcceptedCount', n);
+    return 'OK';
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s) await s.close(5000);
+    this.ctx.counters.set('OpenConnectionCount', 0);
+  }
+
+  destroy(): void {
+    this.server?.destroy();
+    this.server = undefined;
+  }
+}
+
+export default defineSource({
+  type: 'avro',
+  classNames: ['org.apache.flume.source.AvroSource'],
+  summary: 'Avro RPC server (Flume\'s AvroSourceProtocol over Netty framing): receives from avro sinks, avro-client and Flume SDK clients; answers OK once committed.',
+  options,
+  check: (o) => {
+    const problems: { key: string; message: string; hint?: string }[] = [];
+    if (o.ssl && !o.keystore && !(o['ssl-cert'] && o['ssl-key']) && !process.env.FLUME_SSL_KEYSTORE_PATH) {
+      problems.push({ key: 'ssl', message: 'ssl is true but neither keystore nor ssl-cert and ssl-key are set', hint: 'set keystore and keystore-password (PKCS12, JKS or PEM), or ssl-cert and ssl-key' });
+    }
+    if (!!o['ssl-cert'] !== !!o['ssl-key']) problems.push({ key: o['ssl-cert'] ? 'ssl-key' : 'ssl-cert', message: 'ssl-cert and ssl-key must be set together' });
+    if (o.ipFilter) {
+      if (!o.ipFilterRules) problems.push({ key: 'ipFilterRules', message: 'ipFilter is true but ipFilterRules is not set', hint: 'e.g. allow:ip:127.*,deny:ip:*' });
+      else {
+        try {
+          parseIpFilterRules(o.ipFilterRules);
+        } catch (err) {
+          if (err instanceof IpRuleError) problems.push({ key: 'ipFilterRules', message: err.message, hint: 'write <allow|deny>:<ip|name>:<pattern>, comma separated' });
+          else throw err;
+        }
+      }
+    }
+    return problems.length ? problems : true;
+  },
+  claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.bind}:${o.port}`, key: 'port' }]),
+  create: (o, ctx) => new AvroSource(o, ctx),
+});
