@@ -2,25 +2,32 @@
 // `npm run bench`: throughput of real agent processes against a baseline measured in the same run.
 // Usage: node bench/run.mjs [filter ...] [--runs N] [--events N] [--no-baseline] [--strict] [--list] [--cpu-prof]
 // See bench/README.md. Never part of `npm test`.
+import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
   BENCH_DIR,
   BenchFailure,
+  exitText,
   expectCleanExit,
   freePort,
   machineInfo,
   makeDataSet,
   makeTempDir,
   measureTcpToDir,
+  measureToDir,
   median,
+  procCpuSeconds,
+  procPeakRssBytes,
   removeDir,
   spawnNode,
   startAgentProcess,
   verifyOutput,
+  waitFor,
   waitForListening,
   waitForStdout,
+  withTail,
 } from './lib.mjs';
 
 // ---------------------------------------------------------------- targets
@@ -119,12 +126,294 @@ function netcatToFileRoll({ name, baseline, description, channelConf, targets })
   };
 }
 
+/**
+ * taildir -> memory -> file_roll. The agent starts on an empty log directory (ready once it has written its
+ * position file); the clock starts when the data arrives: `mode = 'prewritten'` renames a file holding the whole
+ * data set into the directory, `mode = 'append'` appends the data set to the tailed file in 64 KiB writes while
+ * the agent reads it.
+ */
+function taildirToFileRoll({ name, baseline, description, mode, targets }) {
+  return {
+    name,
+    baseline,
+    description,
+    targets,
+    async setup(ctx, st) {
+      const dir = (st.dir = await makeTempDir(name));
+      const outDir = (st.outDir = path.join(dir, 'out'));
+      const logDir = (st.logDir = path.join(dir, 'logs'));
+      await fsp.mkdir(outDir);
+      await fsp.mkdir(logDir);
+      st.posFile = path.join(dir, 'taildir-position.json');
+      if (mode === 'prewritten') {
+        st.staged = path.join(dir, 'app.log.staged');
+        await fsp.writeFile(st.staged, ctx.data.buf);
+      } else {
+        await fsp.writeFile(path.join(logDir, 'app.log'), '');
+      }
+      const conf = [
+        'a1.sources = r1',
+        'a1.channels = c1',
+        'a1.sinks = k1',
+        'a1.sources.r1.type = TAILDIR',
+        'a1.sources.r1.filegroups = f1',
+        `a1.sources.r1.filegroups.f1 = ${logDir}/app\\.log`,
+        `a1.sources.r1.positionFile = ${st.posFile}`,
+        'a1.sources.r1.batchSize = 1000',
+        'a1.sources.r1.channels = c1',
+        'a1.channels.c1.type = memory',
+        'a1.channels.c1.capacity = 100000',
+        'a1.channels.c1.transactionCapacity = 1000',
+        'a1.sinks.k1.type = file_roll',
+        'a1.sinks.k1.channel = c1',
+        `a1.sinks.k1.sink.directory = ${outDir}`,
+        'a1.sinks.k1.sink.rollInterval = 0',
+        'a1.sinks.k1.sink.batchSize = 1000',
+        '',
+      ].join('\n');
+      st.proc = await startAgentProcess(conf, dir, { nodeArgs: agentNodeArgs(ctx, name) });
+      // ready: the source writes its position file when it has started
+      await waitFor(() => fsp.access(st.posFile).then(() => true, () => false), {
+        timeoutMs: 60000,
+        what: 'the taildir position file',
+        abort: () => (st.proc.exit ? withTail(`agent exited (${exitText(st.proc.exit)})`, st.proc) : undefined),
+      });
+    },
+    run(ctx, st) {
+      const target = path.join(st.logDir, 'app.log');
+      const start = mode === 'prewritten'
+        ? () => fsp.rename(st.staged, target)
+        : async () => {
+          const fh = await fsp.open(target, 'a');
+          try {
+            const buf = ctx.data.buf;
+            for (let off = 0; off < buf.length; off += 64 * 1024) await fh.write(buf, off, Math.min(64 * 1024, buf.length - off));
+          } finally {
+            await fh.close();
+          }
+        };
+      return measureToDir({ receiver: st.proc, outDir: st.outDir, data: ctx.data, start });
+    },
+    async verify(ctx, st) {
+      expectCleanExit(st.proc, 'agent', await st.proc.stop());
+      return verifyOutput(st.outDir, ctx.data);
+    },
+    teardown: defaultTeardown,
+  };
+}
+
 /** Extra node flags for agent processes: --cpu-prof writes one profile per run into bench/out/profiles/. */
 function agentNodeArgs(ctx, name) {
   if (!ctx.opts.cpuProf) return [];
   return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
 }
 const PROFILE_DIR = path.join(BENCH_DIR, 'out', 'profiles');
+
+// ---------------------------------------------------------------- network sources (http, syslogtcp)
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The agent's /metrics (Flume's JSON shape: { "SINK.k1": { "EventDrainSuccessCount": "123", ... }, ... }). */
+async function fetchMetrics(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  if (res.status !== 200) throw new BenchFailure(`/metrics answered ${res.status}`);
+  return res.json();
+}
+const metric = (m, component, name) => Number(m?.[component]?.[name] ?? NaN);
+
+/**
+ * http-memory-null: the agent's http source fed by bench/http-client.mjs (a separate process: 8 keep-alive
+ * connections, each POSTing JSON arrays of 100 events with 200-byte bodies, one request at a time, 503s retried).
+ * The clock starts when the client is told to go (SIGUSR2, its bodies are built beforehand) and stops when the
+ * agent's /metrics shows the null sink drained every event the client had answered 200.
+ */
+const httpMemoryNull = {
+  name: 'http-memory-null',
+  baseline: 'node-pipe',
+  description: 'agent: http (bench/http-client.mjs: 8 keep-alive connections, JSON arrays of 100 x 200 B events) -> memory (100000/1000) -> null (batch 1000); counted via /metrics',
+  targets: [atLeastRate(150e3)],
+  async setup(ctx, st) {
+    st.dir = await makeTempDir('http-memory-null');
+    st.procs = [];
+    st.port = await freePort();
+    st.metricsPort = await freePort();
+    const conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = http',
+      'a1.sources.r1.bind = 127.0.0.1',
+      `a1.sources.r1.port = ${st.port}`,
+      'a1.sources.r1.channels = c1',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 100000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = null',
+      'a1.sinks.k1.channel = c1',
+      'a1.sinks.k1.batchSize = 1000',
+      'a1.sinks.k1.logEveryNEvents = 100000000',
+      '',
+    ].join('\n');
+    st.proc = await startAgentProcess(conf, st.dir, {
+      nodeArgs: agentNodeArgs(ctx, 'http-memory-null'),
+      extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+    });
+    await waitForListening(st.port, st.proc, 60000);
+    await waitForListening(st.metricsPort, st.proc, 60000);
+    st.client = spawnNode([path.join(BENCH_DIR, 'http-client.mjs'), '--port', String(st.port), '--events', String(ctx.data.events), '--connections', '8', '--batch', '100', '--body-bytes', '200']);
+    st.procs.push(st.client);
+    await waitForStdout(st.client, /^ready /m, 120000);
+  },
+  async run(ctx, st) {
+    const { proc: agent, client } = st;
+    const events = ctx.data.events;
+    const cpu0 = procCpuSeconds(agent.pid);
+    const result = waitForStdout(client, /^result (.*)$/m, 2 ** 31 - 1);
+    const t0 = performance.now();
+    client.child.kill('SIGUSR2');
+    let res;
+    try {
+      res = JSON.parse((await result)[1]);
+    } catch (err) {
+      if (!agent.exit) await Promise.race([agent.exited, pause(1000)]);
+      if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)}) while the client was sending`, agent));
+      throw err;
+    }
+    st.clientResult = res;
+    if (res.sentEvents !== events) throw new BenchFailure(`the client had ${res.sentEvents} of ${events} events answered 200`);
+    let last = -1;
+    let lastChange = Date.now();
+    let t1;
+    for (;;) {
+      if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)})`, agent));
+      const drained = metric(await fetchMetrics(st.metricsPort), 'SINK.k1', 'EventDrainSuccessCount');
+      if (drained === events) {
+        t1 = performance.now();
+        break;
+      }
+      if (drained > events) throw new BenchFailure(`the null sink drained ${drained} events, more than the ${events} sent (duplicates?)`);
+      if (drained !== last) {
+        last = drained;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > 20000) {
+        throw new BenchFailure(`the null sink stalled at ${drained} of ${events} events for 20 s`);
+      }
+      await pause(10);
+    }
+    const cpu1 = procCpuSeconds(agent.pid);
+    return { seconds: (t1 - t0) / 1000, cpuSeconds: cpu1 - cpu0, peakRssBytes: procPeakRssBytes(agent.pid) };
+  },
+  async verify(ctx, st) {
+    const events = ctx.data.events;
+    const m = await fetchMetrics(st.metricsPort);
+    const accepted = metric(m, 'SOURCE.r1', 'EventAcceptedCount');
+    const drained = metric(m, 'SINK.k1', 'EventDrainSuccessCount');
+    if (accepted !== events || drained !== events) throw new BenchFailure(`counters: source accepted ${accepted}, null sink drained ${drained}, expected ${events} each`);
+    expectCleanExit(st.client, 'http client', await st.client.stop(5000));
+    expectCleanExit(st.proc, 'agent', await st.proc.stop());
+    return { lines: drained, requests: st.clientResult.okRequests, retries503: st.clientResult.retries503, clientSeconds: st.clientResult.seconds };
+  },
+  teardown: defaultTeardown,
+};
+
+/**
+ * The syslogtcp data set, built once per data set: every line of ctx.data becomes an RFC 5424 message of the
+ * same length (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID - ` + the line's first bytes + LF; PRI over all
+ * facilities/severities, the timestamp's millisecond moving every 100 lines), and the expected file_roll
+ * output (text serializer: the body, i.e. `APP PROCID MSGID - ...`, + LF) is summarised as bytes, lines, SHA-1.
+ */
+const syslogSets = new WeakMap();
+function syslogDataSet(data) {
+  let set = syslogSets.get(data);
+  if (set) return set;
+  const { events, lineBytes } = data;
+  const buf = Buffer.allocUnsafe(events * lineBytes);
+  const hash = createHash('sha1');
+  const outChunk = Buffer.allocUnsafe(1024 * 1024);
+  let outFill = 0;
+  let outBytes = 0;
+  const base = Date.UTC(2026, 0, 15, 10, 0, 0);
+  let tsMs = -1;
+  let ts = '';
+  let off = 0;
+  for (let i = 0; i < events; i++) {
+    const ms = base + Math.floor(i / 100);
+    if (ms !== tsMs) {
+      tsMs = ms;
+      ts = new Date(ms).toISOString();
+    }
+    const pri = (i % 24) * 8 + ((i * 3) % 8);
+    const tail = `app${i % 4} ${1000 + (i % 9000)} ID${i % 10} - `;
+    const head = `<${pri}>1 ${ts} host${i % 16}.example.net `;
+    const contentLen = lineBytes - 1 - head.length - tail.length;
+    if (contentLen < 13) throw new Error('lineBytes too small for the syslog data set');
+    const lineStart = off;
+    off += buf.write(head, off, 'latin1');
+    const bodyStart = off;
+    off += buf.write(tail, off, 'latin1');
+    data.buf.copy(buf, off, i * lineBytes, i * lineBytes + contentLen);
+    off += contentLen;
+    buf[off++] = 0x0a;
+    const bodyLen = off - bodyStart;
+    if (outFill + bodyLen > outChunk.length) {
+      hash.update(outChunk.subarray(0, outFill));
+      outFill = 0;
+    }
+    buf.copy(outChunk, outFill, bodyStart, off);
+    outFill += bodyLen;
+    outBytes += bodyLen;
+    if (off - lineStart !== lineBytes) throw new Error('syslog line length mismatch');
+  }
+  hash.update(outChunk.subarray(0, outFill));
+  set = { buf, events, out: { bytes: outBytes, events, sha1: hash.digest('hex') } };
+  syslogSets.set(data, set);
+  return set;
+}
+
+/** syslogtcp-memory-file_roll: one TCP connection of RFC 5424 lines -> memory -> file_roll (text serializer). */
+const syslogTcpMemoryFileRoll = {
+  name: 'syslogtcp-memory-file_roll',
+  baseline: 'node-pipe',
+  description: 'agent: syslogtcp (one connection, RFC 5424 lines of 200 B, LF framing) -> memory (100000/1000) -> file_roll (text serializer, batch 1000)',
+  targets: [atLeastRate(400e3)],
+  async setup(ctx, st) {
+    syslogDataSet(ctx.data); // built outside the measured window
+    const dir = (st.dir = await makeTempDir('syslogtcp'));
+    const outDir = (st.outDir = path.join(dir, 'out'));
+    await fsp.mkdir(outDir);
+    const port = (st.port = await freePort());
+    const conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = syslogtcp',
+      'a1.sources.r1.host = 127.0.0.1',
+      `a1.sources.r1.port = ${port}`,
+      'a1.sources.r1.channels = c1',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 100000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = file_roll',
+      'a1.sinks.k1.channel = c1',
+      `a1.sinks.k1.sink.directory = ${outDir}`,
+      'a1.sinks.k1.sink.rollInterval = 0',
+      'a1.sinks.k1.sink.batchSize = 1000',
+      'a1.sinks.k1.sink.serializer = text',
+      '',
+    ].join('\n');
+    st.proc = await startAgentProcess(conf, dir, { nodeArgs: agentNodeArgs(ctx, 'syslogtcp-memory-file_roll') });
+    await waitForListening(port, st.proc, 60000);
+  },
+  run(ctx, st) {
+    const set = syslogDataSet(ctx.data);
+    return measureTcpToDir({ port: st.port, receiver: st.proc, outDir: st.outDir, data: { buf: set.buf, bytes: set.out.bytes } });
+  },
+  async verify(ctx, st) {
+    expectCleanExit(st.proc, 'agent', await st.proc.stop());
+    return verifyOutput(st.outDir, syslogDataSet(ctx.data).out);
+  },
+  teardown: defaultTeardown,
+};
 
 export const PIPELINES = [
   nodePipe,
@@ -141,6 +430,22 @@ export const PIPELINES = [
     description: 'agent: netcat -> file channel (LevelDB, sync per commit, transactionCapacity 1000) -> file_roll (batch 1000)',
     channelConf: (dir) => ['type = file', `dataDirs = ${dir}/fc-data`, `checkpointDir = ${dir}/fc-cp`, 'transactionCapacity = 1000', 'minimumRequiredSpace = 64m'],
     targets: [atLeastRate(200e3), atLeastRatio(0.4, 'netcat-memory-file_roll')],
+  }),
+  httpMemoryNull,
+  syslogTcpMemoryFileRoll,
+  taildirToFileRoll({
+    name: 'taildir-memory-file_roll',
+    baseline: 'netcat-memory-file_roll',
+    description: 'agent: taildir (a pre-written file renamed into the group directory, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
+    mode: 'prewritten',
+    targets: [atLeastRate(500e3)],
+  }),
+  taildirToFileRoll({
+    name: 'taildir-append-memory-file_roll',
+    baseline: 'netcat-memory-file_roll',
+    description: 'agent: taildir (the tailed file appended in 64 KiB writes while it is read, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
+    mode: 'append',
+    targets: [atLeastRate(500e3)],
   }),
 ];
 

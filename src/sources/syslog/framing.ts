@@ -18,6 +18,19 @@ export interface Frame {
   incomplete: boolean;
 }
 
+/**
+ * Receives the frames of scan()/finish(): the message is `buf[start, end)`; `buf` is either the scanned chunk
+ * (a view: copy before keeping) or a fresh buffer assembled from several chunks. Incomplete: cut at maxSize.
+ */
+export interface FrameSink {
+  frame(buf: Buffer, start: number, end: number, incomplete: boolean): void;
+}
+
+/** A sink collecting Frame objects (push/end, for tests and simple callers). */
+function collect(out: Frame[]): FrameSink {
+  return { frame: (buf, start, end, incomplete) => out.push({ data: start === 0 && end === buf.length ? buf : buf.subarray(start, end), incomplete }) };
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
@@ -54,6 +67,11 @@ export class SyslogFramer {
 
   /** Splits `chunk` into frames appended to `out`. False when the connection must be closed (bogus octet count). */
   push(chunk: Buffer, out: Frame[]): boolean {
+    return this.scan(chunk, collect(out));
+  }
+
+  /** Splits `chunk` into frames handed to `sink`. False when the connection must be closed (bogus octet count). */
+  scan(chunk: Buffer, sink: FrameSink): boolean {
     const n = chunk.length;
     const max = this.maxSize;
     let i = 0;
@@ -102,20 +120,27 @@ export class SyslogFramer {
           const len = end - i;
           if (j >= 0) {
             if (this.partsLen + len <= max + 1) {
-              let frame: Buffer;
+              let fb: Buffer;
+              let fs: number;
+              let fe: number;
               if (this.partsLen === 0) {
-                frame = chunk.subarray(i, end);
+                fb = chunk;
+                fs = i;
+                fe = end;
               } else {
                 this.append(chunk.subarray(i, end));
-                frame = this.take();
+                fb = this.take();
+                fs = 0;
+                fe = fb.length;
               }
-              if (frame.length > 0 && frame[frame.length - 1] === CR) frame = frame.subarray(0, frame.length - 1);
-              if (frame.length > max) out.push({ data: frame.subarray(0, max), incomplete: true });
-              else out.push({ data: frame, incomplete: false });
+              if (fe > fs && fb[fe - 1] === CR) fe--;
+              if (fe - fs > max) sink.frame(fb, fs, fs + max, true);
+              else sink.frame(fb, fs, fe, false);
             } else {
               this.skippedBytes += this.partsLen + len - max;
               this.append(chunk.subarray(i, i + Math.max(0, max - this.partsLen)));
-              out.push({ data: this.take().subarray(0, max), incomplete: true });
+              const t = this.take();
+              sink.frame(t, 0, Math.min(max, t.length), true);
             }
             this.parts = [];
             this.partsLen = 0;
@@ -125,7 +150,8 @@ export class SyslogFramer {
             const keep = max - this.partsLen;
             if (keep > 0) this.append(chunk.subarray(i, i + keep));
             this.skippedBytes += len - Math.max(keep, 0);
-            out.push({ data: this.take().subarray(0, max), incomplete: true });
+            const t = this.take();
+            sink.frame(t, 0, Math.min(max, t.length), true);
             this.mode = Mode.SkipLine;
             i = n;
           } else {
@@ -159,13 +185,13 @@ export class SyslogFramer {
           }
           this.remaining -= take;
           if (this.remaining === 0) {
-            let frame = whole ? chunk.subarray(i, i + take) : this.take();
-            let e = frame.length;
+            const fb = whole ? chunk : this.take();
+            const fs = whole ? i : 0;
+            let fe = whole ? i + take : fb.length;
             if (!this.truncated) {
-              while (e > 0 && (frame[e - 1] === LF || frame[e - 1] === CR)) e--;
-              frame = frame.subarray(0, e);
+              while (fe > fs && (fb[fe - 1] === LF || fb[fe - 1] === CR)) fe--;
             }
-            out.push({ data: frame, incomplete: this.truncated });
+            sink.frame(fb, fs, fe, this.truncated);
             this.parts = [];
             this.partsLen = 0;
             this.mode = Mode.Start;
@@ -184,19 +210,27 @@ export class SyslogFramer {
    */
   end(out: Frame[]): number {
     const before = out.length;
+    this.finish(collect(out));
+    return out.length - before;
+  }
+
+  /** end() for a FrameSink. */
+  finish(sink: FrameSink): void {
     if (this.mode === Mode.Digits) {
-      out.push({ data: Buffer.from(String(this.digits), 'latin1'), incomplete: false });
+      const b = Buffer.from(String(this.digits), 'latin1');
+      sink.frame(b, 0, b.length, false);
     } else if (this.mode === Mode.Line && this.partsLen > 0) {
-      let f = this.take();
-      if (f[f.length - 1] === CR) f = f.subarray(0, f.length - 1);
-      out.push({ data: f.length > this.maxSize ? f.subarray(0, this.maxSize) : f, incomplete: f.length > this.maxSize });
+      const f = this.take();
+      let fe = f.length;
+      if (f[fe - 1] === CR) fe--;
+      sink.frame(f, 0, Math.min(fe, this.maxSize), fe > this.maxSize);
     } else if (this.mode === Mode.Octet && this.partsLen > 0) {
-      out.push({ data: this.take(), incomplete: true });
+      const f = this.take();
+      sink.frame(f, 0, f.length, true);
     }
     this.parts = [];
     this.partsLen = 0;
     this.mode = Mode.Start;
-    return out.length - before;
   }
 
   /** Bytes held for an unfinished message. */

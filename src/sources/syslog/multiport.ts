@@ -110,7 +110,11 @@ export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpInt
     maxConnections: o.maxConnections,
     wantsHostname: Boolean(o.clientHostnameHeader),
     extraHeaders: (ip, hostname, localPort) => clientHeaders(o, ip, hostname, o.portHeader ? { [o.portHeader]: String(localPort) } : undefined),
-    toEvent: (frame, extra, localPort) => parseMultiport(frame.data, frame.incomplete, o.keepFields, ctx.clock.nowMs(), charsetFor(localPort), extra),
+    parser: (localPort) => {
+      const charset = charsetFor(localPort); // connections arrive after start(): the bound ports are known
+      // parseMultiport copies the body: `copy` is always honoured
+      return { parse: (buf, start, end, incomplete, nowMs, extra) => parseMultiport(buf.subarray(start, end), incomplete, o.keepFields, nowMs, charset, extra) };
+    },
   }, ctx);
   return intake;
 }

@@ -9,7 +9,8 @@
  */
 import { defineSource, type SourceContext } from '../../registry/define.js';
 import { opt, type Resolved } from '../../config/options.js';
-import { keepFieldsOption, parseClassic } from './parser.js';
+import { keepFieldsOption, parseClassicReference } from './parser.js';
+import { ClassicParser } from './fast-classic.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } from './common.js';
 import { TcpIntake } from './tcp-intake.js';
 import { resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
@@ -42,8 +43,12 @@ export function createSyslogTcp(o: SyslogTcpOptions, ctx: SourceContext): TcpInt
     maxConnections: o.maxConnections,
     wantsHostname: Boolean(o.clientHostnameHeader),
     extraHeaders: (ip, hostname) => clientHeaders(o, ip, hostname),
-    // the parser builds a fresh null-prototype header object and a copied body: it is the event
-    toEvent: (frame, extra) => parseClassic(frame.data, frame.incomplete, o.keepFields, ctx.clock.nowMs(), extra),
+    // one parser per connection (it caches dates and host names); well-formed messages take its byte-scanning
+    // fast path, anything else the reference regular expressions
+    parser: () => {
+      const p = new ClassicParser(parseClassicReference);
+      return { parse: (buf, start, end, incomplete, nowMs, extra, copy) => p.parse(buf, start, end, incomplete, o.keepFields, nowMs, extra, copy) };
+    },
   }, ctx);
 }
 

@@ -14,7 +14,7 @@ import type { SourceContext, Source } from '../../registry/define.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
 import { sleep } from '../../core/clock.js';
-import { SyslogFramer, type Frame } from './framing.js';
+import { SyslogFramer, type FrameSink } from './framing.js';
 import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
 
 export interface TcpIntakeConfig {
@@ -32,8 +32,17 @@ export interface TcpIntakeConfig {
   wantsHostname: boolean;
   /** Per-connection extra headers from the client address (and the local port). */
   extraHeaders(ip: string, hostname: string | undefined, localPort: number): Record<string, string> | undefined;
-  /** One frame -> one event. */
-  toEvent(frame: Frame, extra: Record<string, string> | undefined, localPort: number): FlumeEvent;
+  /** A parser for one connection (it may keep caches between messages). */
+  parser(localPort: number): FrameParser;
+}
+
+/** Turns one frame into one event. */
+export interface FrameParser {
+  /**
+   * The message is `buf[start, end)`; `nowMs` is read once per batch; `copy`: the body must not be a view into
+   * `buf` (else it may be).
+   */
+  parse(buf: Buffer, start: number, end: number, incomplete: boolean, nowMs: number, extra: Record<string, string> | undefined, copy: boolean): FlumeEvent;
 }
 
 /** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
@@ -170,9 +179,19 @@ export class TcpIntake implements Source {
   }
 }
 
-class TcpConn {
+/**
+ * One client connection. Chunks read while a batch is in flight queue up (to READ_AHEAD_BYTES); each round
+ * frames every queued chunk into flat per-connection arrays (no per-message objects), then parses and emits
+ * them in batches.
+ *
+ * Bodies are views into the socket chunks when the frames fill at least half of the bytes read (the usual
+ * case: nothing but messages on the wire), so a kept event pins at most about twice its message's bytes;
+ * otherwise (long lines cut at eventSize, runs of empty lines) every body is copied out.
+ */
+class TcpConn implements FrameSink {
   readonly closed: Promise<void>;
   private readonly framer: SyslogFramer;
+  private readonly parser: FrameParser;
   private readonly queue: Buffer[] = [];
   private queued = 0;
   private running = false;
@@ -184,10 +203,18 @@ class TcpConn {
   private readonly ip: string;
   private linger: NodeJS.Timeout | undefined;
   private warnedSkip = false;
+  // frames of the current round
+  private nf = 0;
+  private frameBytes = 0;
+  private readonly fBuf: (Buffer | undefined)[] = [];
+  private readonly fStart: number[] = [];
+  private readonly fEnd: number[] = [];
+  private readonly fInc: boolean[] = [];
 
   constructor(private readonly src: TcpIntake, private readonly socket: net.Socket, private readonly port: number) {
     const size = src.cfg.eventSize;
     this.framer = new SyslogFramer(size, Math.max(size, MAX_DECLARED_LENGTH));
+    this.parser = src.cfg.parser(port);
     this.ip = plainIp(socket.remoteAddress);
     this.closed = new Promise((resolve) => socket.once('close', () => {
       if (this.linger) clearTimeout(this.linger);
@@ -228,6 +255,16 @@ class TcpConn {
     this.extraReady = true;
   }
 
+  /** FrameSink: one frame of the current round. */
+  frame(buf: Buffer, start: number, end: number, incomplete: boolean): void {
+    const n = this.nf++;
+    this.fBuf[n] = buf;
+    this.fStart[n] = start;
+    this.fEnd[n] = end;
+    this.fInc[n] = incomplete;
+    this.frameBytes += end - start;
+  }
+
   private async run(): Promise<void> {
     if (this.running) return;
     this.running = true;
@@ -238,10 +275,13 @@ class TcpConn {
         const chunks = this.queue.splice(0);
         this.queued = 0;
         this.updateFlow();
-        const frames: Frame[] = [];
         let ok = true;
-        for (let i = 0; i < chunks.length && ok; i++) ok = this.framer.push(chunks[i]!, frames);
-        if (frames.length > 0 && !(await this.deliverAll(frames))) break;
+        let readBytes = 0;
+        for (let i = 0; i < chunks.length && ok; i++) {
+          readBytes += chunks[i]!.length;
+          ok = this.framer.scan(chunks[i]!, this);
+        }
+        if (this.nf > 0 && !(await this.deliverFrames(readBytes))) break;
         this.noteSkipped();
         if (!ok) {
           this.bogusFrame();
@@ -249,9 +289,8 @@ class TcpConn {
         }
       }
       if (this.eof && !this.done && !this.src.stopping) {
-        const frames: Frame[] = [];
-        this.framer.end(frames);
-        if (frames.length > 0) await this.deliverAll(frames);
+        this.framer.finish(this);
+        if (this.nf > 0) await this.deliverFrames(0);
         this.shutdown();
       }
     } catch (err) {
@@ -278,17 +317,28 @@ class TcpConn {
     this.shutdown();
   }
 
-  private async deliverAll(frames: Frame[]): Promise<boolean> {
-    const { cfg } = this.src;
+  /** Parses the round's frames and emits them in batches; `readBytes` were read to get them (0: end of stream). */
+  private async deliverFrames(readBytes: number): Promise<boolean> {
+    const nf = this.nf;
+    const copy = this.frameBytes * 2 < readBytes;
+    const { parser, fBuf, fStart, fEnd, fInc, extra } = this;
     const limit = this.src.batchLimit();
-    for (let i = 0; i < frames.length; i += limit) {
-      if (i > 0 && this.src.stopping && this.src.abort.signal.aborted) return false;
-      const end = Math.min(frames.length, i + limit);
-      const batch = new Array<FlumeEvent>(end - i);
-      for (let j = i; j < end; j++) batch[j - i] = cfg.toEvent(frames[j]!, this.extra, this.port);
-      if (!(await this.deliver(batch))) return false;
+    try {
+      for (let i = 0; i < nf; i += limit) {
+        if (i > 0 && this.src.stopping && this.src.abort.signal.aborted) return false;
+        const end = Math.min(nf, i + limit);
+        const batch = new Array<FlumeEvent>(end - i);
+        const now = this.src.ctx.clock.nowMs();
+        for (let j = i; j < end; j++) batch[j - i] = parser.parse(fBuf[j]!, fStart[j]!, fEnd[j]!, fInc[j]!, now, extra, copy);
+        if (!(await this.deliver(batch))) return false;
+      }
+      return true;
+    } finally {
+      // drop the references to the chunks (the events keep what they need)
+      fBuf.fill(undefined, 0, nf);
+      this.nf = 0;
+      this.frameBytes = 0;
     }
-    return true;
   }
 
   private async deliver(batch: FlumeEvent[]): Promise<boolean> {
