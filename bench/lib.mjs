@@ -417,6 +417,30 @@ export async function measureTcpToDir({ port, receiver, outDir, data }) {
   }
 }
 
+/**
+ * Like measureTcpToDir for pipelines fed by files: reads the receiver's CPU time, calls `start()` (the clock
+ * starts just before; it may return a promise, e.g. a writer still appending), waits until `outDir` holds
+ * `data.bytes`, then reads CPU time and VmHWM. Returns { seconds, cpuSeconds, peakRssBytes }.
+ */
+export async function measureToDir({ receiver, outDir, data, start }) {
+  const cpu0 = procCpuSeconds(receiver.pid);
+  const t0 = performance.now();
+  let startError;
+  const started = Promise.resolve().then(start);
+  started.catch((err) => (startError = err));
+  const t1 = await waitForOutputBytes(outDir, data.bytes, {
+    abort: () => {
+      if (receiver.exit) return withTail(`receiver exited (${exitText(receiver.exit)})`, receiver);
+      if (startError) return `feeding failed: ${startError.message}`;
+      return undefined;
+    },
+  });
+  const cpu1 = procCpuSeconds(receiver.pid);
+  const peakRssBytes = procPeakRssBytes(receiver.pid);
+  await started;
+  return { seconds: (t1 - t0) / 1000, cpuSeconds: cpu1 - cpu0, peakRssBytes };
+}
+
 // ---------------------------------------------------------------- agents
 
 /**

@@ -415,6 +415,56 @@ const syslogTcpMemoryFileRoll = {
   teardown: defaultTeardown,
 };
 
+/**
+ * Two agents chained over Flume's Avro RPC: edge (netcat -> memory -> avro sink, batch-size 1000) ->
+ * collector (avro source -> memory -> file_roll). Figures are the collector's (CPU, RSS); the edge's CPU is
+ * printed in its own line by the harness only for single-process pipelines.
+ */
+const avroChain = {
+  name: 'avro-chain-file_roll',
+  baseline: 'netcat-memory-file_roll',
+  description: 'two agents: netcat -> memory -> avro sink (batch-size 1000) => avro source -> memory -> file_roll (batch 1000); CPU/RSS of the collector',
+  targets: [atLeastRate(300e3)],
+  async setup(ctx, st) {
+    const dir = (st.dir = await makeTempDir('avro-chain'));
+    const outDir = (st.outDir = path.join(dir, 'out'));
+    await fsp.mkdir(outDir);
+    const avroPort = await freePort();
+    const collector = [
+      'c.sources = r1', 'c.channels = c1', 'c.sinks = k1',
+      'c.sources.r1.type = avro', 'c.sources.r1.bind = 127.0.0.1', `c.sources.r1.port = ${avroPort}`, 'c.sources.r1.channels = c1',
+      'c.channels.c1.type = memory', 'c.channels.c1.capacity = 100000', 'c.channels.c1.transactionCapacity = 1000',
+      'c.sinks.k1.type = file_roll', 'c.sinks.k1.channel = c1', `c.sinks.k1.sink.directory = ${outDir}`,
+      'c.sinks.k1.sink.rollInterval = 0', 'c.sinks.k1.sink.batchSize = 1000', '',
+    ].join('\n');
+    st.proc = await startAgentProcess(collector, dir, { agentName: 'c', name: 'collector', nodeArgs: agentNodeArgs(ctx, 'avro-collector') });
+    await waitForListening(avroPort, st.proc, 60000);
+    const port = (st.port = await freePort());
+    const edge = [
+      'e.sources = r1', 'e.channels = c1', 'e.sinks = k1',
+      'e.sources.r1.type = netcat', 'e.sources.r1.bind = 127.0.0.1', `e.sources.r1.port = ${port}`,
+      'e.sources.r1.ack-every-event = false', 'e.sources.r1.channels = c1',
+      'e.channels.c1.type = memory', 'e.channels.c1.capacity = 100000', 'e.channels.c1.transactionCapacity = 1000',
+      'e.sinks.k1.type = avro', 'e.sinks.k1.channel = c1', 'e.sinks.k1.hostname = 127.0.0.1', `e.sinks.k1.port = ${avroPort}`,
+      'e.sinks.k1.batch-size = 1000', '',
+    ].join('\n');
+    const edgeDir = await makeTempDir('avro-edge');
+    st.dirs = [edgeDir];
+    st.edge = await startAgentProcess(edge, edgeDir, { agentName: 'e', name: 'edge', nodeArgs: agentNodeArgs(ctx, 'avro-edge') });
+    st.procs = [st.edge];
+    await waitForListening(port, st.edge, 60000);
+  },
+  run(ctx, st) {
+    return measureTcpToDir({ port: st.port, receiver: st.proc, outDir: st.outDir, data: ctx.data });
+  },
+  async verify(ctx, st) {
+    expectCleanExit(st.edge, 'edge agent', await st.edge.stop());
+    expectCleanExit(st.proc, 'collector agent', await st.proc.stop());
+    return verifyOutput(st.outDir, ctx.data);
+  },
+  teardown: defaultTeardown,
+};
+
 export const PIPELINES = [
   nodePipe,
   netcatToFileRoll({
@@ -431,6 +481,7 @@ export const PIPELINES = [
     channelConf: (dir) => ['type = file', `dataDirs = ${dir}/fc-data`, `checkpointDir = ${dir}/fc-cp`, 'transactionCapacity = 1000', 'minimumRequiredSpace = 64m'],
     targets: [atLeastRate(200e3), atLeastRatio(0.4, 'netcat-memory-file_roll')],
   }),
+  avroChain,
   httpMemoryNull,
   syslogTcpMemoryFileRoll,
   taildirToFileRoll({

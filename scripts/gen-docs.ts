@@ -31,6 +31,12 @@ export function metricsMarkdown(): string {
   table('Sources (`SOURCE.<name>`)', SOURCE_COUNTERS, ['StartTime', 'StopTime', 'Type']);
   table('Channels (`CHANNEL.<name>`)', CHANNEL_COUNTERS, ['ChannelFillPercentage', 'StartTime', 'StopTime', 'Type']);
   table('Sinks (`SINK.<name>`)', SINK_COUNTERS, ['StartTime', 'StopTime', 'Type']);
+  out.push('## Component-specific counters', '', 'Some components add counters to their group:', '');
+  out.push('| Counter | Meaning |', '|---|---|');
+  for (const n of ['Open', 'Closed', 'Unhealthy', 'EventPutErrorCount', 'EventTakeErrorCount', 'CheckpointWriteErrorCount', 'CheckpointBackupWriteErrorCount', 'OversizeLineCount', 'PartialLineCount', 'TruncationCount']) {
+    out.push(`| \`${n}\` | ${COUNTER_DOCS[n] ?? ''} |`);
+  }
+  out.push('');
   out.push('## Prometheus', '',
     'With `-Dflume.monitoring.type=prometheus` (or `GET /metrics?format=prometheus`) every counter above is a series',
     '`Flume_<Counter>{agent="a1",component="<name>",type="SOURCE|CHANNEL|SINK"}`, plus:', '',

@@ -26,6 +26,9 @@ import syslogTcpSource from '../sources/syslog/syslogtcp.js';
 import syslogUdpSource from '../sources/syslog/syslogudp.js';
 import multiportSyslogTcpSource from '../sources/syslog/multiport.js';
 import netcatUdpSource from '../sources/netcat-udp.js';
+import taildirSource from '../sources/taildir/index.js';
+import spoolDirSource from '../sources/spooldir/index.js';
+import execSource from '../sources/exec.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
@@ -58,6 +61,9 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   syslogUdpSource,
   multiportSyslogTcpSource,
   netcatUdpSource,
+  taildirSource,
+  spoolDirSource,
+  execSource,
   loggerSink,
   nullSink,
   fileRollSink,

@@ -6,6 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
 import { defsOf } from '../../src/registry/lookup.js';
 import type { SourceDef, SourceContext } from '../../src/registry/define.js';
 import { ChannelFullError } from '../../src/core/errors.js';
@@ -67,7 +71,31 @@ const avroSend = async (port: number, n: number) => {
   }
 };
 
+// file sources read from this directory; every produce() writes new, uniquely named content
+const CT_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'source-contract-'));
+fs.mkdirSync(path.join(CT_DIR, 'tail'));
+fs.mkdirSync(path.join(CT_DIR, 'spool'));
+after(() => fs.rmSync(CT_DIR, { recursive: true, force: true }));
+let fileRun = 0;
+const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}-e${i}\n`).join('');
+
 const DRIVERS: Record<string, Driver> = {
+  taildir: {
+    props: { filegroups: 'g', 'filegroups.g': `${CT_DIR}/tail/.*\\.log`, positionFile: `${CT_DIR}/pos.json`, backoffSleepIncrement: '10', maxBackoffSleep: '20' },
+    lossless: true,
+    produce: async (_s, n) => fs.appendFileSync(path.join(CT_DIR, 'tail', 'a.log'), lines(n, `t${fileRun++}`)),
+  },
+  spooldir: {
+    props: { spoolDir: `${CT_DIR}/spool`, pollDelay: '10', maxBackoff: '20' },
+    lossless: true,
+    produce: async (_s, n) => {
+      const tag = `s${fileRun++}`;
+      const tmp = path.join(CT_DIR, `${tag}.tmp`);
+      fs.writeFileSync(tmp, lines(n, tag));
+      fs.renameSync(tmp, path.join(CT_DIR, 'spool', `${tag}.log`));
+    },
+  },
+  exec: { props: { command: 'seq 0 49', batchSize: '10', batchTimeout: '20' }, lossless: true, produce: async () => {} },
   avro: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => avroSend((src as { port: number }).port, n) },
   http: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => httpPost((src as { port: number }).port, n) },
   syslogtcp: {
