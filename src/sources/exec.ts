@@ -45,6 +45,8 @@ const options = {
   batchTimeout: opt.duration({ default: 3000, unit: 'ms', min: 1, doc: 'A partial batch is sent this long after its first line arrived.' }),
   charset,
   maxLineBytes: opt.size({ default: 1048576, min: 1, doc: 'New key. Longest line kept, in bytes; a longer line is truncated to this many bytes (counted in OversizeLineCount). Flume has no limit.' }),
+  inheritEnvironment: opt.bool({ default: false, doc: 'New key. Pass the agent\'s whole environment to the command (Flume does). Off by default so secrets the agent was given (keystore passwords, tokens used through ${env:X}) do not reach the command: it gets PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR, plus `env.<NAME>` entries.' }),
+  'env.': opt.map({ doc: 'New key. `env.NAME = value` sets an environment variable for the command.' }),
   stopTimeout: opt.duration({ default: 5000, unit: 'ms', min: 0, doc: 'New key. On stop the command\'s process group gets SIGTERM, then SIGKILL after this long.' }),
 };
 
@@ -60,6 +62,15 @@ export function commandLine(o: { command: string; shell?: string }): string[] {
 const READ_AHEAD_BATCHES = 4;
 /** How long close() keeps retrying a batch the channel refuses. */
 const CLOSE_GRACE_MS = 3000;
+
+const SAFE_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR)$/;
+
+/** The command's environment: a safe subset of the agent's (or all of it with inheritEnvironment), plus env.* keys. */
+export function childEnvironment(o: { inheritEnvironment: boolean; 'env.': Record<string, string> }, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(from)) if (v !== undefined && (o.inheritEnvironment || SAFE_ENV.test(k))) env[k] = v;
+  return { ...env, ...o['env.'] };
+}
 
 export class ExecSource implements Source {
   private child: ChildProcess | undefined;
@@ -103,7 +114,7 @@ export class ExecSource implements Source {
     this.splitter.reset(0);
     let child: ChildProcess;
     try {
-      child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: childEnvironment(this.o) });
     } catch (err) {
       this.ctx.logger.error('Cannot run the command', { command: this.o.command, error: errorMessage(err) });
       this.afterExit(null, null);

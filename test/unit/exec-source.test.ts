@@ -208,3 +208,25 @@ test('no orphans: background children of the command are ended with its process 
   await waitFor(() => groupMembers(pid2).length === 0, 5000, 'leftover sleep ended');
   await s2.close();
 });
+
+test('the command does not inherit agent secrets: only a safe environment, env.* keys, or everything with inheritEnvironment', async () => {
+  process.env.FLUME_TS_TEST_SECRET = 'hunter2';
+  try {
+    const h = harness();
+    const s = source(h, { command: 'env', batchSize: '1000', 'env.EXTRA': 'given' });
+    await s.start();
+    await waitFor(() => h.bodies().some((b) => b.startsWith('EXTRA=')), 5000, 'env output');
+    const vars = h.bodies();
+    assert.ok(vars.includes('EXTRA=given'));
+    assert.ok(vars.some((v) => v.startsWith('PATH=')), 'PATH is passed');
+    assert.ok(!vars.some((v) => v.startsWith('FLUME_TS_TEST_SECRET=')), 'secrets are not passed');
+    await s.close();
+    const h2 = harness();
+    const s2 = source(h2, { command: 'env', batchSize: '1000', inheritEnvironment: 'true' });
+    await s2.start();
+    await waitFor(() => h2.bodies().includes('FLUME_TS_TEST_SECRET=hunter2'), 5000, 'inherited environment');
+    await s2.close();
+  } finally {
+    delete process.env.FLUME_TS_TEST_SECRET;
+  }
+});
