@@ -13,9 +13,9 @@ import net from 'node:net';
 import { isAscii } from 'node:buffer';
 import { defineSource, type Source, type SourceContext } from '../registry/define.js';
 import { opt, OptionError, type OptionSpec, type Resolved } from '../config/options.js';
-import { AgentError, ChannelFullError, errorMessage } from '../core/errors.js';
+import { AgentError, errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
-import { sleep } from '../core/clock.js';
+import { LINGER_MS, QueuedConnection } from '../net/queued-connection.js';
 
 // ----------------------------------------------------------------------------------------------- charsets
 
@@ -318,11 +318,6 @@ export type NetcatOptions = Resolved<typeof options>;
 
 // ----------------------------------------------------------------------------------------------- source
 
-/** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
-const READ_AHEAD_BYTES = 256 * 1024;
-/** How long a closed-by-us connection may stay half open before it is destroyed. */
-const LINGER_MS = 1000;
-
 export class NetcatSource implements Source {
   /** How long close() lets batches waiting for channel space keep retrying. */
   closeGraceMs = 3000;
@@ -444,80 +439,28 @@ export class NetcatSource implements Source {
   }
 }
 
-class Connection {
-  readonly closed: Promise<void>;
+class Connection extends QueuedConnection<NetcatSource> {
   private readonly splitter: LineSplitter;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
-  private running = false;
-  private eof = false;
-  /** Oversize line answered, or shut down: input is ignored from now on. */
-  private done = false;
-  /** Waiting for channel space: not reading. */
-  private retrying = false;
   private wroteAny = false;
-  private linger: NodeJS.Timeout | undefined;
 
-  constructor(private readonly src: NetcatSource, private readonly socket: net.Socket) {
+  constructor(src: NetcatSource, socket: net.Socket) {
+    super(src, socket, 'Netcat');
     const max = src.o['max-line-length'];
     this.splitter = src.codec.byteSplit ? new ByteSplitter(src.codec, max) : new TextSplitter(src.codec, max);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      if (this.linger) clearTimeout(this.linger);
-      resolve();
-    }));
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (err) => src.ctx.logger.debug('Netcat connection error', { remote: socket.remoteAddress, error: errorMessage(err) }));
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.done) return;
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (!this.running) void this.run();
-    else this.updateFlow();
-  }
-
-  private onEnd(): void {
-    this.eof = true;
-    if (!this.running) this.finish();
-  }
-
-  /** Reads only while nothing holds it back. */
-  private updateFlow(): void {
-    if (this.done || this.socket.destroyed) return;
-    const hold = this.src.stopping || this.retrying || this.queued >= READ_AHEAD_BYTES;
-    if (hold) {
-      if (!this.socket.isPaused()) this.socket.pause();
-    } else if (this.socket.isPaused()) {
-      this.socket.resume();
+  /** Processes queued chunks one round at a time; at EOF (all complete lines delivered) drops the rest, closes. */
+  protected override async process(): Promise<void> {
+    while (this.queue.length > 0 && !this.done && !this.src.stopping) {
+      const chunks = this.take();
+      const events: FlumeEvent[] = [];
+      let ok = true;
+      for (let i = 0; i < chunks.length && ok; i++) ok = this.splitter.push(chunks[i]!, events);
+      if (events.length > 0 && !(await this.deliverAll(events))) break;
+      if (!ok) this.oversize();
     }
-  }
-
-  /** Processes queued chunks one round at a time; the only place batches are emitted for this connection. */
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0 && !this.done && !this.src.stopping) {
-        const chunks = this.queue.splice(0);
-        this.queued = 0;
-        this.updateFlow();
-        const events: FlumeEvent[] = [];
-        let ok = true;
-        for (let i = 0; i < chunks.length && ok; i++) ok = this.splitter.push(chunks[i]!, events);
-        if (events.length > 0 && !(await this.deliverAll(events))) break;
-        if (!ok) this.oversize();
-      }
-    } catch (err) {
-      this.src.ctx.logger.error('Netcat connection failed', { remote: this.socket.remoteAddress, error: errorMessage(err) });
-      this.destroy();
-    } finally {
-      this.running = false;
-    }
-    if (this.src.stopping) this.stop();
-    else if (this.eof) this.finish();
-    else this.updateFlow();
+    if (this.eof && !this.done && !this.src.stopping) this.finish();
   }
 
   /** Emits `events` in batches, in order. False when the connection must stop (source closing). */
@@ -531,48 +474,19 @@ class Connection {
     return true;
   }
 
-  private async deliver(batch: FlumeEvent[]): Promise<boolean> {
-    const { ctx } = this.src;
-    const n = batch.length;
-    ctx.counters.add('EventReceivedCount', n);
-    let delay = this.src.retryInitialMs;
-    for (;;) {
-      try {
-        await ctx.emit(batch);
-        break;
-      } catch (err) {
-        ctx.counters.add('ChannelWriteFail');
-        if (!(err instanceof ChannelFullError)) {
-          ctx.logger.warn('Error processing events; answered FAILED', { remote: this.socket.remoteAddress, events: n, error: errorMessage(err) });
-          this.endRetry();
-          this.reply(`FAILED: ${errorMessage(err)}\n`.repeat(n));
-          return true;
-        }
-        if (this.src.abort.signal.aborted) {
-          ctx.logger.warn('Source closing; giving up on a batch waiting for channel space (not acknowledged)', { remote: this.socket.remoteAddress, events: n });
-          return false;
-        }
-        if (!this.retrying) {
-          this.retrying = true;
-          this.updateFlow();
-          ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.socket.remoteAddress, events: n, error: errorMessage(err) });
-        }
-        await sleep(delay, this.src.abort.signal);
-        delay = Math.min(delay * 2, this.src.retryMaxMs);
-      }
-    }
-    this.endRetry();
-    ctx.counters.add('EventAcceptedCount', n);
+  /** The batch's `OK\n` acks in one write; waits for the socket to drain before the next batch. */
+  protected override committed(n: number): Promise<void> | undefined {
     if (this.src.o['ack-every-event']) this.write(this.src.acks(n));
-    if (this.socket.writableNeedDrain && !this.socket.destroyed) await this.drained();
-    return true;
+    return this.socket.writableNeedDrain && !this.socket.destroyed ? this.drained() : undefined;
   }
 
-  private endRetry(): void {
-    if (!this.retrying) return;
-    this.retrying = false;
-    this.src.ctx.logger.info('Channel accepted the batch; reading from the client again', { remote: this.socket.remoteAddress });
-    this.updateFlow();
+  protected override rejected(n: number, err: unknown): void {
+    this.src.ctx.logger.warn('Error processing events; answered FAILED', { remote: this.remote, events: n, error: errorMessage(err) });
+    this.reply(`FAILED: ${errorMessage(err)}\n`.repeat(n));
+  }
+
+  protected override abandoned(n: number): void {
+    this.src.ctx.logger.warn('Source closing; giving up on a batch waiting for channel space (not acknowledged)', { remote: this.remote, events: n });
   }
 
   private drained(): Promise<void> {
@@ -605,45 +519,18 @@ class Connection {
   private oversize(): void {
     const max = this.src.o['max-line-length'];
     this.src.ctx.counters.add('EventReadFail');
-    this.src.ctx.logger.warn('Client sent a line exceeding the maximum length; closing the connection', { remote: this.socket.remoteAddress, maxLineLength: max });
+    this.src.ctx.logger.warn('Client sent a line exceeding the maximum length; closing the connection', { remote: this.remote, maxLineLength: max });
     this.reply(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
     this.shutdown();
   }
 
   /** EOF from the client after all complete lines were delivered: drop the unterminated rest, close. */
   private finish(): void {
-    if (this.done) return;
     if (this.splitter.discard()) {
       this.src.ctx.counters.add('EventReadFail');
-      this.src.ctx.logger.debug('Discarded unterminated data at end of stream', { remote: this.socket.remoteAddress });
+      this.src.ctx.logger.debug('Discarded unterminated data at end of stream', { remote: this.remote });
     }
     this.shutdown();
-  }
-
-  /** Source closing: stop reading; an idle connection ends now, a busy one after its batch. */
-  stop(): void {
-    if (this.running) {
-      this.updateFlow();
-      return;
-    }
-    this.shutdown();
-  }
-
-  /** Ends our side; further input is read and ignored; destroyed if the client does not close in time. */
-  private shutdown(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
-    this.queued = 0;
-    if (this.socket.destroyed) return;
-    this.socket.end();
-    this.socket.resume();
-    this.linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
-  }
-
-  destroy(): void {
-    this.done = true;
-    this.socket.destroy();
   }
 }
 

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import type { SourceContext, Source } from '../../registry/define.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
-import { sleep } from '../../core/clock.js';
+import { LINGER_MS, QueuedConnection } from '../../net/queued-connection.js';
 import { SyslogFramer, type FrameSink } from './framing.js';
 import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
 
@@ -45,9 +45,6 @@ export interface FrameParser {
   parse(buf: Buffer, start: number, end: number, incomplete: boolean, nowMs: number, extra: Record<string, string> | undefined, copy: boolean): FlumeEvent;
 }
 
-/** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
-const READ_AHEAD_BYTES = 256 * 1024;
-const LINGER_MS = 1000;
 /** Declared octet counts above this (or eventSize, when larger) close the connection. */
 export const MAX_DECLARED_LENGTH = 1024 * 1024;
 
@@ -188,20 +185,12 @@ export class TcpIntake implements Source {
  * case: nothing but messages on the wire), so a kept event pins at most about twice its message's bytes;
  * otherwise (long lines cut at eventSize, runs of empty lines) every body is copied out.
  */
-class TcpConn implements FrameSink {
-  readonly closed: Promise<void>;
+class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
   private readonly framer: SyslogFramer;
   private readonly parser: FrameParser;
-  private readonly queue: Buffer[] = [];
-  private queued = 0;
-  private running = false;
-  private eof = false;
-  private done = false;
-  private retrying = false;
   private extra: Record<string, string> | undefined;
   private extraReady = false;
   private readonly ip: string;
-  private linger: NodeJS.Timeout | undefined;
   private warnedSkip = false;
   // frames of the current round
   private nf = 0;
@@ -211,41 +200,16 @@ class TcpConn implements FrameSink {
   private readonly fEnd: number[] = [];
   private readonly fInc: boolean[] = [];
 
-  constructor(private readonly src: TcpIntake, private readonly socket: net.Socket, private readonly port: number) {
+  constructor(src: TcpIntake, socket: net.Socket, private readonly port: number) {
+    super(src, socket, 'Syslog');
     const size = src.cfg.eventSize;
     this.framer = new SyslogFramer(size, Math.max(size, MAX_DECLARED_LENGTH));
     this.parser = src.cfg.parser(port);
     this.ip = plainIp(socket.remoteAddress);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      if (this.linger) clearTimeout(this.linger);
-      resolve();
-    }));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.onEnd());
-    socket.on('error', (err) => src.ctx.logger.debug('Syslog connection error', { remote: this.ip, error: errorMessage(err) }));
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.done) return;
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (!this.running) void this.run();
-    else this.updateFlow();
-  }
-
-  private onEnd(): void {
-    this.eof = true;
-    if (!this.running) void this.run();
-  }
-
-  private updateFlow(): void {
-    if (this.done || this.socket.destroyed) return;
-    const hold = this.src.stopping || this.retrying || this.queued >= READ_AHEAD_BYTES;
-    if (hold) {
-      if (!this.socket.isPaused()) this.socket.pause();
-    } else if (this.socket.isPaused()) {
-      this.socket.resume();
-    }
+  protected override get remote(): string {
+    return this.ip;
   }
 
   private async headers(): Promise<void> {
@@ -265,43 +229,29 @@ class TcpConn implements FrameSink {
     this.frameBytes += end - start;
   }
 
-  private async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.headers();
-      // on stop, what was already read is still delivered (reading itself is paused)
-      while (this.queue.length > 0 && !this.done && !this.src.abort.signal.aborted) {
-        const chunks = this.queue.splice(0);
-        this.queued = 0;
-        this.updateFlow();
-        let ok = true;
-        let readBytes = 0;
-        for (let i = 0; i < chunks.length && ok; i++) {
-          readBytes += chunks[i]!.length;
-          ok = this.framer.scan(chunks[i]!, this);
-        }
-        if (this.nf > 0 && !(await this.deliverFrames(readBytes))) break;
-        this.noteSkipped();
-        if (!ok) {
-          this.bogusFrame();
-          break;
-        }
+  protected override async process(): Promise<void> {
+    await this.headers();
+    // on stop, what was already read is still delivered (reading itself is paused)
+    while (this.queue.length > 0 && !this.done && !this.src.abort.signal.aborted) {
+      const chunks = this.take();
+      let ok = true;
+      let readBytes = 0;
+      for (let i = 0; i < chunks.length && ok; i++) {
+        readBytes += chunks[i]!.length;
+        ok = this.framer.scan(chunks[i]!, this);
       }
-      if (this.eof && !this.done && !this.src.stopping) {
-        this.framer.finish(this);
-        if (this.nf > 0) await this.deliverFrames(0);
-        this.shutdown();
+      if (this.nf > 0 && !(await this.deliverFrames(readBytes))) break;
+      this.noteSkipped();
+      if (!ok) {
+        this.bogusFrame();
+        break;
       }
-    } catch (err) {
-      this.src.ctx.logger.error('Syslog connection failed', { remote: this.ip, error: errorMessage(err) });
-      this.destroy();
-    } finally {
-      this.running = false;
     }
-    if (this.src.stopping) this.stop();
-    else if (!this.done && (this.queue.length > 0 || this.eof)) void this.run();
-    else this.updateFlow();
+    if (this.eof && !this.done && !this.src.stopping) {
+      this.framer.finish(this);
+      if (this.nf > 0) await this.deliverFrames(0);
+      this.shutdown();
+    }
   }
 
   private noteSkipped(): void {
@@ -341,68 +291,15 @@ class TcpConn implements FrameSink {
     }
   }
 
-  private async deliver(batch: FlumeEvent[]): Promise<boolean> {
-    const { ctx } = this.src;
-    const n = batch.length;
-    ctx.counters.add('EventReceivedCount', n);
-    let delay = this.src.retryInitialMs;
-    for (;;) {
-      try {
-        await ctx.emit(batch);
-        break;
-      } catch (err) {
-        ctx.counters.add('ChannelWriteFail');
-        if (!(err instanceof ChannelFullError) && !isRetriable(err)) {
-          ctx.logger.error('Events could not be put into the channel and are dropped', { remote: this.ip, events: n, error: errorMessage(err) });
-          this.endRetry();
-          return true;
-        }
-        if (this.src.abort.signal.aborted) {
-          ctx.logger.warn('Source stopping; events waiting for channel space are lost', { remote: this.ip, events: n });
-          return false;
-        }
-        if (!this.retrying) {
-          this.retrying = true;
-          this.updateFlow();
-          ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.ip, events: n, error: errorMessage(err) });
-        }
-        await sleep(delay, this.src.abort.signal);
-        delay = Math.min(delay * 2, this.src.retryMaxMs);
-      }
-    }
-    this.endRetry();
-    ctx.counters.add('EventAcceptedCount', n);
-    return true;
+  protected override retriable(err: unknown): boolean {
+    return err instanceof ChannelFullError || isRetriable(err);
   }
 
-  private endRetry(): void {
-    if (!this.retrying) return;
-    this.retrying = false;
-    this.src.ctx.logger.info('Channel accepted the batch; reading from the client again', { remote: this.ip });
-    this.updateFlow();
+  protected override rejected(n: number, err: unknown): void {
+    this.src.ctx.logger.error('Events could not be put into the channel and are dropped', { remote: this.ip, events: n, error: errorMessage(err) });
   }
 
-  stop(): void {
-    if (this.running) {
-      this.updateFlow();
-      return;
-    }
-    this.shutdown();
-  }
-
-  private shutdown(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
-    this.queued = 0;
-    if (this.socket.destroyed) return;
-    this.socket.end();
-    this.socket.resume();
-    this.linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
-  }
-
-  destroy(): void {
-    this.done = true;
-    this.socket.destroy();
+  protected override abandoned(n: number): void {
+    this.src.ctx.logger.warn('Source stopping; events waiting for channel space are lost', { remote: this.ip, events: n });
   }
 }
