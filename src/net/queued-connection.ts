@@ -200,3 +200,44 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     this.socket.destroy();
   }
 }
+
+/** The open connections of a source: keeps OpenConnectionCount current and runs the graceful close. */
+export class ConnectionSet<C extends { readonly closed: Promise<void>; stop(): void; destroy(): void }> {
+  private readonly conns = new Set<C>();
+
+  constructor(private readonly counters: SourceContext['counters']) {}
+
+  get size(): number {
+    return this.conns.size;
+  }
+
+  add(conn: C): void {
+    this.conns.add(conn);
+    this.counters.set('OpenConnectionCount', this.conns.size);
+    void conn.closed.then(() => {
+      this.conns.delete(conn);
+      this.counters.set('OpenConnectionCount', this.conns.size);
+    });
+  }
+
+  /**
+   * Asks every connection to stop; after `graceMs` calls `onGraceOver` (retries give up), after a further
+   * LINGER_MS destroys what is still open. Resolves when all connections are closed.
+   */
+  async closeAll(graceMs: number, onGraceOver: () => void): Promise<void> {
+    for (const c of this.conns) c.stop();
+    const grace = setTimeout(onGraceOver, graceMs);
+    const hard = setTimeout(() => this.destroyAll(), graceMs + LINGER_MS);
+    try {
+      await Promise.all([...this.conns].map((c) => c.closed));
+    } finally {
+      clearTimeout(grace);
+      clearTimeout(hard);
+    }
+    this.counters.set('OpenConnectionCount', 0);
+  }
+
+  destroyAll(): void {
+    for (const c of this.conns) c.destroy();
+  }
+}

@@ -15,7 +15,7 @@ import { defineSource, type Source, type SourceContext } from '../registry/defin
 import { opt, OptionError, type OptionSpec, type Resolved } from '../config/options.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
-import { LINGER_MS, QueuedConnection } from '../net/queued-connection.js';
+import { ConnectionSet, QueuedConnection } from '../net/queued-connection.js';
 
 // ----------------------------------------------------------------------------------------------- charsets
 
@@ -328,7 +328,7 @@ export class NetcatSource implements Source {
   readonly codec: Codec;
   private server: net.Server | undefined;
   private boundPort = 0;
-  private readonly conns = new Set<Connection>();
+  private readonly conns: ConnectionSet<Connection>;
   /** Set when close() starts: no new batches, no reading. */
   stopping = false;
   /** Aborted when the close grace has passed (or destroy): retries give up. */
@@ -338,6 +338,7 @@ export class NetcatSource implements Source {
   private ackBuf: Buffer = Buffer.alloc(0);
 
   constructor(readonly o: NetcatOptions, readonly ctx: SourceContext) {
+    this.conns = new ConnectionSet(ctx.counters);
     this.codec = codecFor(o.encoding);
     this.ackUnit = this.codec.encodeReply('OK\n');
   }
@@ -398,11 +399,6 @@ export class NetcatSource implements Source {
     }
     const conn = new Connection(this, socket);
     this.conns.add(conn);
-    this.ctx.counters.set('OpenConnectionCount', this.conns.size);
-    void conn.closed.then(() => {
-      this.conns.delete(conn);
-      this.ctx.counters.set('OpenConnectionCount', this.conns.size);
-    });
   }
 
   close(): Promise<void> {
@@ -414,20 +410,12 @@ export class NetcatSource implements Source {
     this.stopping = true;
     const server = this.server;
     const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    for (const c of this.conns) c.stop();
-    const grace = setTimeout(() => this.abort.abort(), this.closeGraceMs);
-    const hard = setTimeout(() => {
-      for (const c of this.conns) c.destroy();
-    }, this.closeGraceMs + LINGER_MS);
     try {
-      await Promise.all([...this.conns].map((c) => c.closed));
+      await this.conns.closeAll(this.closeGraceMs, () => this.abort.abort());
       await serverClosed;
     } finally {
-      clearTimeout(grace);
-      clearTimeout(hard);
       this.abort.abort();
     }
-    this.ctx.counters.set('OpenConnectionCount', 0);
     this.ctx.logger.info('Netcat source stopped', { port: this.boundPort });
   }
 
@@ -435,7 +423,7 @@ export class NetcatSource implements Source {
     this.stopping = true;
     this.abort.abort();
     this.server?.close();
-    for (const c of this.conns) c.destroy();
+    this.conns.destroyAll();
   }
 }
 

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import type { SourceContext, Source } from '../../registry/define.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
-import { LINGER_MS, QueuedConnection } from '../../net/queued-connection.js';
+import { ConnectionSet, QueuedConnection } from '../../net/queued-connection.js';
 import { SyslogFramer, type FrameSink } from './framing.js';
 import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
 
@@ -55,14 +55,16 @@ export class TcpIntake implements Source {
 
   private servers: net.Server[] = [];
   private readonly bound = new Map<number, number>();
-  readonly conns = new Set<TcpConn>();
+  readonly conns: ConnectionSet<TcpConn>;
   stopping = false;
   abort = new AbortController();
   private closing: Promise<void> | undefined;
   readonly resolver = new HostnameResolver();
   readonly warn = new WarnLimiter();
 
-  constructor(readonly cfg: TcpIntakeConfig, readonly ctx: SourceContext) {}
+  constructor(readonly cfg: TcpIntakeConfig, readonly ctx: SourceContext) {
+    this.conns = new ConnectionSet(ctx.counters);
+  }
 
   /** Bound ports, in configured order (useful with port 0). */
   get ports(): number[] {
@@ -134,11 +136,6 @@ export class TcpIntake implements Source {
     }
     const conn = new TcpConn(this, socket, port);
     this.conns.add(conn);
-    this.ctx.counters.set('OpenConnectionCount', this.conns.size);
-    void conn.closed.then(() => {
-      this.conns.delete(conn);
-      this.ctx.counters.set('OpenConnectionCount', this.conns.size);
-    });
   }
 
   close(): Promise<void> {
@@ -151,19 +148,11 @@ export class TcpIntake implements Source {
     const servers = this.servers;
     this.servers = [];
     const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const c of this.conns) c.stop();
-    const grace = setTimeout(() => this.abort.abort(), this.closeGraceMs);
-    const hard = setTimeout(() => {
-      for (const c of this.conns) c.destroy();
-    }, this.closeGraceMs + LINGER_MS);
     try {
-      await Promise.all([...this.conns].map((c) => c.closed));
+      await this.conns.closeAll(this.closeGraceMs, () => this.abort.abort());
       await closed;
     } finally {
-      clearTimeout(grace);
-      clearTimeout(hard);
     }
-    this.ctx.counters.set('OpenConnectionCount', 0);
     this.ctx.logger.info('Syslog TCP source stopped', { kind: this.cfg.kind, ports: this.ports });
   }
 
@@ -172,7 +161,7 @@ export class TcpIntake implements Source {
     this.abort.abort();
     for (const s of this.servers) s.close();
     this.servers = [];
-    for (const c of this.conns) c.destroy();
+    this.conns.destroyAll();
   }
 }
 
