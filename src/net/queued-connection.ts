@@ -17,6 +17,14 @@ import { sleep } from '../core/clock.js';
 export const READ_AHEAD_BYTES = 256 * 1024;
 /** How long a closed-by-us connection may stay half open before it is destroyed. */
 export const LINGER_MS = 1000;
+/**
+ * Most events one source keeps in flight beyond one batch per connection when its channel lets producers
+ * pipeline (SourceContext.pipelineDepth): bounds the memory of many busy connections.
+ */
+export const PIPELINED_EVENTS_PER_SOURCE = 16_384;
+
+/** Events in flight per source, across its connections. */
+const inFlightBySource = new WeakMap<object, { events: number }>();
 
 /** What a connection needs from its source. */
 export interface QueuedSource {
@@ -30,6 +38,22 @@ export interface QueuedSource {
   readonly retryMaxMs: number;
 }
 
+/** A batch handed to emit whose outcome is not yet acknowledged. */
+class InFlight {
+  done = false;
+  error: unknown;
+  readonly outcome: Promise<void>;
+
+  constructor(readonly batch: FlumeEvent[], emitted: Promise<void>) {
+    this.outcome = emitted.then(() => {
+      this.done = true;
+    }, (err: unknown) => {
+      this.done = true;
+      this.error = err ?? new Error('emit failed');
+    });
+  }
+}
+
 export abstract class QueuedConnection<S extends QueuedSource> {
   readonly closed: Promise<void>;
   protected readonly queue: Buffer[] = [];
@@ -41,6 +65,10 @@ export abstract class QueuedConnection<S extends QueuedSource> {
   /** Waiting for channel space: not reading. */
   protected retrying = false;
   private linger: NodeJS.Timeout | undefined;
+  /** Batches emitted and not yet acknowledged, oldest first. */
+  private readonly pending: InFlight[] = [];
+  /** Wakes settleOrRead() when input arrives. */
+  private wake: (() => void) | undefined;
 
   /** `label` starts the connection's log messages (`<label> connection error`). */
   constructor(protected readonly src: S, protected readonly socket: net.Socket, private readonly label: string) {
@@ -60,8 +88,9 @@ export abstract class QueuedConnection<S extends QueuedSource> {
 
   /**
    * Consumes the queued chunks (with `take()`) and emits them (with `deliver()`) until the queue is empty, the
-   * connection is done or the source stops; handles the end of the stream once `eof` is set and all is read.
-   * Runs one at a time; called again when chunks or the end arrive after it returned.
+   * connection is done or the source stops; handles the end of the stream once `eof` is set and all is read
+   * (after `settleAll()`, so the acknowledgements go out first). Runs one at a time; called again when chunks or
+   * the end arrive after it returned, or while batches are still in flight.
    */
   protected abstract process(): Promise<void>;
 
@@ -87,11 +116,13 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     this.queued += chunk.length;
     if (!this.running) void this.run();
     else this.updateFlow();
+    this.wake?.();
   }
 
   private onEnd(): void {
     this.eof = true;
     if (!this.running) void this.run();
+    this.wake?.();
   }
 
   /** Reads only while nothing holds it back. */
@@ -118,7 +149,16 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     if (this.running) return;
     this.running = true;
     try {
-      await this.process();
+      for (;;) {
+        await this.process();
+        if (this.pending.length === 0) break;
+        if (this.done || this.src.stopping) {
+          await this.settleAll();
+          break;
+        }
+        // batches in flight and nothing queued: read on while they commit, acknowledge each as it commits
+        if (this.queue.length === 0 && !this.eof && !(await this.settleOrRead())) break;
+      }
     } catch (err) {
       this.src.ctx.logger.error(`${this.label} connection failed`, { remote: this.remote, error: errorMessage(err) });
       this.destroy();
@@ -130,38 +170,115 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     else this.updateFlow();
   }
 
-  /** Emits one batch, retrying while the channel is full. False when the connection must stop (source closing). */
+  /**
+   * Emits one batch; the batch is acknowledged (`committed`) once it and every batch before it committed. With
+   * SourceContext.pipelineDepth > 1 up to that many batches are in flight and this returns as soon as there is
+   * room for the next one; call `settleAll()` before anything that must follow the acknowledgements (end of stream,
+   * an error reply). A failed batch is retried (reading paused) until the channel takes it. False when the
+   * connection must stop (source closing).
+   */
   protected async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this.src;
+    ctx.counters.add('EventReceivedCount', batch.length);
+    const depth = this.retrying ? 1 : ctx.pipelineDepth ?? 1;
+    if (depth <= 1) {
+      if (!(await this.settleAll())) return false;
+      try {
+        await ctx.emit(batch);
+      } catch (err) {
+        return this.retry(batch, err);
+      }
+      return this.accepted(batch.length);
+    }
+    // a batch in flight failed: it is retried before anything new goes out, or this batch could overtake it
+    // (its failure is known here: the channel rejects within one macrotask, and this runs after I/O)
+    while (this.pending.some((f) => f.error !== undefined)) if (!(await this.settleOldest())) return false;
+    // past the source's budget a connection keeps one batch in flight (it never waits on the others)
+    while (this.pending.length > 0 && this.budget.events + batch.length > PIPELINED_EVENTS_PER_SOURCE) {
+      if (!(await this.settleOldest())) return false;
+    }
+    this.budget.events += batch.length;
+    this.pending.push(new InFlight(batch, ctx.emit(batch)));
+    while (this.pending.length >= depth) if (!(await this.settleOldest())) return false;
+    return true;
+  }
+
+  private get budget(): { events: number } {
+    let b = inFlightBySource.get(this.src);
+    if (!b) inFlightBySource.set(this.src, (b = { events: 0 }));
+    return b;
+  }
+
+  /** Waits for every batch in flight and acknowledges them in order. False when the connection must stop. */
+  protected async settleAll(): Promise<boolean> {
+    while (this.pending.length > 0) if (!(await this.settleOldest())) return false;
+    return true;
+  }
+
+  /**
+   * Waits until new input arrives or the oldest batch in flight settles (then acknowledges the batches that are
+   * done, in order). False when the connection must stop.
+   */
+  protected async settleOrRead(): Promise<boolean> {
+    const head = this.pending[0];
+    if (!head) return true;
+    if (!head.done) {
+      await Promise.race([head.outcome, new Promise<void>((resolve) => {
+        this.wake = resolve;
+      })]);
+      this.wake = undefined;
+    }
+    while (this.pending[0]?.done) if (!(await this.settleOldest())) return false;
+    return true;
+  }
+
+  private async settleOldest(): Promise<boolean> {
+    const f = this.pending.shift()!;
+    await f.outcome;
+    this.budget.events -= f.batch.length;
+    if (f.error === undefined) return this.accepted(f.batch.length);
+    // later batches were submitted after this one: a channel that orders puts failed them too (they are retried
+    // in turn, after this one), so the events keep their order
+    return this.retry(f.batch, f.error);
+  }
+
+  /** Retries a batch that `emit` refused with `first`, while the refusal is retriable. */
+  private async retry(batch: FlumeEvent[], first: unknown): Promise<boolean> {
+    const { ctx } = this.src;
     const n = batch.length;
-    ctx.counters.add('EventReceivedCount', n);
+    let err = first;
     let delay = this.src.retryInitialMs;
     for (;;) {
+      ctx.counters.add('ChannelWriteFail');
+      if (!this.retriable(err)) {
+        this.rejected(n, err);
+        this.endRetry();
+        return true;
+      }
+      if (this.src.abort.signal.aborted) {
+        this.abandoned(n);
+        return false;
+      }
+      if (!this.retrying) {
+        this.retrying = true;
+        this.updateFlow();
+        ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.remote, events: n, error: errorMessage(err) });
+      }
+      await sleep(delay, this.src.abort.signal);
+      delay = Math.min(delay * 2, this.src.retryMaxMs);
       try {
         await ctx.emit(batch);
         break;
-      } catch (err) {
-        ctx.counters.add('ChannelWriteFail');
-        if (!this.retriable(err)) {
-          this.rejected(n, err);
-          this.endRetry();
-          return true;
-        }
-        if (this.src.abort.signal.aborted) {
-          this.abandoned(n);
-          return false;
-        }
-        if (!this.retrying) {
-          this.retrying = true;
-          this.updateFlow();
-          ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.remote, events: n, error: errorMessage(err) });
-        }
-        await sleep(delay, this.src.abort.signal);
-        delay = Math.min(delay * 2, this.src.retryMaxMs);
+      } catch (e) {
+        err = e;
       }
     }
     this.endRetry();
-    ctx.counters.add('EventAcceptedCount', n);
+    return this.accepted(n);
+  }
+
+  private async accepted(n: number): Promise<boolean> {
+    this.src.ctx.counters.add('EventAcceptedCount', n);
     const after = this.committed(n);
     if (after) await after;
     return true;

@@ -63,6 +63,13 @@ export interface Channel extends Lifecycle {
   reconfigure?(options: any): void;
   /** Runtime health beyond "started" (e.g. disk floor reached). */
   health?(): { ok: boolean; reason?: string };
+  /**
+   * Set by channels whose put commit waits on I/O (the file channel's fsync) and that order puts: commits are
+   * applied in the order commit() was called, and when one fails with a retriable error every put submitted
+   * after it fails too. A producer may then keep this many put transactions in flight (retrying failures in
+   * order) without reordering its events. Absent: 1.
+   */
+  readonly putsInFlight?: number;
 }
 
 export interface ChannelContext {
@@ -89,6 +96,12 @@ export interface SourceContext {
   emit(batch: FlumeEvent[]): Promise<void>;
   /** The largest batch `emit` accepts: the smallest transactionCapacity of the source's channels. */
   readonly maxBatchSize: number;
+  /**
+   * How many `emit`s one producer (a connection, a file) may keep in flight: emits started in order commit in
+   * that order, and when one fails every later one still in flight fails too. 1 (or absent) unless every
+   * channel the batches reach orders its puts (Channel.putsInFlight).
+   */
+  readonly pipelineDepth?: number;
 }
 
 export type Source = Lifecycle;

@@ -324,7 +324,7 @@ export class Agent {
     const interceptors = p.interceptors.map((i) => i.def.create(i.options, { name: i.name, logger }));
     const processor = new ChannelProcessor(interceptors, selector, chans, logger);
     const counters = sourceCounters(p.name);
-    const instance = p.def.create(p.options, { name: p.name, logger, clock: this.clock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize });
+    const instance = p.def.create(p.options, { name: p.name, logger, clock: this.clock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth });
     const sup = this.supervised('source', p.name, p.def.type, instance, () => counters.started(this.clock.nowMs()));
     this.sources.set(p.name, { planned: p, sup, counters, processor });
     // a source starts once its channels run (a channel that cannot start yet, e.g. a locked file channel, holds it back)

@@ -45,6 +45,8 @@ interface Partial {
 
 export class ChannelProcessor {
   readonly maxBatchSize: number;
+  /** Emits one producer may keep in flight (SourceContext.pipelineDepth). */
+  readonly pipelineDepth: number;
   /** Failures of optional channels, for metrics. */
   optionalFailures = 0;
   /** Puts that committed in some required channels but failed in another (each one a possible duplicate source). */
@@ -62,6 +64,11 @@ export class ChannelProcessor {
     let m = Number.POSITIVE_INFINITY;
     for (const ch of channels.values()) m = Math.min(m, ch.transactionCapacity);
     this.maxBatchSize = Number.isFinite(m) ? m : 100;
+    // only the plain route keeps commit order across concurrent emits: one required channel, nothing optional
+    // (emit reaches commit() synchronously, so emits started in order are committed in order by such a channel)
+    const fixed = selector.fixed;
+    const only = fixed && fixed.required.length === 1 && fixed.optional.length === 0 ? channels.get(fixed.required[0]!) : undefined;
+    this.pipelineDepth = Math.max(1, only?.putsInFlight ?? 1);
   }
 
   readonly emit = async (batch: FlumeEvent[]): Promise<void> => {

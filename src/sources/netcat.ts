@@ -445,10 +445,14 @@ class Connection extends QueuedConnection<NetcatSource> {
       const events: FlumeEvent[] = [];
       let ok = true;
       for (let i = 0; i < chunks.length && ok; i++) ok = this.splitter.push(chunks[i]!, events);
-      if (events.length > 0 && !(await this.deliverAll(events))) break;
-      if (!ok) this.oversize();
+      if (events.length > 0 && !(await this.deliverAll(events))) return;
+      if (!ok) {
+        // the lines before the long one are answered first
+        if (await this.settleAll()) this.oversize();
+        return;
+      }
     }
-    if (this.eof && !this.done && !this.src.stopping) this.finish();
+    if (this.eof && this.queue.length === 0 && !this.done && !this.src.stopping && (await this.settleAll())) this.finish();
   }
 
   /** Emits `events` in batches, in order. False when the connection must stop (source closing). */

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import type { Channel, ChannelContext } from '../../registry/define.js';
-import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
+import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { Deque } from '../../core/deque.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -32,6 +32,7 @@ import { addConsumed, liveParts, liveRanges, rangesLength } from './ranges.js';
 import { DiskSpaceGuard, mib, type StatFs } from './disk-space.js';
 import { FileChannelError, Store, errCode, isDiskFull, type Op } from './store.js';
 import { removeOwner, writeOwner } from './lock.js';
+import { TakeLog } from './take-log.js';
 import { resolveDirs, type FileChannelOptions } from './options.js';
 
 /** Test and embedding knobs (not configuration keys). */
@@ -55,14 +56,10 @@ interface Run {
   bpe: number;
 }
 
+/** A put admitted to the writer. */
 interface WriteReq {
-  tx?: FileTransaction;
-  putBuf?: Buffer;
-  putEvents?: FlumeEvent[];
-  takeRanges?: number[];
-  takeCount: number;
-  /** Events dropped as unreadable (recover mode): consumed without having been taken. */
-  dropCount: number;
+  putBuf: Buffer;
+  putEvents: FlumeEvent[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -95,11 +92,14 @@ export class FileChannel implements Channel {
   readonly transactionCapacity: number;
   readonly dataDir: string;
   readonly checkpointDir: string;
+  /** Puts are admitted and written in commit() order with failures cascading (see commitTx): producers may pipeline. */
+  readonly putsInFlight = 16;
   private readonly log: Logger;
   private readonly keepAliveMs: number;
   private readonly windowEvents: number;
   private readonly windowBytes: number;
   private readonly store: Store;
+  private readonly takeLog: TakeLog;
   private readonly disk: DiskSpaceGuard;
 
   // durable state (mirrors the state record)
@@ -132,15 +132,22 @@ export class FileChannel implements Channel {
   private avgRecord = 0;
 
   // writer
+  /** Puts in commit() order, waiting to be admitted (room, disk floor, open store). */
+  private admitQueue: PendingPut[] = [];
+  /** The slow admission of the put at the head of admitQueue, when one is under way. */
+  private admitting: Promise<void> | undefined;
   private putQueue: WriteReq[] = [];
-  private takeQueue: WriteReq[] = [];
   private putLoop: Promise<void> | undefined;
-  private takeLoop: Promise<void> | undefined;
+  /** The reclaimer's run (deleting consumed records), when one is under way. */
+  private reclaiming: Promise<void> | undefined;
   /** The write each writer has in flight (settles, never rejects). */
   private putWrite: Promise<void> | undefined;
-  private takeWrite: Promise<void> | undefined;
   private putTotal = 0;
   private takenTotal = 0;
+  /** When a take last committed (pacing applies only while a sink drains). */
+  private lastTakeAt = Number.NEGATIVE_INFINITY;
+  /** Backlog above which a producer is paced while a sink drains. */
+  private readonly paceAbove: number;
   private lastSyncAt = 0;
   private needsReopen = false;
   private reopening: Promise<void> | undefined;
@@ -173,8 +180,10 @@ export class FileChannel implements Channel {
     }
     this.windowEvents = internals.windowEvents ?? Math.max(2 * o.transactionCapacity, Math.min(o.capacity, 100_000));
     this.windowBytes = internals.windowBytes ?? 64 * 1024 * 1024;
+    this.paceAbove = Math.min(this.windowEvents / 2, Math.max(10 * o.transactionCapacity, 1000));
     this.store = new Store({ channel: this.name, dataDir: this.dataDir, checkpointDir: this.checkpointDir, writeBufferSize: internals.writeBufferSize ?? 16 * 1024 * 1024 });
     this.disk = new DiskSpaceGuard(this.dataDir, o.minimumRequiredSpace, internals.statfs);
+    this.takeLog = new TakeLog(this.dataDir);
   }
 
   // ------------------------------------------------------------------------------------------------ lifecycle
@@ -190,7 +199,7 @@ export class FileChannel implements Channel {
     this.inflight = 0;
     this.openTakes.clear();
     this.putQueue = [];
-    this.takeQueue = [];
+    this.admitQueue = [];
     for (const c of ['Open', 'Closed', 'Unhealthy', 'EventPutErrorCount', 'EventTakeErrorCount', 'CheckpointWriteErrorCount', 'CheckpointBackupWriteErrorCount']) this.counters.set(c, 0);
     this.counters.set('Closed', 1);
     this.counters.set('ChannelCapacity', this.capacity);
@@ -250,11 +259,13 @@ export class FileChannel implements Channel {
     if (this.timer) clearInterval(this.timer);
     this.spaceWaiters.wakeAll();
     this.dataWaiters.wakeAll();
+    while (this.admitting) await this.admitting;
     await this.writersIdle();
     await this.housekeepingRun;
     await this.loading?.catch(() => {});
     await this.reopening?.catch(() => {});
     if (!this.needsReopen) this.writeCheckpoint();
+    this.takeLog.close();
     await this.store.close().catch((err) => this.log.warn('Closing the file-channel store failed', { error: errorMessage(err) }));
     removeOwner(this.dataDir);
     this.counters.set('Open', 0);
@@ -343,6 +354,7 @@ export class FileChannel implements Channel {
     if (!storedMeta && (state || hasRecords) && !this.o.recover) throw this.store.corrupt('its identity record is missing while it holds data');
     const meta: StoreMeta = storedMeta ?? { format: 1, storeId: crypto.randomUUID(), createdAt: new Date().toISOString(), channel: this.name };
     this.storeId = meta.storeId;
+    if (state) state = this.withTakeLog(state);
     if (checkpoint && checkpoint.storeId !== meta.storeId && checkpoint.size > 0) {
       const cpFile = path.join(this.checkpointDir, CHECKPOINT_FILE);
       const msg = !existed || (!state && !hasRecords)
@@ -376,6 +388,42 @@ export class FileChannel implements Channel {
         ...this.stateOps(state),
       ], true);
     }
+    this.takeLog.reset(this.storeId, { head: this.head, done: this.done, headBase: this.headBase, taken: this.takenTotal });
+    await this.purgeConsumed();
+  }
+
+  /** Deletes records below headBase left by a stop before the reclaimer caught up with the take log. */
+  private async purgeConsumed(): Promise<void> {
+    const it = this.store.keys({ gte: recordKey(0, 0), lt: recordKey(this.headBase, 0) });
+    try {
+      for (;;) {
+        const keys = await it.nextv(1000);
+        if (keys.length === 0) return;
+        const ops: Op[] = keys.map((key) => ({ type: 'del', key }));
+        ops.push({ type: 'put', key: KEY_STATE, value: encodeTakeState({ head: this.head, done: this.done, headBase: this.headBase, taken: this.takenTotal }) });
+        await this.store.write(ops, false);
+        this.deletedSinceCompact += keys.length;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  /**
+   * The take log is ahead of the store's copy of the take state (that copy is written only when consumed records
+   * are deleted): use its state when it has consumed more. A missing, foreign or damaged log falls back to the
+   * copy, which at worst delivers some events again.
+   */
+  private withTakeLog<S extends StoreState & { puts?: number; taken?: number }>(state: S): S {
+    const r = this.takeLog.read(this.storeId);
+    if (r.problem) this.log.warn('The take log is not usable; using the take state kept in the store (some events may be delivered again)', { problem: r.problem });
+    const t = r.state;
+    if (!t || t.taken <= (state.taken ?? 0) || state.puts === undefined) return state;
+    if (t.head > state.nextIndex || t.taken > state.puts || t.head < state.head) {
+      this.log.warn('The take log does not match the store; using the take state kept in the store (some events may be delivered again)', { file: this.takeLog.file });
+      return state;
+    }
+    return { ...state, head: t.head, done: t.done, headBase: t.headBase, taken: t.taken, size: state.puts - t.taken };
   }
 
   private async anyRecord(): Promise<boolean> {
@@ -581,7 +629,7 @@ export class FileChannel implements Channel {
       const live = rangesLength(parts);
       this.lostToCorruption += live;
       this.log.error('Dropping an unreadable file-channel record (recover = true)', { firstEvent: key.base, events: key.count, lostEvents: live, problem: errorMessage(err) });
-      void this.enqueue({ takeRanges: parts, takeCount: 0, dropCount: live }).catch(() => {});
+      this.drop(parts, live);
       return key.count;
     }
     const bpe = v.length / key.count;
@@ -595,6 +643,15 @@ export class FileChannel implements Channel {
     return key.count;
   }
 
+  /** Marks unreadable or missing events consumed (recover mode); a failure leaves them to the next start. */
+  private drop(ranges: number[], n: number): void {
+    try {
+      this.recordTakes(undefined, ranges, 0, n);
+    } catch (err) {
+      this.log.warn('Recording dropped events failed; they are counted again on the next start', { error: errorMessage(err) });
+    }
+  }
+
   /** Index range [from, to) has no record: whatever of it is not consumed was lost by the store. */
   private missing(from: number, to: number): void {
     const parts = liveParts(from, to, { head: this.head, done: this.done }, []);
@@ -603,7 +660,7 @@ export class FileChannel implements Channel {
     if (!this.o.recover) throw this.corruptAtRuntime(`${n} committed events (indices ${parts[0]}..${parts[parts.length - 1]! - 1}) are missing from it`, undefined);
     this.lostToCorruption += n;
     this.log.error('File-channel events are missing from the store; counting them as lost (recover = true)', { lostEvents: n, from: parts[0], to: parts[parts.length - 1] });
-    void this.enqueue({ takeRanges: parts, takeCount: 0, dropCount: n }).catch(() => {});
+    this.drop(parts, n);
   }
 
   private corruptAtRuntime(detail: string, cause: unknown): FileChannelError {
@@ -685,31 +742,100 @@ export class FileChannel implements Channel {
 
   // ------------------------------------------------------------------------------------------------ commits
 
-  /** @internal */
-  async commitTx(tx: FileTransaction, puts: FlumeEvent[], takeCount: number): Promise<void> {
-    if (puts.length === 0 && takeCount === 0) return;
+  /**
+   * Puts are admitted strictly in the order commit() was called (the synchronous part of commitTx), whatever has
+   * to be waited for (room, the disk floor, a reopen), and written in that order. When a put fails with a
+   * retriable error, every put submitted after it and not yet written fails too (ChannelFullError, "retry"): a
+   * producer with several puts in flight that retries them in order never reorders its events.
+   *
+   * @internal
+   */
+  commitTx(tx: FileTransaction, puts: FlumeEvent[], takeCount: number): Promise<void> {
+    if (puts.length === 0 && takeCount === 0) return Promise.resolve();
     // after close(): nothing is written; taken events stay in the store and come back on the next start
-    if (this.closed) throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`);
-    if (puts.length === 0) {
-      await this.enqueue({ tx, takeRanges: tx.ranges, takeCount, dropCount: 0 });
-      return;
-    }
-    if (this.fault && this.fault.reason !== 'corrupt') throw this.fault;
-    const deadline = performance.now() + this.keepAliveMs;
-    for (;;) {
-      if (this.durableSize + this.reservedPuts + puts.length - takeCount <= this.capacity) break;
-      const left = deadline - performance.now();
-      if (left <= 0 || this.closed) {
-        throw new ChannelFullError(
-          `Channel ${this.name} is full: no space for ${puts.length} events within keep-alive ${this.keepAliveMs} ms ` +
-          `(capacity ${this.capacity}, queued ${this.size()}). A sink is too slow or down; consider raising capacity.`);
-      }
-      await this.spaceWaiters.wait(left);
-    }
-    this.reservedPuts += puts.length;
+    if (this.closed) return Promise.reject(new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`));
+    if (puts.length === 0) return this.commitTakes(tx, takeCount);
+    if (this.fault && this.fault.reason !== 'corrupt') return Promise.reject(this.fault);
+    const put = new PendingPut(puts, takeCount, performance.now() + this.keepAliveMs);
+    this.admitQueue.push(put);
+    this.pumpAdmission();
+    // a transaction that both puts and takes (no built-in component does) records its takes after its puts:
+    // a crash in between redelivers the takes, it never loses them
+    return takeCount > 0 ? put.promise.then(() => this.commitTakes(tx, takeCount)) : put.promise;
+  }
+
+  private commitTakes(tx: FileTransaction, takeCount: number): Promise<void> {
     try {
+      this.recordTakes(tx, tx.ranges, takeCount, 0);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Admits from the head of the queue synchronously while nothing has to be waited for; else starts the slow path. */
+  private pumpAdmission(): void {
+    if (this.closed && !this.admitting) {
+      for (const put of this.admitQueue.splice(0)) put.reject(new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`));
+    }
+    while (this.admitQueue.length > 0 && !this.admitting) {
+      const put = this.admitQueue[0]!;
+      if (!put.settled) {
+        let buf: Buffer | undefined;
+        try {
+          if (this.fits(put) && !this.needsReopen && !this.belowFloor && !this.shouldPace(put)) buf = encodeEvents(put.events);
+        } catch (err) {
+          this.failPut(put, err);
+        }
+        if (!put.settled) {
+          if (!buf || !this.disk.allowsNow(buf.length)) {
+            this.admitting = this.admitSlowly(put, buf).finally(() => {
+              this.admitting = undefined;
+              this.pumpAdmission();
+            });
+            return;
+          }
+          this.submitPut(put, buf);
+        }
+      }
+      this.admitQueue.shift();
+    }
+  }
+
+  private fits(put: PendingPut): boolean {
+    return this.durableSize + this.reservedPuts + put.events.length - put.takeCount <= this.capacity;
+  }
+
+  /**
+   * Pacing (as in the memory channel): while a sink is draining, a producer far ahead of it waits briefly for the
+   * next take instead of running the backlog past the in-memory window, where every event would be read back and
+   * decoded from the store. When the sink stalls (no takes) the channel fills up to capacity as configured.
+   */
+  private shouldPace(put: PendingPut): boolean {
+    return this.durableSize + this.reservedPuts + put.events.length > this.paceAbove && performance.now() - this.lastTakeAt < 100;
+  }
+
+  /** Waits for room, a reopened store and the disk floor, then submits; always shifts `put` off the queue. */
+  private async admitSlowly(put: PendingPut, encoded: Buffer | undefined): Promise<void> {
+    try {
+      if (this.shouldPace(put)) {
+        await this.spaceWaiters.wait(50);
+        if (put.settled) return;
+      }
+      while (!this.fits(put)) {
+        if (this.closed) throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`);
+        const left = put.deadline - performance.now();
+        if (left <= 0) {
+          throw new ChannelFullError(
+            `Channel ${this.name} is full: no space for ${put.events.length} events within keep-alive ${this.keepAliveMs} ms ` +
+            `(capacity ${this.capacity}, queued ${this.size()}). A sink is too slow or down; consider raising capacity.`);
+        }
+        await this.spaceWaiters.wait(left);
+        if (put.settled) return;
+      }
       await this.ensureOpen();
-      const buf = encodeEvents(puts);
+      if (put.settled) return;
+      const buf = encoded ?? encodeEvents(put.events);
       if (!(await this.disk.allows(buf.length))) {
         if (!this.belowFloor) {
           this.belowFloor = true;
@@ -725,58 +851,81 @@ export class FileChannel implements Channel {
         if (!this.needsReopen && !this.fault) this.counters.set('Unhealthy', 0);
         this.log.info('File channel is above its free-space floor again; puts resume', { dir: this.dataDir, free: mib(this.disk.estimatedFree) });
       }
-      await this.enqueue({ putBuf: buf, putEvents: puts, takeCount: 0, dropCount: 0 });
-      // a transaction that both puts and takes (no built-in component does) records its takes after its puts:
-      // a crash in between redelivers the takes, it never loses them
-      if (takeCount > 0) await this.enqueue({ tx, takeRanges: tx.ranges, takeCount, dropCount: 0 });
+      if (put.settled) return;
+      if (this.closed) throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `Channel ${this.name} is closed`);
+      this.submitPut(put, buf);
+    } catch (err) {
+      this.failPut(put, err);
     } finally {
-      this.reservedPuts -= puts.length;
+      if (this.admitQueue[0] === put) this.admitQueue.shift();
     }
   }
 
-  /**
-   * Two writers, each a loop that writes whatever queued while its previous write was in flight as one batch
-   * (group commit): puts (synced) and take commits (not synced). Each rewrites only its own state record, so the
-   * two can be in flight together and a take commit never waits behind an fsync, nor a put behind a take.
-   */
-  private enqueue(req: Omit<WriteReq, 'resolve' | 'reject'>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const full = { ...req, resolve, reject };
-      if (req.putBuf) {
-        this.putQueue.push(full);
-        this.putLoop ??= this.writeLoop('put').finally(() => {
-          this.putLoop = undefined;
-        });
-      } else {
-        this.takeQueue.push(full);
-        this.takeLoop ??= this.writeLoop('take').finally(() => {
-          this.takeLoop = undefined;
-        });
-      }
+  /** Hands an admitted put to the put writer; its room stays reserved until the write settles. */
+  private submitPut(put: PendingPut, buf: Buffer): void {
+    const n = put.events.length;
+    this.reservedPuts += n;
+    this.putQueue.push({
+      putBuf: buf, putEvents: put.events,
+      resolve: () => {
+        this.reservedPuts -= n;
+        put.resolve();
+      },
+      reject: (err) => {
+        this.reservedPuts -= n;
+        put.reject(err);
+      },
     });
+    this.kickWriter();
   }
 
-  /** Resolves when both writers are idle. */
+  /** Fails a put that was not written; when the failure is retriable, every put submitted after it fails too. */
+  private failPut(put: PendingPut, err: unknown): void {
+    put.reject(err);
+    if (!(err instanceof CodecError) && isRetriable(err)) this.failLaterPuts(put, err);
+  }
+
+  /** Fails every put queued behind `first` (a put that failed with `err`): admitted-but-unwritten and waiting ones. */
+  private failLaterPuts(first: PendingPut | undefined, err: unknown): void {
+    const why = (n: number) => new ChannelFullError(
+      `Channel ${this.name} did not write this put of ${n} events because a put submitted before it failed (${errorMessage(err)}); retry it`);
+    const queued = this.putQueue.splice(0);
+    for (const req of queued) req.reject(why(req.putEvents.length));
+    for (const put of this.admitQueue) if (put !== first && !put.settled) put.reject(why(put.events.length));
+  }
+
+  /** Starts the put writer unless it runs (it clears its slot itself, in the same tick it sees an empty queue). */
+  private kickWriter(): void {
+    this.putLoop ??= this.writeLoop();
+  }
+
+  /** Resolves when the put writer and the reclaimer are idle. */
   private async writersIdle(): Promise<void> {
-    while (this.putLoop || this.takeLoop) await Promise.all([this.putLoop, this.takeLoop]);
+    while (this.putLoop || this.reclaiming) await Promise.all([this.putLoop, this.reclaiming]);
   }
 
-  private async writeLoop(side: 'put' | 'take'): Promise<void> {
-    const queue = () => (side === 'put' ? this.putQueue : this.takeQueue);
-    while (queue().length > 0) {
+  /**
+   * The put writer: writes whatever queued while its previous write was in flight as one synced batch (group
+   * commit), with the put-side state record.
+   */
+  private async writeLoop(): Promise<void> {
+    // the first iteration always awaits, so the caller has stored this promise before the loop can clear it
+    for (;;) {
+      if (this.putQueue.length === 0) {
+        this.putLoop = undefined;
+        return;
+      }
       if (this.needsReopen) {
         try {
           await this.ensureOpen();
         } catch (err) {
-          const group = queue().splice(0);
-          this.failGroup(group, err, false);
+          this.failGroup(this.putQueue.splice(0), err, false);
+          this.failLaterPuts(undefined, err);
           continue;
         }
       }
-      const group = queue().splice(0);
-      const write = side === 'put' ? this.flushPuts(group) : this.flushTakes(group);
-      if (side === 'put') this.putWrite = write;
-      else this.takeWrite = write;
+      const write = this.flushPuts(this.putQueue.splice(0));
+      this.putWrite = write;
       await write;
     }
   }
@@ -788,12 +937,12 @@ export class FileChannel implements Channel {
     let bytes = 0;
     const appended: { base: number; events: FlumeEvent[]; bpe: number }[] = [];
     for (const req of group) {
-      const n = req.putEvents!.length;
-      ops.push({ type: 'put', key: recordKey(idx, n), value: req.putBuf! });
-      appended.push({ base: idx, events: req.putEvents!, bpe: req.putBuf!.length / n });
+      const n = req.putEvents.length;
+      ops.push({ type: 'put', key: recordKey(idx, n), value: req.putBuf });
+      appended.push({ base: idx, events: req.putEvents, bpe: req.putBuf.length / n });
       idx += n;
       putEvents += n;
-      bytes += req.putBuf!.length;
+      bytes += req.putBuf.length;
     }
     ops.push({ type: 'put', key: KEY_PUT_STATE, value: encodePutState({ nextIndex: idx, puts: this.putTotal + putEvents }) });
     const now = performance.now();
@@ -802,6 +951,7 @@ export class FileChannel implements Channel {
       await this.store.write(ops, sync);
     } catch (err) {
       this.failGroup(group, err, true);
+      this.failLaterPuts(undefined, err);
       return;
     }
     if (sync) this.lastSyncAt = now;
@@ -818,50 +968,71 @@ export class FileChannel implements Channel {
     for (const req of group) req.resolve();
   }
 
-  private async flushTakes(group: WriteReq[]): Promise<void> {
-    const ops: Op[] = [];
-    let takeEvents = 0;
-    let dropEvents = 0;
-    const ranges: number[] = [];
-    for (const req of group) {
-      if (req.takeRanges) for (let i = 0; i < req.takeRanges.length; i++) ranges.push(req.takeRanges[i]!);
-      takeEvents += req.takeCount;
-      dropEvents += req.dropCount;
-    }
-    const gen = this.gen;
+  /**
+   * Records committed takes (and, in recover mode, dropped events) in the take log: one write() that never waits
+   * behind a put's fsync. Throws when the log cannot be written (the transaction is then rolled back).
+   */
+  private recordTakes(tx: FileTransaction | undefined, ranges: number[], takeCount: number, dropCount: number): void {
     const consumed = addConsumed({ head: this.head, done: this.done }, ranges);
-    let deletions = 0;
-    for (let i = 0; i < this.records.length; i++) {
-      const r = this.records.peek(i)!;
-      if (r.base + r.count > consumed.head) break;
-      ops.push({ type: 'del', key: recordKey(r.base, r.count) });
-      deletions++;
-    }
-    const headBase = deletions < this.records.length ? this.records.peek(deletions)!.base : this.loadedEnd;
-    const taken = this.takenTotal + takeEvents + dropEvents;
-    ops.push({ type: 'put', key: KEY_STATE, value: encodeTakeState({ head: consumed.head, done: consumed.done, headBase, taken }) });
+    let first = 0;
+    while (first < this.records.length && this.records.peek(first)!.base + this.records.peek(first)!.count <= consumed.head) first++;
+    const headBase = first < this.records.length ? this.records.peek(first)!.base : this.loadedEnd;
+    const taken = this.takenTotal + takeCount + dropCount;
     try {
-      await this.store.write(ops, false);
+      this.takeLog.append(this.storeId, { head: consumed.head, done: consumed.done, headBase, taken });
     } catch (err) {
-      this.failGroup(group, err, true);
-      return;
+      this.counters.add('EventTakeErrorCount');
+      throw new FileChannelError(isDiskFull(err) ? 'disk-full' : 'io',
+        `Channel ${this.name}: recording the take in ${this.takeLog.file} failed (${errorMessage(err)}); the events will be delivered again.`, { cause: err, retriable: true });
     }
     this.head = consumed.head;
     this.done = consumed.done;
     this.headBase = headBase;
     this.takenTotal = taken;
-    this.durableSize -= takeEvents + dropEvents;
-    this.inflight -= takeEvents;
-    if (deletions > 0) {
-      // a window reset during the write cleared the list; the reader re-reads from headBase
-      if (gen === this.gen) this.records.shiftMany(deletions);
-      this.deletedSinceCompact += deletions;
-    }
-    for (const req of group) if (req.tx) this.openTakes.delete(req.tx);
-    this.counters.add('EventTakeSuccessCount', takeEvents);
+    this.durableSize -= takeCount + dropCount;
+    this.inflight -= takeCount;
+    if (tx) this.openTakes.delete(tx);
+    this.counters.add('EventTakeSuccessCount', takeCount);
     this.counters.set('ChannelSize', this.size());
+    if (takeCount > 0) this.lastTakeAt = performance.now();
     this.spaceWaiters.wakeAll();
-    for (const req of group) req.resolve();
+    if (first > 0) this.reclaim();
+  }
+
+  /**
+   * Deletes the records every event of which is consumed, with a copy of the take state, in one unsynced batch
+   * (nobody waits for it). The copy is never ahead of the take log, and a record is deleted only together with a
+   * state that consumed it: whichever of the two start-up picks, nothing is lost.
+   */
+  private reclaim(): void {
+    if (this.reclaiming || this.closed || this.needsReopen) return;
+    this.reclaiming = (async () => {
+      for (;;) {
+        const ops: Op[] = [];
+        for (let i = 0; i < this.records.length; i++) {
+          const r = this.records.peek(i)!;
+          if (r.base + r.count > this.head) break;
+          ops.push({ type: 'del', key: recordKey(r.base, r.count) });
+        }
+        const deletions = ops.length;
+        if (deletions === 0 || this.needsReopen) return;
+        ops.push({ type: 'put', key: KEY_STATE, value: encodeTakeState({ head: this.head, done: this.done, headBase: this.headBase, taken: this.takenTotal }) });
+        const gen = this.gen;
+        try {
+          await this.store.write(ops, false);
+        } catch (err) {
+          this.needsReopen = true;
+          this.counters.set('Unhealthy', 1);
+          this.log.error('Deleting consumed records from the file-channel store failed; the store is reopened before the next write (no event is affected)', { error: errorMessage(err), code: errCode(err) });
+          return;
+        }
+        // a window reset during the write cleared the list; the reader re-reads from headBase
+        if (gen === this.gen) this.records.shiftMany(deletions);
+        this.deletedSinceCompact += deletions;
+      }
+    })().finally(() => {
+      this.reclaiming = undefined;
+    });
   }
 
   /** Puts just committed join the window directly when the window reaches the tail of the store. */
@@ -879,34 +1050,22 @@ export class FileChannel implements Channel {
     }
   }
 
+  /** A put write failed (`wrote`) or could not start: its transactions are rolled back. */
   private failGroup(group: WriteReq[], err: unknown, wrote: boolean): void {
     const full = isDiskFull(err);
     let puts = 0;
-    let takes = 0;
-    for (const req of group) {
-      puts += req.putEvents?.length ?? 0;
-      takes += req.takeCount;
-      if (req.tx && this.openTakes.delete(req.tx)) this.inflight -= req.takeCount;
-    }
+    for (const req of group) puts += req.putEvents.length;
     if (wrote) {
       this.counters.add('EventPutErrorCount', puts);
-      this.counters.add('EventTakeErrorCount', takes > 0 ? 1 : 0);
       this.counters.set('Unhealthy', 1);
       this.needsReopen = true;
-      this.log.error(full ? 'File channel write failed: the disk is full. The transactions were rolled back; the store is reopened before the next write.' : 'File channel write failed; the transactions were rolled back and the store is reopened before the next write', { error: errorMessage(err), puts, takes, code: errCode(err) });
+      this.log.error(full ? 'File channel write failed: the disk is full. The transactions were rolled back; the store is reopened before the next write.' : 'File channel write failed; the transactions were rolled back and the store is reopened before the next write', { error: errorMessage(err), puts, code: errCode(err) });
     }
-    // events of failed take commits come back: rebuild the window from the store
-    if (takes > 0) this.resetWindow();
     for (const req of group) {
-      if (req.putEvents) {
-        req.reject(full
-          ? new ChannelFullError(`Channel ${this.name}: the disk of ${this.dataDir} is full (${errorMessage(err)}); the put was rolled back.`)
-          : err instanceof AgentError ? err : new FileChannelError('io', `Channel ${this.name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`, { cause: err, retriable: true }));
-      } else {
-        req.reject(err instanceof AgentError ? err : new FileChannelError(full ? 'disk-full' : 'io', `Channel ${this.name}: recording the take failed (${errorMessage(err)}); the events will be delivered again.`, { cause: err, retriable: true }));
-      }
+      req.reject(full
+        ? new ChannelFullError(`Channel ${this.name}: the disk of ${this.dataDir} is full (${errorMessage(err)}); the put was rolled back.`)
+        : err instanceof AgentError ? err : new FileChannelError('io', `Channel ${this.name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`, { cause: err, retriable: true }));
     }
-    this.dataWaiters.wakeAll();
   }
 
   private unavailable(): FileChannelError {
@@ -922,13 +1081,16 @@ export class FileChannel implements Channel {
     this.reopening = (async () => {
       await this.loading?.catch(() => {});
       await this.housekeepingRun;
-      await Promise.all([this.putWrite, this.takeWrite]);
+      await Promise.all([this.putWrite, this.reclaiming]);
       try {
         await this.store.close().catch(() => {});
         await this.store.open(false);
         const s = await this.store.readState();
         if (!s) throw this.store.corrupt('its state record vanished after a failed write');
-        this.adopt(s);
+        // the put side comes from the store; the take side in memory is the newest (it is in the take log)
+        this.nextIndex = s.nextIndex;
+        this.putTotal = s.puts;
+        this.durableSize = this.putTotal - this.takenTotal;
         this.needsReopen = false;
         this.lastReopenError = undefined;
         if (!this.belowFloor && !this.fault) this.counters.set('Unhealthy', 0);
@@ -985,6 +1147,33 @@ export class FileChannel implements Channel {
   /** Events dropped as unreadable since start (recover mode). */
   get lostEvents(): number {
     return this.lostToCorruption;
+  }
+}
+
+/** A put transaction between commit() and the end of its write. */
+class PendingPut {
+  settled = false;
+  readonly promise: Promise<void>;
+  private res!: () => void;
+  private rej!: (err: unknown) => void;
+
+  constructor(readonly events: FlumeEvent[], readonly takeCount: number, readonly deadline: number) {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.res = resolve;
+      this.rej = reject;
+    });
+  }
+
+  resolve(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.res();
+  }
+
+  reject(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.rej(err);
   }
 }
 

@@ -49,6 +49,11 @@ export class DiskSpaceGuard {
     this.writtenSince += bytes;
   }
 
+  /** True when the last measure is fresh and `bytes` more stay above the floor (no I/O; false means "ask allows()"). */
+  allowsNow(bytes: number): boolean {
+    return performance.now() - this.checkedAt <= this.refreshMs && this.estimatedFree - bytes >= this.floor;
+  }
+
   /**
    * True when `bytes` more can be written without going below the floor. Re-measures when the last measure is
    * stale or when the estimate says no (the disk may have been freed meanwhile).

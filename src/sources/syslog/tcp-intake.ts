@@ -232,14 +232,14 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
       if (this.nf > 0 && !(await this.deliverFrames(readBytes))) break;
       this.noteSkipped();
       if (!ok) {
-        this.bogusFrame();
-        break;
+        if (await this.settleAll()) this.bogusFrame();
+        return;
       }
     }
-    if (this.eof && !this.done && !this.src.stopping) {
+    if (this.eof && this.queue.length === 0 && !this.done && !this.src.stopping) {
       this.framer.finish(this);
-      if (this.nf > 0) await this.deliverFrames(0);
-      this.shutdown();
+      if (this.nf > 0 && !(await this.deliverFrames(0))) return;
+      if (await this.settleAll()) this.shutdown();
     }
   }
 
