@@ -26,6 +26,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { ChannelProcessor } from '../../src/runtime/channel-processor.js';
 import replicating from '../../src/selectors/replicating.js';
 import netcat, { NetcatSource } from '../../src/sources/netcat.js';
+import syslogtcp from '../../src/sources/syslog/syslogtcp.js';
+import type { TcpIntake } from '../../src/sources/syslog/tcp-intake.js';
+import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -167,6 +170,36 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
   assert.deepEqual(got, seq(0, N), 'every line once, in order');
   await waitFor(() => acks === N, 5000, 'one OK per line');
   assert.ok(counters.get('ChannelWriteFail') > 0, 'the channel was full at least once (retries happened)');
+  assert.equal(counters.get('EventAcceptedCount'), N);
+});
+
+test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through channel-full retries, once each and in order', async () => {
+  const ch = await open(tmp(), { capacity: '2000', transactionCapacity: '300', 'keep-alive': '50ms' });
+  const selector = replicating.create({ optional: [] } as never, { source: 'r1', channels: ['c1'], logger: silentLogger() });
+  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger());
+  const counters = sourceCounters('r1');
+  const src = syslogtcp.create(optionsFor(syslogtcp, { host: '127.0.0.1', port: '0' }), { name: 'r1', logger: silentLogger(), clock: systemClock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth }) as TcpIntake;
+  src.retryInitialMs = 5;
+  src.retryMaxMs = 20;
+  await src.start();
+  cleanup.push(() => src.close());
+  const N = 10_000;
+  const sock = net.connect({ host: '127.0.0.1', port: src.ports[0]! });
+  await once(sock, 'connect');
+  const closed = once(sock, 'close');
+  sock.on('error', () => {});
+  sock.end(seq(0, N).map((i) => `<13>1 - host app - - - n${i}\n`).join(''));
+  const got: string[] = [];
+  while (got.length < N) {
+    await ch.waitForEvents(50);
+    const tx = ch.begin();
+    for (const e of await tx.take(150)) got.push(e.body.toString());
+    await tx.commit();
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  assert.deepEqual(got, seq(0, N).map((i) => `app - - - n${i}`), 'every message once, in order');
+  await closed; // the source closed the connection after the last batch committed
+  assert.ok(counters.get('ChannelWriteFail') > 0, 'the channel was full at least once');
   assert.equal(counters.get('EventAcceptedCount'), N);
 });
 
