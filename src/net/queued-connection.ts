@@ -69,9 +69,14 @@ export abstract class QueuedConnection<S extends QueuedSource> {
   private readonly pending: InFlight[] = [];
   /** Wakes settleOrRead() when input arrives. */
   private wake: (() => void) | undefined;
+  /** Events in flight across the source's connections (shared). */
+  private readonly budget: { events: number };
 
   /** `label` starts the connection's log messages (`<label> connection error`). */
   constructor(protected readonly src: S, protected readonly socket: net.Socket, private readonly label: string) {
+    let budget = inFlightBySource.get(src);
+    if (!budget) inFlightBySource.set(src, (budget = { events: 0 }));
+    this.budget = budget;
     this.closed = new Promise((resolve) => socket.once('close', () => {
       if (this.linger) clearTimeout(this.linger);
       resolve();
@@ -180,16 +185,7 @@ export abstract class QueuedConnection<S extends QueuedSource> {
   protected async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this.src;
     ctx.counters.add('EventReceivedCount', batch.length);
-    const depth = this.retrying ? 1 : ctx.pipelineDepth ?? 1;
-    if (depth <= 1) {
-      if (!(await this.settleAll())) return false;
-      try {
-        await ctx.emit(batch);
-      } catch (err) {
-        return this.retry(batch, err);
-      }
-      return this.accepted(batch.length);
-    }
+    const depth = Math.max(1, ctx.pipelineDepth ?? 1);
     // a batch in flight failed: it is retried before anything new goes out, or this batch could overtake it
     // (its failure is known here: the channel rejects within one macrotask, and this runs after I/O)
     while (this.pending.some((f) => f.error !== undefined)) if (!(await this.settleOldest())) return false;
@@ -201,12 +197,6 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     this.pending.push(new InFlight(batch, ctx.emit(batch)));
     while (this.pending.length >= depth) if (!(await this.settleOldest())) return false;
     return true;
-  }
-
-  private get budget(): { events: number } {
-    let b = inFlightBySource.get(this.src);
-    if (!b) inFlightBySource.set(this.src, (b = { events: 0 }));
-    return b;
   }
 
   /** Waits for every batch in flight and acknowledges them in order. False when the connection must stop. */

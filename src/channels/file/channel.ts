@@ -56,14 +56,6 @@ interface Run {
   bpe: number;
 }
 
-/** A put admitted to the writer. */
-interface WriteReq {
-  putBuf: Buffer;
-  putEvents: FlumeEvent[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 export const CHECKPOINT_FILE = 'checkpoint.json';
 
 interface CheckpointFile {
@@ -136,7 +128,8 @@ export class FileChannel implements Channel {
   private admitQueue: PendingPut[] = [];
   /** The slow admission of the put at the head of admitQueue, when one is under way. */
   private admitting: Promise<void> | undefined;
-  private putQueue: WriteReq[] = [];
+  /** Admitted puts (encoded, room reserved) waiting for the put writer. */
+  private putQueue: PendingPut[] = [];
   private putLoop: Promise<void> | undefined;
   /** The reclaimer's run (deleting consumed records), when one is under way. */
   private reclaiming: Promise<void> | undefined;
@@ -863,20 +856,17 @@ export class FileChannel implements Channel {
 
   /** Hands an admitted put to the put writer; its room stays reserved until the write settles. */
   private submitPut(put: PendingPut, buf: Buffer): void {
-    const n = put.events.length;
-    this.reservedPuts += n;
-    this.putQueue.push({
-      putBuf: buf, putEvents: put.events,
-      resolve: () => {
-        this.reservedPuts -= n;
-        put.resolve();
-      },
-      reject: (err) => {
-        this.reservedPuts -= n;
-        put.reject(err);
-      },
-    });
+    put.buf = buf;
+    this.reservedPuts += put.events.length;
+    this.putQueue.push(put);
     this.kickWriter();
+  }
+
+  /** Ends a put that was handed to the writer: its reserved room is released, then it settles. */
+  private settleSubmitted(put: PendingPut, err?: unknown): void {
+    this.reservedPuts -= put.events.length;
+    if (err === undefined) put.resolve();
+    else put.reject(err);
   }
 
   /** Fails a put that was not written; when the failure is retriable, every put submitted after it fails too. */
@@ -889,8 +879,7 @@ export class FileChannel implements Channel {
   private failLaterPuts(first: PendingPut | undefined, err: unknown): void {
     const why = (n: number) => new ChannelFullError(
       `Channel ${this.name} did not write this put of ${n} events because a put submitted before it failed (${errorMessage(err)}); retry it`);
-    const queued = this.putQueue.splice(0);
-    for (const req of queued) req.reject(why(req.putEvents.length));
+    for (const put of this.putQueue.splice(0)) this.settleSubmitted(put, why(put.events.length));
     for (const put of this.admitQueue) if (put !== first && !put.settled) put.reject(why(put.events.length));
   }
 
@@ -930,19 +919,20 @@ export class FileChannel implements Channel {
     }
   }
 
-  private async flushPuts(group: WriteReq[]): Promise<void> {
+  private async flushPuts(group: PendingPut[]): Promise<void> {
     const ops: Op[] = [];
     let idx = this.nextIndex;
     let putEvents = 0;
     let bytes = 0;
     const appended: { base: number; events: FlumeEvent[]; bpe: number }[] = [];
-    for (const req of group) {
-      const n = req.putEvents.length;
-      ops.push({ type: 'put', key: recordKey(idx, n), value: req.putBuf });
-      appended.push({ base: idx, events: req.putEvents, bpe: req.putBuf.length / n });
+    for (const put of group) {
+      const n = put.events.length;
+      const buf = put.buf!;
+      ops.push({ type: 'put', key: recordKey(idx, n), value: buf });
+      appended.push({ base: idx, events: put.events, bpe: buf.length / n });
       idx += n;
       putEvents += n;
-      bytes += req.putBuf.length;
+      bytes += buf.length;
     }
     ops.push({ type: 'put', key: KEY_PUT_STATE, value: encodePutState({ nextIndex: idx, puts: this.putTotal + putEvents }) });
     const now = performance.now();
@@ -965,7 +955,7 @@ export class FileChannel implements Channel {
     this.counters.set('ChannelSize', this.size());
     this.dataWaiters.wakeAll();
     this.maybePrefetch();
-    for (const req of group) req.resolve();
+    for (const put of group) this.settleSubmitted(put);
   }
 
   /**
@@ -1051,18 +1041,18 @@ export class FileChannel implements Channel {
   }
 
   /** A put write failed (`wrote`) or could not start: its transactions are rolled back. */
-  private failGroup(group: WriteReq[], err: unknown, wrote: boolean): void {
+  private failGroup(group: PendingPut[], err: unknown, wrote: boolean): void {
     const full = isDiskFull(err);
     let puts = 0;
-    for (const req of group) puts += req.putEvents.length;
+    for (const put of group) puts += put.events.length;
     if (wrote) {
       this.counters.add('EventPutErrorCount', puts);
       this.counters.set('Unhealthy', 1);
       this.needsReopen = true;
       this.log.error(full ? 'File channel write failed: the disk is full. The transactions were rolled back; the store is reopened before the next write.' : 'File channel write failed; the transactions were rolled back and the store is reopened before the next write', { error: errorMessage(err), puts, code: errCode(err) });
     }
-    for (const req of group) {
-      req.reject(full
+    for (const put of group) {
+      this.settleSubmitted(put, full
         ? new ChannelFullError(`Channel ${this.name}: the disk of ${this.dataDir} is full (${errorMessage(err)}); the put was rolled back.`)
         : err instanceof AgentError ? err : new FileChannelError('io', `Channel ${this.name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`, { cause: err, retriable: true }));
     }
@@ -1153,6 +1143,8 @@ export class FileChannel implements Channel {
 /** A put transaction between commit() and the end of its write. */
 class PendingPut {
   settled = false;
+  /** The encoded record, once admitted. */
+  buf: Buffer | undefined;
   readonly promise: Promise<void>;
   private res!: () => void;
   private rej!: (err: unknown) => void;
