@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
-import fileDef, { FileChannel } from '../../src/channels/file/index.js';
+import fileDef, { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import { TAKE_LOG_FILE } from '../../src/channels/file/take-log.js';
 import { componentOptions } from '../../src/config/validate.js';
 import { formatIssues } from '../../src/config/issues.js';
@@ -242,5 +242,20 @@ test('takes.log missing or from another store: the store copy is used (events ma
   await ch.close();
   fs.writeFileSync(path.join(other, 'data', TAKE_LOG_FILE), foreign);
   ch = await open(other);
+  assert.deepEqual(await drain(ch), seq(0, 10));
+});
+
+test('takes.log that cannot be written: start is refused with a message naming it, and the queued events stay', async () => {
+  const dir = tmp();
+  let ch = await open(dir);
+  await submit(ch, 0, 10);
+  await ch.close();
+  const log = path.join(dir, 'data', TAKE_LOG_FILE);
+  fs.rmSync(log);
+  fs.mkdirSync(log);
+  fs.writeFileSync(path.join(log, 'in-the-way'), 'x'); // works as root too, unlike chmod
+  await assert.rejects(open(dir), (e: unknown) => e instanceof FileChannelError && e.reason === 'io' && e.message.includes(log) && /writable/.test(e.message));
+  fs.rmSync(log, { recursive: true });
+  ch = await open(dir);
   assert.deepEqual(await drain(ch), seq(0, 10));
 });

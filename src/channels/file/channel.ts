@@ -381,7 +381,11 @@ export class FileChannel implements Channel {
         ...this.stateOps(state),
       ], true);
     }
-    this.takeLog.reset(this.storeId, { head: this.head, done: this.done, headBase: this.headBase, taken: this.takenTotal });
+    try {
+      this.takeLog.reset(this.storeId, { head: this.head, done: this.done, headBase: this.headBase, taken: this.takenTotal });
+    } catch (err) {
+      throw new FileChannelError('io', `Channel ${this.name}: cannot write the take log ${this.takeLog.file}: ${errorMessage(err)}. Check that the directory is writable by this user and the disk is not full.`, { cause: err, retriable: true });
+    }
     await this.purgeConsumed();
   }
 
