@@ -175,6 +175,28 @@ function readBody(req: http.IncomingMessage, max: number, budget: ByteBudget): P
   });
 }
 
+/** How long a connection answered early (413, 503 while the body was still coming) keeps discarding input. */
+const LINGER_MS = 2000;
+
+/**
+ * Closes a connection whose request body was not read, once the answer is out, without a reset: closing a socket
+ * with unread input makes the kernel send RST, and a client still uploading then loses the answer (EPIPE or
+ * ECONNRESET instead of 413/503). Half-close, discard what the client still sends for at most LINGER_MS (memory
+ * stays flat: nothing is kept), then close.
+ */
+function lingeringClose(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const s = req.socket;
+  // Node's own close after a `Connection: close` answer destroys the socket as soon as the answer is written
+  s.destroySoon = () => s.end();
+  res.once('finish', () => {
+    const t = setTimeout(() => s.destroy(), LINGER_MS);
+    t.unref();
+    s.once('close', () => clearTimeout(t));
+    s.end();
+    req.resume();
+  });
+}
+
 // ----------------------------------------------------------------------------------------------- source
 
 export class HttpSource implements Source {
@@ -311,8 +333,7 @@ export class HttpSource implements Source {
     this.ctx.counters.add('EventReadFail');
     this.warnLimited('413', 'Request too large; answered 413', { remote: req.socket.remoteAddress, maxRequestBytes: this.o.maxRequestBytes });
     this.send(res, 413, `${what} exceeds maxRequestBytes (${this.o.maxRequestBytes} bytes)`, {}, true);
-    // the rest of the body is never read: close the connection once the answer is out
-    res.once('finish', () => req.socket.destroySoon?.());
+    lingeringClose(req, res);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -341,10 +362,9 @@ export class HttpSource implements Source {
     if (!read.ok) {
       if (read.tooLarge) this.tooLarge(req, res);
       else if (read.busy) {
-        // the rest of the body is never read: close the connection once the answer is out
         res.setHeader('Connection', 'close');
         this.busy(res);
-        res.once('finish', () => req.socket.destroySoon?.());
+        lingeringClose(req, res);
       }
       return; // else the client went away
     }
