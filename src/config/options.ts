@@ -11,7 +11,7 @@ export class OptionError extends Error {
 }
 
 export type OptionKind =
-  | 'int' | 'number' | 'bool' | 'enum' | 'string' | 'size' | 'duration' | 'list' | 'map' | 'ignored';
+  | 'int' | 'number' | 'bool' | 'enum' | 'string' | 'size' | 'duration' | 'list' | 'map' | 'ignored' | 'renamed';
 
 export interface OptionSpec<T> {
   readonly kind: OptionKind;
@@ -26,6 +26,11 @@ export interface OptionSpec<T> {
   readonly prefix: boolean;
   /** Accepted for Flume compatibility but has no effect here: setting it is a warning. */
   readonly ignored: boolean;
+  /**
+   * An old spelling of another key of the same table: setting it is a warning naming the new key, and the value is
+   * parsed and resolved as that key (the new spelling wins when both are set). Never present in resolved options.
+   */
+  readonly renamedTo?: string;
   /** Parses one raw value (already trimmed). Throws OptionError. */
   parse(raw: string): T;
   /** Extra validation after parsing (range checks). Returns an error message or undefined. */
@@ -162,6 +167,14 @@ export const opt = {
       prefix: true,
       defaultText: '',
     };
+  },
+  /**
+   * An old spelling of `to` (another key of the same table): accepted with a warning that names the new key; the value
+   * is resolved as `to` unless `to` is set too.
+   */
+  renamed(o: { to: string; doc?: string }): OptionSpec<undefined> {
+    const doc = o.doc ?? `Old spelling of ${o.to}; accepted with a warning.`;
+    return { ...spec('renamed', { doc }, `old spelling of ${o.to}`, () => undefined), renamedTo: o.to };
   },
   /** A key Flume knows that has no effect here: accepted with a warning naming it. */
   ignored(o: { doc: string }): OptionSpec<string | undefined> {

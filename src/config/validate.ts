@@ -90,8 +90,20 @@ export function resolveOptions(
   let ok = true;
   const seen = new Set<string>();
   const mapKeys = Object.keys(table).filter((k) => table[k]!.prefix);
-  for (const [rel, e] of props) {
+  for (const [rel0, e] of props) {
     const raw = e.value.trim();
+    let rel = rel0;
+    const renamedTo = table[rel0]?.renamedTo;
+    if (renamedTo !== undefined) {
+      const both = props.has(renamedTo);
+      c.warn({
+        ...c.at(e), component: where.component,
+        message: `'${rel0}' is an old spelling of '${renamedTo}'${both ? `; '${renamedTo}' is set too and wins` : ''}`,
+        hint: `write ${where.fullKey(renamedTo)}`,
+      });
+      if (both) continue;
+      rel = renamedTo;
+    }
     let key = rel;
     let spec: OptionSpec<unknown> | undefined = table[rel];
     let mapName: string | undefined;
@@ -142,7 +154,7 @@ export function resolveOptions(
   }
   for (const k of Object.keys(table)) {
     const spec = table[k]!;
-    if (seen.has(k)) continue;
+    if (seen.has(k) || spec.renamedTo !== undefined) continue;
     if (spec.prefix) {
       out[k] ??= {};
       continue;

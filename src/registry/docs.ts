@@ -20,6 +20,7 @@ function rows(def: AnyDef): Row[] {
   const table = def.options as Record<string, OptionSpec<unknown>>;
   for (const k of Object.keys(table)) {
     const s = table[k]!;
+    if (s.renamedTo !== undefined) continue; // listed with the key it was renamed to
     const key = s.prefix ? `${k.replace(/\.$/, '')}.<name>` : k;
     let d: string;
     if (s.required) d = '(required)';
@@ -27,7 +28,9 @@ function rows(def: AnyDef): Row[] {
     else if (s.default === undefined) d = '-';
     else if (Array.isArray(s.default)) d = s.default.join(' ') || '-';
     else d = String(s.default);
-    out.push({ key, type: s.ignored ? 'accepted, no effect' : s.typeText, def: d, doc: s.doc });
+    const old = Object.keys(table).filter((o) => table[o]!.renamedTo === k);
+    const doc = old.length ? `${s.doc} (Old spelling${old.length > 1 ? 's' : ''}, accepted with a warning: ${old.join(', ')}.)` : s.doc;
+    out.push({ key, type: s.ignored ? 'accepted, no effect' : s.typeText, def: d, doc });
   }
   return out;
 }

@@ -54,3 +54,31 @@ test('closest finds typos but not unrelated words', () => {
   assert.equal(closest('batchsize', ['batchSize']), 'batchSize');
   assert.equal(closest('zzz', ['capacity', 'bind']), undefined);
 });
+
+test('renamed: an old spelling warns, names the new key and resolves as it; the new spelling wins when both are set', async () => {
+  const { componentOptions } = await import('../../src/config/validate.js');
+  const { defineSource } = await import('../../src/registry/define.js');
+  const { describeText } = await import('../../src/registry/docs.js');
+  const def = defineSource({
+    type: 't', summary: 's',
+    options: {
+      'keystore-password': opt.string({ doc: 'Password.' }),
+      keystorePassword: opt.renamed({ to: 'keystore-password' }),
+    },
+    create: () => ({ start: async () => {}, close: async () => {} }),
+  });
+  const old = componentOptions(def, { keystorePassword: 'pw' });
+  assert.deepEqual(old.options, { 'keystore-password': 'pw' });
+  assert.equal(old.issues.length, 1);
+  assert.equal(old.issues[0]!.severity, 'warning');
+  assert.match(old.issues[0]!.message, /'keystorePassword' is an old spelling of 'keystore-password'/);
+  const both = componentOptions(def, { keystorePassword: 'old', 'keystore-password': 'new' });
+  assert.deepEqual(both.options, { 'keystore-password': 'new' });
+  assert.match(both.issues[0]!.message, /'keystore-password' is set too and wins/);
+  const none = componentOptions(def, {});
+  assert.deepEqual(none.options, { 'keystore-password': undefined });
+  // describe lists the old spelling with the key it was renamed to, not as a key of its own
+  const text = describeText(def);
+  assert.doesNotMatch(text, /^\s+keystorePassword\s/m);
+  assert.match(text, /Old spelling, accepted with a warning: keystorePassword/);
+});
