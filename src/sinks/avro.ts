@@ -14,9 +14,9 @@ import { defineSink, type Sink, type SinkContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
-import { AvroRpcClient, RpcError } from '../rpc/client.js';
+import { AvroRpcClient, RpcError } from '../rpc/avro/client.js';
 import { clientTlsOptions, TlsConfigError } from '../rpc/tls.js';
-import type { LayerOptions } from '../rpc/transport.js';
+import type { LayerOptions } from '../rpc/avro/transport.js';
 
 const list = (doc: string, dflt?: string[]) => opt.list({ doc, separator: /[\s,]+/, ...(dflt ? { default: dflt } : {}) });
 

@@ -12,11 +12,11 @@ import { defineSource, type Source, type SourceContext } from '../registry/defin
 import { opt, type Resolved } from '../config/options.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
-import { AvroRpcServer, type CallKind } from '../rpc/server.js';
-import type { Status } from '../rpc/protocol.js';
-import { ipFilter, IpRuleError, parseIpFilterRules } from '../rpc/ip-filter.js';
+import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';
+import type { Status } from '../rpc/avro/protocol.js';
+import { ipFilter, IpRuleError, parseIpFilterRules } from '../net/ip-filter.js';
 import { serverTlsOptions, TlsConfigError } from '../rpc/tls.js';
-import type { LayerOptions } from '../rpc/transport.js';
+import type { LayerOptions } from '../rpc/avro/transport.js';
 
 const list = (doc: string, dflt?: string[]) => opt.list({ doc, separator: /[\s,]+/, ...(dflt ? { default: dflt } : {}) });
 

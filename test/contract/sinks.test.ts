@@ -15,9 +15,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
 import { after } from 'node:test';
-import { AvroRpcServer } from '../../src/rpc/server.js';
-import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/protocol.js';
-import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/framing.js';
+import { AvroRpcServer } from '../../src/rpc/avro/server.js';
+import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/avro/protocol.js';
+import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 
 // a real avro source-side server for the avro sink sample: records what it was sent

@@ -19,7 +19,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
-import { AvroRpcClient } from '../../src/rpc/client.js';
+import { AvroRpcClient } from '../../src/rpc/avro/client.js';
 import { makeEvent } from '../../src/core/event.js';
 
 interface Driver {

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEvent } from '../../src/core/event.js';
-import { AvroDecodeError, Reader, Writer } from '../../src/rpc/avro-binary.js';
-import { encodeFrameBuffers, FrameDecoder, FrameError, type FrameLimits } from '../../src/rpc/framing.js';
+import { AvroDecodeError, Reader, Writer } from '../../src/rpc/avro/avro-binary.js';
+import { encodeFrameBuffers, FrameDecoder, FrameError, type FrameLimits } from '../../src/rpc/avro/framing.js';
 import {
   decodeEventDatum, encodeCallFrame, encodeEventDatum, encodeResponseFrame, PROTOCOL_HASH, PROTOCOL_JSON, readCallHead,
   readCallResult, readEventArray, readHandshakeRequest, readHandshakeResponse, writeHandshakeRequest, writeHandshakeResponse,
   DEFAULT_DECODE_LIMITS,
-} from '../../src/rpc/protocol.js';
+} from '../../src/rpc/avro/protocol.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/[\s|]/g, ''), 'hex');
 

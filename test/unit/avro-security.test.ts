@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ipFilter, parseIpFilterRules } from '../../src/rpc/ip-filter.js';
+import { ipFilter, parseIpFilterRules } from '../../src/net/ip-filter.js';
 import { opensslCipher, protocolRange } from '../../src/rpc/tls.js';
 import { keyMaterial, readJks, sniffStore, trustedCertificates } from '../../src/rpc/keystores.js';
 import avroSource from '../../src/sources/avro.js';

@@ -20,9 +20,9 @@ import { parseProperties } from '../../config/properties.js';
 import { parseDurationMs } from '../../config/options.js';
 import { makeEvent, type FlumeEvent } from '../../core/event.js';
 import { errorMessage } from '../../core/errors.js';
-import { AvroRpcClient } from '../../rpc/client.js';
+import { AvroRpcClient } from '../../rpc/avro/client.js';
 import { clientTlsOptions } from '../../rpc/tls.js';
-import type { LayerOptions } from '../../rpc/transport.js';
+import type { LayerOptions } from '../../rpc/avro/transport.js';
 
 export interface AvroClientArgs {
   host?: string;

@@ -11,9 +11,9 @@
  */
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { FlumeEvent } from '../core/event.js';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { FlumeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../telemetry/logger.js';
 import { AvroDecodeError, Reader } from './avro-binary.js';
 import { FrameDecoder, FrameError, type FrameLimits } from './framing.js';
 import {

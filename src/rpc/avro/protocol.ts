@@ -3,7 +3,7 @@
  * hand (reference §11.1, §11.3). Everything here is pure: bytes in, values out, with limits checked while decoding.
  */
 import crypto from 'node:crypto';
-import { makeEvent, type FlumeEvent } from '../core/event.js';
+import { makeEvent, type FlumeEvent } from '../../core/event.js';
 import { AvroDecodeError, Reader, Writer } from './avro-binary.js';
 import { FRAME_HEADER_BYTES, writeFrameHeader } from './framing.js';
 

@@ -9,8 +9,8 @@
  */
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { FlumeEvent } from '../core/event.js';
-import { errorMessage } from '../core/errors.js';
+import type { FlumeEvent } from '../../core/event.js';
+import { errorMessage } from '../../core/errors.js';
 import { Reader } from './avro-binary.js';
 import { DEFAULT_FRAME_LIMITS, FrameDecoder, type FrameLimits } from './framing.js';
 import {
