@@ -19,6 +19,46 @@ export const ERRORS = {
   FLUME_ERR_SINK_PERMANENT: { retriable: false, doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).' },
   FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
   FLUME_ERR_SINK_START: { retriable: true, doc: 'A sink could not start (for example its directory is missing).' },
+  // TLS (src/net/tls), client address rules (src/net/ip-filter.ts) and the Avro RPC wire (src/rpc/avro)
+  FLUME_ERR_TLS_CONFIG: {
+    retriable: false,
+    doc: 'TLS settings that cannot work: ssl = true without key material, sslCertificate without sslKey, TLS '
+      + 'versions that leave nothing enabled or are not a contiguous range, a cipher suite this Node.js does '
+      + 'not have, a PEM file that holds no certificate. Reported by validate when the keys show it, '
+      + 'otherwise when the component starts; the message names the component and the key.',
+  },
+  FLUME_ERR_TLS_KEYSTORE: {
+    retriable: false,
+    doc: 'A key store or trust store (PKCS12, JKS or PEM; the format is read from the file, whatever '
+      + 'keystore-type says) cannot be used: missing or unreadable file, wrong password, no private key or no '
+      + 'certificate in it, or a format Node.js cannot read (JCEKS, a PKCS12 file with a legacy RC2/3DES '
+      + 'cipher). The message names the file and the keytool or openssl command that converts it.',
+  },
+  FLUME_ERR_NET_IP_RULE: {
+    retriable: false,
+    doc: 'An ipFilterRules entry is not `<allow|deny>:<ip|name>:<pattern>`.',
+  },
+  FLUME_ERR_RPC_FRAME: {
+    retriable: false,
+    doc: 'A peer sent Netty framing that breaks a limit (buffer count, buffer or message size) or is '
+      + 'malformed; that connection is closed and counted (EventReadFail), other connections go on.',
+  },
+  FLUME_ERR_RPC_DECODE: {
+    retriable: false,
+    doc: 'A peer sent Avro data that cannot be decoded (truncated, out of range, over a limit such as '
+      + 'maxEventsPerRequest); that connection is closed and counted.',
+  },
+  FLUME_ERR_RPC_PROTOCOL: {
+    retriable: false,
+    doc: 'A peer broke the Avro RPC protocol (for example a handshake with a protocol that is not '
+      + 'AvroSourceProtocol); that connection is closed and counted.',
+  },
+  FLUME_ERR_RPC_CALL: {
+    retriable: true,
+    doc: 'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection '
+      + 'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;'
+      + ' avro-client exits 1.',
+  },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
 } as const;
 

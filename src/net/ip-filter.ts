@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import { AgentError } from '../core/errors.js';
 
 export interface IpRule {
   allow: boolean;
@@ -15,7 +16,12 @@ export interface IpRule {
   localhost: boolean;
 }
 
-export class IpRuleError extends Error {}
+export class IpRuleError extends AgentError {
+  constructor(message: string) {
+    super('FLUME_ERR_NET_IP_RULE', message);
+    this.name = 'IpRuleError';
+  }
+}
 
 export function parseIpFilterRules(text: string): IpRule[] {
   const rules: IpRule[] = [];

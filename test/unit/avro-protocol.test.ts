@@ -186,3 +186,24 @@ test('frames: a partial message holds only the bytes that arrived', () => {
   const held = (d as unknown as { pieces: Buffer[] }).pieces.reduce((n, p) => n + p.length, 0);
   assert.equal(held, 100);
 });
+
+test('wire errors carry stable codes: frame, decode, ip rule, call', async () => {
+  const { AgentError } = await import('../../src/core/errors.js');
+  const { parseIpFilterRules } = await import('../../src/net/ip-filter.js');
+  const { AvroRpcClient } = await import('../../src/rpc/avro/client.js');
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof AgentError ? e.code : `not an AgentError: ${String(e)}`;
+    }
+    return 'no error';
+  };
+  const limits = { maxFramesPerMessage: 1, maxFrameBytes: 8, maxMessageBytes: 8 };
+  assert.equal(code(() => new FrameDecoder(limits, () => {}).push(hex('00000001 00000002'))), 'FLUME_ERR_RPC_FRAME');
+  assert.equal(code(() => new Reader(hex('80')).long()), 'FLUME_ERR_RPC_DECODE');
+  assert.equal(code(() => parseIpFilterRules('permit:ip:*')), 'FLUME_ERR_NET_IP_RULE');
+  // nothing listens on port 1 of the loopback address: the connect fails with a call error
+  await assert.rejects(AvroRpcClient.connect({ host: '127.0.0.1', port: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000 }),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_RPC_CALL' && /cannot connect/.test(e.message));
+});

@@ -6,10 +6,11 @@
  * allocated, so a hostile length can never make us allocate it. Bytes come back as zero-copy subarrays of the
  * message buffer. Writer: a growable buffer that can leave room for a frame header in front.
  */
+import { AgentError } from '../../core/errors.js';
 
-export class AvroDecodeError extends Error {
+export class AvroDecodeError extends AgentError {
   constructor(message: string) {
-    super(message);
+    super('FLUME_ERR_RPC_DECODE', message);
     this.name = 'AvroDecodeError';
   }
 }

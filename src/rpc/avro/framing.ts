@@ -8,6 +8,7 @@
  * negative count or length, too many buffers, a buffer or a message over the byte limits -> FrameError. It only
  * ever holds the bytes that actually arrived.
  */
+import { AgentError } from '../../core/errors.js';
 
 export const FRAME_HEADER_BYTES = 12; // serial, count = 1, length
 
@@ -26,9 +27,9 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = {
   maxMessageBytes: 64 * 1024 * 1024,
 };
 
-export class FrameError extends Error {
+export class FrameError extends AgentError {
   constructor(message: string) {
-    super(message);
+    super('FLUME_ERR_RPC_FRAME', message);
     this.name = 'FrameError';
   }
 }

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlumeEvent } from '../../core/event.js';
-import { errorMessage } from '../../core/errors.js';
+import { AgentError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { AvroDecodeError, Reader } from './avro-binary.js';
 import { FrameDecoder, FrameError, type FrameLimits } from './framing.js';
@@ -69,7 +69,12 @@ class ProtocolCache {
   }
 }
 
-class ProtocolViolation extends Error {}
+class ProtocolViolation extends AgentError {
+  constructor(message: string) {
+    super('FLUME_ERR_RPC_PROTOCOL', message);
+    this.name = 'ProtocolViolation';
+  }
+}
 
 /** Lets through at most `max` log lines per window; reports how many were suppressed (hostile clients must not flood the log). */
 class LogBudget {
