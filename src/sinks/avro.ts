@@ -8,17 +8,15 @@
  * while the next hop is absent every attempt fails fast and the runner's exponential backoff spaces them.
  * Differences from Flume, on purpose: a FAILED answer keeps the (healthy) connection instead of rebuilding it;
  * connect-timeout/request-timeout values below 1000 ms are honoured (Flume silently uses 20000); TLS verifies
- * the server's host name unless ssl-verify-hostname = false; reset-connection-interval is applied between batches.
+ * the server's host name unless sslVerifyHostname = false; reset-connection-interval is applied between batches.
  */
 import { defineSink, type Sink, type SinkContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcClient, RpcError } from '../rpc/avro/client.js';
-import { clientTlsOptions, TlsConfigError } from '../rpc/tls.js';
+import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
 import type { LayerOptions } from '../rpc/avro/transport.js';
-
-const list = (doc: string, dflt?: string[]) => opt.list({ doc, separator: /[\s,]+/, ...(dflt ? { default: dflt } : {}) });
 
 const options = {
   hostname: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address of the next-hop avro source.' }),
@@ -29,17 +27,7 @@ const options = {
   'reset-connection-interval': opt.duration({ default: 0, unit: 's', min: 0, doc: 'Reconnect after this long (to re-resolve the host behind a load balancer); 0 = keep the connection.' }),
   'compression-type': opt.enum({ values: ['none', 'deflate'] as const, default: 'none', doc: '`deflate`: zlib-compress the whole connection. Must match the source.' }),
   'compression-level': opt.int({ default: 6, min: 0, max: 9, doc: 'zlib level for compression-type = deflate.' }),
-  ssl: opt.bool({ default: false, doc: 'Connect with TLS. The server certificate is verified against truststore/ssl-ca (or the system CAs).' }),
-  'trust-all-certs': opt.bool({ default: false, doc: 'Do not verify the server certificate (insecure; logs a warning).' }),
-  truststore: opt.string({ doc: 'Trusted certificates: JKS, PKCS12 or PEM (the format is detected). Fallback: FLUME_SSL_TRUSTSTORE_PATH.' }),
-  'truststore-password': opt.string({ doc: 'Password of the trust store (checks JKS integrity, decrypts PKCS12). Fallback: FLUME_SSL_TRUSTSTORE_PASSWORD.' }),
-  'truststore-type': opt.enum({ values: ['JKS', 'PKCS12', 'PEM'] as const, default: 'JKS', doc: 'Informational: the store format is detected from the file.' }),
-  'ssl-ca': opt.string({ doc: 'PEM file of trusted CA certificates (in addition to truststore).' }),
-  'ssl-verify-hostname': opt.bool({ default: true, doc: 'Check that the server certificate names `hostname`. Flume does not check it.' }),
-  'exclude-protocols': list('TLS versions to refuse.', ['SSLv3']),
-  'include-protocols': list('TLS versions to allow (default TLSv1.2 and TLSv1.3).'),
-  'exclude-cipher-suites': list('Cipher suites to refuse (Java/IANA or OpenSSL names).'),
-  'include-cipher-suites': list('Cipher suites to allow (Java/IANA or OpenSSL names).'),
+  ...tlsClientOptions,
   maxIoWorkers: opt.ignored({ doc: 'Netty I/O threads in Flume; Node uses its event loop.' }),
 };
 
@@ -68,18 +56,10 @@ export class AvroSink implements Sink {
     this.abort = new AbortController();
     this.layers = {};
     if (o['compression-type'] === 'deflate') this.layers.deflate = { level: o['compression-level'] };
-    if (o.ssl) {
-      try {
-        this.layers.tlsClient = clientTlsOptions({
-          trustAllCerts: o['trust-all-certs'], truststore: o.truststore, truststorePassword: o['truststore-password'], truststoreType: o['truststore-type'],
-          ca: o['ssl-ca'], verifyHostname: o['ssl-verify-hostname'],
-          includeProtocols: o['include-protocols'], excludeProtocols: o['exclude-protocols'],
-          includeCipherSuites: o['include-cipher-suites'], excludeCipherSuites: o['exclude-cipher-suites'],
-        }, (msg) => this.ctx.logger.warn(msg, { sink: this.ctx.name }));
-      } catch (err) {
-        const hint = err instanceof TlsConfigError && err.hint ? ` (${err.hint})` : '';
-        throw new AgentError('FLUME_ERR_SINK_START', `sink ${this.ctx.name}: TLS setup failed: ${errorMessage(err)}${hint}`, { retriable: false });
-      }
+    const t = resolveTls(o, 'client');
+    if (t.enabled) {
+      const warn = (msg: string) => this.ctx.logger.warn(msg, { sink: this.ctx.name });
+      this.layers.tlsClient = loadClientTls(t, { label: `avro sink ${this.ctx.name}`, host: o.hostname, warn });
     }
     // connect in the background, like Flume's start(); a missing next hop is not a start failure
     this.connect().catch(() => {});
@@ -186,6 +166,6 @@ export default defineSink({
   options,
   batchSize: (o) => o['batch-size'],
   batchSizeKey: 'batch-size',
-  check: (o) => (o['trust-all-certs'] && !o.ssl ? { key: 'trust-all-certs', message: 'trust-all-certs has no effect without ssl = true' } : true),
+  check: (o) => tlsProblems(resolveTls(o, 'client')),
   create: (o, ctx) => new AvroSink(o, ctx),
 });

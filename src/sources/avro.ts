@@ -15,26 +15,15 @@ import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';
 import type { Status } from '../rpc/avro/protocol.js';
 import { ipFilter, IpRuleError, parseIpFilterRules } from '../net/ip-filter.js';
-import { serverTlsOptions, TlsConfigError } from '../rpc/tls.js';
+import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
 import type { LayerOptions } from '../rpc/avro/transport.js';
-
-const list = (doc: string, dflt?: string[]) => opt.list({ doc, separator: /[\s,]+/, ...(dflt ? { default: dflt } : {}) });
 
 const options = {
   bind: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address to listen on (0.0.0.0 for all).' }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port to listen on (0 = any free port).' }),
   threads: opt.ignored({ doc: 'Flume parses it but never uses it (1.11); requests are handled on the event loop.' }),
   'compression-type': opt.enum({ values: ['none', 'deflate'] as const, default: 'none', doc: '`deflate`: the whole connection is a zlib stream in both directions (as Flume\'s Netty ZlibEncoder/Decoder). Must match the client.' }),
-  ssl: opt.bool({ default: false, doc: 'Accept TLS connections only. Needs keystore, or ssl-cert and ssl-key.' }),
-  keystore: opt.string({ doc: 'Key store with the server key and certificate: PKCS12, JKS or PEM (the format is detected). Fallback: FLUME_SSL_KEYSTORE_PATH.' }),
-  'keystore-password': opt.string({ doc: 'Password of the key store (and of its key). Fallback: FLUME_SSL_KEYSTORE_PASSWORD.' }),
-  'keystore-type': opt.enum({ values: ['JKS', 'PKCS12', 'PEM'] as const, default: 'JKS', doc: 'Informational: the store format is detected from the file.' }),
-  'ssl-cert': opt.string({ doc: 'PEM certificate chain file (instead of keystore).' }),
-  'ssl-key': opt.string({ doc: 'PEM private key file (instead of keystore); keystore-password decrypts it if it is encrypted.' }),
-  'exclude-protocols': list('TLS versions to refuse (SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3).', ['SSLv3']),
-  'include-protocols': list('TLS versions to allow (default TLSv1.2 and TLSv1.3).'),
-  'exclude-cipher-suites': list('Cipher suites to refuse (Java/IANA or OpenSSL names).'),
-  'include-cipher-suites': list('Cipher suites to allow (Java/IANA or OpenSSL names).'),
+  ...tlsServerOptions,
   ipFilter: opt.bool({ default: false, doc: 'Check every client against ipFilterRules.' }),
   ipFilterRules: opt.string({ doc: 'Comma list of `allow|deny:ip|name:pattern` (globs with * and ?), first match wins, no match allows. E.g. `allow:ip:127.*,allow:name:localhost,deny:ip:*`.' }),
   maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent connections; further ones are closed at once. Flume: unlimited.' }),
@@ -84,18 +73,9 @@ export class AvroSource implements Source {
     const o = this.o;
     const layers: LayerOptions = {};
     if (o['compression-type'] === 'deflate') layers.deflate = { level: 6 };
-    if (o.ssl) {
-      try {
-        layers.tlsServer = serverTlsOptions({
-          keystore: o.keystore, keystorePassword: o['keystore-password'], keystoreType: o['keystore-type'], cert: o['ssl-cert'], key: o['ssl-key'],
-          includeProtocols: o['include-protocols'], excludeProtocols: o['exclude-protocols'],
-          includeCipherSuites: o['include-cipher-suites'], excludeCipherSuites: o['exclude-cipher-suites'],
-        });
-      } catch (err) {
-        const hint = err instanceof TlsConfigError && err.hint ? ` (${err.hint})` : '';
-        throw new AgentError('FLUME_ERR_SOURCE_START', `source ${this.ctx.name}: TLS setup failed: ${errorMessage(err)}${hint}`, { retriable: false });
-      }
-    }
+    const t = resolveTls(o, 'server');
+    const label = `avro source ${this.ctx.name}`;
+    if (t.enabled) layers.tlsServer = loadServerTls(t, { label, warn: (msg) => this.ctx.logger.warn(msg) });
     const accept = o.ipFilter ? ipFilter(parseIpFilterRules(o.ipFilterRules ?? '')) : undefined;
     const c = this.ctx.counters;
     const server = new AvroRpcServer({
@@ -160,11 +140,7 @@ export default defineSource({
   summary: 'Avro RPC server (Flume\'s AvroSourceProtocol over Netty framing): receives from avro sinks, avro-client and Flume SDK clients; answers OK once committed.',
   options,
   check: (o) => {
-    const problems: { key: string; message: string; hint?: string }[] = [];
-    if (o.ssl && !o.keystore && !(o['ssl-cert'] && o['ssl-key']) && !process.env.FLUME_SSL_KEYSTORE_PATH) {
-      problems.push({ key: 'ssl', message: 'ssl is true but neither keystore nor ssl-cert and ssl-key are set', hint: 'set keystore and keystore-password (PKCS12, JKS or PEM), or ssl-cert and ssl-key' });
-    }
-    if (!!o['ssl-cert'] !== !!o['ssl-key']) problems.push({ key: o['ssl-cert'] ? 'ssl-key' : 'ssl-cert', message: 'ssl-cert and ssl-key must be set together' });
+    const problems = tlsProblems(resolveTls(o, 'server'));
     if (o.ipFilter) {
       if (!o.ipFilterRules) problems.push({ key: 'ipFilterRules', message: 'ipFilter is true but ipFilterRules is not set', hint: 'e.g. allow:ip:127.*,deny:ip:*' });
       else {

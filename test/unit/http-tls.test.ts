@@ -4,13 +4,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { cipherList, opensslCipherName, protocolRange, resolveTls, tlsProblems, tlsServerOptions } from '../../src/net/tls.js';
+import {
+  cipherList, loadServerTls, opensslCipherName, protocolRange, resolveTls, tlsProblems,
+} from '../../src/net/tls/index.js';
 import { AgentError } from '../../src/core/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flume-tls-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const base = { ssl: true, 'exclude-protocols': ['SSLv3'], sslHandshakeTimeout: 10_000 };
+const problems = (o: object, env: NodeJS.ProcessEnv = {}) => tlsProblems(resolveTls(o, 'server', env));
+const load = (o: object) => loadServerTls(resolveTls({ ...base, ...o }, 'server', {}), { label: 'test' });
 
 test('protocolRange: Java names to a Node min/max range; default TLSv1.2..TLSv1.3; gaps and unknowns refused', () => {
   assert.deepEqual(protocolRange([], ['SSLv3']), { min: 'TLSv1.2', max: 'TLSv1.3' });
@@ -34,12 +38,12 @@ test('cipher suites: Java/IANA names map to OpenSSL names; unknown ones are repo
 });
 
 test('tlsProblems: ssl needs key material; PEM pair must be complete', () => {
-  assert.deepEqual(tlsProblems(resolveTls({ ...base, ssl: false }, {})), []);
-  assert.match(tlsProblems(resolveTls(base, {}))[0]!.message, /keystore/);
-  assert.deepEqual(tlsProblems(resolveTls({ ...base, keystore: '/x.p12', 'keystore-password': 'p' }, {})), []);
-  assert.match(tlsProblems(resolveTls({ ...base, sslCertificate: '/c.pem' }, {})).map((p) => p.message).join(), /go together/);
+  assert.deepEqual(problems({ ...base, ssl: false }), []);
+  assert.match(problems(base)[0]!.message, /keystore/);
+  assert.deepEqual(problems({ ...base, keystore: '/x.p12', 'keystore-password': 'p' }), []);
+  assert.match(problems({ ...base, sslCertificate: '/c.pem' }).map((p) => p.message).join(), /go together/);
   // Flume's global environment settings fill in
-  assert.deepEqual(tlsProblems(resolveTls(base, { FLUME_SSL_KEYSTORE_PATH: '/x.p12', FLUME_SSL_KEYSTORE_PASSWORD: 'p' })), []);
+  assert.deepEqual(problems(base, { FLUME_SSL_KEYSTORE_PATH: '/x.p12', FLUME_SSL_KEYSTORE_PASSWORD: 'p' }), []);
 });
 
 test('tlsServerOptions: PKCS12, PEM pair and PEM keystore load; wrong password and JKS files fail with a clear reason', () => {
@@ -48,18 +52,19 @@ test('tlsServerOptions: PKCS12, PEM pair and PEM keystore load; wrong password a
   const p12 = path.join(tmp, 's.p12');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'], { stdio: 'ignore' });
   execFileSync('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:secret'], { stdio: 'ignore' });
-  const o = tlsServerOptions(resolveTls({ ...base, keystore: p12, 'keystore-password': 'secret' }, {}), 'test');
+  const o = load({ keystore: p12, 'keystore-password': 'secret' });
   assert.ok(o.pfx);
   assert.equal(o.minVersion, 'TLSv1.2');
-  const pem = tlsServerOptions(resolveTls({ ...base, sslCertificate: cert, sslKey: key }, {}), 'test');
+  const pem = load({ sslCertificate: cert, sslKey: key });
   assert.ok(pem.cert && pem.key);
   const both = path.join(tmp, 'both.pem');
   fs.writeFileSync(both, Buffer.concat([fs.readFileSync(key), fs.readFileSync(cert)]));
-  assert.ok(tlsServerOptions(resolveTls({ ...base, keystore: both, 'keystore-type': 'PEM' }, {}), 'test').cert);
-  assert.throws(() => tlsServerOptions(resolveTls({ ...base, keystore: p12, 'keystore-password': 'nope' }, {}), 'test'), /keystore-password/);
+  assert.ok(load({ keystore: both, 'keystore-type': 'PEM' }).cert);
+  assert.throws(() => load({ keystore: p12, 'keystore-password': 'nope' }), /keystore-password/);
   const jks = path.join(tmp, 'old.jks');
   fs.writeFileSync(jks, Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]));
-  assert.throws(() => tlsServerOptions(resolveTls({ ...base, keystore: jks, 'keystore-password': 'x', 'keystore-type': 'JKS' }, {}), 'test'),
+  assert.throws(() => load({ keystore: jks, 'keystore-password': 'x', 'keystore-type': 'JKS' }),
     (e: unknown) => e instanceof AgentError && /keytool -importkeystore/.test(e.message));
-  assert.throws(() => tlsServerOptions(resolveTls({ ...base, keystore: path.join(tmp, 'missing.p12'), 'keystore-password': 'x' }, {}), 'test'), /cannot read keystore/);
+  const missing = path.join(tmp, 'missing.p12');
+  assert.throws(() => load({ keystore: missing, 'keystore-password': 'x' }), /cannot read keystore/);
 });

@@ -6,8 +6,10 @@
  *
  * With --dirname, each regular file (not hidden, not already *.COMPLETED) is sent in name order and renamed to
  * <name>.COMPLETED once all its batches were answered OK. -P reads the RPC client properties Flume's SDK knows
- * (hosts, hosts.<h>, batch-size, connect-timeout, request-timeout, compression-type, compression-level, ssl,
- * trust-all-certs, truststore, truststore-password, truststore-type).
+ * (hosts, hosts.<h>, batch-size, connect-timeout, request-timeout, compression-type, compression-level, ssl) and
+ * the TLS client keys every client has (trust-all-certs, truststore, truststore-password, truststore-type,
+ * sslCaCertificate, sslVerifyHostname, include-/exclude-protocols and cipher suites, keystore or sslCertificate +
+ * sslKey for mutual TLS).
  * Differences from Flume: batches of 100 by default (Flume: 5), changed with --batch-size.
  */
 import fs from 'node:fs';
@@ -21,7 +23,7 @@ import { parseDurationMs } from '../../config/options.js';
 import { makeEvent, type FlumeEvent } from '../../core/event.js';
 import { errorMessage } from '../../core/errors.js';
 import { AvroRpcClient } from '../../rpc/avro/client.js';
-import { clientTlsOptions } from '../../rpc/tls.js';
+import { loadClientTls, resolveTls, tlsClientOptions, tlsOptionsFromProperties } from '../../net/tls/index.js';
 import type { LayerOptions } from '../../rpc/avro/transport.js';
 
 export interface AvroClientArgs {
@@ -114,11 +116,8 @@ function settingsFrom(a: AvroClientArgs, warn: (s: string) => void): ClientSetti
   if (rt) s.requestTimeoutMs = parseDurationMs(rt, 'ms');
   if ((p.get('compression-type') ?? 'none').toLowerCase() === 'deflate') s.layers.deflate = { level: num('compression-level') ?? 6 };
   if ((p.get('ssl') ?? 'false').toLowerCase() === 'true') {
-    s.layers.tlsClient = clientTlsOptions({
-      trustAllCerts: (p.get('trust-all-certs') ?? 'false').toLowerCase() === 'true',
-      truststore: p.get('truststore'), truststorePassword: p.get('truststore-password'), truststoreType: p.get('truststore-type'),
-      ca: p.get('ssl-ca'), verifyHostname: (p.get('ssl-verify-hostname') ?? 'true').toLowerCase() !== 'false',
-    }, warn);
+    const o = { ...tlsOptionsFromProperties(tlsClientOptions, p, (m) => warn(`${a.rpcProps}: ${m}`)), ssl: true };
+    s.layers.tlsClient = loadClientTls(resolveTls(o, 'client'), { label: a.rpcProps, host: s.host, warn });
   }
   return s;
 }

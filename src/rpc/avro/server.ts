@@ -10,6 +10,7 @@
  * `readFail` hook; other connections are untouched.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { FlumeEvent } from '../../core/event.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
@@ -126,6 +127,14 @@ class Connection {
     this.stream.on('end', () => this.end());
     this.stream.on('close', () => this.onClosed());
     this.socket.on('close', () => this.onClosed());
+    const tlsMs = this.server.o.layers.tlsServer?.handshakeTimeout ?? 0;
+    if (tlsMs > 0 && this.stream instanceof tls.TLSSocket) {
+      // sslHandshakeTimeout: a client that connects and never completes the TLS handshake is dropped
+      const t = setTimeout(() => this.fail(`no TLS handshake within ${tlsMs} ms`, true), tlsMs);
+      t.unref();
+      this.stream.once('secure', () => clearTimeout(t));
+      this.stream.once('close', () => clearTimeout(t));
+    }
     this.arm();
   }
 

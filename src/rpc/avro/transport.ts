@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { Duplex } from 'node:stream';
+import type { ServerTls } from '../../net/tls/index.js';
 
 /** A Duplex that deflates what is written to it onto `socket` and inflates what `socket` receives. */
 export class DeflateDuplex extends Duplex {
@@ -76,8 +77,8 @@ export class DeflateDuplex extends Duplex {
 
 export interface LayerOptions {
   deflate?: { level: number };
-  /** Server: a ready TLS context and options. */
-  tlsServer?: tls.TLSSocketOptions;
+  /** Server: a ready TLS context and options (loadServerTls); `handshakeTimeout` is enforced by the server. */
+  tlsServer?: ServerTls;
   /** Client: tls.connect options (without socket/host/port). */
   tlsClient?: tls.ConnectionOptions;
 }

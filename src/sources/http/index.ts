@@ -23,7 +23,7 @@ import { defineSource, type Problem, type Source, type SourceContext } from '../
 import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
-import { legacyHttpTlsOptions, resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
+import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.js';
 import { HttpError, type HttpHandler, type RequestInfo } from './handler.js';
 import { JsonHandler } from './json-handler.js';
 import { BlobHandler, DEFAULT_MAX_BLOB_LENGTH } from './blob-handler.js';
@@ -64,8 +64,7 @@ const options = {
   requestTimeout: opt.duration({ default: 30, unit: 's', min: 0, doc: 'A client must send the complete request (headers and body) within this time, else it gets 408 and the connection is closed (flume-ts; 0 = no limit).' }),
   keepAliveTimeout: opt.duration({ default: 5, unit: 's', min: 0, doc: 'An idle keep-alive connection is closed after this time (flume-ts).' }),
   retryAfter: opt.duration({ default: 1, unit: 's', min: 0, doc: 'Retry-After sent with 503 when a channel is full (flume-ts; whole seconds).' }),
-  ...tlsOptions,
-  ...legacyHttpTlsOptions,
+  ...tlsServerOptions,
   'QueuedThreadPool.': jettyIgnored('QueuedThreadPool'),
   'HttpConfiguration.': jettyIgnored('HttpConfiguration'),
   'SslContextFactory.': jettyIgnored('SslContextFactory'),
@@ -88,7 +87,7 @@ function handlerProblems(o: HttpSourceOptions): Problem[] {
 }
 
 function check(o: HttpSourceOptions): Problem[] {
-  const out = [...handlerProblems(o), ...tlsProblems(resolveTls(o))];
+  const out = [...handlerProblems(o), ...tlsProblems(resolveTls(o, 'server'))];
   if (o.requestTimeout > 0 && o.headersTimeout > o.requestTimeout) {
     out.push({ key: 'headersTimeout', message: `headersTimeout (${o.headersTimeout} ms) must not exceed requestTimeout (${o.requestTimeout} ms)` });
   }
@@ -232,8 +231,9 @@ export class HttpSource implements Source {
     this.stopping = false;
     this.closing = undefined;
     const { o } = this;
-    const t = resolveTls(o);
-    const tlsOpts = t.enabled ? tlsServerOptions(t, `http source ${this.ctx.name}`) : undefined;
+    const t = resolveTls(o, 'server');
+    const label = `http source ${this.ctx.name}`;
+    const tlsOpts = t.enabled ? loadServerTls(t, { label, warn: (msg) => this.ctx.logger.warn(msg) }) : undefined;
     const httpOpts: http.ServerOptions = {
       headersTimeout: o.headersTimeout,
       requestTimeout: o.requestTimeout,

@@ -14,7 +14,7 @@ import { resolveCharset } from '../netcat.js';
 import { keepFieldsOption, multiportCharset, parseMultiport, type MultiportCharset } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader } from './common.js';
 import { TcpIntake } from './tcp-intake.js';
-import { resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
+import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.js';
 
 const charset: OptionSpec<string> = {
   ...opt.string({ default: 'utf-8', doc: 'Charset of the messages on ports without their own charset.port.<port>.' }),
@@ -51,7 +51,7 @@ const options = {
   readBufferBytes: opt.ignored({ doc: 'Mina read buffer size; Node.js sizes its reads itself.' }),
   readBufferSize: opt.ignored({ doc: 'The user guide\'s spelling of readBufferBytes; no effect.' }),
   numProcessors: opt.ignored({ doc: 'Mina processor threads; Node.js uses one event loop.' }),
-  ...tlsOptions,
+  ...tlsServerOptions,
 };
 
 export type MultiportOptions = Resolved<typeof options>;
@@ -59,7 +59,7 @@ export type MultiportOptions = Resolved<typeof options>;
 const NOT_ASCII_COMPATIBLE = new Set(['utf-16', 'utf-16le', 'utf-16be']);
 
 function check(o: MultiportOptions): Problem[] {
-  const out: Problem[] = [...tlsProblems(resolveTls(o))];
+  const out: Problem[] = [...tlsProblems(resolveTls(o, 'server'))];
   const seen = new Set<number>();
   for (const p of o.ports) {
     if (seen.has(p) && p !== 0) out.push({ key: 'ports', message: `port ${p} is listed twice` });
@@ -102,8 +102,9 @@ export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpInt
     host: o.host,
     ports: o.ports,
     tls: () => {
-      const t = resolveTls(o);
-      return t.enabled ? tlsServerOptions(t, `multiport_syslogtcp source ${ctx.name}`) : undefined;
+      const t = resolveTls(o, 'server');
+      const label = `multiport_syslogtcp source ${ctx.name}`;
+      return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
     },
     eventSize: o.eventSize,
     batchSize: o.batchSize,

@@ -13,7 +13,7 @@ import { keepFieldsOption, parseClassicReference } from './parser.js';
 import { ClassicParser } from './fast-classic.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } from './common.js';
 import { TcpIntake } from './tcp-intake.js';
-import { resolveTls, tlsOptions, tlsProblems, tlsServerOptions } from '../../net/tls.js';
+import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.js';
 
 const options = {
   host: opt.string({ required: true, nonEmpty: true, doc: 'Address to listen on (0.0.0.0 for all interfaces).' }),
@@ -24,7 +24,7 @@ const options = {
   clientHostnameHeader,
   maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent client connections; further connections are closed at once (flume-ts).' }),
   format: formatIgnored,
-  ...tlsOptions,
+  ...tlsServerOptions,
 };
 
 export type SyslogTcpOptions = Resolved<typeof options>;
@@ -35,8 +35,9 @@ export function createSyslogTcp(o: SyslogTcpOptions, ctx: SourceContext): TcpInt
     host: o.host,
     ports: [o.port],
     tls: () => {
-      const t = resolveTls(o);
-      return t.enabled ? tlsServerOptions(t, `syslogtcp source ${ctx.name}`) : undefined;
+      const t = resolveTls(o, 'server');
+      const label = `syslogtcp source ${ctx.name}`;
+      return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
     },
     eventSize: o.eventSize,
     batchSize: ctx.maxBatchSize,
@@ -57,7 +58,7 @@ export default defineSource({
   classNames: ['org.apache.flume.source.SyslogTcpSource'],
   summary: 'Syslog over TCP (LF-delimited or octet-counted, optionally TLS); RFC 5424 and RFC 3164 parsed into Flume\'s syslog headers.',
   options,
-  check: (o) => tlsProblems(resolveTls(o)),
+  check: (o) => tlsProblems(resolveTls(o, 'server')),
   claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.host}:${o.port}`, key: 'port' }]),
   create: (o, ctx) => createSyslogTcp(o, ctx),
 });
