@@ -204,6 +204,7 @@ test('wire errors carry stable codes: frame, decode, ip rule, call', async () =>
   assert.equal(code(() => new Reader(hex('80')).long()), 'FLUME_ERR_RPC_DECODE');
   assert.equal(code(() => parseIpFilterRules('permit:ip:*')), 'FLUME_ERR_NET_IP_RULE');
   // nothing listens on port 1 of the loopback address: the connect fails with a call error
-  await assert.rejects(AvroRpcClient.connect({ host: '127.0.0.1', port: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000 }),
+  const nowhere = { host: '127.0.0.1', port: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000 };
+  await assert.rejects(AvroRpcClient.connect(nowhere),
     (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_RPC_CALL' && /cannot connect/.test(e.message));
 });

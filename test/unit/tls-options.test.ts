@@ -53,21 +53,25 @@ test('describe: every registered component with TLS keys spreads one whole fragm
       const rowKeys = fkeys.filter((k) => fragment[k]!.renamedTo === undefined);
       assert.equal(textRows(alone, fkeys).length, 2 * rowKeys.length);
       assert.equal(mdRows(alone, fkeys).length, rowKeys.length);
-      assert.deepEqual(textRows(def, fkeys), textRows(alone, fkeys), `${name}: describe lines differ from the ${side} fragment`);
+      const differ = `${name}: describe lines differ from the ${side} fragment`;
+      assert.deepEqual(textRows(def, fkeys), textRows(alone, fkeys), differ);
       assert.deepEqual(mdRows(def, fkeys), mdRows(alone, fkeys), `${name}: docs rows differ from the ${side} fragment`);
       users[side]!.push(name);
     }
   }
   // the components this rule is about today (later network components join by spreading a fragment)
-  for (const s of ['source avro', 'source http', 'source syslogtcp', 'source multiport_syslogtcp']) assert.ok(users.server!.includes(s), s);
+  for (const s of ['source avro', 'source http', 'source syslogtcp', 'source multiport_syslogtcp']) {
+    assert.ok(users.server!.includes(s), s);
+  }
   assert.ok(users.client!.includes('sink avro'));
 });
 
-test('settings: Flume defaults, environment fallbacks, one list rule (spaces and commas), keys win over the environment', () => {
+test('settings: Flume defaults, environment fallbacks, one list rule, keys win over the environment', () => {
   const server = resolveTls({ ssl: true }, 'server', {
     FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_KEYSTORE_PASSWORD: 'pw', FLUME_SSL_KEYSTORE_TYPE: 'pkcs12',
     FLUME_SSL_INCLUDE_PROTOCOLS: 'TLSv1.2,TLSv1.3', FLUME_SSL_EXCLUDE_PROTOCOLS: 'SSLv3, TLSv1.3',
-    FLUME_SSL_INCLUDE_CIPHERSUITES: 'TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384', FLUME_SSL_EXCLUDE_CIPHERSUITES: 'x,y',
+    FLUME_SSL_INCLUDE_CIPHERSUITES: 'TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384',
+    FLUME_SSL_EXCLUDE_CIPHERSUITES: 'x,y',
     FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks',
   });
   assert.deepEqual(server.keystore, { path: '/etc/ks.jks', password: 'pw', declaredType: 'pkcs12' });
@@ -86,14 +90,15 @@ test('settings: Flume defaults, environment fallbacks, one list rule (spaces and
   assert.equal(own.keystore!.path, '/k.p12');
   assert.deepEqual(own.includeProtocols, ['TLSv1.3']);
   const client = resolveTls({ ssl: true }, 'client', {
-    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks', FLUME_SSL_TRUSTSTORE_PASSWORD: 'tp',
-    FLUME_SSL_TRUSTSTORE_TYPE: 'JKS',
+    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks',
+    FLUME_SSL_TRUSTSTORE_PASSWORD: 'tp', FLUME_SSL_TRUSTSTORE_TYPE: 'JKS',
   });
   assert.equal(client.keystore, undefined, 'the global key store is the servers\', not a client certificate');
   assert.deepEqual(client.truststore, { path: '/etc/ts.jks', password: 'tp', declaredType: 'JKS' });
   assert.equal(client.verifyHostname, true);
   // the same rule in a key: spaces, commas or both
-  const parsed = componentOptions(httpSource, { port: '0', 'include-protocols': 'TLSv1.2, TLSv1.3', 'exclude-cipher-suites': 'a,b c' });
+  const lists = { 'include-protocols': 'TLSv1.2, TLSv1.3', 'exclude-cipher-suites': 'a,b c' };
+  const parsed = componentOptions(httpSource, { port: '0', ...lists });
   assert.deepEqual(parsed.options!['include-protocols'], ['TLSv1.2', 'TLSv1.3']);
   assert.deepEqual(parsed.options!['exclude-cipher-suites'], ['a', 'b', 'c']);
 });
@@ -104,12 +109,15 @@ test('problems: the same checks and texts on every component', () => {
   const noKey = ['ssl = true but neither keystore nor sslCertificate + sslKey is set'];
   assert.deepEqual(messages(avroSource, { bind: 'localhost', port: '0', ssl: 'true' }), noKey);
   assert.deepEqual(messages(httpSource, { port: '0', ssl: 'true' }), noKey);
-  assert.deepEqual(messages(httpSource, { port: '0', ssl: 'true', sslKey: '/k.pem' }), ['sslCertificate and sslKey go together']);
-  assert.deepEqual(messages(avroSink, { hostname: 'h', port: '1', ssl: 'true', sslKey: '/k.pem' }), ['sslCertificate and sslKey go together']);
-  assert.deepEqual(messages(avroSink, { hostname: 'h', port: '1', 'trust-all-certs': 'true' }), ['trust-all-certs has no effect without ssl = true']);
-  const gap = messages(avroSource, { bind: 'localhost', port: '0', ssl: 'true', keystore: '/k', 'include-protocols': 'TLSv1 TLSv1.3' });
-  assert.match(gap.join(), /not a contiguous range/);
-  assert.match(messages(avroSink, { hostname: 'h', port: '1', ssl: 'true', 'include-cipher-suites': 'TLS_FOO_WITH_BAR' }).join(),
+  const pair = ['sslCertificate and sslKey go together'];
+  const sink = { hostname: 'h', port: '1' };
+  assert.deepEqual(messages(httpSource, { port: '0', ssl: 'true', sslKey: '/k.pem' }), pair);
+  assert.deepEqual(messages(avroSink, { ...sink, ssl: 'true', sslKey: '/k.pem' }), pair);
+  const trustAll = messages(avroSink, { ...sink, 'trust-all-certs': 'true' });
+  assert.deepEqual(trustAll, ['trust-all-certs has no effect without ssl = true']);
+  const gap = { bind: 'localhost', port: '0', ssl: 'true', keystore: '/k', 'include-protocols': 'TLSv1 TLSv1.3' };
+  assert.match(messages(avroSource, gap).join(), /not a contiguous range/);
+  assert.match(messages(avroSink, { ...sink, ssl: 'true', 'include-cipher-suites': 'TLS_FOO_WITH_BAR' }).join(),
     /'TLS_FOO_WITH_BAR' has no OpenSSL equivalent/);
   // a client needs no key material of its own
   assert.deepEqual(tlsProblems(resolveTls({ ssl: true }, 'client', {})), []);
@@ -121,23 +129,32 @@ test('old spellings: a warning naming the new key, the value used as the new key
     return { options: r.options, warnings: r.issues.filter((i) => i.severity === 'warning').map((i) => i.message) };
   };
   const avro = warnings(avroSource, { bind: 'h', port: '0', ssl: 'true', 'ssl-cert': '/c.pem', 'ssl-key': '/k.pem' });
-  assert.deepEqual(avro.warnings, ["'ssl-cert' is an old spelling of 'sslCertificate'", "'ssl-key' is an old spelling of 'sslKey'"]);
+  assert.deepEqual(avro.warnings, [
+    "'ssl-cert' is an old spelling of 'sslCertificate'", "'ssl-key' is an old spelling of 'sslKey'",
+  ]);
   assert.equal(avro.options!.sslCertificate, '/c.pem');
-  const http = warnings(httpSource, { port: '0', enableSSL: 'true', keystore: '/k.p12', keystorePassword: 'pw', excludeProtocols: 'TLSv1.2' });
+  const old = { enableSSL: 'true', keystore: '/k.p12', keystorePassword: 'pw', excludeProtocols: 'TLSv1.2' };
+  const http = warnings(httpSource, { port: '0', ...old });
   assert.equal(http.warnings.length, 3);
-  assert.deepEqual([http.options!.ssl, http.options!['keystore-password'], http.options!['exclude-protocols']], [true, 'pw', ['TLSv1.2']]);
-  const sink = warnings(avroSink, { hostname: 'h', port: '1', ssl: 'true', 'ssl-ca': '/ca.pem', 'ssl-verify-hostname': 'false' });
+  const o1 = http.options!;
+  assert.deepEqual([o1.ssl, o1['keystore-password'], o1['exclude-protocols']], [true, 'pw', ['TLSv1.2']]);
+  const sink = warnings(avroSink, {
+    hostname: 'h', port: '1', ssl: 'true', 'ssl-ca': '/ca.pem', 'ssl-verify-hostname': 'false',
+  });
   assert.deepEqual(sink.warnings, ["'ssl-ca' is an old spelling of 'sslCaCertificate'",
     "'ssl-verify-hostname' is an old spelling of 'sslVerifyHostname'"]);
   assert.deepEqual([sink.options!.sslCaCertificate, sink.options!.sslVerifyHostname], ['/ca.pem', false]);
   // plain RPC client properties (avro-client -P) follow the same table
   const said: string[] = [];
-  const props = new Map([['ssl-ca', '/old.pem'], ['sslCaCertificate', '/new.pem'], ['include-protocols', 'TLSv1.2,TLSv1.3'], ['hosts', 'h1']]);
+  const props = new Map([
+    ['ssl-ca', '/old.pem'], ['sslCaCertificate', '/new.pem'], ['include-protocols', 'TLSv1.2,TLSv1.3'], ['hosts', 'h1'],
+  ]);
   const o = tlsOptionsFromProperties(tlsClientOptions, props, (m) => said.push(m));
   assert.equal(o.sslCaCertificate, '/new.pem');
   assert.deepEqual(o['include-protocols'], ['TLSv1.2', 'TLSv1.3']);
   assert.equal(o.sslVerifyHostname, true);
   assert.equal('hosts' in o, false);
   assert.deepEqual(said, ["'ssl-ca' is an old spelling of 'sslCaCertificate'; 'sslCaCertificate' is set too and wins"]);
-  assert.throws(() => tlsOptionsFromProperties(tlsClientOptions, new Map([['trust-all-certs', 'yes']]), () => {}), /trust-all-certs: 'yes'/);
+  const yes = new Map([['trust-all-certs', 'yes']]);
+  assert.throws(() => tlsOptionsFromProperties(tlsClientOptions, yes, () => {}), /trust-all-certs: 'yes'/);
 });
