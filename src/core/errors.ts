@@ -24,8 +24,8 @@ export const ERRORS = {
     retriable: false,
     doc: 'TLS settings that cannot work: ssl = true without key material, sslCertificate without sslKey, TLS '
       + 'versions that leave nothing enabled or are not a contiguous range, a cipher suite this Node.js does '
-      + 'not have, a PEM file that holds no certificate. Reported by validate when the keys show it, '
-      + 'otherwise when the component starts; the message names the component and the key.',
+      + 'not have, a private key that does not belong to its certificate. Reported by validate when the keys '
+      + 'show it, otherwise when the component starts; the message names the component.',
   },
   FLUME_ERR_TLS_KEYSTORE: {
     retriable: false,
