@@ -39,7 +39,7 @@ const withStore = (file: string) => ({ ssl: 'true', keystore: f(file), 'keystore
 const avroOn = (props: Record<string, string>) => ({ type: 'avro', bind: LO, port: '0', ...props });
 const httpOn = (props: Record<string, string>) => ({ type: 'http', bind: LO, port: '0', ...props });
 
-const inst = <T>(r: unknown): T => ((r as { sup?: { instance: T } }).sup?.instance ?? (r as { instance: T }).instance);
+const inst = <T>(r: unknown): T => (r as { sup?: { instance: T } }).sup?.instance ?? (r as { instance: T }).instance;
 /** The bound port of a source started on port 0. */
 const portOf = (a: Agent, name: string): number => {
   const s = inst<{ port?: number; ports?: number[] }>(a.sources.get(name));
@@ -111,9 +111,26 @@ async function send(props: Record<string, string>, body: string): Promise<void> 
 describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, () => {
   let cert: Buffer;
   before(() => {
-    const selfSigned = (key: string, crt: string, cn: string, san: string) => openssl('req', '-x509', '-newkey', 'ec',
-      '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(key), '-out', f(crt), '-days', '2',
-      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`);
+    const selfSigned = (key: string, crt: string, cn: string, san: string) =>
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        f(key),
+        '-out',
+        f(crt),
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${cn}`,
+        '-addext',
+        `subjectAltName=${san}`,
+      );
     selfSigned('key.pem', 'cert.pem', 'localhost', 'DNS:localhost,IP:127.0.0.1');
     // a certificate that names another host only (for host name verification)
     selfSigned('other-key.pem', 'other.pem', 'other.example', 'DNS:other.example');
@@ -123,13 +140,40 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
     pkcs12('ks.p12', '-inkey', f('key.pem'));
     pkcs12('ts-openssl.p12', '-nokeys');
     // Java 17 keytool: a real JKS key store, JKS and PKCS12 trust stores, a JCEKS store
-    const convert = (out: string, type: string) => keytool('-importkeystore', '-srckeystore', f('ks.p12'),
-      '-srcstoretype', 'PKCS12', '-srcstorepass', PW, '-destkeystore', f(out), '-deststoretype', type,
-      '-deststorepass', PW, '-destkeypass', PW);
+    const convert = (out: string, type: string) =>
+      keytool(
+        '-importkeystore',
+        '-srckeystore',
+        f('ks.p12'),
+        '-srcstoretype',
+        'PKCS12',
+        '-srcstorepass',
+        PW,
+        '-destkeystore',
+        f(out),
+        '-deststoretype',
+        type,
+        '-deststorepass',
+        PW,
+        '-destkeypass',
+        PW,
+      );
     convert('ks.jks', 'JKS');
     convert('ks.jceks', 'JCEKS');
-    const trust = (out: string, type: string) => keytool('-importcert', '-alias', 'ca', '-file', f('cert.pem'),
-      '-keystore', f(out), '-storetype', type, '-storepass', PW);
+    const trust = (out: string, type: string) =>
+      keytool(
+        '-importcert',
+        '-alias',
+        'ca',
+        '-file',
+        f('cert.pem'),
+        '-keystore',
+        f(out),
+        '-storetype',
+        type,
+        '-storepass',
+        PW,
+      );
     trust('ts.jks', 'JKS');
     trust('ts-java.p12', 'PKCS12');
     assert.equal(fs.readFileSync(f('ks.jks')).readUInt32BE(0), 0xfeedfeed, 'keytool wrote a real JKS file');
@@ -138,9 +182,13 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
 
   test('a JKS keystore made with Java 17 keytool serves TLS on http and syslogtcp (as on avro)', async () => {
     const store = { ...withStore('ks.jks'), 'keystore-type': 'JKS' };
-    const a = await startAgent(agentText({
-      h: httpOn(store), s: { type: 'syslogtcp', host: LO, port: '0', ...store }, v: avroOn(store),
-    }));
+    const a = await startAgent(
+      agentText({
+        h: httpOn(store),
+        s: { type: 'syslogtcp', host: LO, port: '0', ...store },
+        v: avroOn(store),
+      }),
+    );
     try {
       assert.equal(await httpsPost(portOf(a, 'h'), 'over https', cert), 200);
       await syslogTls(portOf(a, 's'), '<13>1 - h app - - - over syslog tls\n', cert);
@@ -199,17 +247,25 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
       const stores: Record<string, Record<string, string>> = {
         'JKS (keytool)': { truststore: f('ts.jks'), 'truststore-password': PW },
         'JKS without a password (no integrity check, as Java)': { truststore: f('ts.jks') },
-        'PKCS12 (Java 17 keytool)': { truststore: f('ts-java.p12'), 'truststore-password': PW,
-          'truststore-type': 'JKS' },
+        'PKCS12 (Java 17 keytool)': {
+          truststore: f('ts-java.p12'),
+          'truststore-password': PW,
+          'truststore-type': 'JKS',
+        },
         'PKCS12 (openssl)': { truststore: f('ts-openssl.p12'), 'truststore-password': PW },
-        'PEM': { truststore: f('cert.pem'), 'truststore-type': 'PKCS12' },
+        PEM: { truststore: f('cert.pem'), 'truststore-type': 'PKCS12' },
       };
       for (const [what, props] of Object.entries(stores)) await send({ port, ssl: 'true', ...props }, what);
       assert.equal((await bodies(channel(a), 5)).length, 5);
       const bad = makeSink({ port, ssl: 'true', truststore: f('ts-java.p12'), 'truststore-password': 'wrong' });
-      await assert.rejects(bad.start(), (e: unknown) => e instanceof KeystoreError
-        && e.code === 'FLUME_ERR_TLS_KEYSTORE' && e.message.includes(f('ts-java.p12'))
-        && /truststore-password/.test(e.message));
+      await assert.rejects(
+        bad.start(),
+        (e: unknown) =>
+          e instanceof KeystoreError &&
+          e.code === 'FLUME_ERR_TLS_KEYSTORE' &&
+          e.message.includes(f('ts-java.p12')) &&
+          /truststore-password/.test(e.message),
+      );
     } finally {
       await a.stop(1000);
     }
@@ -217,21 +273,27 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
 
   test('mutual TLS: a client certificate from a key store of any format, or from sslCertificate + sslKey', async () => {
     const key = fs.readFileSync(f('key.pem'));
-    const server = tls.createServer({ key, cert, ca: cert, requestCert: true, rejectUnauthorized: true },
-      (s) => s.end(s.authorized ? 'hello' : 'no'));
+    const server = tls.createServer({ key, cert, ca: cert, requestCert: true, rejectUnauthorized: true }, (s) =>
+      s.end(s.authorized ? 'hello' : 'no'),
+    );
     await new Promise<void>((r) => server.listen(0, LO, r));
     const port = (server.address() as net.AddressInfo).port;
-    const hello = (props: Record<string, string>) => new Promise<string>((resolve, reject) => {
-      const o = optionsFor(avroSinkDef, {
-        hostname: 'localhost', port: '1', ssl: 'true', sslCaCertificate: f('cert.pem'), ...props,
+    const hello = (props: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const o = optionsFor(avroSinkDef, {
+          hostname: 'localhost',
+          port: '1',
+          ssl: 'true',
+          sslCaCertificate: f('cert.pem'),
+          ...props,
+        });
+        const opts = loadClientTls(resolveTls(o, 'client', {}), { label: 'test', host: 'localhost' });
+        const s = tls.connect({ ...opts, host: LO, port });
+        let got = '';
+        s.on('data', (d: Buffer) => (got += d.toString()));
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
       });
-      const opts = loadClientTls(resolveTls(o, 'client', {}), { label: 'test', host: 'localhost' });
-      const s = tls.connect({ ...opts, host: LO, port });
-      let got = '';
-      s.on('data', (d: Buffer) => (got += d.toString()));
-      s.on('end', () => resolve(got));
-      s.on('error', reject);
-    });
     try {
       assert.equal(await hello({ keystore: f('ks.jks'), 'keystore-password': PW }), 'hello');
       assert.equal(await hello({ keystore: f('ks.p12'), 'keystore-password': PW }), 'hello');
@@ -249,18 +311,28 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
       loadServerTls(resolveTls({ ssl: true, ...o }, 'server', {}), { label: 'http source r1', warn });
     const jceks = f('ks.jceks');
     const convert = `keytool -importkeystore -srckeystore ${jceks} -srcstoretype JCEKS -destkeystore ${f('ks.p12')}`;
-    assert.throws(() => load({ keystore: jceks, 'keystore-password': PW }), (e: unknown) => e instanceof AgentError
-      && e.code === 'FLUME_ERR_TLS_KEYSTORE' && e.message.includes(convert)
-      && e.message.startsWith(`http source r1: keystore ${jceks} is a Java JCEKS store`));
-    assert.throws(() => load({ keystore: f('nope.jks'), 'keystore-password': 'x' }),
-      (e: unknown) => e instanceof KeystoreError && e.message.includes(`cannot read keystore ${f('nope.jks')}`));
-    assert.throws(() => load({ keystore: f('ks.jks'), 'keystore-password': 'wrong' }),
-      (e: unknown) => e instanceof KeystoreError && e.message.includes(f('ks.jks'))
-        && /wrong (keystore-)?password/.test(e.message));
+    assert.throws(
+      () => load({ keystore: jceks, 'keystore-password': PW }),
+      (e: unknown) =>
+        e instanceof AgentError &&
+        e.code === 'FLUME_ERR_TLS_KEYSTORE' &&
+        e.message.includes(convert) &&
+        e.message.startsWith(`http source r1: keystore ${jceks} is a Java JCEKS store`),
+    );
+    assert.throws(
+      () => load({ keystore: f('nope.jks'), 'keystore-password': 'x' }),
+      (e: unknown) => e instanceof KeystoreError && e.message.includes(`cannot read keystore ${f('nope.jks')}`),
+    );
+    assert.throws(
+      () => load({ keystore: f('ks.jks'), 'keystore-password': 'wrong' }),
+      (e: unknown) =>
+        e instanceof KeystoreError && e.message.includes(f('ks.jks')) && /wrong (keystore-)?password/.test(e.message),
+    );
     assert.throws(() => load({ keystore: f('ks.jks') }), /needs keystore-password/);
-    assert.throws(() => load({ sslCertificate: f('cert.pem'), sslKey: f('other-key.pem') }),
-      (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_TLS_CONFIG'
-        && /does not belong/.test(e.message));
+    assert.throws(
+      () => load({ sslCertificate: f('cert.pem'), sslKey: f('other-key.pem') }),
+      (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_TLS_CONFIG' && /does not belong/.test(e.message),
+    );
     const said: string[] = [];
     const mismatch = { keystore: f('ks.p12'), 'keystore-password': PW, 'keystore-type': 'PEM' };
     assert.ok(load(mismatch, (m) => said.push(m)).pfx);
@@ -287,14 +359,23 @@ describe('TLS', { skip: haveTools ? false : 'openssl or keytool not found' }, ()
       const port = portOf(a, 'v');
       const input = f('lines.txt');
       fs.writeFileSync(input, 'one\ntwo\n');
-      for (const [name, key] of [['new', 'sslCaCertificate'], ['old', 'ssl-ca']]) {
+      for (const [name, key] of [
+        ['new', 'sslCaCertificate'],
+        ['old', 'ssl-ca'],
+      ]) {
         const props = f(`${name}.properties`);
-        fs.writeFileSync(props, `hosts = h1\nhosts.h1 = localhost:${port}\nssl = true\n${key} = ${f('cert.pem')}\n`
-          + 'include-protocols = TLSv1.2,TLSv1.3\n');
-        const err = { text: '', write(s: string) {
-          err.text += s;
-          return true;
-        } };
+        fs.writeFileSync(
+          props,
+          `hosts = h1\nhosts.h1 = localhost:${port}\nssl = true\n${key} = ${f('cert.pem')}\n` +
+            'include-protocols = TLSv1.2,TLSv1.3\n',
+        );
+        const err = {
+          text: '',
+          write(s: string) {
+            err.text += s;
+            return true;
+          },
+        };
         assert.equal(await runAvroClient({ rpcProps: props, filename: input, err }), 0, err.text);
         assert.equal(/old spelling of 'sslCaCertificate'/.test(err.text), name === 'old', err.text);
       }

@@ -10,7 +10,11 @@ import { describeMarkdown, describeText } from '../../src/registry/docs.js';
 import { componentOptions } from '../../src/config/validate.js';
 import type { OptionTable } from '../../src/config/options.js';
 import {
-  resolveTls, tlsClientOptions, tlsOptionsFromProperties, tlsProblems, tlsServerOptions,
+  resolveTls,
+  tlsClientOptions,
+  tlsOptionsFromProperties,
+  tlsProblems,
+  tlsServerOptions,
 } from '../../src/net/tls/index.js';
 import httpSource from '../../src/sources/http/index.js';
 import avroSource from '../../src/sources/avro.js';
@@ -32,7 +36,9 @@ function textRows(def: AnyDef, keys: string[]): string[] {
 }
 
 function mdRows(def: AnyDef, keys: string[]): string[] {
-  return describeMarkdown(def).split('\n').filter((l) => keys.some((k) => l.startsWith(`| \`${k}\` |`)));
+  return describeMarkdown(def)
+    .split('\n')
+    .filter((l) => keys.some((k) => l.startsWith(`| \`${k}\` |`)));
 }
 
 test('describe: every registered component with TLS keys spreads one whole fragment and renders it identically', () => {
@@ -46,7 +52,11 @@ test('describe: every registered component with TLS keys spreads one whole fragm
       assert.ok(side, `${name} has TLS keys but neither fragment: spread tlsServerOptions or tlsClientOptions`);
       const fragment = FRAGMENTS[side];
       const fkeys = Object.keys(fragment);
-      assert.deepEqual(fkeys.filter((k) => !keys.includes(k)), [], `${name} lacks keys of the ${side} fragment`);
+      assert.deepEqual(
+        fkeys.filter((k) => !keys.includes(k)),
+        [],
+        `${name} lacks keys of the ${side} fragment`,
+      );
       const other = [...TLS_KEYS].filter((k) => !(k in fragment) && keys.includes(k));
       assert.deepEqual(other, [], `${name} mixes keys of the other fragment`);
       const alone = defineSource({ type: `tls-${side}`, summary: '-', options: fragment, create: () => assert.fail() });
@@ -68,8 +78,11 @@ test('describe: every registered component with TLS keys spreads one whole fragm
 
 test('settings: Flume defaults, environment fallbacks, one list rule, keys win over the environment', () => {
   const server = resolveTls({ ssl: true }, 'server', {
-    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_KEYSTORE_PASSWORD: 'pw', FLUME_SSL_KEYSTORE_TYPE: 'pkcs12',
-    FLUME_SSL_INCLUDE_PROTOCOLS: 'TLSv1.2,TLSv1.3', FLUME_SSL_EXCLUDE_PROTOCOLS: 'SSLv3, TLSv1.3',
+    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks',
+    FLUME_SSL_KEYSTORE_PASSWORD: 'pw',
+    FLUME_SSL_KEYSTORE_TYPE: 'pkcs12',
+    FLUME_SSL_INCLUDE_PROTOCOLS: 'TLSv1.2,TLSv1.3',
+    FLUME_SSL_EXCLUDE_PROTOCOLS: 'SSLv3, TLSv1.3',
     FLUME_SSL_INCLUDE_CIPHERSUITES: 'TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384',
     FLUME_SSL_EXCLUDE_CIPHERSUITES: 'x,y',
     FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks',
@@ -85,15 +98,18 @@ test('settings: Flume defaults, environment fallbacks, one list rule, keys win o
   assert.deepEqual(dflt.excludeProtocols, ['SSLv3']);
   assert.equal(dflt.keystore, undefined);
   const own = resolveTls({ ssl: true, keystore: '/k.p12', 'include-protocols': ['TLSv1.3'] }, 'server', {
-    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_INCLUDE_PROTOCOLS: 'TLSv1.2',
+    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks',
+    FLUME_SSL_INCLUDE_PROTOCOLS: 'TLSv1.2',
   });
   assert.equal(own.keystore!.path, '/k.p12');
   assert.deepEqual(own.includeProtocols, ['TLSv1.3']);
   const client = resolveTls({ ssl: true }, 'client', {
-    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks', FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks',
-    FLUME_SSL_TRUSTSTORE_PASSWORD: 'tp', FLUME_SSL_TRUSTSTORE_TYPE: 'JKS',
+    FLUME_SSL_KEYSTORE_PATH: '/etc/ks.jks',
+    FLUME_SSL_TRUSTSTORE_PATH: '/etc/ts.jks',
+    FLUME_SSL_TRUSTSTORE_PASSWORD: 'tp',
+    FLUME_SSL_TRUSTSTORE_TYPE: 'JKS',
   });
-  assert.equal(client.keystore, undefined, 'the global key store is the servers\', not a client certificate');
+  assert.equal(client.keystore, undefined, "the global key store is the servers', not a client certificate");
   assert.deepEqual(client.truststore, { path: '/etc/ts.jks', password: 'tp', declaredType: 'JKS' });
   assert.equal(client.verifyHostname, true);
   // the same rule in a key: spaces, commas or both
@@ -105,7 +121,9 @@ test('settings: Flume defaults, environment fallbacks, one list rule, keys win o
 
 test('problems: the same checks and texts on every component', () => {
   const messages = (def: AnyDef, props: Record<string, string>) =>
-    componentOptions(def, props).issues.filter((i) => i.severity === 'error').map((i) => i.message);
+    componentOptions(def, props)
+      .issues.filter((i) => i.severity === 'error')
+      .map((i) => i.message);
   const noKey = ['ssl = true but neither keystore nor sslCertificate + sslKey is set'];
   assert.deepEqual(messages(avroSource, { bind: 'localhost', port: '0', ssl: 'true' }), noKey);
   assert.deepEqual(messages(httpSource, { port: '0', ssl: 'true' }), noKey);
@@ -117,8 +135,10 @@ test('problems: the same checks and texts on every component', () => {
   assert.deepEqual(trustAll, ['trust-all-certs has no effect without ssl = true']);
   const gap = { bind: 'localhost', port: '0', ssl: 'true', keystore: '/k', 'include-protocols': 'TLSv1 TLSv1.3' };
   assert.match(messages(avroSource, gap).join(), /not a contiguous range/);
-  assert.match(messages(avroSink, { ...sink, ssl: 'true', 'include-cipher-suites': 'TLS_FOO_WITH_BAR' }).join(),
-    /'TLS_FOO_WITH_BAR' has no OpenSSL equivalent/);
+  assert.match(
+    messages(avroSink, { ...sink, ssl: 'true', 'include-cipher-suites': 'TLS_FOO_WITH_BAR' }).join(),
+    /'TLS_FOO_WITH_BAR' has no OpenSSL equivalent/,
+  );
   // a client needs no key material of its own
   assert.deepEqual(tlsProblems(resolveTls({ ssl: true }, 'client', {})), []);
 });
@@ -130,7 +150,8 @@ test('old spellings: a warning naming the new key, the value used as the new key
   };
   const avro = warnings(avroSource, { bind: 'h', port: '0', ssl: 'true', 'ssl-cert': '/c.pem', 'ssl-key': '/k.pem' });
   assert.deepEqual(avro.warnings, [
-    "'ssl-cert' is an old spelling of 'sslCertificate'", "'ssl-key' is an old spelling of 'sslKey'",
+    "'ssl-cert' is an old spelling of 'sslCertificate'",
+    "'ssl-key' is an old spelling of 'sslKey'",
   ]);
   assert.equal(avro.options!.sslCertificate, '/c.pem');
   const old = { enableSSL: 'true', keystore: '/k.p12', keystorePassword: 'pw', excludeProtocols: 'TLSv1.2' };
@@ -139,15 +160,24 @@ test('old spellings: a warning naming the new key, the value used as the new key
   const o1 = http.options!;
   assert.deepEqual([o1.ssl, o1['keystore-password'], o1['exclude-protocols']], [true, 'pw', ['TLSv1.2']]);
   const sink = warnings(avroSink, {
-    hostname: 'h', port: '1', ssl: 'true', 'ssl-ca': '/ca.pem', 'ssl-verify-hostname': 'false',
+    hostname: 'h',
+    port: '1',
+    ssl: 'true',
+    'ssl-ca': '/ca.pem',
+    'ssl-verify-hostname': 'false',
   });
-  assert.deepEqual(sink.warnings, ["'ssl-ca' is an old spelling of 'sslCaCertificate'",
-    "'ssl-verify-hostname' is an old spelling of 'sslVerifyHostname'"]);
+  assert.deepEqual(sink.warnings, [
+    "'ssl-ca' is an old spelling of 'sslCaCertificate'",
+    "'ssl-verify-hostname' is an old spelling of 'sslVerifyHostname'",
+  ]);
   assert.deepEqual([sink.options!.sslCaCertificate, sink.options!.sslVerifyHostname], ['/ca.pem', false]);
   // plain RPC client properties (avro-client -P) follow the same table
   const said: string[] = [];
   const props = new Map([
-    ['ssl-ca', '/old.pem'], ['sslCaCertificate', '/new.pem'], ['include-protocols', 'TLSv1.2,TLSv1.3'], ['hosts', 'h1'],
+    ['ssl-ca', '/old.pem'],
+    ['sslCaCertificate', '/new.pem'],
+    ['include-protocols', 'TLSv1.2,TLSv1.3'],
+    ['hosts', 'h1'],
   ]);
   const o = tlsOptionsFromProperties(tlsClientOptions, props, (m) => said.push(m));
   assert.equal(o.sslCaCertificate, '/new.pem');

@@ -13,8 +13,14 @@ export { resolveTls, tlsOptionsFromProperties, tlsProblems, type TlsSettings, ty
 export { loadClientTls, loadServerTls, type ServerTls, type TlsLoadContext } from './load.js';
 export { KeystoreError, TlsConfigError } from './errors.js';
 export {
-  keyMaterial, readKeyStore, readTrustStore, sniffStore, trustedCertificates,
-  type KeyMaterial, type StoreFormat, type StoreRef,
+  keyMaterial,
+  readKeyStore,
+  readTrustStore,
+  sniffStore,
+  trustedCertificates,
+  type KeyMaterial,
+  type StoreFormat,
+  type StoreRef,
 } from './stores.js';
 export { readJks, type JksContents } from './jks.js';
 export { cipherList, opensslCipherName, protocolRange, type NodeProtocol } from './suites.js';

@@ -76,8 +76,12 @@ export function readJks(buf: Buffer, password?: string, keyPassword?: string): J
   }
   if (password !== undefined) {
     need(20);
-    const digest = crypto.createHash('sha1').update(jksPasswordBytes(password)).update('Mighty Aphrodite', 'utf8')
-      .update(buf.subarray(0, p)).digest();
+    const digest = crypto
+      .createHash('sha1')
+      .update(jksPasswordBytes(password))
+      .update('Mighty Aphrodite', 'utf8')
+      .update(buf.subarray(0, p))
+      .digest();
     if (!digest.equals(buf.subarray(p, p + 20))) {
       throw new KeystoreError('JKS integrity check failed: wrong password, or the store is corrupt');
     }

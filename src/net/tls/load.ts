@@ -95,8 +95,10 @@ export function loadClientTls(s: TlsSettings, c: TlsLoadContext & { host?: strin
   const out: tls.ConnectionOptions = {};
   if (c.host && !net.isIP(c.host)) out.servername = c.host;
   if (s.trustAll) {
-    c.warn?.('trust-all-certs is true: the server certificate is NOT verified; anyone on the path can read and alter '
-      + 'the events (man-in-the-middle)');
+    c.warn?.(
+      'trust-all-certs is true: the server certificate is NOT verified; anyone on the path can read and alter ' +
+        'the events (man-in-the-middle)',
+    );
     out.rejectUnauthorized = false;
   } else {
     out.rejectUnauthorized = true;

@@ -17,11 +17,15 @@ const OID = {
   pbkdf2: '1.2.840.113549.1.5.12',
 };
 const PRF: Record<string, string> = {
-  '1.2.840.113549.2.7': 'sha1', '1.2.840.113549.2.8': 'sha224', '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384', '1.2.840.113549.2.11': 'sha512',
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
 };
 const CIPHERS: Record<string, string> = {
-  '2.16.840.1.101.3.4.1.2': 'aes-128-cbc', '2.16.840.1.101.3.4.1.22': 'aes-192-cbc',
+  '2.16.840.1.101.3.4.1.2': 'aes-128-cbc',
+  '2.16.840.1.101.3.4.1.22': 'aes-192-cbc',
   '2.16.840.1.101.3.4.1.42': 'aes-256-cbc',
 };
 
@@ -84,9 +88,11 @@ export function pkcs12Certificates(buf: Buffer, password: string): Buffer[] {
       const alg = children(eci[1]!);
       const algOid = oid(alg[0]!);
       if (algOid !== OID.pbes2) {
-        throw new KeystoreError('the PKCS12 store uses a legacy cipher (RC2/3DES) that OpenSSL 3 no longer reads',
-          'convert it: openssl pkcs12 -legacy -in old.p12 -nokeys -out ca.pem (then point truststore at ca.pem), '
-          + 'or re-create it with keytool on Java 17');
+        throw new KeystoreError(
+          'the PKCS12 store uses a legacy cipher (RC2/3DES) that OpenSSL 3 no longer reads',
+          'convert it: openssl pkcs12 -legacy -in old.p12 -nokeys -out ca.pem (then point truststore at ca.pem), ' +
+            'or re-create it with keytool on Java 17',
+        );
       }
       const encrypted = eci[2]!;
       const data = encrypted.tag === 0x80 ? encrypted.v : Buffer.concat(children(encrypted).map((x) => x.v));

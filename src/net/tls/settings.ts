@@ -46,29 +46,36 @@ function envList(v: string | undefined): string[] | undefined {
 /** Settings from resolved options and the environment; `side` says which fragment the table spread. */
 export function resolveTls(o: object, side: TlsSide, env: NodeJS.ProcessEnv = process.env): TlsSettings {
   const v = o as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof v[k] === 'string' && v[k] !== '' ? v[k] as string : undefined);
+  const str = (k: string): string | undefined =>
+    typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined;
   const list = (k: string): string[] | undefined => v[k] as string[] | undefined;
   const server = side === 'server';
-  const keyPassword = (v['keystore-password'] as string | undefined)
-    ?? (server ? env.FLUME_SSL_KEYSTORE_PASSWORD : undefined);
+  const keyPassword =
+    (v['keystore-password'] as string | undefined) ?? (server ? env.FLUME_SSL_KEYSTORE_PASSWORD : undefined);
   const keystore = str('keystore') ?? (server ? envText(env.FLUME_SSL_KEYSTORE_PATH) : undefined);
-  const truststore = server ? undefined : str('truststore') ?? envText(env.FLUME_SSL_TRUSTSTORE_PATH);
+  const truststore = server ? undefined : (str('truststore') ?? envText(env.FLUME_SSL_TRUSTSTORE_PATH));
   return {
     side,
     enabled: v.ssl === true,
-    keystore: keystore === undefined ? undefined : {
-      path: keystore,
-      password: keyPassword,
-      declaredType: str('keystore-type') ?? (server ? envText(env.FLUME_SSL_KEYSTORE_TYPE) : undefined),
-    },
+    keystore:
+      keystore === undefined
+        ? undefined
+        : {
+            path: keystore,
+            password: keyPassword,
+            declaredType: str('keystore-type') ?? (server ? envText(env.FLUME_SSL_KEYSTORE_TYPE) : undefined),
+          },
     keyPassword,
     certificate: str('sslCertificate'),
     key: str('sslKey'),
-    truststore: truststore === undefined ? undefined : {
-      path: truststore,
-      password: (v['truststore-password'] as string | undefined) ?? env.FLUME_SSL_TRUSTSTORE_PASSWORD,
-      declaredType: str('truststore-type') ?? envText(env.FLUME_SSL_TRUSTSTORE_TYPE),
-    },
+    truststore:
+      truststore === undefined
+        ? undefined
+        : {
+            path: truststore,
+            password: (v['truststore-password'] as string | undefined) ?? env.FLUME_SSL_TRUSTSTORE_PASSWORD,
+            declaredType: str('truststore-type') ?? envText(env.FLUME_SSL_TRUSTSTORE_TYPE),
+          },
     caCertificate: str('sslCaCertificate'),
     trustAll: v['trust-all-certs'] === true,
     verifyHostname: v.sslVerifyHostname !== false,
@@ -90,7 +97,8 @@ export function tlsProblems(s: TlsSettings): Problem[] {
   const pem = s.certificate !== undefined || s.key !== undefined;
   if (s.side === 'server' && !s.keystore && !pem) {
     out.push({
-      key: 'ssl', message: 'ssl = true but neither keystore nor sslCertificate + sslKey is set',
+      key: 'ssl',
+      message: 'ssl = true but neither keystore nor sslCertificate + sslKey is set',
       hint: 'set keystore and keystore-password (PKCS12, JKS or PEM), or sslCertificate and sslKey (PEM files)',
     });
   }

@@ -44,8 +44,10 @@ function detect(buf: Buffer): StoreFormat | 'jceks' | undefined {
 export function sniffStore(buf: Buffer): StoreFormat {
   const f = detect(buf);
   if (f === 'jceks') {
-    throw new KeystoreError('a Java JCEKS store, which Node.js cannot read',
-      'convert it: keytool -importkeystore -srcstoretype JCEKS -deststoretype PKCS12');
+    throw new KeystoreError(
+      'a Java JCEKS store, which Node.js cannot read',
+      'convert it: keytool -importkeystore -srcstoretype JCEKS -deststoretype PKCS12',
+    );
   }
   if (f === undefined) throw new KeystoreError('not a PKCS12, JKS or PEM file');
   return f;
@@ -102,20 +104,27 @@ export function readKeyFile(file: string, what: string, label: string): Buffer {
 
 function convertHint(file: string, role: StoreRole, from: 'JKS' | 'JCEKS'): string {
   const dest = `${file.replace(/\.(jks|jceks|keystore|ks)$/i, '')}.p12`;
-  return `convert it once: keytool -importkeystore -srckeystore ${file} -srcstoretype ${from} -destkeystore ${dest} `
-    + `-deststoretype PKCS12, then point ${role} at ${dest}`;
+  return (
+    `convert it once: keytool -importkeystore -srckeystore ${file} -srcstoretype ${from} -destkeystore ${dest} ` +
+    `-deststoretype PKCS12, then point ${role} at ${dest}`
+  );
 }
 
 function legacyHint(file: string, role: StoreRole): string {
   const dest = `${file.replace(/\.(p12|pfx|pkcs12)$/i, '')}-aes.p12`;
-  return 'the store uses a legacy cipher OpenSSL 3 no longer reads; re-write it with Java 17 keytool: '
-    + `keytool -importkeystore -srckeystore ${file} -srcstoretype PKCS12 -destkeystore ${dest} -deststoretype PKCS12, `
-    + `then point ${role} at ${dest}`;
+  return (
+    'the store uses a legacy cipher OpenSSL 3 no longer reads; re-write it with Java 17 keytool: ' +
+    `keytool -importkeystore -srckeystore ${file} -srcstoretype PKCS12 -destkeystore ${dest} -deststoretype PKCS12, ` +
+    `then point ${role} at ${dest}`
+  );
 }
 
 /** Opens a store file: reads it, detects the format, warns on a -type mismatch, and names the file in errors. */
 function openStore<T>(
-  ref: StoreRef, role: StoreRole, label: string, warn: ((msg: string) => void) | undefined,
+  ref: StoreRef,
+  role: StoreRole,
+  label: string,
+  warn: ((msg: string) => void) | undefined,
   read: (buf: Buffer, fmt: StoreFormat) => T,
 ): T {
   const buf = readKeyFile(ref.path, role, label);

@@ -34,8 +34,10 @@ export function protocolRange(
   const idx = allowed.map((p) => NODE_PROTOCOLS.indexOf(p));
   for (let i = 1; i < idx.length; i++) {
     if (idx[i] !== idx[i - 1]! + 1) {
-      return `TLS versions ${allowed.join(', ')} are not a contiguous range `
-        + '(Node.js can only set a minimum and a maximum version)';
+      return (
+        `TLS versions ${allowed.join(', ')} are not a contiguous range ` +
+        '(Node.js can only set a minimum and a maximum version)'
+      );
     }
   }
   return { min: allowed[0]!, max: allowed[allowed.length - 1]! };
@@ -48,8 +50,16 @@ function known(): Set<string> {
 }
 
 const KX: Record<string, string> = {
-  RSA: '', ECDHE_RSA: 'ECDHE-RSA', ECDHE_ECDSA: 'ECDHE-ECDSA', DHE_RSA: 'DHE-RSA', DHE_DSS: 'DHE-DSS',
-  ECDH_RSA: 'ECDH-RSA', ECDH_ECDSA: 'ECDH-ECDSA', PSK: 'PSK', ECDHE_PSK: 'ECDHE-PSK', DHE_PSK: 'DHE-PSK',
+  RSA: '',
+  ECDHE_RSA: 'ECDHE-RSA',
+  ECDHE_ECDSA: 'ECDHE-ECDSA',
+  DHE_RSA: 'DHE-RSA',
+  DHE_DSS: 'DHE-DSS',
+  ECDH_RSA: 'ECDH-RSA',
+  ECDH_ECDSA: 'ECDH-ECDSA',
+  PSK: 'PSK',
+  ECDHE_PSK: 'ECDHE-PSK',
+  DHE_PSK: 'DHE-PSK',
   RSA_PSK: 'RSA-PSK',
 };
 
@@ -82,9 +92,10 @@ export function cipherList(include: readonly string[], exclude: readonly string[
     }
     if (bad.length) {
       return {
-        problem: `cipher suite${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ')} `
-          + `${bad.length > 1 ? 'have' : 'has'} no OpenSSL equivalent in this Node.js `
-          + `(OpenSSL ${process.versions.openssl})`,
+        problem:
+          `cipher suite${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ')} ` +
+          `${bad.length > 1 ? 'have' : 'has'} no OpenSSL equivalent in this Node.js ` +
+          `(OpenSSL ${process.versions.openssl})`,
       };
     }
     list = names.join(':');
