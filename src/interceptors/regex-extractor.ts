@@ -13,8 +13,8 @@
 import { defineInterceptor, type Interceptor, type InterceptorContext, type Problem } from '../registry/define.js';
 import { opt, OptionError, didYouMeanHint, type Resolved } from '../config/options.js';
 import type { FlumeEvent } from '../core/event.js';
-import { compileJavaRegex, javaRegexOption, type JavaRegex } from './java-regex.js';
-import { JodaPattern } from './joda-time.js';
+import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
+import { JodaPattern } from '../compat/java/joda-time.js';
 
 const SERIALIZERS_KEY = 'serializers.';
 const PASS_THROUGH = ['default', 'org.apache.flume.interceptor.regexextractorinterceptorpassthroughserializer'];

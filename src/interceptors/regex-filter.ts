@@ -6,7 +6,7 @@
 import { defineInterceptor, type Interceptor } from '../registry/define.js';
 import { opt } from '../config/options.js';
 import type { FlumeEvent } from '../core/event.js';
-import { compileJavaRegex, javaRegexOption, type JavaRegex } from './java-regex.js';
+import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 
 const options = {
   regex: javaRegexOption({ default: '.*', doc: 'Java regex searched for anywhere in the body (find, not a whole-body match).' }),

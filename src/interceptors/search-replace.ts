@@ -7,7 +7,7 @@
 import { defineInterceptor, type Interceptor } from '../registry/define.js';
 import { opt, OptionError } from '../config/options.js';
 import type { FlumeEvent } from '../core/event.js';
-import { compileJavaRegex, compileJavaReplacement, javaRegexOption, type JavaRegex, type JavaReplacement } from './java-regex.js';
+import { compileJavaRegex, compileJavaReplacement, javaRegexOption, type JavaRegex, type JavaReplacement } from '../compat/java/java-regex/index.js';
 import { bodyCharset, type BodyCharset } from './charset.js';
 
 const charsetBase = opt.string({ default: 'UTF-8', doc: 'Charset of the body: UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-16LE or UTF-16BE.' });

@@ -9,7 +9,7 @@ import uuid from '../../src/interceptors/uuid.js';
 import searchReplace from '../../src/interceptors/search-replace.js';
 import regexFilter, { RegexFilterInterceptor } from '../../src/interceptors/regex-filter.js';
 import regexExtractor, { RegexExtractorInterceptor } from '../../src/interceptors/regex-extractor.js';
-import { JodaPattern } from '../../src/interceptors/joda-time.js';
+import { JodaPattern } from '../../src/compat/java/joda-time.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { componentOptions } from '../../src/config/validate.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileJavaRegex, compileJavaReplacement, translateJavaRegex, JavaRegex } from '../../src/interceptors/java-regex.js';
+import { compileJavaRegex, compileJavaReplacement, translateJavaRegex, JavaRegex } from '../../src/compat/java/java-regex/index.js';
 import { OptionError } from '../../src/config/options.js';
 
 function rejects(src: string, re: RegExp): void {

@@ -22,7 +22,7 @@ import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js
 import { ExponentialBackoff } from '../../core/backoff.js';
 import { sleep } from '../../core/clock.js';
 import type { FlumeEvent } from '../../core/event.js';
-import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../../interceptors/java-regex.js';
+import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../../compat/java/java-regex/index.js';
 import { BlobDeserializer, DecodeError, inputCharset, LineDeserializer, outputCharset, type DecodeErrorPolicy, type Deserializer } from './deserializers.js';
 
 // ----------------------------------------------------------------------------------------------- options

@@ -10,7 +10,7 @@
 import fsp from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
-import { compileJavaRegex, type JavaRegex } from '../../interceptors/java-regex.js';
+import { compileJavaRegex, type JavaRegex } from '../../compat/java/java-regex/index.js';
 import { OptionError } from '../../config/options.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { fileKey } from './identity.js';
