@@ -60,6 +60,12 @@ export const ERRORS = {
       + ' avro-client exits 1.',
   },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
+  FLUME_ERR_MONITOR_ASSET: {
+    retriable: false,
+    doc: 'A file of the status page (status.html, status.css or a script, in dist/src/monitor/status-page/assets/) '
+      + 'is missing or cannot be inlined: the installation is incomplete. The monitoring server, and so the agent, '
+      + 'does not start; rebuild (`npm run build`) or reinstall the package.',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

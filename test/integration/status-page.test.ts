@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { AgentProcess, ROOT, freePort, tmpDir, writeConfig } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { statusPageHtml } from '../../src/telemetry/status-page.js';
+import { statusPageHtml } from '../../src/monitor/status-page/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'docs', 'status-page.png');

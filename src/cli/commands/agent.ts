@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import { formatIssues } from '../../config/issues.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
-import { MonitoringServer, monitoringFrom } from '../../telemetry/http-server.js';
+import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
 import { configureLogging, flushLogs, logSettingsFrom } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';

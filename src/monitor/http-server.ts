@@ -10,9 +10,10 @@ import http from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Agent } from '../runtime/agent.js';
 import type { ReloadStatus } from '../runtime/reload.js';
-import type { Logger } from './logger.js';
+import { AgentError } from '../core/errors.js';
+import type { Logger } from '../telemetry/logger.js';
 import { prometheusText } from './prometheus.js';
-import { statusPageHtml } from './status-page.js';
+import { loadStatusPage, type StatusPage, type StatusResponse } from './status-page/index.js';
 
 export interface MonitoringOptions {
   type: 'http' | 'prometheus';
@@ -26,11 +27,14 @@ export function monitoringFrom(sys: Record<string, string>): MonitoringOptions |
   if (type === undefined || type === '') return undefined;
   const t = type.toLowerCase();
   if (t !== 'http' && t !== 'prometheus') {
-    throw new Error(`-Dflume.monitoring.type=${type} is not supported; use http (Flume's JSON) or prometheus`);
+    throw new AgentError('FLUME_ERR_USAGE',
+      `-Dflume.monitoring.type=${type} is not supported; use http (Flume's JSON) or prometheus`);
   }
   const portText = sys['flume.monitoring.port'] ?? '41414';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`-Dflume.monitoring.port=${portText} is not a port number`);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new AgentError('FLUME_ERR_USAGE', `-Dflume.monitoring.port=${portText} is not a port number`);
+  }
   return { type: t, port, host: sys['flume.monitoring.bind'] ?? '0.0.0.0' };
 }
 
@@ -52,6 +56,7 @@ export function flumeMetricsJson(agent: Agent, reload?: ReloadStatus): Record<st
 
 export class MonitoringServer {
   private server?: http.Server;
+  private page?: StatusPage;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(private readonly agent: () => Agent, private readonly opts: MonitoringOptions, private readonly log: Logger, private readonly reload?: ReloadStatus) {}
@@ -61,7 +66,9 @@ export class MonitoringServer {
     return a && typeof a === 'object' ? a.port : this.opts.port;
   }
 
+  /** Listens; fails (FLUME_ERR_MONITOR_ASSET) before listening when the status page's files are not installed. */
   async start(): Promise<void> {
+    this.page = loadStatusPage();
     this.lag.enable();
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.headersTimeout = 10_000;
@@ -124,12 +131,15 @@ export class MonitoringServer {
       return;
     }
     if (p === '/api/status') {
-      json(200, { ...agent.snapshot(), process: this.processStats(), reload: this.reload, now: Date.now() });
+      const status: StatusResponse = {
+        ...agent.snapshot(), process: this.processStats(), reload: this.reload, now: Date.now(),
+      };
+      json(200, status);
       return;
     }
     if (p === '/' || p === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html;charset=utf-8', 'cache-control': 'no-store' });
-      res.end(statusPageHtml(agent.name));
+      res.end(this.page!(agent.name));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -1,0 +1,77 @@
+/**
+ * GET /api/status: the JSON the monitoring server sends and the status page reads. The server's answer is checked
+ * against it when the agent builds, the page's script when the page builds (its own program, lib "dom"), so the
+ * two cannot drift apart. Self-contained on purpose: the page's program must not pull in any Node.js code.
+ * Counter values are strings, as in Flume's /metrics JSON.
+ */
+
+export type Counters = Record<string, string>;
+
+interface ComponentStatus {
+  name: string;
+  type: string;
+  state: string;
+  error?: string;
+  counters: Counters;
+}
+
+export interface SourceStatus extends ComponentStatus {
+  channels: string[];
+  selector: string;
+  interceptors: string[];
+}
+
+export interface ChannelStatus extends ComponentStatus {
+  size: number;
+  capacity: number;
+}
+
+export interface SinkStatus extends ComponentStatus {
+  channel: string;
+  group: string;
+}
+
+export interface GroupStatus {
+  name: string;
+  processor: string;
+  sinks: string[];
+  implicit: boolean;
+  failure?: { since: number; message: string };
+}
+
+export interface HealthStatus {
+  component: string;
+  state: string;
+  reason: string;
+  since?: number;
+}
+
+export interface ReloadStatusJson {
+  status: 'never' | 'ok' | 'failed';
+  at?: number;
+  issues?: string[];
+  count: number;
+}
+
+export interface ProcessStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  eventLoopLagP99Ms: number;
+  uptimeSeconds: number;
+}
+
+export interface StatusResponse {
+  agent: string;
+  state: string;
+  startedAt: number;
+  /** Server time of this answer (ms); the page computes rates between answers with it. */
+  now: number;
+  sources: SourceStatus[];
+  channels: ChannelStatus[];
+  sinks: SinkStatus[];
+  groups: GroupStatus[];
+  health: HealthStatus[];
+  process: ProcessStats;
+  /** Absent when the agent runs without a configuration reloader. */
+  reload?: ReloadStatusJson;
+}

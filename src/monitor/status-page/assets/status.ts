@@ -1,0 +1,79 @@
+/**
+ * The status page's main script: polls ./api/status every second, then draws (topology.ts), updates (update.ts),
+ * summarises (summary.ts); on failure says "agent unreachable" and keeps the last status on screen. It runs last,
+ * after the scripts it uses (see status.html and tsconfig.json).
+ */
+
+const POLL_MS = 1000;
+const TIMEOUT_MS = 2500;
+let topoKey = '';
+let last: StatusResponse | null = null; // last good status
+let lastOkAt = 0;
+
+function setConn(state: string, text: string): void {
+  setAttr($('conn'), 'data-conn', state);
+  setText($('conn-text'), text);
+}
+
+function render(d: StatusResponse): void {
+  record(d);
+  const key = keyOf(d);
+  if (key !== topoKey) { build(d); topoKey = key; }
+  update(d);
+  renderBanner(d, null);
+  renderStats(d);
+  topo.classList.remove('stale');
+  setConn('live', 'live');
+  setText($('updated'), 'Updated ' + fmtTime(d.now) + ' · refreshes every second · rates over the last '
+    + Math.max(1, samples.length - 1) + ' s');
+  drawEdges();
+}
+
+function fail(err: unknown): void {
+  // rates are unknown while the agent does not answer: blank them (the counters stay as last seen)
+  samples = [];
+  Array.prototype.forEach.call(topo.querySelectorAll<AnyCard>('.card'), function (c: AnyCard) {
+    if (c._rate) setRate(c, 'data-rate', c._rate, null);
+    if (c._put) setRate(c, 'data-rate', c._put, null);
+    if (c._take) setRate(c, 'data-take-rate', c._take, null);
+  });
+  edges.forEach(function (e) {
+    setAttr(e.path, 'class', 'edge');
+    setAttr(e.path, 'marker-end', 'url(#arrow)');
+  });
+  const e = err as { name?: string; message?: string } | null | undefined;
+  const msg = e && e.name === 'AbortError'
+    ? 'no answer in ' + TIMEOUT_MS / 1000 + ' s'
+    : (e && e.message) || String(err);
+  renderBanner(last, msg);
+  topo.classList.add('stale');
+  setConn('unreachable', 'agent unreachable');
+  setText($('updated'), last
+    ? 'Last update ' + fmtTime(lastOkAt) + ' (' + fmtAgo(Date.now() - lastOkAt) + ') · retrying every second'
+    : 'No status yet · retrying every second');
+}
+
+function poll(): void {
+  const started = Date.now();
+  const ctl = typeof AbortController === 'function' ? new AbortController() : null;
+  const timer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
+  fetch('./api/status', { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+    .then(function (res) {
+      if (!res.ok) throw new Error('HTTP ' + res.status);
+      return res.json() as Promise<StatusResponse>;
+    })
+    .then(function (d) {
+      last = d;
+      lastOkAt = Date.now();
+      render(d);
+    })
+    .catch(fail)
+    .then(function () {
+      clearTimeout(timer);
+      setTimeout(poll, Math.max(100, POLL_MS - (Date.now() - started)));
+    });
+}
+
+if (typeof ResizeObserver === 'function') new ResizeObserver(drawEdges).observe(topo);
+else window.addEventListener('resize', drawEdges);
+poll();

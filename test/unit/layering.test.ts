@@ -1,0 +1,72 @@
+/**
+ * The floors of src/ that the moves of issue 12 set up, checked on the import lines of the sources:
+ *  - telemetry/ (counters, logger) is on the bottom floor with core/: it imports nothing else of the agent;
+ *  - monitor/ (the HTTP server, Prometheus, the status page) sits above runtime/, which never imports it;
+ *  - compat/ (Java behaviours) is used by components and imports none of them;
+ *  - the status page's browser scripts are plain scripts (they share one scope once inlined): no import or export.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../helpers/cli.js';
+
+const SRC = path.join(ROOT, 'src');
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+/** The src/ folders (first path segment, e.g. 'core') that `file` imports from, other than its own. */
+function importedFolders(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  const own = path.relative(SRC, file).split(path.sep)[0];
+  const out = new Set<string>();
+  for (const m of text.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.[^'"]+)['"]/gm)) {
+    const target = path.relative(SRC, path.resolve(path.dirname(file), m[1]!));
+    const folder = target.split(path.sep)[0]!;
+    if (folder !== own) out.add(target.startsWith('..') ? target : folder);
+  }
+  return [...out];
+}
+
+function importsOf(folder: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of sources(path.join(SRC, folder))) out.set(path.relative(ROOT, f), importedFolders(f));
+  return out;
+}
+
+test('telemetry/ imports nothing above core/', () => {
+  for (const [file, folders] of importsOf('telemetry')) {
+    assert.deepEqual(folders.filter((f) => f !== 'core'), [], file);
+  }
+});
+
+test('runtime/ never imports monitor/; monitor/ is wired by cli/', () => {
+  for (const [file, folders] of importsOf('runtime')) assert.ok(!folders.includes('monitor'), file);
+  const cli = [...importsOf('cli').values()].flat();
+  assert.ok(cli.includes('monitor'), 'the CLI starts the monitoring server');
+});
+
+test('compat/ imports no component family, runtime, monitor or cli', () => {
+  const above = ['sources', 'sinks', 'channels', 'interceptors', 'selectors', 'processors', 'serializers', 'runtime',
+    'monitor', 'cli'];
+  for (const [file, folders] of importsOf('compat')) {
+    assert.deepEqual(folders.filter((f) => above.includes(f)), [], file);
+  }
+});
+
+test('the status page scripts are plain browser scripts: no import, no export', () => {
+  const dir = path.join(SRC, 'monitor', 'status-page', 'assets');
+  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(scripts.length >= 2, 'the scripts are found');
+  for (const f of scripts) {
+    assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /^\s*(import|export)\s/m, f);
+  }
+});
