@@ -3,7 +3,7 @@
  *  - telemetry/ (counters, logger) is on the bottom floor with core/: it imports nothing else of the agent;
  *  - monitor/ (the HTTP server, Prometheus, the status page) sits above runtime/, which never imports it;
  *  - compat/ (Java behaviours) is used by components and imports none of them;
- *  - the status page's browser scripts are plain scripts (they share one scope once inlined): no import or export.
+ *  - the status page's browser modules import only each other and the /api/status types (no Node.js code).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,11 +62,14 @@ test('compat/ imports no component family, runtime, monitor or cli', () => {
   }
 });
 
-test('the status page scripts are plain browser scripts: no import, no export', () => {
+test('the status page modules import each other and the /api/status types only, never Node.js code', () => {
   const dir = path.join(SRC, 'monitor', 'status-page', 'assets');
-  const scripts = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
-  assert.ok(scripts.length >= 2, 'the scripts are found');
-  for (const f of scripts) {
-    assert.doesNotMatch(fs.readFileSync(path.join(dir, f), 'utf8'), /^\s*(import|export)\s/m, f);
+  const modules = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(modules.length >= 2, 'the modules are found');
+  for (const f of modules) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    for (const m of text.matchAll(/^\s*import\b[^'"]*?['"]([^'"]+)['"]/gm)) {
+      assert.match(m[1]!, /^(\.\/[\w.-]+\.js|\.\.\/api\.js)$/, `${f} imports ${m[1]}`);
+    }
   }
 });

@@ -12,6 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { AgentError } from '../../src/core/errors.js';
 import { monitoringFrom } from '../../src/monitor/http-server.js';
 import { loadStatusPage, statusPageHtml } from '../../src/monitor/status-page/index.js';
+import { linkModules } from '../../src/monitor/status-page/link.js';
+import vm from 'node:vm';
 
 function assetDir(files: Record<string, string>): { url: URL; dir: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flume-ts-assets-'));
@@ -58,10 +60,39 @@ test('assets are inlined as they are: their text is not scanned for placeholders
   try {
     const page = loadStatusPage(url);
     assert.equal(page('k<1>'), "<title>k&lt;1&gt;</title><style>/* {{agent}} $' */</style>"
-      + "<script>s.replace(/x/g, '$&$1');</script><p>k&lt;1&gt;</p>");
+      + "<script>// b.js\ns.replace(/x/g, '$&$1');</script><p>k&lt;1&gt;</p>");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('scripts are linked with the modules they import: each once, dependencies first, one scope that runs', () => {
+  const modules: Record<string, string> = {
+    'main.js': "import { twice } from './b.js';\nimport { one } from './a.js';\nresult = twice(one) + one;",
+    'b.js': "import { one } from './a.js';\nexport function twice(n) {\n    return 2 * n + one - 1;\n}",
+    'a.js': 'export const one = 1;\nexport {};',
+  };
+  const read = (name: string) => modules[name]!;
+  const linked = linkModules('main.js', read);
+  assert.equal(linked, '// a.js\nconst one = 1;\n// b.js\nfunction twice(n) {\n    return 2 * n + one - 1;\n}'
+    + '\n// main.js\nresult = twice(one) + one;');
+  const scope: { result?: number } = {};
+  vm.runInNewContext(linked, scope);
+  assert.equal(scope.result, 3);
+});
+
+test('what cannot share one scope is refused with FLUME_ERR_MONITOR_ASSET naming the module', () => {
+  const refused = (modules: Record<string, string>, re: RegExp) => assert.throws(
+    () => linkModules('main.js', (n) => modules[n] ?? ''),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_MONITOR_ASSET' && re.test(e.message));
+  refused({ 'main.js': "import * as a from './a.js';" }, /main\.js: cannot link 'import \* as a/);
+  refused({ 'main.js': "import { x } from 'lib';" }, /main\.js: cannot link/);
+  refused({ 'main.js': 'export default 1;' }, /main\.js: cannot link 'export default 1;'/);
+  const main = "import { f } from './a.js';\nfunction helper() {}";
+  refused({ 'main.js': main, 'a.js': "import { helper } from './main.js';\nexport function f() {}" },
+    /import cycle: main\.js -> a\.js -> main\.js/);
+  refused({ 'main.js': main, 'a.js': 'export function f() {}\nconst helper = 1;' },
+    /main\.js: 'helper' is also declared at the top level of a\.js/);
 });
 
 test('a missing or unusable asset is FLUME_ERR_MONITOR_ASSET naming the file', () => {

@@ -15,15 +15,17 @@
  *   [data-edge="source.r1->channel.c1"]  one SVG path per connection
  *   #banner[data-health="ok" | "failing" | "unreachable" | "unknown"]  the health banner
  *
- * The page is made of real files in ./assets: status.html, status.css and the browser scripts (TypeScript checked
+ * The page is made of real files in ./assets: status.html, status.css and the browser modules (TypeScript checked
  * against lib "dom" with assets/tsconfig.json; `npm run build` puts the compiled .js beside the .html and .css in
- * dist). status.html names the others as {{file}} placeholders; this module inlines them, and the escaped agent name
- * for {{agent}}, so the document needs nothing else from the server. /api/status answers in the shape of api.d.ts.
+ * dist). status.html names the others as {{file}} placeholders; this module inlines them (a script linked with the
+ * modules it imports, link.ts), and the escaped agent name for {{agent}}, so the document needs nothing else from
+ * the server. /api/status answers in the shape of api.d.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentError } from '../../core/errors.js';
+import { linkModules } from './link.js';
 
 export type { StatusResponse } from './api.js';
 
@@ -59,7 +61,7 @@ export function loadStatusPage(dir: URL = ASSETS): StatusPage {
     }
   };
   const inline = (name: string): string => {
-    const text = read(name);
+    const text = path.extname(name) === '.js' ? linkModules(name, read) : read(name);
     const closer = CLOSERS[path.extname(name)];
     if (closer && text.toLowerCase().includes(closer)) {
       throw assetError(`status page asset ${name} contains '${closer}', which would end its element in the page early`);

@@ -1,8 +1,14 @@
 /**
- * The status page's main script: polls ./api/status every second, then draws (topology.ts), updates (update.ts),
- * summarises (summary.ts); on failure says "agent unreachable" and keeps the last status on screen. It runs last,
- * after the scripts it uses (see status.html and tsconfig.json).
+ * The status page's script (the entry module; ../index.ts links it and the modules it imports into the page): polls
+ * ./api/status every second, then draws (topology.ts), updates (update.ts) and summarises (summary.ts); on failure
+ * it says "agent unreachable" and keeps the last status on screen, greyed out.
  */
+import type { StatusResponse } from '../api.js';
+import { $, fmtAgo, fmtTime, setAttr, setText } from './format.js';
+import { forgetRates, rateSeconds, record } from './rates.js';
+import { build, drawEdges, edges, keyOf, topo, type AnyCard } from './topology.js';
+import { setRate, update } from './update.js';
+import { renderBanner, renderStats } from './summary.js';
 
 const POLL_MS = 1000;
 const TIMEOUT_MS = 2500;
@@ -25,13 +31,13 @@ function render(d: StatusResponse): void {
   topo.classList.remove('stale');
   setConn('live', 'live');
   setText($('updated'), 'Updated ' + fmtTime(d.now) + ' · refreshes every second · rates over the last '
-    + Math.max(1, samples.length - 1) + ' s');
+    + rateSeconds() + ' s');
   drawEdges();
 }
 
 function fail(err: unknown): void {
   // rates are unknown while the agent does not answer: blank them (the counters stay as last seen)
-  samples = [];
+  forgetRates();
   Array.prototype.forEach.call(topo.querySelectorAll<AnyCard>('.card'), function (c: AnyCard) {
     if (c._rate) setRate(c, 'data-rate', c._rate, null);
     if (c._put) setRate(c, 'data-rate', c._put, null);
@@ -45,7 +51,7 @@ function fail(err: unknown): void {
   const msg = e && e.name === 'AbortError'
     ? 'no answer in ' + TIMEOUT_MS / 1000 + ' s'
     : (e && e.message) || String(err);
-  renderBanner(last, msg);
+  renderBanner(last, msg, lastOkAt);
   topo.classList.add('stale');
   setConn('unreachable', 'agent unreachable');
   setText($('updated'), last
@@ -57,7 +63,7 @@ function poll(): void {
   const started = Date.now();
   const ctl = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
-  fetch('./api/status', { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
+  void fetch('./api/status', { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
     .then(function (res) {
       if (!res.ok) throw new Error('HTTP ' + res.status);
       return res.json() as Promise<StatusResponse>;

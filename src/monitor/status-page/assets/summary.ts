@@ -1,4 +1,6 @@
 /** The health banner and the agent and process figures above the topology. */
+import type { StatusResponse } from '../api.js';
+import { $, el, fmtBytes, fmtDuration, fmtTime, setText } from './format.js';
 
 interface Banner extends HTMLElement {
   _key?: string;
@@ -10,12 +12,13 @@ function countComponents(d: StatusResponse): number {
   return d.sources.length + d.channels.length + d.sinks.length + groups;
 }
 
-function renderBanner(d: StatusResponse | null, error: string | null): void {
+/** The banner for status `d`, or for `error` (then `d` is the last good status, from `lastOkAt`, or null). */
+export function renderBanner(d: StatusResponse | null, error: string | null, lastOkAt = 0): void {
   const b: Banner = $('banner');
   let state: string, title: string, items: BannerItem[] = [];
   if (error) {
     state = 'unreachable';
-    title = 'Agent unreachable (' + error + ').' + (last
+    title = 'Agent unreachable (' + error + ').' + (d
       ? ' Showing the status from ' + fmtTime(lastOkAt) + '; retrying every second.'
       : ' Retrying every second.');
   } else if (d!.health && d!.health.length) {
@@ -57,7 +60,7 @@ function renderBanner(d: StatusResponse | null, error: string | null): void {
   }
 }
 
-function renderStats(d: StatusResponse): void {
+export function renderStats(d: StatusResponse): void {
   const st = $('st-state');
   setText(st, d.state);
   st.className = 'v ' + (d.state === 'running' ? 'good' : 'warn');

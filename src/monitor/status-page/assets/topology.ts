@@ -1,25 +1,27 @@
 /** The topology: one card per component in three columns (sources, channels, sinks) and SVG connectors. */
+import type { ChannelStatus, GroupStatus, SinkStatus, StatusResponse } from '../api.js';
+import { $, el } from './format.js';
 
 /** A component's card, with the elements that updates write into. */
-interface Card extends HTMLElement {
+export interface Card extends HTMLElement {
   _state: HTMLElement;
   _sub: HTMLElement;
   _err: HTMLElement;
 }
 /** Sources and sinks: one rate. */
-interface RateCard extends Card {
+export interface RateCard extends Card {
   _rate: HTMLElement;
 }
 /** Channels: put and take rates and a fill bar. */
-interface ChannelCard extends Card {
+export interface ChannelCard extends Card {
   _put: HTMLElement;
   _take: HTMLElement;
   _bar: HTMLElement;
   _barInner: HTMLElement;
 }
-type AnyCard = Card & Partial<RateCard & ChannelCard>;
+export type AnyCard = Card & Partial<RateCard & ChannelCard>;
 /** A sink group's box around its sinks. */
-interface GroupBox extends HTMLElement {
+export interface GroupBox extends HTMLElement {
   _err: HTMLElement;
 }
 interface Edge {
@@ -36,11 +38,11 @@ interface SinkUnit {
 }
 
 const svgNS = 'http://www.w3.org/2000/svg';
-const topo = $('topo');
+export const topo = $('topo');
 const svg = $('edges');
-let edges: Edge[] = [];
+export let edges: Edge[] = [];
 
-function keyOf(d: StatusResponse): string {
+export function keyOf(d: StatusResponse): string {
   return JSON.stringify([
     d.sources.map(function (s) { return [s.name, s.type, s.channels, s.selector, s.interceptors]; }),
     d.channels.map(function (c) { return [c.name, c.type]; }),
@@ -92,7 +94,7 @@ function rateCard(kind: string, name: string, type: string, label: string): Rate
   return c;
 }
 
-function build(d: StatusResponse): void {
+export function build(d: StatusResponse): void {
   const cols: Record<'source' | 'channel' | 'sink', Element> = {
     source: $('col-sources').querySelector('.items')!,
     channel: $('col-channels').querySelector('.items')!,
@@ -219,11 +221,11 @@ function build(d: StatusResponse): void {
   d.sinks.forEach(function (k) { edge('channel.' + k.channel, 'sink.' + k.name); });
 }
 
-function find<T extends HTMLElement = AnyCard>(id: string): T | null {
+export function find<T extends HTMLElement = AnyCard>(id: string): T | null {
   return topo.querySelector<T>('[data-component="' + id.replace(/["\\]/g, '\\$&') + '"]');
 }
 
-function drawEdges(): void {
+export function drawEdges(): void {
   const box = topo.getBoundingClientRect();
   svg.setAttribute('viewBox', '0 0 ' + box.width + ' ' + box.height);
   edges.forEach(function (e) {

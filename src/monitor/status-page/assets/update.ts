@@ -1,4 +1,8 @@
 /** Updates: states, rates, counts, fill levels and errors written into the cards drawn by topology.ts. */
+import type { StatusResponse } from '../api.js';
+import { fmtInt, fmtRate, fmtTime, num, setAttr, setText } from './format.js';
+import { rate } from './rates.js';
+import { edges, find, type Card, type ChannelCard, type GroupBox, type RateCard } from './topology.js';
 
 function setState(c: Card, state: string, failing: boolean): void {
   setAttr(c, 'data-state', state);
@@ -16,12 +20,12 @@ function reason(x: { error?: string; state: string }, why: string | undefined): 
   if (x.error) return x.error;
   return why && why !== x.state ? why : '';
 }
-function setRate(c: Element, attr: string, big: Element, r: number | null): void {
+export function setRate(c: Element, attr: string, big: Element, r: number | null): void {
   setAttr(c, attr, r === null ? '' : String(Math.round(r * 100) / 100));
   setText(big, fmtRate(r));
 }
 
-function update(d: StatusResponse): void {
+export function update(d: StatusResponse): void {
   const unhealthy: Record<string, string> = {};
   (d.health || []).forEach(function (h) { unhealthy[h.component] = h.reason; });
   d.sources.forEach(function (s) {
