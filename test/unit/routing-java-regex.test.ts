@@ -108,6 +108,10 @@ test('POSIX, java.lang.Character, category, script and binary properties', () =>
   assert.ok(find('^\\p{gc=Nd}$', '٣'));
   rejects('\\p{InGreek}', /Unicode block .* no JavaScript equivalent/);
   rejects('\\p{Nope}', /unknown or unsupported character property/);
+  rejects('\\p{blk=Greek}', /Unicode block \\p\{blk=Greek\} at position 13 has no JavaScript equivalent/);
+  rejects('[a\\P{InGreek}]', /Unicode block \\p\{InGreek\} at position 13 has no JavaScript equivalent/);
+  rejects('\\p{sc=Nope}', /unknown or unsupported character property \\p\{sc=Nope\}/);
+  rejects('\\p{gc=Zz}', /unknown or unsupported character property/);
 });
 
 test('classes: ranges, negation, nested unions, intersections, escapes', () => {
