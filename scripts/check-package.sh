@@ -42,14 +42,22 @@ a1.sinks.k1.channel = c1
 a1.sinks.k1.sink.directory = $tmp/run/out
 a1.sinks.k1.sink.rollInterval = 0
 PROPS
-"$bin" agent -n a1 -f "$tmp/run/agent.properties" >"$tmp/run/agent.log" 2>&1 &
+# with monitoring on, so the status page's asset files must be in the package too
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" agent -n a1 -f "$tmp/run/agent.properties" -Dflume.monitoring.type=http -Dflume.monitoring.port="$port" \
+  >"$tmp/run/agent.log" 2>&1 &
 agent=$!
 for _ in $(seq 1 100); do
   [ "$(cat "$tmp"/run/out/* 2>/dev/null | wc -l)" -ge 1000 ] && break
   sleep 0.1
 done
+page=$(curl -fsS "http://127.0.0.1:$port/" || true)
+grep -q '<script type="module">' <<<"$page" || { echo "check-package: the installed agent serves no status page" >&2; \
+  cat "$tmp/run/agent.log" >&2; kill "$agent"; exit 1; }
+curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '"EventAcceptedCount"' || { echo "check-package: no /metrics" >&2; \
+  kill "$agent"; exit 1; }
 kill -TERM "$agent"
 wait "$agent" || { echo "check-package: the installed agent exited with $?" >&2; cat "$tmp/run/agent.log" >&2; exit 1; }
 lines=$(cat "$tmp"/run/out/* 2>/dev/null | wc -l)
 [ "$lines" -eq 1000 ] || { echo "check-package: expected 1000 events through the installed agent, got $lines" >&2; cat "$tmp/run/agent.log" >&2; exit 1; }
-echo "check-package: $tgz installs and runs ($(wc -l <<<"$listing") files; 1000 events through a file channel)"
+echo "check-package: $tgz installs and runs ($(wc -l <<<"$listing") files; 1000 events through a file channel, status page and /metrics served)"
