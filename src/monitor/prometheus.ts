@@ -16,11 +16,18 @@ export function prometheusText(agent: Agent, proc: { rssBytes: number; heapUsedB
     if (!a) series.set(name, (a = []));
     a.push(`${name}{${labels}} ${Number.isFinite(value) ? value : 0}`);
   };
+  // a channel that cannot know its size or capacity (remote, e.g. Kafka) has no series for them: absent, not 0
+  const unknown = new Map<string, readonly string[]>();
+  for (const c of agent.snapshot().channels) {
+    const skip = [...(c.size === null ? ['ChannelSize'] : []), ...(c.capacity === null ? ['ChannelCapacity'] : [])];
+    if (skip.length > 0) unknown.set(c.name, [...skip, 'ChannelFillPercentage']);
+  }
   for (const g of agent.counterGroups()) {
     const labels = `agent="${esc(agent.name)}",component="${esc(g.name)}",type="${g.type}"`;
     const j = g.toFlumeJson();
+    const skip = g.type === 'CHANNEL' ? unknown.get(g.name) : undefined;
     for (const [k, v] of Object.entries(j)) {
-      if (k === 'Type') continue;
+      if (k === 'Type' || skip?.includes(k)) continue;
       add(`Flume_${k}`, labels, Number(v));
     }
   }

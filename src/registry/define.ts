@@ -49,14 +49,23 @@ export interface ChannelTransaction {
   rollback(): Promise<void>;
 }
 
+/**
+ * What a channel knows about its own fill is part of its contract: a local queue (memory, file, spillablememory) has
+ * a `capacity` and counts its events in `size()`; a remote one (Kafka: the events and the bound are the broker's)
+ * answers `undefined` to both, or to the one it cannot know. The answer is fixed per channel: always a number or
+ * always undefined, from construction on (the channel contract suite checks both). The runtime never waits on, nor
+ * orders by, what a channel cannot know: a drain ends at the first take that finds nothing, puts to such a channel
+ * commit after those with a known shortage of room, and telemetry reports the value as unknown.
+ */
 export interface Channel extends Lifecycle {
   readonly name: string;
-  readonly capacity: number;
+  /** Most events the channel holds; undefined when the bound is remote or absent. */
+  readonly capacity: number | undefined;
   readonly transactionCapacity: number;
   readonly counters: ChannelCounters;
   begin(): ChannelTransaction;
-  /** Events currently committed and not taken. */
-  size(): number;
+  /** Events currently committed and not taken; undefined when they are held remotely. Callable before start(). */
+  size(): number | undefined;
   /** Resolves when events may be available, after `ms`, or when `signal` aborts. Never rejects. */
   waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
   /** Hot reload: applies new options in place, keeping the queued events (memory channel resize). */

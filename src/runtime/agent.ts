@@ -244,7 +244,9 @@ export class Agent {
     for (const [name, c] of this.channels) {
       if (keptChannels.has(name)) continue;
       const left = c.sup.instance.size();
-      if (left > 0 && prev) this.agentLog.warn('Removing a channel that still holds events', { channel: name, events: left });
+      if (left !== undefined && left > 0 && prev) {
+        this.agentLog.warn('Removing a channel that still holds events', { channel: name, events: left });
+      }
       closing.push(c.sup.close().then(() => c.counters.stopped(now())));
       this.channels.delete(name);
       report.stopped.push(`channel.${name}`);
@@ -340,7 +342,8 @@ export class Agent {
 
   /**
    * Graceful stop: sources stop intake; sink runners deliver until the channels are empty or `timeoutMs`
-   * passes; sinks and channels close. Resolves with the number of events left in channels.
+   * passes; sinks and channels close. Resolves with the number of events left in the channels that can count them
+   * (a remote channel keeps its events where they are).
    */
   async stop(timeoutMs = this.opts.shutdownTimeoutMs ?? 30_000): Promise<number> {
     if (this.state === 'stopped') return 0;
@@ -352,7 +355,7 @@ export class Agent {
     await Promise.all([...this.sinks.values()].map((s) => s.sup.close().then(() => s.counters.stopped(now()))));
     let left = 0;
     for (const c of this.channels.values()) {
-      left += c.sup.instance.size();
+      left += c.sup.instance.size() ?? 0;
       await c.sup.close();
       c.counters.stopped(now());
     }
@@ -412,7 +415,11 @@ export class Agent {
       state: this.state,
       startedAt: this.startedAt,
       sources: [...this.sources.values()].map((s) => ({ name: s.planned.name, type: s.planned.def.type, channels: s.planned.channels, selector: s.planned.selector.def.type, interceptors: s.planned.interceptors.map((i) => i.def.type), ...state(s.sup), counters: s.counters.toFlumeJson() })),
-      channels: [...this.channels.values()].map((c) => ({ name: c.planned.name, type: c.planned.def.type, size: c.sup.instance.size(), capacity: c.sup.instance.capacity, ...state(c.sup), counters: c.counters.toFlumeJson() })),
+      channels: [...this.channels.values()].map((c) => ({
+        name: c.planned.name, type: c.planned.def.type,
+        size: c.sup.instance.size() ?? null, capacity: c.sup.instance.capacity ?? null,
+        ...state(c.sup), counters: c.counters.toFlumeJson(),
+      })),
       sinks: [...this.sinks.values()].map((s) => ({ name: s.planned.name, type: s.planned.def.type, channel: s.planned.channel, group: groupOf.get(s.planned.name) ?? s.planned.name, ...state(s.sup), counters: s.counters.toFlumeJson() })),
       groups: [...this.groups.values()].map((g) => ({ name: g.planned.name, processor: g.planned.processor.def.type, sinks: g.planned.sinks, implicit: g.planned.implicit, failure: g.runner.failure })),
       health: this.health(),
@@ -425,7 +432,11 @@ export interface AgentSnapshot {
   state: AgentState;
   startedAt: number;
   sources: { name: string; type: string; channels: string[]; selector: string; interceptors: string[]; state: ComponentState; error?: string; counters: Record<string, string> }[];
-  channels: { name: string; type: string; size: number; capacity: number; state: ComponentState; error?: string; counters: Record<string, string> }[];
+  /** size and capacity are null when the channel cannot know them (remote, e.g. Kafka). */
+  channels: {
+    name: string; type: string; size: number | null; capacity: number | null; state: ComponentState; error?: string;
+    counters: Record<string, string>;
+  }[];
   sinks: { name: string; type: string; channel: string; group: string; state: ComponentState; error?: string; counters: Record<string, string> }[];
   groups: { name: string; processor: string; sinks: string[]; implicit: boolean; failure?: { since: number; message: string } }[];
   health: ComponentHealth[];

@@ -131,7 +131,7 @@ export class ChannelProcessor {
       for (const [name, evs] of todo) {
         const ch = this.channel(name);
         const tx = ch.begin();
-        staged.push({ name, ch, tx, room: ch.capacity - ch.size() - evs.length });
+        staged.push({ name, ch, tx, room: freeRoom(ch) - evs.length });
         tx.put(evs);
       }
     } catch (err) {
@@ -176,6 +176,16 @@ export class ChannelProcessor {
       this.logger.warn('Put to optional channel failed; events not written to it', { channel: name, events: events.length, error: errorMessage(err) });
     }
   }
+}
+
+/**
+ * Events a put could add now; +Infinity when the channel cannot know (remote capacity or size), so such a channel
+ * commits after every channel with a known room (two unknowns compare as equal: Infinity - Infinity is NaN, which
+ * sort() treats as 0).
+ */
+function freeRoom(ch: Channel): number {
+  const size = ch.size();
+  return ch.capacity === undefined || size === undefined ? Number.POSITIVE_INFINITY : ch.capacity - size;
 }
 
 function sameEvents(a: readonly FlumeEvent[], b: readonly FlumeEvent[]): boolean {

@@ -9,7 +9,22 @@ import { AgentError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff, LinearBackoff } from '../core/backoff.js';
 import { sleep } from '../core/clock.js';
 
+/**
+ * Per channel that cannot count its events (Channel.size() undefined): whether its latest take found nothing. The
+ * drain takes that as "empty" instead of waiting for a size it cannot know; shared by every driver of the channel.
+ */
+const takeFoundNothing = new WeakMap<Channel, boolean>();
+
+/** True when the channel holds no events: by its size, or by its latest take when it cannot count them. */
+function channelEmpty(ch: Channel): boolean {
+  const n = ch.size();
+  return n === undefined ? takeFoundNothing.get(ch) === true : n === 0;
+}
+
 export class SinkDriver implements SinkHandle {
+  /** The channel cannot count its events (remote): takes record what they found, for the drain. */
+  private readonly uncounted: boolean;
+
   constructor(
     readonly name: string,
     readonly sink: Sink,
@@ -17,7 +32,9 @@ export class SinkDriver implements SinkHandle {
     private readonly counters: SinkCounters,
     /** Returns why the sink cannot deliver right now (e.g. it has not started), or undefined. */
     private readonly notReady?: () => string | undefined,
-  ) {}
+  ) {
+    this.uncounted = channel.size() === undefined;
+  }
 
   async process(signal: AbortSignal): Promise<'ready' | 'backoff'> {
     const why = this.notReady?.();
@@ -33,6 +50,7 @@ export class SinkDriver implements SinkHandle {
       throw err;
     }
     const n = batch.length;
+    if (this.uncounted) takeFoundNothing.set(this.channel, n === 0);
     if (n === 0) {
       await tx.commit();
       c.add('BatchEmptyCount');
@@ -95,7 +113,7 @@ export class SinkRunner {
   }
 
   private channelsEmpty(): boolean {
-    return this.drivers.every((d) => d.channel.size() === 0);
+    return this.drivers.every((d) => channelEmpty(d.channel));
   }
 
   private async run(): Promise<void> {

@@ -93,9 +93,12 @@ export const COUNTER_DOCS: Record<string, string> = {
   EventReadFail: 'Input the source could not turn into events (oversize lines, malformed frames or requests).',
   ChannelWriteFail: 'Puts a channel refused (channel full or closed); the source backed off, answered FAILED/503, or retried.',
   GenericProcessingFail: 'Other processing failures.',
-  ChannelSize: 'Events in the channel now.',
-  ChannelCapacity: 'The channel capacity.',
-  ChannelFillPercentage: 'ChannelSize / ChannelCapacity x 100.',
+  ChannelSize: 'Events in the channel now. 0 for a channel that cannot count them (remote, e.g. Kafka), as in '
+    + 'Flume; the Prometheus exposition leaves it out.',
+  ChannelCapacity: 'The channel capacity. 0 when the bound is remote or absent (as in Flume); the Prometheus '
+    + 'exposition leaves it out.',
+  ChannelFillPercentage: 'ChannelSize / ChannelCapacity x 100; Double.MAX_VALUE when the capacity is 0 (as in Flume). '
+    + 'Left out of the Prometheus exposition when the size or the capacity is unknown.',
   EventPutAttemptCount: 'Events offered to the channel in put transactions.',
   EventPutSuccessCount: 'Events committed into the channel.',
   EventTakeAttemptCount: 'Take calls, including those that found the channel empty (as Flume counts).',

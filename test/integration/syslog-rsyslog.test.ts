@@ -178,7 +178,8 @@ a1.channels.c1.transactionCapacity = 100
       const tag = `rs${k}`;
       const { lines, sent } = messages(tag);
       await send(rs.port, lines);
-      await waitFor(() => ch.size() >= N, 20_000, `${N} events forwarded by rsyslogd (have ${ch.size()}); rsyslogd output:\n${rs!.output()}`);
+      await waitFor(() => (ch.size() ?? 0) >= N, 20_000,
+        `${N} events forwarded by rsyslogd (have ${ch.size()}); rsyslogd output:\n${rs!.output()}`);
       const evs = await takeAll(ch);
       assert.equal(evs.length, N, 'exactly N events, no duplicates and nothing extra');
       for (let i = 0; i < N; i++) {

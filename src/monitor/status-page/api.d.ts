@@ -22,8 +22,9 @@ export interface SourceStatus extends ComponentStatus {
 }
 
 export interface ChannelStatus extends ComponentStatus {
-  size: number;
-  capacity: number;
+  /** null for a channel that cannot know it (remote, e.g. Kafka). */
+  size: number | null;
+  capacity: number | null;
 }
 
 export interface SinkStatus extends ComponentStatus {

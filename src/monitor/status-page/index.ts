@@ -11,7 +11,7 @@
  *                  ("" until two polls have been seen)
  *     data-count   the cumulative counter behind data-rate
  *     data-take-rate (channels) EventTakeSuccessCount per second
- *     data-fill    (channels) ChannelSize / ChannelCapacity in percent
+ *     data-fill    (channels) ChannelSize / ChannelCapacity in percent ("" when the channel cannot know them)
  *   [data-edge="source.r1->channel.c1"]  one SVG path per connection
  *   #banner[data-health="ok" | "failing" | "unreachable" | "unknown"]  the health banner
  *

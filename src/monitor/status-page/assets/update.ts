@@ -50,20 +50,24 @@ export function update(d: StatusResponse): void {
   d.channels.forEach(function (ch) {
     const id = 'channel.' + ch.name, c = find<ChannelCard>(id);
     if (!c) return;
+    // size and capacity are null for a channel that cannot know them (remote, e.g. Kafka)
+    const known = ch.size !== null && ch.capacity !== null;
     const size = num(ch.counters.ChannelSize !== undefined ? ch.counters.ChannelSize : ch.size);
     const cap = num(ch.counters.ChannelCapacity !== undefined ? ch.counters.ChannelCapacity : ch.capacity);
-    const pct = cap > 0 ? Math.min(100, size * 100 / cap) : 0;
+    const pct = known && cap > 0 ? Math.min(100, size * 100 / cap) : 0;
     setState(c, ch.state, id in unhealthy);
     setRate(c, 'data-rate', c._put, rate(id, 'a'));
     setRate(c, 'data-take-rate', c._take, rate(id, 'b'));
     setAttr(c, 'data-count', String(num(ch.counters.EventPutSuccessCount)));
     const p = String(Math.round(pct * 100) / 100);
-    setAttr(c, 'data-fill', p);
-    setAttr(c._bar, 'aria-valuenow', p);
+    setAttr(c, 'data-fill', known ? p : '');
+    setAttr(c._bar, 'aria-valuenow', known ? p : '');
     c._barInner.style.width = pct + '%';
     c._bar.className = 'fillbar' + (pct >= 95 ? ' full' : pct >= 70 ? ' high' : '');
     const shown = pct > 0 && pct < 1 ? '<1' : Math.round(pct);
-    setText(c._sub, fmtInt(size) + ' / ' + fmtInt(cap) + ' events (' + shown + '% full)');
+    const fill = fmtInt(size) + ' / ' + fmtInt(cap) + ' events (' + shown + '% full)';
+    const unknownFill = ch.size !== null ? fmtInt(size) + ' events' : 'fill unknown: the events are held remotely';
+    setText(c._sub, known ? fill : unknownFill);
     setErr(c._err, reason(ch, unhealthy[id]));
   });
   d.sinks.forEach(function (k) {
