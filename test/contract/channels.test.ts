@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defsOf } from '../../src/registry/lookup.js';
 import type { Channel, ChannelDef } from '../../src/registry/define.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -19,6 +18,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { AgentError } from '../../src/core/errors.js';
 import { optionsFor } from '../helpers/agent.js';
 import { remoteChannelDef } from '../helpers/remote-channel.js';
+import { forEachFixture } from '../helpers/contract.js';
 
 const CAP = 10;
 const TX = 4;
@@ -373,12 +373,5 @@ function contract(def: ChannelDef<any>, f: Fixture): void {
   });
 }
 
-const defs = [...defsOf('channel'), remoteChannelDef] as ChannelDef<any>[];
-for (const def of defs) {
-  const fixtures = FIXTURES[def.type];
-  test(`channel ${def.type}: has contract fixtures`, () => {
-    assert.ok(fixtures && fixtures.length > 0,
-      `add fixtures for channel type '${def.type}' to test/contract/channels.test.ts`);
-  });
-  for (const f of fixtures ?? []) contract(def, f);
-}
+const file = 'test/contract/channels.test.ts';
+forEachFixture<ChannelDef<any>, Fixture>('channel', FIXTURES, file, contract, [remoteChannelDef]);

@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defsOf } from '../../src/registry/lookup.js';
 import type { InterceptorDef } from '../../src/registry/define.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
+import { forEachFixture } from '../helpers/contract.js';
 
 interface Fixture {
   props: Record<string, string>;
@@ -79,41 +79,34 @@ function isEvent(x: unknown): x is FlumeEvent {
     && Object.values(e.headers).every((v) => typeof v === 'string');
 }
 
-for (const def of defsOf('interceptor') as InterceptorDef[]) {
-  const fixtures = FIXTURES[def.type];
-  test(`interceptor ${def.type}: has contract fixtures`, () => {
-    assert.ok(fixtures && fixtures.length > 0,
-      `add fixtures for interceptor type '${def.type}' to test/contract/interceptors.test.ts`);
+forEachFixture<InterceptorDef, Fixture>('interceptor', FIXTURES, 'test/contract/interceptors.test.ts', (def, f) => {
+  const label = `interceptor ${def.type} ${JSON.stringify(f.props)}`;
+  const make = () => def.create(optionsFor(def, f.props), { name: 'i1', logger: silentLogger() });
+
+  test(`${label}: never mutates its input`, () => {
+    const { events, snapshot } = freeze(batch());
+    const before = snapshot();
+    const out = make().intercept(events);
+    assert.deepEqual(snapshot(), before, 'input events, headers and body bytes unchanged');
+    assert.ok(Array.isArray(out));
   });
-  for (const f of fixtures ?? []) {
-    const label = `interceptor ${def.type} ${JSON.stringify(f.props)}`;
-    const make = () => def.create(optionsFor(def, f.props), { name: 'i1', logger: silentLogger() });
 
-    test(`${label}: never mutates its input`, () => {
-      const { events, snapshot } = freeze(batch());
-      const before = snapshot();
-      const out = make().intercept(events);
-      assert.deepEqual(snapshot(), before, 'input events, headers and body bytes unchanged');
-      assert.ok(Array.isArray(out));
-    });
+  test(`${label}: returns only events, kept or dropped as configured, in input order`, () => {
+    const { events } = freeze(batch());
+    const out = make().intercept(events);
+    assert.ok(out.every(isEvent), 'every element is an event');
+    assert.equal(new Set(out).size, out.length, 'no event returned twice');
+    const kept = events.filter((e) => (f.keeps ?? (() => true))(e.body.toString()));
+    assert.equal(out.length, kept.length, 'events kept');
+    for (let i = 0; i < kept.length; i++) {
+      const want = kept[i]!.body;
+      const got = out[i]!.body;
+      if (f.body) assert.equal(got.toString(), f.body(want.toString()), `body of event ${i}`);
+      else assert.ok(got.equals(want), `event ${i} is the kept input event, same bytes, same place`);
+    }
+  });
 
-    test(`${label}: returns only events, kept or dropped as configured, in input order`, () => {
-      const { events } = freeze(batch());
-      const out = make().intercept(events);
-      assert.ok(out.every(isEvent), 'every element is an event');
-      assert.equal(new Set(out).size, out.length, 'no event returned twice');
-      const kept = events.filter((e) => (f.keeps ?? (() => true))(e.body.toString()));
-      assert.equal(out.length, kept.length, 'events kept');
-      for (let i = 0; i < kept.length; i++) {
-        const want = kept[i]!.body;
-        const got = out[i]!.body;
-        if (f.body) assert.equal(got.toString(), f.body(want.toString()), `body of event ${i}`);
-        else assert.ok(got.equals(want), `event ${i} is the kept input event, same bytes, same place`);
-      }
-    });
-
-    test(`${label}: an empty batch gives an empty batch`, () => {
-      assert.deepEqual(make().intercept(Object.freeze([]) as unknown as FlumeEvent[]), []);
-    });
-  }
-}
+  test(`${label}: an empty batch gives an empty batch`, () => {
+    assert.deepEqual(make().intercept(Object.freeze([]) as unknown as FlumeEvent[]), []);
+  });
+});

@@ -8,12 +8,12 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { defsOf } from '../../src/registry/lookup.js';
 import type { Channel, ProcessorDef, Sink, SinkProcessor } from '../../src/registry/define.js';
 import type { Clock } from '../../src/core/clock.js';
 import { AgentError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
+import { forEachFixture } from '../helpers/contract.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ChannelCounters, sinkCounters } from '../../src/telemetry/counters.js';
@@ -223,47 +223,40 @@ async function world(def: ProcessorDef<any>, f: Fixture): Promise<World> {
   return { proc, sinks: Object.fromEntries(sinks.map((s) => [s.name, s])), ch, fill, out, clock };
 }
 
-for (const def of defsOf('processor') as ProcessorDef[]) {
-  const fixtures = FIXTURES[def.type];
-  test(`processor ${def.type}: has contract fixtures`, () => {
-    assert.ok(fixtures && fixtures.length > 0,
-      `add fixtures for processor type '${def.type}' to test/contract/processors.test.ts`);
+forEachFixture<ProcessorDef, Fixture>('processor', FIXTURES, 'test/contract/processors.test.ts', (def, f) => {
+  const label = `processor ${def.type} ${JSON.stringify(f.props)}`;
+
+  test(`${label}: is a valid group of ${f.sinks.join(' ')}`, () => {
+    assert.deepEqual(def.checkSinks?.(optionsFor(def, f.props), f.sinks) ?? [], []);
   });
-  for (const f of fixtures ?? []) {
-    const label = `processor ${def.type} ${JSON.stringify(f.props)}`;
 
-    test(`${label}: is a valid group of ${f.sinks.join(' ')}`, () => {
-      assert.deepEqual(def.checkSinks?.(optionsFor(def, f.props), f.sinks) ?? [], []);
-    });
+  test(`${label}: every batch is delivered once, in order, when the sinks succeed; empty is backoff`, async () => {
+    const w = await world(def, f);
+    assert.equal(await w.proc.process(signal), 'backoff');
+    await w.fill(30);
+    await deliver(w, 30);
+    assert.equal(await w.proc.process(signal), 'backoff');
+    assert.deepEqual(w.out.events, range(30 * BATCH));
+    await w.proc.waitForEvents(10, signal);
+  });
 
-    test(`${label}: every batch is delivered once, in order, when the sinks succeed; empty is backoff`, async () => {
-      const w = await world(def, f);
-      assert.equal(await w.proc.process(signal), 'backoff');
-      await w.fill(30);
-      await deliver(w, 30);
-      assert.equal(await w.proc.process(signal), 'backoff');
-      assert.deepEqual(w.out.events, range(30 * BATCH));
-      await w.proc.waitForEvents(10, signal);
-    });
-
-    test(`${label}: a failed delivery is never lost nor duplicated`, async () => {
-      const w = await world(def, f);
-      // every sink fails now and then, at different rhythms; the clock moves on so penalties expire
-      for (const [i, s] of Object.values(w.sinks).entries()) s.fails = (call) => call % (i + 2) === 0;
-      await w.fill(50);
-      let errors = 0;
-      for (let i = 0; i < 1000 && w.out.events.length < 50 * BATCH; i++) {
-        w.clock.t += 700;
-        await w.proc.process(signal).catch(() => errors++);
-      }
-      assert.equal(await w.proc.process(signal), 'backoff', 'nothing left behind');
-      assert.deepEqual(w.out.events, range(50 * BATCH), 'every event delivered exactly once, in order');
-      assert.ok(Object.values(w.sinks).reduce((n, s) => n + s.failures, 0) > 0, 'deliveries did fail');
-      assert.ok(errors <= Object.values(w.sinks).reduce((n, s) => n + s.failures, 0));
-    });
-
-    for (const [name, fn] of Object.entries(f.behaviour)) {
-      test(`${label}: ${name}`, async () => fn(await world(def, f)));
+  test(`${label}: a failed delivery is never lost nor duplicated`, async () => {
+    const w = await world(def, f);
+    // every sink fails now and then, at different rhythms; the clock moves on so penalties expire
+    for (const [i, s] of Object.values(w.sinks).entries()) s.fails = (call) => call % (i + 2) === 0;
+    await w.fill(50);
+    let errors = 0;
+    for (let i = 0; i < 1000 && w.out.events.length < 50 * BATCH; i++) {
+      w.clock.t += 700;
+      await w.proc.process(signal).catch(() => errors++);
     }
+    assert.equal(await w.proc.process(signal), 'backoff', 'nothing left behind');
+    assert.deepEqual(w.out.events, range(50 * BATCH), 'every event delivered exactly once, in order');
+    assert.ok(Object.values(w.sinks).reduce((n, s) => n + s.failures, 0) > 0, 'deliveries did fail');
+    assert.ok(errors <= Object.values(w.sinks).reduce((n, s) => n + s.failures, 0));
+  });
+
+  for (const [name, fn] of Object.entries(f.behaviour)) {
+    test(`${label}: ${name}`, async () => fn(await world(def, f)));
   }
-}
+});

@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defsOf } from '../../src/registry/lookup.js';
 import type { Selection, SelectorDef } from '../../src/registry/define.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
+import { forEachFixture } from '../helpers/contract.js';
 
 interface Case {
   headers?: Record<string, string>;
@@ -99,47 +99,40 @@ function probes(): FlumeEvent[] {
 
 const plain = (s: Selection) => ({ required: [...s.required], optional: [...s.optional] });
 
-for (const def of defsOf('selector') as SelectorDef[]) {
-  const fixtures = FIXTURES[def.type];
-  test(`selector ${def.type}: has contract fixtures`, () => {
-    assert.ok(fixtures && fixtures.length > 0,
-      `add fixtures for selector type '${def.type}' to test/contract/selectors.test.ts`);
+forEachFixture<SelectorDef, Fixture>('selector', FIXTURES, 'test/contract/selectors.test.ts', (def, f) => {
+  const label = `selector ${def.type} ${JSON.stringify(f.props)}`;
+  const options = () => optionsFor(def, f.props);
+  const make = () => def.create(options(), { source: 'r1', channels: f.channels, logger: silentLogger() });
+
+  test(`${label}: is a valid configuration for channels ${f.channels.join(' ')}`, () => {
+    assert.deepEqual(def.checkChannels?.(options(), f.channels) ?? [], []);
   });
-  for (const f of fixtures ?? []) {
-    const label = `selector ${def.type} ${JSON.stringify(f.props)}`;
-    const options = () => optionsFor(def, f.props);
-    const make = () => def.create(options(), { source: 'r1', channels: f.channels, logger: silentLogger() });
 
-    test(`${label}: is a valid configuration for channels ${f.channels.join(' ')}`, () => {
-      assert.deepEqual(def.checkChannels?.(options(), f.channels) ?? [], []);
-    });
+  test(`${label}: select() names only the source's channels, each once, never required and optional`, () => {
+    const sel = make();
+    for (const e of probes()) {
+      const s = sel.select(e);
+      for (const c of [...s.required, ...s.optional]) assert.ok(f.channels.includes(c), `'${c}' is a source channel`);
+      assert.equal(new Set(s.required).size, s.required.length, 'no required channel twice');
+      assert.equal(new Set(s.optional).size, s.optional.length, 'no optional channel twice');
+      assert.ok(s.optional.every((c) => !s.required.includes(c)), 'optional excludes required');
+    }
+  });
 
-    test(`${label}: select() names only the source's channels, each once, never required and optional`, () => {
-      const sel = make();
-      for (const e of probes()) {
-        const s = sel.select(e);
-        for (const c of [...s.required, ...s.optional]) assert.ok(f.channels.includes(c), `'${c}' is a source channel`);
-        assert.equal(new Set(s.required).size, s.required.length, 'no required channel twice');
-        assert.equal(new Set(s.optional).size, s.optional.length, 'no optional channel twice');
-        assert.ok(s.optional.every((c) => !s.required.includes(c)), 'optional excludes required');
-      }
-    });
+  test(`${label}: fixed, when present, equals select() for any event`, (t) => {
+    const sel = make();
+    if (!sel.fixed) return t.skip('no fixed selection');
+    for (const e of probes()) assert.deepEqual(plain(sel.select(e)), plain(sel.fixed));
+  });
 
-    test(`${label}: fixed, when present, equals select() for any event`, (t) => {
-      const sel = make();
-      if (!sel.fixed) return t.skip('no fixed selection');
-      for (const e of probes()) assert.deepEqual(plain(sel.select(e)), plain(sel.fixed));
-    });
-
-    test(`${label}: required and optional channels as configured`, () => {
-      const sel = make();
-      for (const c of f.cases ?? []) {
-        const got = plain(sel.select(makeEvent('x', c.headers)));
-        assert.deepEqual(got, { required: c.required, optional: c.optional ?? [] }, JSON.stringify(c.headers ?? {}));
-      }
-      const many = [...probes(), ...probes(), ...probes(), ...probes(), ...probes()];
-      if (f.check) f.check(many.map((e) => sel.select(e)), f.channels);
-      assert.ok(f.cases || f.check, 'the fixture states its semantics');
-    });
-  }
-}
+  test(`${label}: required and optional channels as configured`, () => {
+    const sel = make();
+    for (const c of f.cases ?? []) {
+      const got = plain(sel.select(makeEvent('x', c.headers)));
+      assert.deepEqual(got, { required: c.required, optional: c.optional ?? [] }, JSON.stringify(c.headers ?? {}));
+    }
+    const many = [...probes(), ...probes(), ...probes(), ...probes(), ...probes()];
+    if (f.check) f.check(many.map((e) => sel.select(e)), f.channels);
+    assert.ok(f.cases || f.check, 'the fixture states its semantics');
+  });
+});
