@@ -247,6 +247,7 @@ function contract(def: ChannelDef<any>, f: Fixture): void {
       const t = ch.begin();
       assert.equal((await t.take(100)).length, TX);
       assert.deepEqual(await t.take(0), []);
+      await assert.rejects(async () => t.take(1), code('FLUME_ERR_CHANNEL_TX_CAPACITY'), 'no take past it either');
       await t.commit();
       sizeIs(ch, 2);
       assert.deepEqual(bodies(await takeAll(ch)), ['e10', 'e11']);
