@@ -36,7 +36,9 @@ interface Fixture {
 
 const local = { capacity: String(CAP), transactionCapacity: String(TX), 'keep-alive': KEEP_ALIVE };
 const store = (dir: string) => ({
-  dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), minimumRequiredSpace: '1m',
+  dataDirs: path.join(dir, 'data'),
+  checkpointDir: path.join(dir, 'cp'),
+  minimumRequiredSpace: '1m',
 });
 const spill = { transactionCapacity: String(TX), 'keep-alive': KEEP_ALIVE };
 
@@ -54,7 +56,11 @@ const FIXTURES: Record<string, Fixture[]> = {
     {
       name: 'spillablememory (memory first, then overflow)',
       props: (dir) => ({
-        ...spill, ...store(dir), memoryCapacity: '6', overflowCapacity: String(CAP - 6), overflowTimeout: '0',
+        ...spill,
+        ...store(dir),
+        memoryCapacity: '6',
+        overflowCapacity: String(CAP - 6),
+        overflowTimeout: '0',
       }),
       durable: false,
     },
@@ -70,7 +76,7 @@ const FIXTURES: Record<string, Fixture[]> = {
 };
 
 const ev = (i: number): FlumeEvent =>
-  makeEvent(Buffer.from(`e${i}`), i % 3 === 0 ? { seq: String(i), 'ключ': 'значение' } : undefined);
+  makeEvent(Buffer.from(`e${i}`), i % 3 === 0 ? { seq: String(i), ключ: 'значение' } : undefined);
 const bodies = (evs: readonly FlumeEvent[]) => evs.map((e) => e.body.toString());
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 const names = (a: number, b: number) => range(a, b).map((i) => `e${i}`);
@@ -128,7 +134,7 @@ function contract(def: ChannelDef<any>, f: Fixture): void {
     }
     /** node:test options for a case: a todo recorded for this fixture. */
     const opts = (name: string) => (f.todo?.[name] ? { todo: f.todo[name] } : {});
-    const it = (name: string, fn: (t: TestContext) => Promise<void>) => test(name, opts(name), fn);
+    const it = (name: string, fn: (t: TestContext) => Promise<void>): void => void test(name, opts(name), fn);
     const needsCapacity = (t: TestContext, ch: Channel) => {
       if (knowsOf(ch).capacity) return false;
       t.skip('the channel cannot know its capacity (remote)');

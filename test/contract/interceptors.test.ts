@@ -41,7 +41,10 @@ const FIXTURES: Record<string, Fixture[]> = {
   regex_extractor: [
     {
       props: {
-        regex: '(\\w+)-(\\d+)', serializers: 's1 s2', 'serializers.s1.name': 'word', 'serializers.s2.name': 'seq',
+        regex: '(\\w+)-(\\d+)',
+        serializers: 's1 s2',
+        'serializers.s1.name': 'word',
+        'serializers.s2.name': 'seq',
       },
     },
   ],
@@ -52,9 +55,16 @@ function batch(): FlumeEvent[] {
   return [
     makeEvent('keep-1 alpha'),
     makeEvent('drop-2 beta', {
-      seq: '2', timestamp: '5', host: 'h0', key: 'k0', id: 'given', ts: '1', h: 'x', 'x-a': '1',
+      seq: '2',
+      timestamp: '5',
+      host: 'h0',
+      key: 'k0',
+      id: 'given',
+      ts: '1',
+      h: 'x',
+      'x-a': '1',
     }),
-    makeEvent('keep-3 ключ é', { 'ключ': 'значение', word: 'w' }),
+    makeEvent('keep-3 ключ é', { ключ: 'значение', word: 'w' }),
     makeEvent(''),
     makeEvent(Buffer.from([0x64, 0x72, 0x6f, 0x70, 0xff, 0x00, 0x0a, 0x65]), { 'x-b': '2' }),
     makeEvent('drop-6 keep', { seq: '6' }),
@@ -75,8 +85,12 @@ function freeze(events: FlumeEvent[]): { events: FlumeEvent[]; snapshot: () => u
 function isEvent(x: unknown): x is FlumeEvent {
   if (typeof x !== 'object' || x === null) return false;
   const e = x as FlumeEvent;
-  return typeof e.headers === 'object' && e.headers !== null && Buffer.isBuffer(e.body)
-    && Object.values(e.headers).every((v) => typeof v === 'string');
+  return (
+    typeof e.headers === 'object' &&
+    e.headers !== null &&
+    Buffer.isBuffer(e.body) &&
+    Object.values(e.headers).every((v) => typeof v === 'string')
+  );
 }
 
 forEachFixture<InterceptorDef, Fixture>('interceptor', FIXTURES, 'test/contract/interceptors.test.ts', (def, f) => {

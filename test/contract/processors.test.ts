@@ -44,7 +44,10 @@ class FakeSink implements Sink {
   fails: (call: number) => boolean = () => false;
   calls = 0;
   failures = 0;
-  constructor(readonly name: string, private readonly out: Delivered) {}
+  constructor(
+    readonly name: string,
+    private readonly out: Delivered,
+  ) {}
   async start(): Promise<void> {}
   async close(): Promise<void> {}
   async deliver(batch: FlumeEvent[]): Promise<void> {
@@ -87,42 +90,46 @@ async function deliver(w: World, n: number): Promise<void> {
 }
 
 const FIXTURES: Record<string, Fixture[]> = {
-  default: [{
-    props: {},
-    sinks: ['k1'],
-    behaviour: {
-      'drives its one sink; a failure is the runner\'s to back off': async (w) => {
-        await w.fill(2);
-        w.sinks.k1!.fails = (call) => call === 1;
-        await assert.rejects(w.proc.process(signal), AgentError);
-        await deliver(w, 2);
-        assert.deepEqual(w.out.by, ['k1', 'k1']);
+  default: [
+    {
+      props: {},
+      sinks: ['k1'],
+      behaviour: {
+        "drives its one sink; a failure is the runner's to back off": async (w) => {
+          await w.fill(2);
+          w.sinks.k1!.fails = (call) => call === 1;
+          await assert.rejects(w.proc.process(signal), AgentError);
+          await deliver(w, 2);
+          assert.deepEqual(w.out.by, ['k1', 'k1']);
+        },
       },
     },
-  }],
-  failover: [{
-    props: { 'priority.k1': '10', 'priority.k2': '5', 'priority.k3': '1', maxpenalty: '4000' },
-    sinks: K3,
-    behaviour: {
-      'moves on to the next sink by priority in the same call, and back after the penalty': async (w) => {
-        await w.fill(5);
-        await deliver(w, 1);
-        let k1Down = true;
-        w.sinks.k1!.fails = () => k1Down;
-        await deliver(w, 1);
-        const k1Calls = w.sinks.k1!.calls;
-        await deliver(w, 1);
-        assert.equal(w.sinks.k1!.calls, k1Calls, 'a sink cooling down is not tried');
-        k1Down = false;
-        w.clock.t += 999;
-        await deliver(w, 1);
-        assert.equal(w.out.by.at(-1), 'k2', 'not before the penalty (1 s) passed');
-        w.clock.t += 1;
-        await deliver(w, 1);
-        assert.deepEqual(w.out.by, ['k1', 'k2', 'k2', 'k2', 'k1']);
+  ],
+  failover: [
+    {
+      props: { 'priority.k1': '10', 'priority.k2': '5', 'priority.k3': '1', maxpenalty: '4000' },
+      sinks: K3,
+      behaviour: {
+        'moves on to the next sink by priority in the same call, and back after the penalty': async (w) => {
+          await w.fill(5);
+          await deliver(w, 1);
+          let k1Down = true;
+          w.sinks.k1!.fails = () => k1Down;
+          await deliver(w, 1);
+          const k1Calls = w.sinks.k1!.calls;
+          await deliver(w, 1);
+          assert.equal(w.sinks.k1!.calls, k1Calls, 'a sink cooling down is not tried');
+          k1Down = false;
+          w.clock.t += 999;
+          await deliver(w, 1);
+          assert.equal(w.out.by.at(-1), 'k2', 'not before the penalty (1 s) passed');
+          w.clock.t += 1;
+          await deliver(w, 1);
+          assert.deepEqual(w.out.by, ['k1', 'k2', 'k2', 'k2', 'k1']);
+        },
       },
     },
-  }],
+  ],
   load_balance: [
     {
       props: {},
@@ -213,7 +220,11 @@ async function world(def: ProcessorDef<any>, f: Fixture): Promise<World> {
   open.push(ch);
   let next = 0;
   const fill = async (n: number) => {
-    for (let b = 0; b < n; b++) await putAll(ch, range(BATCH).map(() => makeEvent(String(next++))));
+    for (let b = 0; b < n; b++)
+      await putAll(
+        ch,
+        range(BATCH).map(() => makeEvent(String(next++))),
+      );
   };
   const clock = new ManualClock();
   const out = new Delivered();

@@ -29,8 +29,10 @@ interface Fixture {
 
 const C3 = ['c1', 'c2', 'c3'];
 const C4 = ['c1', 'c2', 'c3', 'c4'];
-const every = (required: string[], optional: string[] = []): Case[] =>
-  [{ required, optional }, { headers: { state: 'CA' }, required, optional }];
+const every = (required: string[], optional: string[] = []): Case[] => [
+  { required, optional },
+  { headers: { state: 'CA' }, required, optional },
+];
 
 const FIXTURES: Record<string, Fixture[]> = {
   replicating: [
@@ -41,8 +43,13 @@ const FIXTURES: Record<string, Fixture[]> = {
     {
       channels: C4,
       props: {
-        header: 'state', 'mapping.CA': 'c1', 'mapping.AZ': 'c2 c3', 'mapping.NY': 'c1 c1', default: 'c4',
-        'optional.CA': 'c2 c1', 'optional.TX': 'c3',
+        header: 'state',
+        'mapping.CA': 'c1',
+        'mapping.AZ': 'c2 c3',
+        'mapping.NY': 'c1 c1',
+        default: 'c4',
+        'optional.CA': 'c2 c1',
+        'optional.TX': 'c3',
       },
       cases: [
         { headers: { state: 'CA' }, required: ['c1'], optional: ['c2'] },
@@ -115,7 +122,10 @@ forEachFixture<SelectorDef, Fixture>('selector', FIXTURES, 'test/contract/select
       for (const c of [...s.required, ...s.optional]) assert.ok(f.channels.includes(c), `'${c}' is a source channel`);
       assert.equal(new Set(s.required).size, s.required.length, 'no required channel twice');
       assert.equal(new Set(s.optional).size, s.optional.length, 'no optional channel twice');
-      assert.ok(s.optional.every((c) => !s.required.includes(c)), 'optional excludes required');
+      assert.ok(
+        s.optional.every((c) => !s.required.includes(c)),
+        'optional excludes required',
+      );
     }
   });
 
@@ -132,7 +142,11 @@ forEachFixture<SelectorDef, Fixture>('selector', FIXTURES, 'test/contract/select
       assert.deepEqual(got, { required: c.required, optional: c.optional ?? [] }, JSON.stringify(c.headers ?? {}));
     }
     const many = [...probes(), ...probes(), ...probes(), ...probes(), ...probes()];
-    if (f.check) f.check(many.map((e) => sel.select(e)), f.channels);
+    if (f.check)
+      f.check(
+        many.map((e) => sel.select(e)),
+        f.channels,
+      );
     assert.ok(f.cases || f.check, 'the fixture states its semantics');
   });
 });

@@ -7,7 +7,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import type { AnyDef, ChannelDef } from '../../src/registry/define.js';
 import type { Plan } from '../../src/config/validate.js';
 
-export async function startAgent(text: string, agent = 'a1', opts: AgentOptions & { sys?: Record<string, string> } = {}): Promise<Agent> {
+export async function startAgent(
+  text: string, agent = 'a1', opts: AgentOptions & { sys?: Record<string, string> } = {},
+): Promise<Agent> {
   return startPlan(planFrom(text, agent, opts.sys), opts);
 }
 

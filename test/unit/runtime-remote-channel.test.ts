@@ -90,8 +90,13 @@ a1.sinks.k2.channel = c2
 });
 
 test('several required channels: the one whose room is unknown commits after a full one refused the put', async () => {
-  const ctx = (name: string) =>
-    ({ name, logger: silentLogger(), clock: systemClock, agentDir: '.', counters: new ChannelCounters(name) });
+  const ctx = (name: string) => ({
+    name,
+    logger: silentLogger(),
+    clock: systemClock,
+    agentDir: '.',
+    counters: new ChannelCounters(name),
+  });
   const broker = brokerName();
   const remote = remoteChannelDef.create(optionsFor(remoteChannelDef, { broker }), ctx('c2'));
   const small = { capacity: '2', transactionCapacity: '2', 'keep-alive': '0' };
@@ -102,7 +107,10 @@ test('several required channels: the one whose room is unknown commits after a f
   tx.put([makeEvent('a'), makeEvent('b')]);
   await tx.commit();
   // the remote channel is listed first: without ordering by room it would commit before the full one fails
-  const channels = new Map<string, Channel>([['c2', remote], ['c1', full]]);
+  const channels = new Map<string, Channel>([
+    ['c2', remote],
+    ['c1', full],
+  ]);
   const selCtx = { source: 'r1', channels: ['c2', 'c1'], logger: silentLogger() };
   const selector = replicating.create(optionsFor(replicating, {}), selCtx);
   const cp = new ChannelProcessor([], selector, channels, silentLogger());
