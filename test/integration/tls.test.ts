@@ -85,7 +85,7 @@ function syslogTls(port: number, line: string, ca: Buffer): Promise<void> {
 }
 
 async function bodies(ch: Channel, n: number): Promise<string[]> {
-  await waitFor(() => ch.size() >= n, 5000, `${n} events`);
+  await waitFor(() => (ch.size() ?? 0) >= n, 5000, `${n} events`);
   const tx = ch.begin();
   const evs = await tx.take(1000);
   await tx.commit();
