@@ -1,3 +1,5 @@
+import { AgentError } from '../core/errors.js';
+
 /** Java-style flags Flume's launcher accepts, split off before yargs sees the rest. */
 export interface PreParsed {
   sys: Record<string, string>;
@@ -27,4 +29,10 @@ export function prePass(argv: readonly string[]): PreParsed {
   return { sys, jvm, rest };
 }
 
-export class UsageError extends Error {}
+/** A bad command line: main prints the message and exits 64 (EX_USAGE). */
+export class UsageError extends AgentError {
+  constructor(message: string) {
+    super('FLUME_ERR_USAGE', message);
+    this.name = 'UsageError';
+  }
+}

@@ -4,9 +4,13 @@
  * `flume-ng describe`, and generates docs/components/**.
  */
 
-export class OptionError extends Error {
+import { AgentError } from '../core/errors.js';
+
+/** A value that does not fit its option; `hint` says what would. */
+export class OptionError extends AgentError {
   constructor(message: string, readonly hint?: string) {
-    super(message);
+    super('FLUME_ERR_CONFIG_OPTION', message);
+    this.name = 'OptionError';
   }
 }
 

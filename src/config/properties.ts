@@ -28,6 +28,8 @@
  * starts; leading blanks are not counted). Malformed `\u` escapes are reported at that same line.
  */
 
+import { AgentError } from '../core/errors.js';
+
 export interface PropEntry {
   key: string;
   value: string;
@@ -43,9 +45,9 @@ export interface ParseResult {
   duplicates: PropEntry[];
 }
 
-export class PropertiesSyntaxError extends Error {
+export class PropertiesSyntaxError extends AgentError {
   constructor(message: string, public file: string, public line: number) {
-    super(`${file}:${line}: ${message}`);
+    super('FLUME_ERR_CONFIG_SYNTAX', `${file}:${line}: ${message}`);
     this.name = 'PropertiesSyntaxError';
   }
 }

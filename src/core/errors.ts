@@ -7,6 +7,12 @@ export const ERRORS = {
   FLUME_ERR_CONFIG_SYNTAX: { retriable: false, doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).' },
   FLUME_ERR_CONFIG_READ: { retriable: false, doc: 'A configuration file could not be read (missing, unreadable).' },
   FLUME_ERR_CONFIG_NO_AGENT: { retriable: false, doc: 'The agent named with -n has no keys in the configuration.' },
+  FLUME_ERR_CONFIG_OPTION: {
+    retriable: false,
+    doc: 'A value does not fit its option (type, range, pattern, unknown name). `flume-ng validate` reports it '
+      + 'with file:line, the key and a hint; components that parse a value later (a regex, a serializer) raise '
+      + 'the same code.',
+  },
   FLUME_ERR_USAGE: { retriable: false, doc: 'Bad command-line flags.' },
   FLUME_ERR_CHANNEL_FULL: { retriable: true, doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.' },
   FLUME_ERR_CHANNEL_TX_CAPACITY: { retriable: false, doc: 'More events were put or taken in one transaction than the channel transactionCapacity allows.' },
