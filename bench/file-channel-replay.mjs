@@ -18,7 +18,7 @@ const dist = (p) => pathToFileURL(path.join(ROOT, 'dist', 'src', p)).href;
 const { FileChannel } = await import(dist('channels/file/index.js'));
 const fileDef = (await import(dist('channels/file/index.js'))).default;
 const memoryDef = (await import(dist('channels/memory.js'))).default;
-const { componentOptions } = await import(dist('config/validate.js'));
+const { componentOptions } = await import(dist('config/validate/index.js'));
 const { ChannelCounters } = await import(dist('telemetry/counters.js'));
 const { silentLogger } = await import(dist('telemetry/logger.js'));
 

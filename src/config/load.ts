@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { parseProperties, mergeProperties, PropertiesSyntaxError, type PropEntry } from './properties.js';
 import { substitute } from './substitute.js';
 import { buildAgentSpec } from './agent-spec.js';
-import { validateAgent, type Plan } from './validate.js';
+import { validateAgent, type Plan } from './validate/index.js';
 import type { ConfigIssue } from './issues.js';
 
 export interface LoadOptions {

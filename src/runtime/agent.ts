@@ -9,7 +9,7 @@
  * - stop(): sources stop intake, sink runners deliver until the channels are empty or a timeout, sinks and
  *   channels close.
  */
-import type { Plan, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource } from '../config/validate.js';
+import type { Plan, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource } from '../config/validate/index.js';
 import type { Channel, Lifecycle, Sink, Source, SinkProcessor } from '../registry/define.js';
 import { ChannelCounters, sinkCounters, sourceCounters, type CounterGroup, type SinkCounters, type SourceCounters } from '../telemetry/counters.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';

@@ -2,10 +2,10 @@
 import { configFromText } from '../../src/config/load.js';
 import { formatIssues } from '../../src/config/issues.js';
 import { Agent, type AgentOptions } from '../../src/runtime/agent.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { AnyDef, ChannelDef } from '../../src/registry/define.js';
-import type { Plan } from '../../src/config/validate.js';
+import type { Plan } from '../../src/config/validate/index.js';
 
 export async function startAgent(
   text: string, agent = 'a1', opts: AgentOptions & { sys?: Record<string, string> } = {},

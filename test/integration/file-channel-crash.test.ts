@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { AgentProcess, ROOT, tmpDir } from '../helpers/cli.js';
 import { FileChannel } from '../../src/channels/file/index.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import fileDef from '../../src/channels/file/index.js';
 import { systemClock } from '../../src/core/clock.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
@@ -149,7 +149,7 @@ test('CLI agent seq -> file -> file_roll survives repeated kill -9: lost = 0, du
 
 const channelUrl = pathToFileURL(path.join(ROOT, 'dist', 'src', 'channels', 'file', 'index.js')).href;
 const helperUrls = {
-  validate: pathToFileURL(path.join(ROOT, 'dist', 'src', 'config', 'validate.js')).href,
+  validate: pathToFileURL(path.join(ROOT, 'dist', 'src', 'config', 'validate', 'index.js')).href,
   counters: pathToFileURL(path.join(ROOT, 'dist', 'src', 'telemetry', 'counters.js')).href,
   logger: pathToFileURL(path.join(ROOT, 'dist', 'src', 'telemetry', 'logger.js')).href,
 };

@@ -11,7 +11,7 @@ import {
 } from '../../src/net/tls/index.js';
 import avroSource from '../../src/sources/avro.js';
 import avroSink from '../../src/sinks/avro.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 
 test('ipFilterRules: first match wins, no match allows, globs, IPv4-mapped addresses, name:localhost', async () => {
   const f = ipFilter(parseIpFilterRules('allow:ip:127.0.0.1, deny:ip:127.*, allow:ip:10.0.?.5,deny:ip:10.*'));

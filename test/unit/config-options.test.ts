@@ -56,7 +56,7 @@ test('closest finds typos but not unrelated words', () => {
 });
 
 test('renamed: an old spelling warns, names the new key and resolves as it; the new spelling wins when both are set', async () => {
-  const { componentOptions } = await import('../../src/config/validate.js');
+  const { componentOptions } = await import('../../src/config/validate/index.js');
   const { defineSource } = await import('../../src/registry/define.js');
   const { describeText } = await import('../../src/registry/docs.js');
   const def = defineSource({

@@ -165,3 +165,73 @@ test('other agents in the same file are ignored', () => {
   const r = check(`${BASE}a2.sources = x\na2.sources.x.type = bogus\n`);
   assert.ok(r.plan);
 });
+
+// --- every problem at once: one mistake never hides another
+
+test('an unknown key does not hide the cross-option check of the same component', () => {
+  const errs = errors(`${BASE}a1.channels.c1.capacity = 10\na1.channels.c1.keep-alivee = 3\n`);
+  assert.match(find(errs, /unknown property 'keep-alivee'/).hint!, /did you mean 'keep-alive'/);
+  const tc = find(errs, /transactionCapacity 100 exceeds capacity 10/);
+  assert.equal(tc.key, 'a1.channels.c1.transactionCapacity');
+  assert.equal(errs.length, 2);
+});
+
+test('a check that reads a value which failed to parse is skipped (no verdict on a guessed value)', () => {
+  const errs = errors(`${BASE}a1.channels.c1.capacity = lots\na1.channels.c1.transactionCapacity = 1000\n`);
+  find(errs, /'lots' is not a whole number/);
+  assert.deepEqual(errs.map((e) => e.message), ["'lots' is not a whole number"]);
+});
+
+test('batchSize against transactionCapacity is checked even when the sink has other mistakes', () => {
+  const errs = errors(`${BASE}a1.sinks.k1.batchSize = 500\na1.sinks.k1.maxBytesToLogg = 8\n`);
+  find(errs, /unknown property 'maxBytesToLogg'/);
+  assert.equal(find(errs, /batchSize 500 exceeds transactionCapacity 100 of channel c1/).line, 12);
+});
+
+test('a port claimed twice is found even when a claimant has an unrelated mistake, not when its port failed', () => {
+  const second = (port: string) => BASE.replace('a1.sources = r1', 'a1.sources = r1 r2') + `
+a1.sources.r2.type = netcat
+a1.sources.r2.bind = 127.0.0.1
+a1.sources.r2.port = ${port}
+a1.sources.r2.channels = c1
+a1.sources.r2.max-line-lenght = 10
+`;
+  const errs = errors(second('44444'));
+  find(errs, /unknown property 'max-line-lenght'/);
+  find(errs, /TCP port 127.0.0.1:44444 is also claimed by source r1/);
+  assert.ok(!errors(second('44444x')).some((e) => /also claimed/.test(e.message)));
+});
+
+test('selector checks run even when another of the source\'s channels is undefined', () => {
+  const errs = errors(BASE.replace('a1.sources.r1.channels = c1', 'a1.sources.r1.channels = c1 c9') + `
+a1.sources.r1.selector.type = multiplexing
+a1.sources.r1.selector.mapping.x = c1 c3
+a1.sources.r1.selector.default = c1
+`);
+  find(errs, /channel 'c9' is not defined/);
+  assert.equal(find(errs, /channel 'c3' in selector\.mapping\.x is not one of the source's channels/).line, 14);
+});
+
+test('the seed multiplexing config reports every mistake in one run, each at its key with a hint', () => {
+  const seed = BASE.replace('a1.channels = c1', 'a1.channels = c1 c2')
+    .replace('a1.sources.r1.channels = c1', `a1.sources.r1.channels = c1 c2
+a1.sources.r1.selector.type = multiplexing
+a1.sources.r1.selector.head = state
+a1.sources.r1.selector.mapping.READ = c1
+a1.sources.r1.selector.mapping.WRITE = c2
+a1.sources.r1.selector.default = c`) + 'a1.channels.c2.type = memory\n';
+  const errs = errors(seed);
+  assert.deepEqual(errs.map((e) => [e.line, e.key, e.hint]), [
+    [10, 'a1.sources.r1.selector.head', "did you mean 'header'?"],
+    [13, 'a1.sources.r1.selector.default', "did you mean 'c1'?"],
+  ]);
+  assert.match(errs[0]!.message, /unknown property 'head' for selector type 'multiplexing'/);
+  assert.match(errs[1]!.message, /channel 'c' in selector\.default is not one of the source's channels \(c1, c2\)/);
+});
+
+test('a key cut short gets the one key it starts; a selector key without its prefix still gets the prefix hint', () => {
+  const e = find(errors(`${BASE}a1.sources.r1.max-line = 10\n`), /unknown property 'max-line'/);
+  assert.match(e.hint!, /did you mean 'max-line-length'/);
+  const sel = find(errors(`${BASE}a1.sources.r1.optional = c1\n`), /unknown property 'optional'/);
+  assert.match(sel.hint!, /selector keys need the prefix/);
+});

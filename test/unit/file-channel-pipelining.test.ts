@@ -16,7 +16,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import fileDef, { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import { TAKE_LOG_FILE } from '../../src/channels/file/take-log.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';

@@ -15,7 +15,7 @@ import { Level } from 'level';
 import fileDef, { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import type { FileChannelInternals } from '../../src/channels/file/channel.js';
 import { recordKey } from '../../src/channels/file/codec.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';

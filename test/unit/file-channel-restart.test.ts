@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fileDef, { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import type { FileChannelInternals } from '../../src/channels/file/channel.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';

@@ -11,7 +11,7 @@ import regexFilter, { RegexFilterInterceptor } from '../../src/interceptors/rege
 import regexExtractor, { RegexExtractorInterceptor } from '../../src/interceptors/regex-extractor.js';
 import { JodaPattern } from '../../src/compat/java/joda-time.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
 import type { InterceptorDef, Interceptor } from '../../src/registry/define.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import spooldir, { SpoolDirectorySource } from '../../src/sources/spooldir/index.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { sourceCounters, type SourceCounters } from '../../src/telemetry/counters.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { KINDS, defineSource, type AnyDef } from '../../src/registry/define.js';
 import { defsOf } from '../../src/registry/lookup.js';
 import { describeMarkdown, describeText } from '../../src/registry/docs.js';
-import { componentOptions } from '../../src/config/validate.js';
+import { componentOptions } from '../../src/config/validate/index.js';
 import type { OptionTable } from '../../src/config/options.js';
 import {
   resolveTls,

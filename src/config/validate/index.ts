@@ -1,0 +1,65 @@
+/**
+ * Validates one agent's configuration completely before anything starts, and turns it into a frozen plan.
+ * Every problem is reported at once (file:line, component, key, message, hint); a plan exists only when there
+ * are no errors. Flume drops broken components silently and runs the rest; we refuse the whole config.
+ *
+ * Phases, each judging what it can with what the earlier ones parsed (a mistake never hides an unrelated one):
+ *   sections.ts        listed vs defined components, config filters, an empty agent
+ *   types.ts           `type` -> definition (aliases, Flume class names)
+ *   options.ts         each component's keys through its option table, then its cross-option check
+ *   sub-components.ts  interceptors, selector, sink processor: one planner, checks against the owner's keys
+ *   components.ts      channels, sources, sinks; groups.ts  sink groups
+ *   graph.ts           channel references, group membership, batchSize vs transactionCapacity
+ *   claims.ts          ports and directories claimed twice
+ */
+import type { AgentSpec } from '../agent-spec.js';
+import { closest } from '../options.js';
+import { Ctx } from './context.js';
+import { checkSections } from './sections.js';
+import { planComponents, type Parts } from './components.js';
+import { planGroups } from './groups.js';
+import { checkBatchSizes, checkChannelRefs, checkGroupMembers } from './graph.js';
+import { checkClaims } from './claims.js';
+import { assemblePlan, type ValidationResult } from './plan.js';
+
+export type {
+  Plan, Planned, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource, ValidationResult,
+} from './plan.js';
+export { componentOptions } from './options.js';
+
+export function validateAgent(spec: AgentSpec): ValidationResult {
+  const ctx = new Ctx(spec);
+  const { c, agent: A } = ctx;
+  c.issues.push(...spec.issues);
+  if (!spec.agentsSeen.has(A)) {
+    const guess = closest(A, spec.agentsSeen);
+    c.error({
+      component: `agent ${A}`, message: `no configuration found for agent '${A}' (Flume would start and do nothing)`,
+      hint: guess ? `did you mean -n ${guess}?`
+        : spec.agentsSeen.size ? `agents in this file: ${[...spec.agentsSeen].join(', ')}`
+          : 'the file has no agent keys (A.sources, A.channels, ...)',
+    });
+    return { issues: c.issues };
+  }
+  checkSections(ctx);
+  const parts = planComponents(ctx);
+  const groups = planGroups(ctx);
+  checkChannelRefs(ctx, parts);
+  const groupOf = checkGroupMembers(ctx, groups);
+  checkBatchSizes(ctx, parts);
+  checkClaims(ctx, parts);
+  if (c.hasErrors) return { issues: c.issues };
+  warnUnusedChannels(ctx, parts);
+  return { issues: c.issues, plan: Object.freeze(assemblePlan(A, parts, groups, groupOf)) };
+}
+
+function warnUnusedChannels(ctx: Ctx, parts: Parts): void {
+  for (const ch of parts.channels) {
+    if (parts.sources.some((s) => s.channels.includes(ch.name))) continue;
+    if (parts.sinks.some((k) => k.channel === ch.name)) continue;
+    ctx.c.warn({
+      ...ctx.c.at(ch.comp.props.get('type')), component: ctx.label('channels', ch.name),
+      message: 'no source or sink uses this channel (Flume removes it)',
+    });
+  }
+}
