@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configFromText } from '../../src/config/load.js';
 import type { ConfigIssue } from '../../src/config/issues.js';
+import { componentOptions } from '../../src/config/validate/index.js';
+import { opt } from '../../src/config/options.js';
+import { defineSource } from '../../src/registry/define.js';
 
 const BASE = `
 a1.sources = r1
@@ -234,4 +237,18 @@ test('a key cut short gets the one key it starts; a selector key without its pre
   assert.match(e.hint!, /did you mean 'max-line-length'/);
   const sel = find(errors(`${BASE}a1.sources.r1.optional = c1\n`), /unknown property 'optional'/);
   assert.match(sel.hint!, /selector keys need the prefix/);
+});
+
+test('a misspelt old spelling is pointed to the new key, not to the old one', () => {
+  const def = defineSource({
+    type: 't', summary: 's',
+    options: {
+      'keystore-password': opt.string({ doc: 'Password.' }),
+      keystorePassword: opt.renamed({ to: 'keystore-password' }),
+    },
+    create: () => ({ start: async () => {}, close: async () => {} }),
+  });
+  const r = componentOptions(def, { keystorePasword: 'pw' });
+  assert.equal(r.options, undefined);
+  assert.equal(r.issues[0]!.hint, "did you mean 'keystore-password'?");
 });

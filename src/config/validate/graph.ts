@@ -73,22 +73,23 @@ function parsed<D extends AnyDef, T>(p: Part<D> | undefined, fn: (def: D, o: any
 export function checkBatchSizes(ctx: Ctx, parts: Parts): void {
   const channels = new Map(parts.channels.map((p) => [p.name, p]));
   const capacity = (ch: string) => parsed<ChannelDef, number>(channels.get(ch), (d, o) => d.transactionCapacity(o));
-  const check = (p: Part<AnyDef>, bs: number | undefined, bk: string, ch: string, drops: string) => {
+  const check = (p: Part<AnyDef>, bs: number | undefined, bk: string, ch: string) => {
     const tc = capacity(ch);
     if (bs === undefined || tc === undefined || bs <= tc) return;
     const section = p.comp.section;
     ctx.c.error({
       ...ctx.c.at(p.comp.props.get(bk)), key: ctx.key(section, p.name, bk), component: ctx.label(section, p.name),
-      message: `${bk} ${bs} exceeds transactionCapacity ${tc} of channel ${ch} (Flume drops the ${drops})`,
+      message: `${bk} ${bs} exceeds transactionCapacity ${tc} of channel ${ch}`
+        + ` (Flume drops the ${SECTION_SINGULAR[section]})`,
       hint: `lower ${bk} or raise ${ctx.key('channels', ch, 'transactionCapacity')}`,
     });
   };
   for (const s of parts.sources) {
     const bs = parsed(s, (d, o) => d.batchSize?.(o));
-    for (const ch of s.channels) check(s, bs, s.def?.batchSizeKey ?? 'batchSize', ch, 'source');
+    for (const ch of s.channels) check(s, bs, s.def?.batchSizeKey ?? 'batchSize', ch);
   }
   for (const k of parts.sinks) {
     if (k.channel === undefined) continue;
-    check(k, parsed(k, (d, o) => d.batchSize(o)), k.def?.batchSizeKey ?? 'batchSize', k.channel, 'sink');
+    check(k, parsed(k, (d, o) => d.batchSize(o)), k.def?.batchSizeKey ?? 'batchSize', k.channel);
   }
 }

@@ -139,14 +139,16 @@ function readValue(def: AnyDef, rel: string, e: PropEntry, where: Where, c: Coll
 
 function unknownKeyHint(def: AnyDef, rel: string, where: Where): string {
   const table = def.options as OptionTable;
-  const names = Object.keys(table).map((k) => (table[k]!.prefix ? `${k.replace(/\.$/, '')}.<name>` : k));
-  const guess = closest(rel, names)
+  // keys as a file spells them (`mapping.<name>`); an old spelling is suggested as its new one
+  const shown = new Map(Object.keys(table).map((k) => [table[k]!.prefix ? `${k.replace(/\.$/, '')}.<name>` : k, k]));
+  const suggest = (name: string) => `did you mean '${table[shown.get(name) ?? name]?.renamedTo ?? name}'?`;
+  const guess = closest(rel, shown.keys())
     ?? Object.keys(table).find((k) => k.endsWith(`.${rel}`)); // e.g. batchSize -> sink.batchSize
-  if (guess) return `did you mean '${guess}'?`;
+  if (guess) return suggest(guess);
   const extra = where.extraHint?.(rel);
   if (extra) return extra;
-  const longer = completion(rel, names); // e.g. head -> header
-  return longer ? `did you mean '${longer}'?` : `see: flume-ng describe ${def.kind} ${def.type}`;
+  const longer = completion(rel, [...shown.keys()]); // e.g. head -> header
+  return longer ? suggest(longer) : `see: flume-ng describe ${def.kind} ${def.type}`;
 }
 
 /** The one key that starts with `word` (a key cut short), if there is exactly one. */
@@ -163,7 +165,7 @@ function fillDefaults(table: OptionTable, seen: Set<string>, where: Where, c: Co
     if (spec.prefix) {
       r.options[k] ??= {};
     } else if (seen.has(k)) {
-      // parsed above
+      continue;
     } else if (spec.required) {
       r.ok = false;
       r.failed.add(k);
