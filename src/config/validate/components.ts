@@ -95,7 +95,7 @@ function planSource(ctx: Ctx, comp: ComponentSpec): SourcePart {
     && (k in selOptions || Object.keys(selOptions).some((o) => k.startsWith(`${o}.`)))
     ? `selector keys need the prefix: ${ctx.key('sources', comp.name, `selector.${k}`)}` : undefined);
   const res = def && options(ctx, comp, def, selectorKey);
-  return { name: comp.name, comp, def, res, channels, selector, interceptors: interceptors.parts };
+  return { name: comp.name, comp, def, res, channels, selector, interceptors };
 }
 
 function planSink(ctx: Ctx, comp: ComponentSpec): SinkPart {

@@ -81,8 +81,8 @@ export function planProcessor(ctx: Ctx, group: ComponentSpec, sinks: string[], s
   });
 }
 
-/** The source's interceptors: listed against defined, each through the planner. `ok` false on any problem. */
-export function planInterceptors(ctx: Ctx, source: ComponentSpec): { parts: SubPart<InterceptorDef>[]; ok: boolean } {
+/** The source's interceptors: listed against defined, each through the planner. */
+export function planInterceptors(ctx: Ctx, source: ComponentSpec): SubPart<InterceptorDef>[] {
   const c = ctx.c;
   const label = ctx.label('sources', source.name);
   const listKey = ctx.key('sources', source.name, 'interceptors');
@@ -94,11 +94,9 @@ export function planInterceptors(ctx: Ctx, source: ComponentSpec): { parts: SubP
     if (m) defined.add(m[1]!);
   }
   const parts: SubPart<InterceptorDef>[] = [];
-  let ok = true;
   for (const ic of names) {
     const prefix = `interceptors.${ic}.`;
     if (!defined.has(ic)) {
-      ok = false;
       const guess = closest(ic, defined);
       c.error({
         ...c.at(entry), component: `${label} interceptor ${ic}`,
@@ -110,17 +108,15 @@ export function planInterceptors(ctx: Ctx, source: ComponentSpec): { parts: SubP
     const part = planSub<InterceptorDef>(ctx, {
       kind: 'interceptor', owner: source, prefix, name: ic, component: `${label} interceptor ${ic}`,
     });
-    if (part?.res.ok) parts.push(part);
-    else ok = false;
+    if (part) parts.push(part);
   }
   for (const ic of defined) {
     if (names.includes(ic)) continue;
-    ok = false;
     c.error({
       ...c.at(firstEntry({ props: sub(source.props, `interceptors.${ic}.`) })), component: `${label} interceptor ${ic}`,
       message: `interceptor '${ic}' has properties but is not listed in ${listKey}`,
       hint: `add it: ${listKey} = ${[...names, ic].join(' ')}`,
     });
   }
-  return { parts, ok };
+  return parts;
 }
