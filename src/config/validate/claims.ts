@@ -27,9 +27,11 @@ export function checkClaims(ctx: Ctx, parts: Parts): void {
       const b = held[i]!;
       if (!conflicts(a.claim, b.claim)) continue;
       ctx.c.error({
-        ...ctx.c.at(b.entry), component: b.comp,
-        message: `${describeClaim(b.claim)} is also claimed by ${a.comp}`
-          + `${a.entry ? ` (${a.entry.file}:${a.entry.line})` : ''}`,
+        ...ctx.c.at(b.entry),
+        component: b.comp,
+        message:
+          `${describeClaim(b.claim)} is also claimed by ${a.comp}` +
+          `${a.entry ? ` (${a.entry.file}:${a.entry.line})` : ''}`,
         hint: b.claim.resource === 'dir' ? 'give each component its own directory' : 'give each component its own port',
       });
     }

@@ -36,8 +36,12 @@ export interface Parts {
 
 /** Keys the framework reads, not the component's option table. */
 const FRAMEWORK_KEYS: Record<SectionKind, (k: string) => boolean> = {
-  sources: (k) => k === 'type' || k === 'channels' || k === 'interceptors' || k.startsWith('selector.')
-    || k.startsWith('interceptors.'),
+  sources: (k) =>
+    k === 'type' ||
+    k === 'channels' ||
+    k === 'interceptors' ||
+    k.startsWith('selector.') ||
+    k.startsWith('interceptors.'),
   channels: (k) => k === 'type',
   sinks: (k) => k === 'type' || k === 'channel' || k === 'channels',
   sinkgroups: (k) => k === 'sinks' || k.startsWith('processor.'),
@@ -53,10 +57,17 @@ function ownKeys(comp: ComponentSpec): Map<string, PropEntry> {
 
 function options(ctx: Ctx, comp: ComponentSpec, def: AnyDef, extraHint?: Where['extraHint']): Resolution {
   const { section, name } = comp;
-  return resolveOptions(def, ownKeys(comp), {
-    component: ctx.label(section, name), fullKey: (k) => ctx.key(section, name, k), anchor: comp.props.get('type'),
-    extraHint,
-  }, ctx.c);
+  return resolveOptions(
+    def,
+    ownKeys(comp),
+    {
+      component: ctx.label(section, name),
+      fullKey: (k) => ctx.key(section, name, k),
+      anchor: comp.props.get('type'),
+      extraHint,
+    },
+    ctx.c,
+  );
 }
 
 function listedComponents(ctx: Ctx, section: 'channels' | 'sources' | 'sinks'): ComponentSpec[] {
@@ -83,7 +94,9 @@ function planSource(ctx: Ctx, comp: ComponentSpec): SourcePart {
     const singular = comp.props.get('channel');
     const key = ctx.key('sources', comp.name, 'channels');
     c.error({
-      ...c.at(singular ?? comp.props.get('type')), key, component: ctx.label('sources', comp.name),
+      ...c.at(singular ?? comp.props.get('type')),
+      key,
+      component: ctx.label('sources', comp.name),
       message: 'the source is not connected to any channel',
       hint: singular ? `sources use the plural key: ${key} = ${singular.value.trim()}` : `add ${key} = <channel names>`,
     });
@@ -91,9 +104,10 @@ function planSource(ctx: Ctx, comp: ComponentSpec): SourcePart {
   const selector = planSelector(ctx, comp, channels, entry);
   const interceptors = planInterceptors(ctx, comp);
   const selOptions = selector?.def.options;
-  const selectorKey = (k: string): string | undefined => (selOptions
-    && (k in selOptions || Object.keys(selOptions).some((o) => k.startsWith(`${o}.`)))
-    ? `selector keys need the prefix: ${ctx.key('sources', comp.name, `selector.${k}`)}` : undefined);
+  const selectorKey = (k: string): string | undefined =>
+    selOptions && (k in selOptions || Object.keys(selOptions).some((o) => k.startsWith(`${o}.`)))
+      ? `selector keys need the prefix: ${ctx.key('sources', comp.name, `selector.${k}`)}`
+      : undefined;
   const res = def && options(ctx, comp, def, selectorKey);
   return { name: comp.name, comp, def, res, channels, selector, interceptors };
 }
@@ -108,12 +122,17 @@ function planSink(ctx: Ctx, comp: ComponentSpec): SinkPart {
   const names = words(entry);
   if (names.length === 0) {
     c.error({
-      ...c.at(plural ?? comp.props.get('type')), key, component: label, message: 'the sink has no channel',
+      ...c.at(plural ?? comp.props.get('type')),
+      key,
+      component: label,
+      message: 'the sink has no channel',
       hint: plural ? `sinks use the singular key: ${key} = ${words(plural)[0] ?? ''}` : `add ${key} = <channel>`,
     });
   } else if (names.length > 1) {
     c.error({
-      ...c.at(entry), component: label, message: 'a sink reads from exactly one channel',
+      ...c.at(entry),
+      component: label,
+      message: 'a sink reads from exactly one channel',
       hint: 'use one sink per channel (a sink group can combine them)',
     });
   }

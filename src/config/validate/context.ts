@@ -54,7 +54,10 @@ export function sub(props: Map<string, PropEntry>, prefix: string): Map<string, 
 
 /** Canonical text of a set of keys (sorted `key=value` lines), for hot-reload diffs. */
 export function signatureOf(props: Map<string, PropEntry>): string {
-  return [...props.keys()].sort().map((k) => `${k}=${props.get(k)!.value.trim()}`).join('\n');
+  return [...props.keys()]
+    .sort()
+    .map((k) => `${k}=${props.get(k)!.value.trim()}`)
+    .join('\n');
 }
 
 /** The whitespace-separated names of a list value. */

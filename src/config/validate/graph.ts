@@ -26,7 +26,8 @@ function channelRef(ctx: Ctx, comp: ComponentSpec, ref: string, e: PropEntry | u
   if (listed.includes(ref)) return;
   const guess = closest(ref, listed);
   ctx.c.error({
-    ...ctx.c.at(e), component: ctx.label(comp.section, comp.name),
+    ...ctx.c.at(e),
+    component: ctx.label(comp.section, comp.name),
     message: `channel '${ref}' is not defined (Flume drops the ${SECTION_SINGULAR[comp.section]})`,
     hint: guess ? `did you mean '${guess}'?` : `defined channels: ${listed.join(', ') || '(none)'}`,
   });
@@ -42,7 +43,8 @@ export function checkGroupMembers(ctx: Ctx, groups: GroupPart[]): Map<string, st
       if (!ctx.listed.sinks.includes(s)) {
         const guess = closest(s, ctx.listed.sinks);
         c.error({
-          ...c.at(g.sinksEntry), component: label,
+          ...c.at(g.sinksEntry),
+          component: label,
           message: `sink '${s}' is not defined (Flume empties the whole configuration in this case)`,
           hint: guess ? `did you mean '${guess}'?` : `defined sinks: ${ctx.listed.sinks.join(', ') || '(none)'}`,
         });
@@ -51,9 +53,11 @@ export function checkGroupMembers(ctx: Ctx, groups: GroupPart[]): Map<string, st
       const prev = groupOf.get(s);
       if (prev) {
         c.error({
-          ...c.at(g.sinksEntry), component: label,
-          message: `sink '${s}' is already in sink group '${prev.group}' (${prev.entry.file}:${prev.entry.line}); `
-            + 'a sink can belong to one group only',
+          ...c.at(g.sinksEntry),
+          component: label,
+          message:
+            `sink '${s}' is already in sink group '${prev.group}' (${prev.entry.file}:${prev.entry.line}); ` +
+            'a sink can belong to one group only',
           hint: 'remove it from one of the groups',
         });
         continue;
@@ -78,9 +82,12 @@ export function checkBatchSizes(ctx: Ctx, parts: Parts): void {
     if (bs === undefined || tc === undefined || bs <= tc) return;
     const section = p.comp.section;
     ctx.c.error({
-      ...ctx.c.at(p.comp.props.get(bk)), key: ctx.key(section, p.name, bk), component: ctx.label(section, p.name),
-      message: `${bk} ${bs} exceeds transactionCapacity ${tc} of channel ${ch}`
-        + ` (Flume drops the ${SECTION_SINGULAR[section]})`,
+      ...ctx.c.at(p.comp.props.get(bk)),
+      key: ctx.key(section, p.name, bk),
+      component: ctx.label(section, p.name),
+      message:
+        `${bk} ${bs} exceeds transactionCapacity ${tc} of channel ${ch}` +
+        ` (Flume drops the ${SECTION_SINGULAR[section]})`,
       hint: `lower ${bk} or raise ${ctx.key('channels', ch, 'transactionCapacity')}`,
     });
   };
@@ -90,6 +97,11 @@ export function checkBatchSizes(ctx: Ctx, parts: Parts): void {
   }
   for (const k of parts.sinks) {
     if (k.channel === undefined) continue;
-    check(k, parsed(k, (d, o) => d.batchSize(o)), k.def?.batchSizeKey ?? 'batchSize', k.channel);
+    check(
+      k,
+      parsed(k, (d, o) => d.batchSize(o)),
+      k.def?.batchSizeKey ?? 'batchSize',
+      k.channel,
+    );
   }
 }

@@ -28,7 +28,9 @@ function planGroup(ctx: Ctx, comp: ComponentSpec): GroupPart {
     if (k === 'sinks' || k.startsWith('processor.')) continue;
     const guess = k.startsWith('policy.') ? `processor.${k.slice(7)}` : closest(k, ['sinks', 'processor.type']);
     c.error({
-      ...c.at(e), component: label, message: `unknown sink group property '${k}'`,
+      ...c.at(e),
+      component: label,
+      message: `unknown sink group property '${k}'`,
       hint: guess ? `did you mean '${guess}'?` : 'sink groups take sinks and processor.*',
     });
   }
@@ -37,7 +39,10 @@ function planGroup(ctx: Ctx, comp: ComponentSpec): GroupPart {
   if (sinks.length === 0) {
     const key = ctx.key('sinkgroups', comp.name, 'sinks');
     c.error({
-      ...c.at(sinksEntry ?? firstEntry(comp)), key, component: label, message: 'the sink group has no sinks',
+      ...c.at(sinksEntry ?? firstEntry(comp)),
+      key,
+      component: label,
+      message: 'the sink group has no sinks',
       hint: `add ${key} = k1 k2`,
     });
   }

@@ -23,7 +23,13 @@ import { checkClaims } from './claims.js';
 import { assemblePlan, type ValidationResult } from './plan.js';
 
 export type {
-  Plan, Planned, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource, ValidationResult,
+  Plan,
+  Planned,
+  PlannedChannel,
+  PlannedGroup,
+  PlannedSink,
+  PlannedSource,
+  ValidationResult,
 } from './plan.js';
 export { componentOptions } from './options.js';
 
@@ -34,9 +40,12 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
   if (!spec.agentsSeen.has(A)) {
     const guess = closest(A, spec.agentsSeen);
     c.error({
-      component: `agent ${A}`, message: `no configuration found for agent '${A}' (Flume would start and do nothing)`,
-      hint: guess ? `did you mean -n ${guess}?`
-        : spec.agentsSeen.size ? `agents in this file: ${[...spec.agentsSeen].join(', ')}`
+      component: `agent ${A}`,
+      message: `no configuration found for agent '${A}' (Flume would start and do nothing)`,
+      hint: guess
+        ? `did you mean -n ${guess}?`
+        : spec.agentsSeen.size
+          ? `agents in this file: ${[...spec.agentsSeen].join(', ')}`
           : 'the file has no agent keys (A.sources, A.channels, ...)',
     });
     return { issues: c.issues };
@@ -58,7 +67,8 @@ function warnUnusedChannels(ctx: Ctx, parts: Parts): void {
     if (parts.sources.some((s) => s.channels.includes(ch.name))) continue;
     if (parts.sinks.some((k) => k.channel === ch.name)) continue;
     ctx.c.warn({
-      ...ctx.c.at(ch.comp.props.get('type')), component: ctx.label('channels', ch.name),
+      ...ctx.c.at(ch.comp.props.get('type')),
+      component: ctx.label('channels', ch.name),
       message: 'no source or sink uses this channel (Flume removes it)',
     });
   }

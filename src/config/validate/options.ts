@@ -59,8 +59,12 @@ export function whenParsed<T>(r: Resolution, fn: (o: Record<string, any>) => T):
 }
 
 /** Reports a component's problems; `entryOf` finds the line of a problem's key. */
-export function reportProblems(c: Collector, problems: readonly Problem[], component: string,
-  entryOf: (p: Problem) => PropEntry | undefined): number {
+export function reportProblems(
+  c: Collector,
+  problems: readonly Problem[],
+  component: string,
+  entryOf: (p: Problem) => PropEntry | undefined,
+): number {
   for (const p of problems) c.error({ ...c.at(entryOf(p)), component, message: p.message, hint: p.hint });
   return problems.length;
 }
@@ -80,13 +84,20 @@ export function resolveOptions(def: AnyDef, props: Map<string, PropEntry>, where
 }
 
 /** The key `written` stands for: itself, the new spelling of an old one, or undefined when the new one wins. */
-function renamed(table: OptionTable, written: string, e: PropEntry, props: Map<string, PropEntry>, where: Where,
-  c: Collector): string | undefined {
+function renamed(
+  table: OptionTable,
+  written: string,
+  e: PropEntry,
+  props: Map<string, PropEntry>,
+  where: Where,
+  c: Collector,
+): string | undefined {
   const to = table[written]?.renamedTo;
   if (to === undefined) return written;
   const both = props.has(to);
   c.warn({
-    ...c.at(e), component: where.component,
+    ...c.at(e),
+    component: where.component,
     message: `'${written}' is an old spelling of '${to}'${both ? `; '${to}' is set too and wins` : ''}`,
     hint: `write ${where.fullKey(to)}`,
   });
@@ -94,8 +105,10 @@ function renamed(table: OptionTable, written: string, e: PropEntry, props: Map<s
 }
 
 /** The table entry for `rel`: a plain key, or a map key (`mapping.<name>`) with the entry's name. */
-function specOf(table: OptionTable, rel: string): { key: string; spec: OptionSpec<unknown>; mapName?: string }
-  | undefined {
+function specOf(
+  table: OptionTable,
+  rel: string,
+): { key: string; spec: OptionSpec<unknown>; mapName?: string } | undefined {
   const plain = table[rel];
   if (plain && !plain.prefix) return { key: rel, spec: plain };
   for (const m of Object.keys(table)) {
@@ -106,8 +119,15 @@ function specOf(table: OptionTable, rel: string): { key: string; spec: OptionSpe
   return undefined;
 }
 
-function readValue(def: AnyDef, rel: string, e: PropEntry, where: Where, c: Collector, r: Resolution,
-  seen: Set<string>): void {
+function readValue(
+  def: AnyDef,
+  rel: string,
+  e: PropEntry,
+  where: Where,
+  c: Collector,
+  r: Resolution,
+  seen: Set<string>,
+): void {
   const hit = specOf(def.options as OptionTable, rel);
   const at = { ...c.at(e), component: where.component };
   if (!hit) {
@@ -142,8 +162,8 @@ function unknownKeyHint(def: AnyDef, rel: string, where: Where): string {
   // keys as a file spells them (`mapping.<name>`); an old spelling is suggested as its new one
   const shown = new Map(Object.keys(table).map((k) => [table[k]!.prefix ? `${k.replace(/\.$/, '')}.<name>` : k, k]));
   const suggest = (name: string) => `did you mean '${table[shown.get(name) ?? name]?.renamedTo ?? name}'?`;
-  const guess = closest(rel, shown.keys())
-    ?? Object.keys(table).find((k) => k.endsWith(`.${rel}`)); // e.g. batchSize -> sink.batchSize
+  // closest by edit distance, or the key `rel` ends (batchSize -> sink.batchSize)
+  const guess = closest(rel, shown.keys()) ?? Object.keys(table).find((k) => k.endsWith(`.${rel}`));
   if (guess) return suggest(guess);
   const extra = where.extraHint?.(rel);
   if (extra) return extra;
@@ -170,8 +190,11 @@ function fillDefaults(table: OptionTable, seen: Set<string>, where: Where, c: Co
       r.ok = false;
       r.failed.add(k);
       c.error({
-        ...c.at(where.anchor), key: where.fullKey(k), component: where.component,
-        message: `required property '${k}' is missing`, hint: spec.doc,
+        ...c.at(where.anchor),
+        key: where.fullKey(k),
+        component: where.component,
+        message: `required property '${k}' is missing`,
+        hint: spec.doc,
       });
     } else {
       r.options[k] = spec.default;
@@ -187,8 +210,11 @@ function runCheck(def: AnyDef, props: Map<string, PropEntry>, where: Where, c: C
   for (const p of problems) {
     const e = p.key ? props.get(p.key) : undefined;
     c.error({
-      ...c.at(e ?? where.anchor), key: p.key ? where.fullKey(p.key) : where.anchor?.key.trim(),
-      component: where.component, message: p.message, hint: p.hint,
+      ...c.at(e ?? where.anchor),
+      key: p.key ? where.fullKey(p.key) : where.anchor?.key.trim(),
+      component: where.component,
+      message: p.message,
+      hint: p.hint,
     });
   }
   if (problems.length) r.ok = false;
@@ -198,7 +224,10 @@ function runCheck(def: AnyDef, props: Map<string, PropEntry>, where: Where, c: C
  * Resolves one component's options from plain `key -> value` pairs (keys relative to the component, as the
  * option table spells them). For tests and tools; the agent goes through validateAgent.
  */
-export function componentOptions(def: AnyDef, props: Record<string, string>): {
+export function componentOptions(
+  def: AnyDef,
+  props: Record<string, string>,
+): {
   options?: Record<string, any>;
   issues: ConfigIssue[];
 } {

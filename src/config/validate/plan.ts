@@ -1,6 +1,12 @@
 /** The plan validation produces: what the runtime builds, in the order it builds it. */
 import type {
-  AnyDef, ChannelDef, InterceptorDef, ProcessorDef, SelectorDef, SinkDef, SourceDef,
+  AnyDef,
+  ChannelDef,
+  InterceptorDef,
+  ProcessorDef,
+  SelectorDef,
+  SinkDef,
+  SourceDef,
 } from '../../registry/define.js';
 import { findDef } from '../../registry/lookup.js';
 import type { ConfigIssue } from '../issues.js';
@@ -60,11 +66,15 @@ function plannedSub<D extends AnyDef>(p: SubPart<D>, signature = p.signature): P
  */
 export function assemblePlan(agent: string, parts: Parts, groups: GroupPart[], groupOf: Map<string, string>): Plan {
   const defaultProc = findDef('processor', 'default') as ProcessorDef;
-  const implicit = parts.sinks.filter((k) => !groupOf.has(k.name)).map((k): PlannedGroup => ({
-    name: k.name, sinks: [k.name],
-    processor: { name: `${k.name}.processor`, def: defaultProc, options: {}, signature: '' },
-    implicit: true, signature: `sink=${k.name}`,
-  }));
+  const implicit = parts.sinks
+    .filter((k) => !groupOf.has(k.name))
+    .map((k): PlannedGroup => ({
+      name: k.name,
+      sinks: [k.name],
+      processor: { name: `${k.name}.processor`, def: defaultProc, options: {}, signature: '' },
+      implicit: true,
+      signature: `sink=${k.name}`,
+    }));
   return {
     agent,
     channels: parts.channels.map(planned),
@@ -77,9 +87,15 @@ export function assemblePlan(agent: string, parts: Parts, groups: GroupPart[], g
       const { name, def, options, signature } = planned(p);
       return { name, def, options, channel: p.channel!, signature };
     }),
-    groups: [...groups.map((g): PlannedGroup => ({
-      name: g.name, sinks: g.sinks, processor: plannedSub(g.processor!, ''), implicit: false,
-      signature: signatureOf(g.comp.props),
-    })), ...implicit],
+    groups: [
+      ...groups.map((g): PlannedGroup => ({
+        name: g.name,
+        sinks: g.sinks,
+        processor: plannedSub(g.processor!, ''),
+        implicit: false,
+        signature: signatureOf(g.comp.props),
+      })),
+      ...implicit,
+    ],
   };
 }

@@ -18,9 +18,11 @@ export function checkSections(ctx: Ctx): void {
       if (spec.components[section].has(name)) continue;
       const guess = closest(name, spec.components[section].keys());
       c.error({
-        ...c.at(list?.entry), component: ctx.label(section, name),
+        ...c.at(list?.entry),
+        component: ctx.label(section, name),
         message: `${word} '${name}' is listed but has no properties`,
-        hint: guess ? `did you mean '${guess}' (which has properties but is not listed)?`
+        hint: guess
+          ? `did you mean '${guess}' (which has properties but is not listed)?`
           : `add ${ctx.key(section, name, 'type')} = ...`,
       });
     }
@@ -28,7 +30,8 @@ export function checkSections(ctx: Ctx): void {
       if (listed[section].includes(name)) continue;
       const guess = closest(name, listed[section]);
       c.error({
-        ...c.at(firstEntry(comp)), component: ctx.label(section, name),
+        ...c.at(firstEntry(comp)),
+        component: ctx.label(section, name),
         message: `${word} '${name}' has properties but is not listed in ${A}.${section} (Flume ignores it silently)`,
         hint: guess ? `did you mean '${guess}'?` : `add it: ${A}.${section} = ${[...listed[section], name].join(' ')}`,
       });
@@ -42,21 +45,26 @@ function checkAgentShape(ctx: Ctx): void {
   if (spec.lists.configfilters || spec.components.configfilters.size) {
     const filter = spec.components.configfilters.values().next().value;
     c.error({
-      ...c.at(spec.lists.configfilters?.entry ?? (filter && firstEntry(filter))), component: `agent ${A}`,
+      ...c.at(spec.lists.configfilters?.entry ?? (filter && firstEntry(filter))),
+      component: `agent ${A}`,
       message: 'config filters are not supported by flume-ts yet',
       hint: 'use ${env:NAME} or ${sys:name} substitution instead of an env config filter',
     });
   }
   if (listed.channels.length === 0) {
     c.error({
-      ...c.at(spec.lists.channels?.entry), key: `${A}.channels`, component: `agent ${A}`,
+      ...c.at(spec.lists.channels?.entry),
+      key: `${A}.channels`,
+      component: `agent ${A}`,
       message: 'the agent has no channels (Flume discards the whole agent)',
       hint: `add ${A}.channels = c1 and ${A}.channels.c1.type = memory`,
     });
   }
   if (listed.sources.length === 0 && listed.sinks.length === 0) {
     c.error({
-      key: `${A}.sources`, component: `agent ${A}`, message: 'the agent has neither sources nor sinks',
+      key: `${A}.sources`,
+      component: `agent ${A}`,
+      message: 'the agent has neither sources nor sinks',
       hint: `list them with ${A}.sources = ... and ${A}.sinks = ...`,
     });
   }

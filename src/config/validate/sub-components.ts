@@ -7,9 +7,7 @@
 import type { ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
 import { closest } from '../options.js';
-import type {
-  AnyDef, InterceptorDef, Problem, ProcessorDef, SelectorDef,
-} from '../../registry/define.js';
+import type { AnyDef, InterceptorDef, Problem, ProcessorDef, SelectorDef } from '../../registry/define.js';
 import { firstEntry, signatureOf, sub, words, type Ctx } from './context.js';
 import { lookupType } from './types.js';
 import { reportProblems, resolveOptions, whenParsed, type Resolution } from './options.js';
@@ -45,7 +43,10 @@ export function planSub<D extends AnyDef>(ctx: Ctx, s: SubSpec<D>): SubPart<D> |
   const props = sub(owner.props, prefix);
   const typeEntry = owner.props.get(`${prefix}type`);
   const def = lookupType(ctx, s.kind, owner, {
-    props, fullKey: `${prefix}type`, fallback: s.fallbackType, anchor: s.typeAnchor,
+    props,
+    fullKey: `${prefix}type`,
+    fallback: s.fallbackType,
+    anchor: s.typeAnchor,
   }) as D | undefined;
   if (!def) return undefined;
   const own = new Map(props);
@@ -56,8 +57,12 @@ export function planSub<D extends AnyDef>(ctx: Ctx, s: SubSpec<D>): SubPart<D> |
   const problems = related && whenParsed(res, (o) => related.check(def, o));
   if (problems?.length) {
     res.ok = false;
-    reportProblems(ctx.c, problems, s.component,
-      (p) => (p.key ? owner.props.get(`${prefix}${p.key}`) : typeEntry) ?? related!.anchor);
+    reportProblems(
+      ctx.c,
+      problems,
+      s.component,
+      (p) => (p.key ? owner.props.get(`${prefix}${p.key}`) : typeEntry) ?? related!.anchor,
+    );
   }
   return { name: s.name, def, res, signature: signatureOf(props) };
 }
@@ -65,8 +70,12 @@ export function planSub<D extends AnyDef>(ctx: Ctx, s: SubSpec<D>): SubPart<D> |
 /** The source's selector (replicating when `selector.type` is absent), checked against its channel list. */
 export function planSelector(ctx: Ctx, source: ComponentSpec, channels: string[], channelsEntry?: PropEntry) {
   return planSub<SelectorDef>(ctx, {
-    kind: 'selector', owner: source, prefix: 'selector.', name: `${source.name}.selector`,
-    component: `${ctx.label('sources', source.name)} selector`, fallbackType: 'replicating',
+    kind: 'selector',
+    owner: source,
+    prefix: 'selector.',
+    name: `${source.name}.selector`,
+    component: `${ctx.label('sources', source.name)} selector`,
+    fallbackType: 'replicating',
     anchor: source.props.get('type'),
     related: channels.length ? { check: (d, o) => d.checkChannels?.(o, channels), anchor: channelsEntry } : undefined,
   });
@@ -75,8 +84,12 @@ export function planSelector(ctx: Ctx, source: ComponentSpec, channels: string[]
 /** A sink group's processor (`processor.type` is required), checked against the group's sinks. */
 export function planProcessor(ctx: Ctx, group: ComponentSpec, sinks: string[], sinksEntry?: PropEntry) {
   return planSub<ProcessorDef>(ctx, {
-    kind: 'processor', owner: group, prefix: 'processor.', name: `${group.name}.processor`,
-    component: ctx.label('sinkgroups', group.name), typeAnchor: sinksEntry ?? firstEntry(group),
+    kind: 'processor',
+    owner: group,
+    prefix: 'processor.',
+    name: `${group.name}.processor`,
+    component: ctx.label('sinkgroups', group.name),
+    typeAnchor: sinksEntry ?? firstEntry(group),
     related: { check: (d, o) => d.checkSinks?.(o, sinks), anchor: sinksEntry },
   });
 }
@@ -99,21 +112,27 @@ export function planInterceptors(ctx: Ctx, source: ComponentSpec): SubPart<Inter
     if (!defined.has(ic)) {
       const guess = closest(ic, defined);
       c.error({
-        ...c.at(entry), component: `${label} interceptor ${ic}`,
+        ...c.at(entry),
+        component: `${label} interceptor ${ic}`,
         message: `interceptor '${ic}' is listed but has no properties`,
         hint: guess ? `did you mean '${guess}'?` : `add ${ctx.key('sources', source.name, `${prefix}type`)} = ...`,
       });
       continue;
     }
     const part = planSub<InterceptorDef>(ctx, {
-      kind: 'interceptor', owner: source, prefix, name: ic, component: `${label} interceptor ${ic}`,
+      kind: 'interceptor',
+      owner: source,
+      prefix,
+      name: ic,
+      component: `${label} interceptor ${ic}`,
     });
     if (part) parts.push(part);
   }
   for (const ic of defined) {
     if (names.includes(ic)) continue;
     c.error({
-      ...c.at(firstEntry({ props: sub(source.props, `interceptors.${ic}.`) })), component: `${label} interceptor ${ic}`,
+      ...c.at(firstEntry({ props: sub(source.props, `interceptors.${ic}.`) })),
+      component: `${label} interceptor ${ic}`,
       message: `interceptor '${ic}' has properties but is not listed in ${listKey}`,
       hint: `add it: ${listKey} = ${[...names, ic].join(' ')}`,
     });

@@ -28,12 +28,14 @@ export function lookupType(ctx: Ctx, kind: Kind, owner: ComponentSpec, t: TypeKe
   const component = ctx.label(owner.section, owner.name);
   if (!type) {
     c.error({
-      ...c.at(t.anchor ?? firstEntry({ props })), component,
+      ...c.at(t.anchor ?? firstEntry({ props })),
+      component,
       key: ctx.key(owner.section, owner.name, t.fullKey ?? 'type'),
       message: 'type is missing',
-      hint: kind === 'processor'
-        ? 'set processor.type = failover or load_balance (Flume drops the group and its sinks)'
-        : `see: flume-ng describe ${kind}`,
+      hint:
+        kind === 'processor'
+          ? 'set processor.type = failover or load_balance (Flume drops the group and its sinks)'
+          : `see: flume-ng describe ${kind}`,
     });
     return undefined;
   }
