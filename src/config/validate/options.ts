@@ -64,9 +64,8 @@ export function reportProblems(
   problems: readonly Problem[],
   component: string,
   entryOf: (p: Problem) => PropEntry | undefined,
-): number {
+): void {
   for (const p of problems) c.error({ ...c.at(entryOf(p)), component, message: p.message, hint: p.hint });
-  return problems.length;
 }
 
 /** `props` maps keys relative to the component (as the table spells them) to their entries. */
