@@ -20,6 +20,12 @@ export const ERRORS = {
   FLUME_ERR_CHANNEL_LOCKED: { retriable: true, doc: 'Another process holds the file channel directory (the message names it and the other pid). The agent retries; stop the other agent or give each its own directory.' },
   FLUME_ERR_CHANNEL_CORRUPT: { retriable: false, doc: 'The file channel store is damaged or does not match its checkpoint (deleted, moved or restored data directory). The channel refuses to start rather than start empty; see docs/operations.md for `recover = true`.' },
   FLUME_ERR_CHANNEL_IO: { retriable: true, doc: 'The file channel store failed to read or write (I/O error, disk full). The transaction was rolled back; the channel reopens the store when it can.' },
+  FLUME_ERR_CHANNEL_RECORD: {
+    retriable: false,
+    doc: 'A file channel record cannot be encoded or decoded. Encoding fails for an event with more than 65,535 ' +
+      'headers: that put is refused and not retried, the puts queued behind it go on. A record read back damaged ' +
+      '(checksum, version or length wrong) is reported as FLUME_ERR_CHANNEL_CORRUPT, naming the record and this cause.',
+  },
   FLUME_ERR_CHANNEL_CLOSED: { retriable: true, doc: 'The channel is stopped or stopping.' },
   FLUME_ERR_SINK_DELIVERY: { retriable: true, doc: 'A sink could not deliver a batch; the batch is rolled back into the channel and retried after a backoff.' },
   FLUME_ERR_SINK_PERMANENT: { retriable: false, doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).' },

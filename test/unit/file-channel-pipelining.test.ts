@@ -20,7 +20,7 @@ import { componentOptions } from '../../src/config/validate/index.js';
 import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
-import { ChannelFullError } from '../../src/core/errors.js';
+import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { ChannelProcessor } from '../../src/runtime/channel-processor.js';
@@ -130,6 +130,27 @@ test('a put waiting for room is admitted, in order, when takes free it', async (
   assert.deepEqual(await takeN(ch, 8), seq(0, 8));
   await Promise.all([b, c]);
   assert.deepEqual(await drain(ch), [...seq(100, 105), 200]);
+});
+
+test('an unencodable put fails alone (FLUME_ERR_CHANNEL_RECORD); the puts behind it are written', async () => {
+  const ch = await open(tmp());
+  const headers: Record<string, string> = {};
+  for (let i = 0; i <= 0xffff; i++) headers[`h${i}`] = '';
+  const a = submit(ch, 0, 3);
+  const tx = ch.begin();
+  tx.put([makeEvent('too many headers', headers)]);
+  const b = tx.commit();
+  const c = submit(ch, 100, 2);
+  const [ra, rb, rc] = await Promise.allSettled([a, b, c]);
+  assert.equal(ra.status, 'fulfilled');
+  assert.equal(rc.status, 'fulfilled', 'an encoding failure is not retriable: it does not fail the puts behind it');
+  assert.equal(rb.status, 'rejected');
+  const err = (rb as PromiseRejectedResult).reason as unknown;
+  assert.ok(err instanceof AgentError, String(err));
+  assert.equal(err.code, 'FLUME_ERR_CHANNEL_RECORD');
+  assert.equal(err.retriable, false);
+  assert.match(err.message, /65536 headers/);
+  assert.deepEqual(await drain(ch), [...seq(0, 3), ...seq(100, 102)]);
 });
 
 test('netcat pipelines batches into a file channel: 20,000 lines through channel-full retries arrive once each, in order', async () => {

@@ -13,6 +13,7 @@
  * Event: u16 header count | (u32 key length, key UTF-8, u32 value length, value UTF-8)* | u32 body length | body.
  */
 import zlib from 'node:zlib';
+import { AgentError } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 
 export const RECORD_PREFIX = 0x64; // 'd'
@@ -27,7 +28,13 @@ const STATE_VERSION = 1;
 const RECORD_HEADER = 9;
 const TWO32 = 2 ** 32;
 
-export class CodecError extends Error {}
+/** A record or state record that cannot be encoded or decoded (FLUME_ERR_CHANNEL_RECORD). */
+export class CodecError extends AgentError {
+  constructor(message: string) {
+    super('FLUME_ERR_CHANNEL_RECORD', message);
+    this.name = 'CodecError';
+  }
+}
 
 function writeU64(buf: Buffer, v: number, off: number): void {
   buf.writeUInt32BE(Math.floor(v / TWO32), off);
