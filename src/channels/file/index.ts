@@ -1,5 +1,5 @@
 /**
- * `file` channel: durable FIFO on LevelDB. See channel.ts for the design.
+ * `file` channel: durable FIFO on LevelDB. See channel.ts for the design and the parts it coordinates.
  *
  * Differences from Flume (for the migration guide):
  *  - No write-ahead log files + checkpoint: one LevelDB record per committed put transaction, and a state record
@@ -16,7 +16,7 @@ import { defineChannel } from '../../registry/define.js';
 import { FileChannel } from './channel.js';
 import { dirClaims, options } from './options.js';
 
-export { FileChannel, FileTransaction } from './channel.js';
+export { FileChannel, FileTransaction, type FileChannelInternals } from './channel.js';
 export { FileChannelError } from './store.js';
 
 export default defineChannel({

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Level } from 'level';
-import { AgentError } from '../../core/errors.js';
+import { AgentError, errorMessage } from '../../core/errors.js';
 import { describeHolder } from './lock.js';
 import { KEY_META, KEY_PUT_STATE, KEY_STATE, decodePutState, decodeTakeState, type StoreMeta, type StoreState } from './codec.js';
 
@@ -46,6 +46,12 @@ function errText(err: unknown): string {
 
 export function isDiskFull(err: unknown): boolean {
   return /No space left|ENOSPC|disk full/i.test(errText(err));
+}
+
+/** True for a damaged store: a FileChannelError of reason 'corrupt', or LevelDB reporting corruption. */
+export function isCorruption(err: unknown): boolean {
+  if (err instanceof FileChannelError) return err.reason === 'corrupt';
+  return errCode(err) === 'LEVEL_CORRUPTION' || /^(Error: )?Corruption:/.test(errorMessage(err));
 }
 
 export class Store {
