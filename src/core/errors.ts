@@ -71,6 +71,13 @@ export const ERRORS = {
       + 'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;'
       + ' avro-client exits 1.',
   },
+  // charsets (src/text)
+  FLUME_ERR_TEXT_UNDECODABLE: {
+    retriable: false,
+    doc: 'Input bytes are not valid in the configured charset and the decode error policy is FAIL (spooldir: '
+      + 'decodeErrorPolicy = FAIL; the file is then handled by badFilePolicy and the message names the byte offset '
+      + 'of the line).',
+  },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {
     retriable: false,

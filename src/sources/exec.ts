@@ -17,23 +17,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, OptionError, type OptionSpec, type Resolved } from '../config/options.js';
+import { opt, type Resolved } from '../config/options.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 import { sleep } from '../core/clock.js';
 import type { FlumeEvent } from '../core/event.js';
-import { codecFor } from './netcat.js';
-import { LineSplitter, type LineSink } from './taildir/lines.js';
+import { charsetOption, LineSplitter, type LineSink } from '../text/index.js';
 
-const charset: OptionSpec<string> = {
-  ...opt.string({ default: 'UTF-8', doc: 'Charset of the command output (Flume: undocumented). Bodies are the line bytes as read; the charset must keep `\\n` and `\\r` as single bytes (UTF-8, ISO-8859-1, US-ASCII, windows-125x ...).' }),
-  typeText: 'charset',
-  parse: (raw: string) => {
-    const c = codecFor(raw);
-    if (!c.byteSplit) throw new OptionError(`charset '${raw}' is not supported by exec`, 'use an ASCII-compatible charset such as UTF-8, ISO-8859-1 or windows-1252');
-    return raw;
-  },
-};
+const charset = charsetOption({
+  need: 'lines',
+  who: 'exec',
+  doc: 'Charset of the command output (Flume: undocumented). Bodies are the line bytes as read.',
+});
 
 const options = {
   command: opt.string({ required: true, nonEmpty: true, doc: 'The command line. Without `shell` it is split on whitespace and executed directly (no quotes, pipes or variables).' }),

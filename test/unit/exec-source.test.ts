@@ -98,6 +98,10 @@ test('options and argv: Flume defaults; whitespace split without a shell; shell 
   const errors = (props: Record<string, string>) => componentOptions(exec, props).issues.filter((i) => i.severity === 'error').map((i) => i.message).join('\n');
   assert.match(errors({}), /required property 'command'/);
   assert.match(errors({ command: 'x', charset: 'UTF-16' }), /not supported by exec/);
+  assert.match(errors({ command: 'x', charset: 'UTF-32LE' }), /not supported by exec/);
+  assert.equal(errors({ command: 'x', charset: 'ISO-2022-JP' }), '', 'a 7-bit charset keeps \\n and \\r single bytes');
+  assert.equal(errors({ command: 'x', charset: 'Cp1252' }), '');
+  assert.match(errors({ command: 'x', charset: 'UTF-9' }), /'UTF-9' is not a supported charset/);
   assert.ok(exec.classNames!.includes('org.apache.flume.source.ExecSource'));
 });
 

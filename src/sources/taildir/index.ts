@@ -23,7 +23,7 @@ import { opt, type OptionSpec, type Resolved } from '../../config/options.js';
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import { PollableLoop, type PollResult } from '../../runtime/source-runner.js';
 import { Matcher, parseGroupPath, type Candidate, type GroupSpec, type SymlinkPolicy } from './matcher.js';
-import type { OversizePolicy } from './lines.js';
+import type { OversizePolicy } from '../../text/index.js';
 import { TailFile, type TailSettings } from './reader.js';
 import { fileKey, fingerprintFile, sameFingerprint } from './identity.js';
 import { ensureParent, formatPositions, loadPositions, PositionFileError, writePositions, type PositionEntry, type RecoveryPolicy } from './position-file.js';

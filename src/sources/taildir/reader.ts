@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import type { FlumeEvent } from '../../core/event.js';
-import { LineSplitter, type LineSink, type OversizePolicy } from './lines.js';
+import { LineSplitter, type LineSink, type OversizePolicy } from '../../text/index.js';
 import { FP_BYTES, fingerprintFile, fingerprintLength, fingerprintOf, sameFingerprint } from './identity.js';
 import type { GroupSpec } from './matcher.js';
 

@@ -1,5 +1,5 @@
 /**
- * Byte-level line splitting shared by taildir, spooldir (LINE deserializer, utf-8 fast path) and exec.
+ * Byte-level line splitting shared by taildir and exec.
  *
  * Lines are split on the 0x0A byte before any decoding (a multi-byte character can straddle two reads; it is
  * never decoded here). Bodies are slices of the chunk that was read (zero copy); the unterminated rest of a
