@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import netcat, { NetcatSource, resolveCharset } from '../../src/sources/netcat.js';
+import netcat, { NetcatSource } from '../../src/sources/netcat.js';
+import { resolveCharset } from '../../src/text/index.js';
 import { MemoryChannel } from '../../src/channels/memory.js';
 import { ChannelCounters, sourceCounters, type SourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -291,6 +292,40 @@ test('encodings: Java UTF-16 (BOM, big-endian default) and ISO-8859-1', async ()
     c2.sock.write(Buffer.from(`${FRENCH}\nplain ascii\n`, 'latin1'));
     await waitFor(() => h2.bodies().length === 2, 5000, 'lines');
     assert.deepEqual(h2.bodies(), [FRENCH, 'plain ascii']);
+  } finally {
+    c2.sock.destroy();
+    await src2.close();
+  }
+});
+
+test('encodings: UTF-32 (a name other components accept) and windows-1252 as Windows has it', async () => {
+  const h = recordingCtx();
+  const src = await startSource({ encoding: 'UTF-32' }, h);
+  const c = await connect(src.port);
+  try {
+    const text = `${FRENCH}\n\u{1F600}\n`;
+    const enc = Buffer.concat([...text].map((ch) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(ch.codePointAt(0)!);
+      return b;
+    }));
+    c.sock.write(enc.subarray(0, 6)); // a character split across writes
+    c.sock.write(enc.subarray(6));
+    await waitFor(() => h.bodies().length === 2, 5000, 'lines');
+    assert.deepEqual(h.bodies(), [FRENCH, '\u{1F600}']);
+    const acks = Buffer.from('0000004f0000004b0000000a'.repeat(2), 'hex');
+    await waitFor(() => c.data.equals(acks), 5000, 'UTF-32 acks, no BOM');
+  } finally {
+    c.sock.destroy();
+    await src.close();
+  }
+  const h2 = recordingCtx();
+  const src2 = await startSource({ encoding: 'Cp1252' }, h2);
+  const c2 = await connect(src2.port);
+  try {
+    c2.sock.write(Buffer.from([0x80, 0x20, 0x93, 0x71, 0x94, 0x0a]));
+    await waitFor(() => h2.bodies().length === 1, 5000, 'line');
+    assert.deepEqual(h2.bodies(), ['\u20ac \u201cq\u201d']);
   } finally {
     c2.sock.destroy();
     await src2.close();

@@ -15,7 +15,8 @@ import { waitFor } from '../helpers/wait.js';
 import { sourceCounters, type SourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
-import { ChannelFullError } from '../../src/core/errors.js';
+import { AgentError, ChannelFullError } from '../../src/core/errors.js';
+import { DecodeError } from '../../src/sources/spooldir/deserializers.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
 
@@ -92,6 +93,8 @@ test('options: Flume keys and defaults; AVRO and unknown deserializers are confi
   assert.match(errors({ 'deserializer.maxBlobLength': '10' }), /not an option of the LINE deserializer/);
   assert.match(errors({ 'deserializer.maxLineLength': 'x' }), /whole number/);
   assert.match(errors({ 'deserializer.outputCharset': 'klingon' }), /not a supported charset/);
+  assert.match(errors({ 'deserializer.outputCharset': 'GBK' }), /not supported by spooldir: flume-ts can encode only/);
+  assert.equal(errors({ 'deserializer.outputCharset': 'windows-1252' }), '');
   assert.match(errors({ inputCharset: 'Shift_JIS' }), /not supported by spooldir/);
   assert.match(errors({ deletePolicy: 'sometimes' }), /not one of never, immediate/);
   assert.match(errors({ includePattern: '\\Gx' }), /\\G/);
@@ -229,6 +232,25 @@ test('decodeErrorPolicy: FAIL quarantines the file, REPLACE substitutes U+FFFD, 
   assert.deepEqual((await run({ decodeErrorPolicy: 'IGNORE' })).h.bodies(), ['ok', 'bad  end']);
   const latin = await run({ inputCharset: 'ISO-8859-1', 'deserializer.outputCharset': 'UTF-16BE' });
   assert.equal(latin.h.events[1]!.body.swap16().toString('utf16le'), 'bad ÿþ end');
+  const cp1252 = await run({ inputCharset: 'windows-1252', 'deserializer.outputCharset': 'UTF-8' });
+  assert.equal(cp1252.h.bodies()[1], 'bad \u00ff\u00fe end');
+  const euro = Buffer.from([0x80, 0x93, 0x94, 0x0a]);
+  const d = tmp();
+  put(d, 'e.log', euro, 10);
+  const h = harness();
+  const s = source(h, { spoolDir: d, inputCharset: 'Cp1252', 'deserializer.outputCharset': 'ISO-8859-15' });
+  await s.start();
+  await waitFor(() => s.stats.completed === 1, 5000, 'completed');
+  await s.close();
+  assert.deepEqual(h.events[0]!.body, Buffer.from([0xa4, 0x3f, 0x3f]), 'windows-1252 0x80 is the euro sign');
+});
+
+test('DecodeError carries a catalogue code and the offset of the line', () => {
+  const e = new DecodeError(42, 'utf-8');
+  assert.ok(e instanceof AgentError);
+  assert.equal(e.code, 'FLUME_ERR_TEXT_UNDECODABLE');
+  assert.equal(e.offset, 42);
+  assert.equal(e.message, 'undecodable utf-8 input in the line starting at byte 42');
 });
 
 test('BLOB: the whole file is one event; maxBlobLength splits a larger file', async () => {

@@ -244,6 +244,7 @@ test('multiport_syslogtcp options: charset.port must name a listed port; UTF-16 
   const bad = (props: Record<string, string>) => assert.throws(() => optionsFor(multiport, { ports: '5140 5141', ...props }));
   bad({ 'charset.port.6000': 'utf-8' });
   bad({ 'charset.port.5140': 'utf-16' });
+  bad({ 'charset.default': 'UTF-32' });
   bad({ 'charset.default': 'no-such-charset' });
   bad({ ports: '5140 abc' });
   const o = optionsFor(multiport, { ports: '5140 5141', 'charset.port.5141': 'latin1' });

@@ -12,28 +12,25 @@
  * is decoded with inputCharset and decodeErrorPolicy, then encoded with outputCharset; UTF-8 in and out with
  * valid input is passed through byte for byte.
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
-import { OptionError } from '../../config/options.js';
-import { resolveCharset } from '../netcat.js';
-import { bodyCharset, type BodyCharset } from '../../interceptors/charset.js';
+import { charsetForNeed, UndecodableError, type Charset, type DecodeErrorPolicy } from '../../text/index.js';
 
-export type DecodeErrorPolicy = 'FAIL' | 'REPLACE' | 'IGNORE';
+export type { DecodeErrorPolicy };
 
-export class DecodeError extends Error {
+/** Undecodable input with decodeErrorPolicy = FAIL, located: the file offset of the line it is in. */
+export class DecodeError extends UndecodableError {
   constructor(readonly offset: number, charset: string) {
-    super(`undecodable ${charset} input in the line starting at byte ${offset}`);
+    super(charset, `undecodable ${charset} input in the line starting at byte ${offset}`);
     this.name = 'DecodeError';
   }
 }
-
-const SINGLE_BYTE = /^(ibm866|iso-8859-\d+|koi8-[ru]|macintosh|windows-\d+|x-mac-cyrillic)$/;
 
 /** An input charset: how bytes decode, and how many UTF-16 units a byte range holds. */
 export interface InputCharset {
   readonly name: string;
   readonly utf8: boolean;
-  /** Decodes `b` applying the policy; throws DecodeError (offset filled by the caller) with FAIL. */
+  /** Decodes `b` applying the policy; throws UndecodableError with FAIL. */
   decode(b: Buffer, policy: DecodeErrorPolicy): string;
   /** Index after the last byte of `max` units from `off` (or b.length when fewer remain). */
   cut(b: Buffer, off: number, max: number): number;
@@ -41,68 +38,34 @@ export interface InputCharset {
   maxBytes(max: number): number;
 }
 
-class Undecodable extends Error {}
-
-function stripReplacement(s: string): string {
-  return s.replace(/\ufffd/g, '');
+function cutUtf8(b: Buffer, off: number, max: number): number {
+  let units = 0;
+  for (let i = off; i < b.length; i++) {
+    const c = b[i]!;
+    if ((c & 0xc0) === 0x80) continue;
+    const u = c >= 0xf0 ? 2 : 1;
+    if (units + u > max) return i;
+    units += u;
+  }
+  return b.length;
 }
 
+/** inputCharset: UTF-8 or a single-byte charset (lines are cut by counting characters on bytes). */
 export function inputCharset(raw: string): InputCharset {
-  const name = resolveCharset(raw);
-  if (name === 'utf-8') {
-    return {
-      name, utf8: true,
-      decode: (b, policy) => {
-        if (isUtf8(b)) return b.toString('utf8');
-        if (policy === 'FAIL') throw new Undecodable();
-        const s = b.toString('utf8');
-        return policy === 'REPLACE' ? s : stripReplacement(s);
-      },
-      cut: (b, off, max) => {
-        let units = 0;
-        for (let i = off; i < b.length; i++) {
-          const c = b[i]!;
-          if ((c & 0xc0) === 0x80) continue;
-          const u = c >= 0xf0 ? 2 : 1;
-          if (units + u > max) return i;
-          units += u;
-        }
-        return b.length;
-      },
-      maxBytes: (max) => 4 * max + 4,
-    };
-  }
-  const single = (decode: (b: Buffer, policy: DecodeErrorPolicy) => string): InputCharset => ({
-    name, utf8: false, decode,
-    cut: (b, off, max) => Math.min(b.length, off + max),
-    maxBytes: (max) => max + 1,
-  });
-  if (name === 'iso-8859-1') return single((b) => b.toString('latin1'));
-  if (name === 'us-ascii') {
-    return single((b, policy) => {
-      if (isAscii(b)) return b.toString('latin1');
-      if (policy === 'FAIL') throw new Undecodable();
-      return b.toString('latin1').replace(/[\x80-\xff]/g, policy === 'REPLACE' ? '\ufffd' : '');
-    });
-  }
-  if (SINGLE_BYTE.test(name)) {
-    const fatal = new TextDecoder(name, { fatal: true });
-    const lax = new TextDecoder(name);
-    return single((b, policy) => {
-      try {
-        return fatal.decode(b);
-      } catch {
-        if (policy === 'FAIL') throw new Undecodable();
-        const s = lax.decode(b);
-        return policy === 'REPLACE' ? s : stripReplacement(s);
-      }
-    });
-  }
-  throw new OptionError(`inputCharset '${raw}' is not supported by spooldir here`, 'use UTF-8, US-ASCII, ISO-8859-1 or a single-byte charset such as windows-1252 (multi-byte charsets other than UTF-8 are not supported)');
+  const cs = charsetForNeed(raw, 'single-byte', 'spooldir');
+  const utf8 = cs.name === 'utf-8';
+  return {
+    name: cs.name,
+    utf8,
+    decode: (b, policy) => cs.decode(b, policy),
+    cut: utf8 ? cutUtf8 : (b, off, max) => Math.min(b.length, off + max),
+    maxBytes: utf8 ? (max) => 4 * max + 4 : (max) => max + 1,
+  };
 }
 
-export function outputCharset(raw: string): BodyCharset {
-  return bodyCharset(raw);
+/** deserializer.outputCharset: any charset flume-ts can encode. */
+export function outputCharset(raw: string): Charset {
+  return charsetForNeed(raw, 'encode', 'spooldir');
 }
 
 export interface ReadResult {
@@ -127,7 +90,7 @@ async function readAt(fh: FileHandle, pos: number, n: number): Promise<Buffer> {
 export interface LineOptions {
   maxLineLength: number;
   input: InputCharset;
-  output: BodyCharset;
+  output: Charset;
   policy: DecodeErrorPolicy;
 }
 
@@ -146,7 +109,7 @@ export class LineDeserializer implements Deserializer {
   constructor(private readonly fh: FileHandle, start: number, private readonly o: LineOptions) {
     this.readPos = start;
     this.lineStart = start;
-    this.passThrough = o.input.utf8 && o.output.name === 'UTF-8';
+    this.passThrough = o.input.utf8 && o.output.name === 'utf-8';
     this.holdCap = o.input.maxBytes(o.maxLineLength);
   }
 
@@ -256,7 +219,7 @@ export class LineDeserializer implements Deserializer {
       try {
         text = this.o.input.decode(bytes, this.o.policy);
       } catch (err) {
-        if (err instanceof Undecodable) throw new DecodeError(at, this.o.input.name);
+        if (err instanceof UndecodableError) throw new DecodeError(at, this.o.input.name);
         throw err;
       }
       body = this.o.output.encode(text);

@@ -4,23 +4,23 @@
  *
  * Differences from Flume, on purpose: as syslogtcp (backpressure instead of drops, octet counting, cut messages
  * skip their rest, last unterminated line delivered, maxConnections); bodies are the received bytes (Flume
- * re-encodes the decoded text, the same bytes for valid input); charsets that are not ASCII-compatible (UTF-16)
- * are refused, since LF framing cannot work with them; readBufferBytes/numProcessors have no effect (Node's
+ * re-encodes the decoded text, the same bytes for valid input); charsets that are not ASCII-compatible (UTF-16,
+ * UTF-32) are refused, since LF framing cannot work with them; readBufferBytes/numProcessors have no effect (Node's
  * event loop).
  */
 import { defineSource, type Problem, type SourceContext } from '../../registry/define.js';
 import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
-import { resolveCharset } from '../netcat.js';
+import { charsetOption } from '../../text/index.js';
 import { keepFieldsOption, multiportCharset, parseMultiport, type MultiportCharset } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader } from './common.js';
 import { TcpIntake } from './tcp-intake.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.js';
 
-const charset: OptionSpec<string> = {
-  ...opt.string({ default: 'utf-8', doc: 'Charset of the messages on ports without their own charset.port.<port>.' }),
-  typeText: 'charset (utf-8, iso-8859-1, us-ascii, or a WHATWG label such as windows-1252)',
-  parse: (raw: string) => resolveCharset(raw),
-};
+const charset = charsetOption({
+  need: 'lines',
+  who: 'multiport_syslogtcp',
+  doc: 'Charset of the messages on ports without their own charset.port.<port>.',
+});
 
 const ports: OptionSpec<number[]> = {
   ...(opt.list({ required: true, doc: 'Space-separated TCP ports to listen on.' }) as OptionSpec<any>),
@@ -56,8 +56,6 @@ const options = {
 
 export type MultiportOptions = Resolved<typeof options>;
 
-const NOT_ASCII_COMPATIBLE = new Set(['utf-16', 'utf-16le', 'utf-16be']);
-
 function check(o: MultiportOptions): Problem[] {
   const out: Problem[] = [...tlsProblems(resolveTls(o, 'server'))];
   const seen = new Set<number>();
@@ -65,12 +63,10 @@ function check(o: MultiportOptions): Problem[] {
     if (seen.has(p) && p !== 0) out.push({ key: 'ports', message: `port ${p} is listed twice` });
     seen.add(p);
   }
-  if (NOT_ASCII_COMPATIBLE.has(o['charset.default'])) out.push({ key: 'charset.default', message: `${o['charset.default']} cannot be used with LF-framed syslog`, hint: 'use utf-8 or another ASCII-compatible charset' });
-  for (const [port, cs] of Object.entries(o['charset.port'])) {
+  for (const port of Object.keys(o['charset.port'])) {
     const key = `charset.port.${port}`;
     if (!/^\d+$/.test(port)) out.push({ key, message: `'${port}' is not a port number` });
     else if (!o.ports.includes(Number(port))) out.push({ key, message: `port ${port} is not one of ports (${o.ports.join(' ')})`, hint: 'add it to ports or remove this key' });
-    if (NOT_ASCII_COMPATIBLE.has(cs)) out.push({ key, message: `${cs} cannot be used with LF-framed syslog`, hint: 'use utf-8 or another ASCII-compatible charset' });
   }
   return out;
 }
