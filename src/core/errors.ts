@@ -78,6 +78,11 @@ export const ERRORS = {
       + 'decodeErrorPolicy = FAIL; the file is then handled by badFilePolicy and the message names the byte offset '
       + 'of the line).',
   },
+  FLUME_ERR_SYSLOG_UNPARSABLE: {
+    retriable: false,
+    doc: 'A multiport_syslogtcp message follows neither RFC 5424 nor RFC 3164. Never fatal: the message becomes an '
+      + 'event with the raw line as body and flume.syslog.status = Invalid.',
+  },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {
     retriable: false,

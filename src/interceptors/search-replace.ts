@@ -8,18 +8,18 @@ import { defineInterceptor, type Interceptor } from '../registry/define.js';
 import { opt, OptionError } from '../config/options.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, compileJavaReplacement, javaRegexOption, type JavaRegex, type JavaReplacement } from '../compat/java/java-regex/index.js';
-import { bodyCharset, type BodyCharset } from './charset.js';
-
-const charsetBase = opt.string({ default: 'UTF-8', doc: 'Charset of the body: UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-16LE or UTF-16BE.' });
+import { charsetFor, charsetOption, type Charset } from '../text/index.js';
 
 const options = {
   searchPattern: javaRegexOption({ required: true, nonEmpty: true, doc: 'Java regex to search for.' }),
   replaceString: opt.string({ default: '', doc: 'Replacement; `$1` or `${name}` insert groups, `\\$` is a literal dollar.' }),
-  charset: { ...charsetBase, parse: (raw: string) => bodyCharset(raw).name },
+  charset: charsetOption({
+    need: 'encode', who: 'search_replace', doc: 'Charset the body is decoded with and re-encoded in.',
+  }),
 };
 
 export class SearchReplaceInterceptor implements Interceptor {
-  constructor(private readonly re: JavaRegex, private readonly repl: JavaReplacement, private readonly cs: BodyCharset) {}
+  constructor(private readonly re: JavaRegex, private readonly repl: JavaReplacement, private readonly cs: Charset) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const out = new Array<FlumeEvent>(events.length);
@@ -49,6 +49,6 @@ export default defineInterceptor({
   },
   create: (o) => {
     const re = compileJavaRegex(o.searchPattern);
-    return new SearchReplaceInterceptor(re, compileJavaReplacement(o.replaceString, re), bodyCharset(o.charset));
+    return new SearchReplaceInterceptor(re, compileJavaReplacement(o.replaceString, re), charsetFor(o.charset));
   },
 });

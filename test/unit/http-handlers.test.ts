@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { JsonHandler, tooDeep } from '../../src/sources/http/json-handler.js';
 import { BlobHandler } from '../../src/sources/http/blob-handler.js';
 import { HttpError, type RequestInfo } from '../../src/sources/http/handler.js';
-import { contentTypeCharset, decodeText, encodeText, jsonCharset } from '../../src/sources/http/charset.js';
+import { contentTypeCharset, jsonCharset } from '../../src/sources/http/charset.js';
+import { charsetFor } from '../../src/text/index.js';
+
+const decodeText = (b: Buffer, cs: string): string => charsetFor(cs).decode(b);
+const encodeText = (s: string, cs: string): Buffer => charsetFor(cs).encode(s);
 import http from '../../src/sources/http/index.js';
 import { optionsFor } from '../helpers/agent.js';
 
@@ -81,6 +85,12 @@ test('JSON handler charsets: UTF-8 (BOM skipped), UTF-16 with and without BOM, U
   assert.equal(status(() => json.getEvents(req('application/json; charset=iso-8859-1'), Buffer.from('[]'), limits)), 415);
   assert.equal(jsonCharset('UTF8'), 'utf-8');
   assert.equal(jsonCharset('latin1'), undefined);
+  // any spelling src/text accepts for the UTF family (Java's aliases too); other charsets stay 415
+  assert.equal(jsonCharset('UTF_16'), 'utf-16');
+  assert.equal(jsonCharset('X-UTF-32LE'), 'utf-32le');
+  assert.equal(jsonCharset('UnicodeBigUnmarked'), 'utf-16be');
+  assert.equal(jsonCharset('windows-1252'), undefined);
+  assert.equal(jsonCharset('no-such'), undefined);
 });
 
 test('tooDeep: counts nesting outside strings only', () => {

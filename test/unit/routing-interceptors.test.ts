@@ -127,6 +127,15 @@ test('search_replace: removes, replaces with groups, empty replacement, charsets
   assert.equal(run(ic(searchReplace, { searchPattern: 'zzz' }), [untouched])[0], untouched);
   assert.match(issuesOf(searchReplace, { searchPattern: '(a)', replaceString: '$2' })[0]!, /refers to group 2, but the regex has 1/);
   assert.match(issuesOf(searchReplace, { searchPattern: 'a', charset: 'EBCDIC' })[0]!, /not a supported charset/);
+  // every charset name the other components accept, where flume-ts can encode it (Java's getBytes semantics)
+  const euro = sr({ searchPattern: 'x', replaceString: '\u20ac', charset: 'Cp1252' }, Buffer.from('ax'));
+  assert.deepEqual(euro, Buffer.from([0x61, 0x80]));
+  const u32 = sr({ searchPattern: 'b', replaceString: 'c', charset: 'UTF-32' }, Buffer.from([0, 0, 0, 0x62]));
+  assert.deepEqual(u32, Buffer.from([0, 0, 0, 0x63]));
+  assert.deepEqual(sr({ searchPattern: 'a', charset: 'UTF-16' }, Buffer.from([0xfe, 0xff, 0, 0x61])), Buffer.alloc(0),
+    'an empty UTF-16 body is empty, as Java writes it (no lone BOM)');
+  assert.match(issuesOf(searchReplace, { searchPattern: 'a', charset: 'Shift_JIS' })[0]!,
+    /not supported by search_replace/);
   assert.match(issuesOf(searchReplace, {})[0]!, /required property 'searchPattern'/);
 });
 

@@ -6,6 +6,8 @@ import { AgentError } from '../../src/core/errors.js';
 import {
   charsetFor, charsetName, charsetOption, charsetTypeText, findCharset, resolveCharset, UndecodableError,
 } from '../../src/text/index.js';
+import { ALL_COMPONENTS as registered } from '../../src/registry/index.js';
+import { describeText } from '../../src/registry/docs.js';
 
 function refusal(fn: () => unknown): OptionError {
   try {
@@ -56,7 +58,7 @@ test('names: unknown ones are refused with one error and a "did you mean"', () =
   assert.equal(findCharset('UTF8'), charsetFor('utf-8'), 'one instance per charset');
 });
 
-test('option builder: one type text per need; refusals name the component', () => {
+test('option builder: the same type line wherever the need is the same; refusals name the component', () => {
   const o = charsetOption({ need: 'lines', who: 'exec', doc: 'Charset.' });
   assert.equal(o.default, 'utf-8');
   assert.equal(o.defaultText, 'UTF-8');
@@ -76,6 +78,22 @@ test('option builder: one type text per need; refusals name the component', () =
   assert.match(refusal(() => single.parse('GBK')).message, /not supported by spooldir/);
   assert.equal(charsetOption({ need: 'decode', who: 'netcat', doc: 'x' }).parse('UTF-32'), 'utf-32');
 
+  // every registered component's charset keys show the builder's type text (so `describe` lines agree)
+  const texts = new Set(['decode', 'lines', 'encode', 'single-byte'].map((n) => charsetTypeText(n as 'decode')));
+  const seen: string[] = [];
+  for (const def of registered) {
+    for (const [key, spec] of Object.entries(def.options as Record<string, { typeText: string }>)) {
+      if (!/charset|encoding/i.test(key) || key === 'inputCharset') continue; // spooldir: see its own test
+      const type = spec.typeText.replace(/^map of /, '');
+      assert.ok(texts.has(type), `${def.kind} ${def.type} ${key}: ${type}`);
+      seen.push(`${def.type}.${key}`);
+    }
+  }
+  assert.deepEqual(seen.sort(), ['exec.charset', 'multiport_syslogtcp.charset.default',
+    'multiport_syslogtcp.charset.port', 'netcat.encoding', 'search_replace.charset']);
+  const line = (type: string, key: string) => describeText(registered.find((d) => d.type === type)!)
+    .split('\n').find((l) => l.trimStart().startsWith(`${key} `))!.trim().replace(/^\S+\s+/, '');
+  assert.equal(line('exec', 'charset'), line('multiport_syslogtcp', 'charset.default'));
 });
 
 test('charset properties: what a component may rely on', () => {

@@ -16,7 +16,8 @@
  */
 import type { FlumeEvent } from '../../core/event.js';
 import { HttpError, type HandlerLimits, type HttpHandler, type RequestInfo } from './handler.js';
-import { decodeText, encodeText, jsonCharset, type JsonCharset } from './charset.js';
+import { jsonCharset } from './charset.js';
+import { charsetFor, hasUtf8Bom, type Charset } from '../../text/index.js';
 
 export const MAX_DEPTH = 100;
 
@@ -44,15 +45,18 @@ function kind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
 
+const UTF8 = charsetFor('utf-8');
+
 export class JsonHandler implements HttpHandler {
   getEvents(req: RequestInfo, body: Buffer, limits: HandlerLimits): FlumeEvent[] {
-    let cs: JsonCharset = 'utf-8';
+    let cs: Charset = UTF8;
     if (req.charset !== undefined) {
       const c = jsonCharset(req.charset);
       if (!c) throw new HttpError(415, `Unsupported charset '${req.charset}': the JSON handler supports UTF-8, UTF-16 and UTF-32`);
-      cs = c;
+      cs = charsetFor(c);
     }
-    const text = decodeText(body, cs);
+    // a leading UTF-8 BOM is skipped
+    const text = cs.decode(cs === UTF8 && hasUtf8Bom(body) ? body.subarray(3) : body);
     if (text.trim() === '') throw new HttpError(400, 'Empty request body: expected a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
     // JSON.parse is iterative but slow on pathological nesting: refuse it before parsing (large bodies only)
     if (text.length > 65_536 && tooDeep(text, MAX_DEPTH)) throw new HttpError(400, `Request JSON is nested deeper than ${MAX_DEPTH} levels`);
@@ -84,9 +88,9 @@ export class JsonHandler implements HttpHandler {
       }
       const b = e.body;
       let bytes: Buffer;
-      if (typeof b === 'string') bytes = encodeText(b, cs);
+      if (typeof b === 'string') bytes = cs.encode(b);
       else if (b === undefined || b === null) bytes = Buffer.alloc(0);
-      else if (typeof b === 'number' || typeof b === 'boolean') bytes = encodeText(String(b), cs);
+      else if (typeof b === 'number' || typeof b === 'boolean') bytes = cs.encode(String(b));
       else throw new HttpError(400, `Event ${i}: "body" must be a string, got ${kind(b)}`);
       out[i] = { headers, body: bytes };
     }

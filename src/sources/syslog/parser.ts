@@ -24,11 +24,12 @@
  * next year); an RFC 3164 date that does not parse leaves `timestamp` unset (Flume multiport: "0"); an
  * RFC 5424 timestamp without offset is accepted (local time in classic, UTC in multiport).
  */
-import { isAscii, isUtf8 } from 'node:buffer';
 import { OptionError, type OptionSpec } from '../../config/options.js';
+import { AgentError } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { parseRfc3164Date, parseRfc5424Date } from './dates.js';
 import { ClassicParser } from './fast-classic.js';
+import { charsetFor } from '../../text/index.js';
 
 export { parseRfc3164Date, parseRfc5424Date };
 
@@ -174,16 +175,23 @@ export function parseClassicReference(line: Buffer, incomplete: boolean, keep: K
 
 export type MultiportCharset = { name: string; check?: (b: Buffer) => boolean; decode: (b: Buffer) => string };
 
-/** How multiport reads header text and validates bytes for a charset name (as resolved by resolveCharset). */
+/**
+ * How multiport reads header text and validates bytes for a charset name: messages with bytes invalid in UTF-8 or
+ * US-ASCII are Invalid (Java's decoders report them); other charsets are decoded with replacement.
+ */
 export function multiportCharset(name: string): MultiportCharset {
-  if (name === 'utf-8') return { name, check: (b) => isUtf8(b), decode: (b) => b.toString('utf8') };
-  if (name === 'us-ascii') return { name, check: (b) => isAscii(b), decode: (b) => b.toString('latin1') };
-  if (name === 'iso-8859-1') return { name, decode: (b) => b.toString('latin1') };
-  const td = new TextDecoder(name);
-  return { name, decode: (b) => td.decode(b) };
+  const cs = charsetFor(name);
+  const checked = cs.name === 'utf-8' || cs.name === 'us-ascii';
+  return { name: cs.name, ...(checked ? { check: (b: Buffer) => cs.valid(b) } : {}), decode: (b) => cs.decode(b) };
 }
 
-class Bad extends Error {}
+/** A message the multiport parser cannot read: caught in parseMultiport, which flags the event Invalid. */
+class Bad extends AgentError {
+  constructor() {
+    super('FLUME_ERR_SYSLOG_UNPARSABLE', 'not an RFC 5424 or RFC 3164 syslog message');
+    this.name = 'Bad';
+  }
+}
 
 /**
  * Flume SyslogParser semantics (multiport_syslogtcp). Throws nothing: a message it cannot parse becomes the
