@@ -71,7 +71,7 @@ export const ERRORS = {
       + 'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;'
       + ' avro-client exits 1.',
   },
-  // charsets (src/text)
+  // charsets (src/text) and the multiport syslog parser
   FLUME_ERR_TEXT_UNDECODABLE: {
     retriable: false,
     doc: 'Input bytes are not valid in the configured charset and the decode error policy is FAIL (spooldir: '

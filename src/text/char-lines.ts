@@ -38,7 +38,10 @@ class ByteSplitter implements CharLineSplitter {
   /** A line whose content is longer than this in bytes is too long whatever it decodes to. */
   private readonly byteCap: number;
 
-  constructor(private readonly codec: Charset, private readonly max: number) {
+  constructor(
+    private readonly codec: Charset,
+    private readonly max: number,
+  ) {
     this.byteCap = codec.maxBytesPerUnit * (max - 1);
   }
 
@@ -107,7 +110,10 @@ class TextSplitter implements CharLineSplitter {
   private pend = '';
   private readonly dec: StreamDecoder;
 
-  constructor(codec: Charset, private readonly max: number) {
+  constructor(
+    codec: Charset,
+    private readonly max: number,
+  ) {
     this.dec = codec.stream();
   }
 
@@ -133,7 +139,7 @@ class TextSplitter implements CharLineSplitter {
   }
 }
 
-const asciiReply = (s: string): Buffer => Buffer.from(s.replace(/[^\u0000-\u007f]/gu, '?'), 'latin1');
+const asciiReply = (s: string): Buffer => Buffer.from(s.replace(/[\u0080-\u{10ffff}]/gu, '?'), 'latin1');
 
 /**
  * Encodes reply lines (netcat's `OK`, `FAILED: ...`) inside a connection's byte stream: after `cs.streamBom`, in the

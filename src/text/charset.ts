@@ -7,8 +7,21 @@ import { AgentError } from '../core/errors.js';
 import { OptionError } from '../config/options.js';
 import { charsetName, resolveCharset } from './names.js';
 import {
-  decodeUtf16, decodeUtf16be, decodeUtf16le, decodeUtf32, decodeUtf32Bom, encodeUtf16, encodeUtf16be, encodeUtf32,
-  hasBom16, hasBom32, textStream, utf16BomStream, utf32BomStream, utf32Stream, type StreamDecoder,
+  decodeUtf16,
+  decodeUtf16be,
+  decodeUtf16le,
+  decodeUtf32,
+  decodeUtf32Bom,
+  encodeUtf16,
+  encodeUtf16be,
+  encodeUtf32,
+  hasBom16,
+  hasBom32,
+  textStream,
+  utf16BomStream,
+  utf32BomStream,
+  utf32Stream,
+  type StreamDecoder,
 } from './utf.js';
 import { decodeWindows1252, singleByteEncoder } from './single-byte.js';
 
@@ -17,7 +30,10 @@ export type DecodeErrorPolicy = 'FAIL' | 'REPLACE' | 'IGNORE';
 
 /** Thrown by `decode(b, 'FAIL')` on bytes that are not valid in the charset. */
 export class UndecodableError extends AgentError {
-  constructor(readonly charset: string, message = `undecodable ${charset} input`) {
+  constructor(
+    readonly charset: string,
+    message = `undecodable ${charset} input`,
+  ) {
     super('FLUME_ERR_TEXT_UNDECODABLE', message);
     this.name = 'UndecodableError';
   }
@@ -79,10 +95,14 @@ interface Parts {
 
 function make(name: string, p: Parts): Charset {
   const { plain, strict } = p;
-  const encode = p.encode ?? ((): Buffer => {
-    throw new OptionError(`flume-ts cannot encode text in ${name}`,
-      'use UTF-8, UTF-16, UTF-32 or a single-byte charset');
-  });
+  const encode =
+    p.encode ??
+    ((): Buffer => {
+      throw new OptionError(
+        `flume-ts cannot encode text in ${name}`,
+        'use UTF-8, UTF-16, UTF-32 or a single-byte charset',
+      );
+    });
   const lfSafe = p.lfSafe ?? true;
   const stateless = p.stateless ?? true;
   // ASCII bytes are ASCII text only where line feeds are single bytes and bytes decode on their own
@@ -151,28 +171,35 @@ function build(name: string): Charset {
       });
     case 'iso-8859-1':
       return make(name, {
-        singleByte: true, maxBytesPerUnit: 1,
-        plain: latin1Text, strict: latin1Text, valid: () => true, units: byteCount,
+        singleByte: true,
+        maxBytesPerUnit: 1,
+        plain: latin1Text,
+        strict: latin1Text,
+        valid: () => true,
+        units: byteCount,
         toUtf8: (b) => (isAscii(b) ? b : Buffer.from(b.toString('latin1'), 'utf8')),
         stream: () => ({ write: latin1Text, end: () => '' }),
-        encode: (s) => Buffer.from(s.replace(/[^\u0000-\u00ff]/gu, '?'), 'latin1'),
+        encode: (s) => Buffer.from(s.replace(/[\u0100-\u{10ffff}]/gu, '?'), 'latin1'),
       });
     case 'us-ascii':
       return make(name, {
-        singleByte: true, maxBytesPerUnit: 1,
+        singleByte: true,
+        maxBytesPerUnit: 1,
         plain: asciiText,
         strict: (b) => (isAscii(b) ? b.toString('latin1') : undefined),
         valid: (b) => isAscii(b),
         units: byteCount,
         toUtf8: (b) => (isAscii(b) ? b : Buffer.from(asciiText(b), 'utf8')),
         stream: () => ({ write: asciiText, end: () => '' }),
-        encode: (s) => Buffer.from(s.replace(/[^\u0000-\u007f]/gu, '?'), 'latin1'),
+        encode: (s) => Buffer.from(s.replace(/[\u0080-\u{10ffff}]/gu, '?'), 'latin1'),
       });
     case 'utf-16': {
       const fatalLe = fatalDecoder('utf-16le');
       const fatalBe = fatalDecoder('utf-16be');
       return make(name, {
-        lfSafe: false, maxBytesPerUnit: 2, units: (_b, s, e) => (e - s) / 2,
+        lfSafe: false,
+        maxBytesPerUnit: 2,
+        units: (_b, s, e) => (e - s) / 2,
         plain: decodeUtf16,
         strict: (b) => {
           const bom = hasBom16(b);
@@ -188,7 +215,9 @@ function build(name: string): Charset {
     case 'utf-16be': {
       const le = name === 'utf-16le';
       return make(name, {
-        lfSafe: false, maxBytesPerUnit: 2, units: (_b, s, e) => (e - s) / 2,
+        lfSafe: false,
+        maxBytesPerUnit: 2,
+        units: (_b, s, e) => (e - s) / 2,
         plain: le ? decodeUtf16le : decodeUtf16be,
         strict: fatalDecoder(name),
         stream: () => textStream(name, true),
@@ -201,7 +230,8 @@ function build(name: string): Charset {
       const le = name === 'utf-32le';
       const plain = name === 'utf-32' ? decodeUtf32Bom : (b: Buffer) => decodeUtf32(b, 0, le);
       return make(name, {
-        lfSafe: false, maxBytesPerUnit: 4,
+        lfSafe: false,
+        maxBytesPerUnit: 4,
         plain,
         strict: (b) => (validUtf32(b, name) ? plain(b) : undefined),
         stream: name === 'utf-32' ? utf32BomStream : () => utf32Stream(le),
@@ -212,7 +242,9 @@ function build(name: string): Charset {
       // escape sequences are ASCII bytes: a line's bytes cannot be decoded on their own
       const td = new TextDecoder(name);
       return make(name, {
-        stateless: false, maxBytesPerUnit: 4, units: byteCount,
+        stateless: false,
+        maxBytesPerUnit: 4,
+        units: byteCount,
         plain: (b) => td.decode(b),
         strict: fatalDecoder(name, false),
         stream: () => textStream(name, false),
@@ -220,8 +252,12 @@ function build(name: string): Charset {
     }
     case 'windows-1252':
       return make(name, {
-        singleByte: true, maxBytesPerUnit: 1, units: byteCount,
-        plain: decodeWindows1252, strict: decodeWindows1252, valid: () => true,
+        singleByte: true,
+        maxBytesPerUnit: 1,
+        units: byteCount,
+        plain: decodeWindows1252,
+        strict: decodeWindows1252,
+        valid: () => true,
         stream: () => ({ write: decodeWindows1252, end: () => '' }),
         encode: singleByteEncoder(decodeWindows1252),
       });
@@ -232,7 +268,8 @@ function build(name: string): Charset {
       const plain = (b: Buffer): string => td.decode(b);
       const single = SINGLE_BYTE.test(name);
       return make(name, {
-        singleByte: single, maxBytesPerUnit: single ? 1 : 4,
+        singleByte: single,
+        maxBytesPerUnit: single ? 1 : 4,
         units: single ? byteCount : undefined,
         plain,
         strict: fatalDecoder(name),

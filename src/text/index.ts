@@ -4,7 +4,12 @@
  */
 export { resolveCharset, charsetName, COMMON_CHARSETS } from './names.js';
 export {
-  charsetFor, findCharset, hasUtf8Bom, UndecodableError, type Charset, type DecodeErrorPolicy,
+  charsetFor,
+  findCharset,
+  hasUtf8Bom,
+  UndecodableError,
+  type Charset,
+  type DecodeErrorPolicy,
 } from './charset.js';
 export type { StreamDecoder } from './utf.js';
 export { charsetOption, charsetForNeed, charsetTypeText, type CharsetNeed } from './option.js';

@@ -15,10 +15,16 @@ function alias(target: string, names: string): void {
 
 // the names Java defines for the charsets every JVM has (and Flume configs use), plus the UTF-32 family
 alias('utf-8', 'utf8 unicode-1-1-utf-8');
-alias('iso-8859-1', `iso8859-1 iso-8859-1:1987 latin1 iso-latin-1 l1 8859-1 cp819 ibm819 ibm-819 819 iso-ir-100
-  csisolatin1`);
-alias('us-ascii', `ascii ascii7 iso646-us 646 cp367 ibm367 csascii iso-ir-6 default us ansi-x3.4-1968 ansi-x3.4-1986
-  iso-646.irv:1983 iso-646.irv:1991`);
+alias(
+  'iso-8859-1',
+  `iso8859-1 iso-8859-1:1987 latin1 iso-latin-1 l1 8859-1 cp819 ibm819 ibm-819 819 iso-ir-100
+  csisolatin1`,
+);
+alias(
+  'us-ascii',
+  `ascii ascii7 iso646-us 646 cp367 ibm367 csascii iso-ir-6 default us ansi-x3.4-1968 ansi-x3.4-1986
+  iso-646.irv:1983 iso-646.irv:1991`,
+);
 alias('utf-16', 'utf16 unicode unicodebig');
 alias('utf-16le', 'utf16le x-utf-16le unicodelittleunmarked');
 alias('utf-16be', 'utf16be x-utf-16be unicodebigunmarked iso-10646-ucs-2');
@@ -53,9 +59,30 @@ alias('gb18030', 'gb18030-2022');
 alias('big5', 'big5hk big5hkscs');
 
 /** Names offered by "did you mean" and in hints (Java's spelling). */
-export const COMMON_CHARSETS = ['UTF-8', 'ISO-8859-1', 'US-ASCII', 'UTF-16', 'UTF-16LE', 'UTF-16BE', 'UTF-32',
-  'UTF-32LE', 'UTF-32BE', 'windows-1252', 'windows-1251', 'windows-1250', 'ISO-8859-15', 'ISO-8859-2', 'Shift_JIS',
-  'EUC-JP', 'ISO-2022-JP', 'EUC-KR', 'GBK', 'GB18030', 'Big5', 'KOI8-R'];
+export const COMMON_CHARSETS = [
+  'UTF-8',
+  'ISO-8859-1',
+  'US-ASCII',
+  'UTF-16',
+  'UTF-16LE',
+  'UTF-16BE',
+  'UTF-32',
+  'UTF-32LE',
+  'UTF-32BE',
+  'windows-1252',
+  'windows-1251',
+  'windows-1250',
+  'ISO-8859-15',
+  'ISO-8859-2',
+  'Shift_JIS',
+  'EUC-JP',
+  'ISO-2022-JP',
+  'EUC-KR',
+  'GBK',
+  'GB18030',
+  'Big5',
+  'KOI8-R',
+];
 
 function normalize(raw: string): string {
   return raw.trim().toLowerCase().replace(/_/g, '-');
@@ -88,6 +115,8 @@ export function resolveCharset(raw: string): string {
   const name = charsetName(raw);
   if (name !== undefined) return name;
   const guess = didYouMeanHint(raw.trim(), [...COMMON_CHARSETS, ...Object.keys(ALIASES)]);
-  throw new OptionError(`'${raw}' is not a supported charset`,
-    guess ?? `use a Java charset name such as ${COMMON_CHARSETS.slice(0, 5).join(', ')}, windows-1252 or Shift_JIS`);
+  throw new OptionError(
+    `'${raw}' is not a supported charset`,
+    guess ?? `use a Java charset name such as ${COMMON_CHARSETS.slice(0, 5).join(', ')}, windows-1252 or Shift_JIS`,
+  );
 }

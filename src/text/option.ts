@@ -31,8 +31,9 @@ const NEEDS: Record<CharsetNeed, { type: string; ok: (cs: Charset) => boolean; w
     type: 'charset, encodable (UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-32, single-byte ones such as windows-1252)',
     ok: (cs) => cs.encodable,
     why: 'flume-ts can encode only UTF-8, UTF-16, UTF-32 and single-byte charsets',
-    hint: 'use UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-16LE, UTF-16BE, UTF-32 or a single-byte charset such as '
-      + 'windows-1252',
+    hint:
+      'use UTF-8, ISO-8859-1, US-ASCII, UTF-16, UTF-16LE, UTF-16BE, UTF-32 or a single-byte charset such as ' +
+      'windows-1252',
   },
   'single-byte': {
     type: 'charset, UTF-8 or single-byte (ISO-8859-1, US-ASCII, windows-1252, KOI8-R ...)',

@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { OptionError } from '../../src/config/options.js';
 import { AgentError } from '../../src/core/errors.js';
 import {
-  charsetFor, charsetName, charsetOption, charsetTypeText, findCharset, resolveCharset, UndecodableError,
+  charsetFor,
+  charsetName,
+  charsetOption,
+  charsetTypeText,
+  findCharset,
+  resolveCharset,
+  UndecodableError,
 } from '../../src/text/index.js';
 import { ALL_COMPONENTS as registered } from '../../src/registry/index.js';
 import { describeText } from '../../src/registry/docs.js';
@@ -21,20 +27,55 @@ function refusal(fn: () => unknown): OptionError {
 
 test('names: Java names and aliases, WHATWG labels; Java wins where the two disagree', () => {
   const cases: Record<string, string> = {
-    'UTF-8': 'utf-8', utf8: 'utf-8', ' UTF-8 ': 'utf-8',
-    'ISO-8859-1': 'iso-8859-1', ISO8859_1: 'iso-8859-1', latin1: 'iso-8859-1', 'iso-latin-1': 'iso-8859-1',
+    'UTF-8': 'utf-8',
+    utf8: 'utf-8',
+    ' UTF-8 ': 'utf-8',
+    'ISO-8859-1': 'iso-8859-1',
+    ISO8859_1: 'iso-8859-1',
+    latin1: 'iso-8859-1',
+    'iso-latin-1': 'iso-8859-1',
     IBM819: 'iso-8859-1',
-    'US-ASCII': 'us-ascii', ASCII: 'us-ascii', ANSI_X3$4: '', 'ANSI_X3.4-1968': 'us-ascii', default: 'us-ascii',
-    'UTF-16': 'utf-16', UTF_16: 'utf-16', unicode: 'utf-16', UnicodeBig: 'utf-16',
-    'UTF-16LE': 'utf-16le', 'X-UTF-16LE': 'utf-16le', UnicodeLittleUnmarked: 'utf-16le',
-    'UTF-16BE': 'utf-16be', 'ISO-10646-UCS-2': 'utf-16be',
-    'UTF-32': 'utf-32', utf32: 'utf-32', 'UTF-32LE': 'utf-32le', utf32le: 'utf-32le', 'X-UTF-32BE': 'utf-32be',
-    Cp1252: 'windows-1252', 'windows-1252': 'windows-1252', 'x-cp1250': 'windows-1250', cp5348: 'windows-1252',
-    Shift_JIS: 'shift_jis', MS932: 'shift_jis', 'windows-31j': 'shift_jis', ms_kanji: 'shift_jis',
-    'EUC-JP': 'euc-jp', 'ISO-2022-JP': 'iso-2022-jp', jis: 'iso-2022-jp', 'ks_c_5601-1987': 'euc-kr', GB2312: 'gbk',
-    CP936: 'gbk', GB18030: 'gb18030', Big5: 'big5', 'KOI8-R': 'koi8-r', 'ISO-8859-15': 'iso-8859-15',
+    'US-ASCII': 'us-ascii',
+    ASCII: 'us-ascii',
+    ANSI_X3$4: '',
+    'ANSI_X3.4-1968': 'us-ascii',
+    default: 'us-ascii',
+    'UTF-16': 'utf-16',
+    UTF_16: 'utf-16',
+    unicode: 'utf-16',
+    UnicodeBig: 'utf-16',
+    'UTF-16LE': 'utf-16le',
+    'X-UTF-16LE': 'utf-16le',
+    UnicodeLittleUnmarked: 'utf-16le',
+    'UTF-16BE': 'utf-16be',
+    'ISO-10646-UCS-2': 'utf-16be',
+    'UTF-32': 'utf-32',
+    utf32: 'utf-32',
+    'UTF-32LE': 'utf-32le',
+    utf32le: 'utf-32le',
+    'X-UTF-32BE': 'utf-32be',
+    Cp1252: 'windows-1252',
+    'windows-1252': 'windows-1252',
+    'x-cp1250': 'windows-1250',
+    cp5348: 'windows-1252',
+    Shift_JIS: 'shift_jis',
+    MS932: 'shift_jis',
+    'windows-31j': 'shift_jis',
+    ms_kanji: 'shift_jis',
+    'EUC-JP': 'euc-jp',
+    'ISO-2022-JP': 'iso-2022-jp',
+    jis: 'iso-2022-jp',
+    'ks_c_5601-1987': 'euc-kr',
+    GB2312: 'gbk',
+    CP936: 'gbk',
+    GB18030: 'gb18030',
+    Big5: 'big5',
+    'KOI8-R': 'koi8-r',
+    'ISO-8859-15': 'iso-8859-15',
     LATIN9: 'iso-8859-15',
-    'ISO-8859-9': 'windows-1254', 'x-mac-cyrillic': 'x-mac-cyrillic', 'ucs-2': 'utf-16le',
+    'ISO-8859-9': 'windows-1254',
+    'x-mac-cyrillic': 'x-mac-cyrillic',
+    'ucs-2': 'utf-16le',
   };
   for (const [raw, want] of Object.entries(cases)) {
     if (want === '') assert.equal(charsetName(raw), undefined, raw);
@@ -71,8 +112,10 @@ test('option builder: the same type line wherever the need is the same; refusals
   assert.match(refusal(() => o.parse('utf-7')).message, /is not a supported charset/);
   const enc = charsetOption({ need: 'encode', who: 'search_replace', doc: 'x' });
   assert.equal(enc.parse('windows-1251'), 'windows-1251');
-  assert.match(refusal(() => enc.parse('Shift_JIS')).message,
-    /not supported by search_replace: flume-ts can encode only/);
+  assert.match(
+    refusal(() => enc.parse('Shift_JIS')).message,
+    /not supported by search_replace: flume-ts can encode only/,
+  );
   const single = charsetOption({ need: 'single-byte', who: 'spooldir', doc: 'x' });
   assert.equal(single.parse('KOI8-R'), 'koi8-r');
   assert.match(refusal(() => single.parse('GBK')).message, /not supported by spooldir/);
@@ -89,10 +132,19 @@ test('option builder: the same type line wherever the need is the same; refusals
       seen.push(`${def.type}.${key}`);
     }
   }
-  assert.deepEqual(seen.sort(), ['exec.charset', 'multiport_syslogtcp.charset.default',
-    'multiport_syslogtcp.charset.port', 'netcat.encoding', 'search_replace.charset']);
-  const line = (type: string, key: string) => describeText(registered.find((d) => d.type === type)!)
-    .split('\n').find((l) => l.trimStart().startsWith(`${key} `))!.trim().replace(/^\S+\s+/, '');
+  assert.deepEqual(seen.sort(), [
+    'exec.charset',
+    'multiport_syslogtcp.charset.default',
+    'multiport_syslogtcp.charset.port',
+    'netcat.encoding',
+    'search_replace.charset',
+  ]);
+  const line = (type: string, key: string) =>
+    describeText(registered.find((d) => d.type === type)!)
+      .split('\n')
+      .find((l) => l.trimStart().startsWith(`${key} `))!
+      .trim()
+      .replace(/^\S+\s+/, '');
   assert.equal(line('exec', 'charset'), line('multiport_syslogtcp', 'charset.default'));
 });
 
@@ -121,8 +173,11 @@ test('decode: UTF-16 and UTF-32 with and without BOM (Java: the BOM picks the or
   assert.equal(u16.decode(Buffer.concat([Buffer.from([0xff, 0xfe]), le16])), text);
   assert.equal(charsetFor('UTF-16LE').decode(le16), text);
   assert.equal(charsetFor('UTF-16BE').decode(be16), text);
-  assert.equal(charsetFor('UTF-16LE').decode(Buffer.concat([Buffer.from([0xff, 0xfe]), le16])), `\ufeff${text}`,
-    'an explicit byte order keeps a BOM as U+FEFF');
+  assert.equal(
+    charsetFor('UTF-16LE').decode(Buffer.concat([Buffer.from([0xff, 0xfe]), le16])),
+    `\ufeff${text}`,
+    'an explicit byte order keeps a BOM as U+FEFF',
+  );
   const be32 = charsetFor('UTF-32BE').encode(text);
   const le32 = charsetFor('UTF-32LE').encode(text);
   assert.equal(be32.length, 16);
@@ -131,8 +186,11 @@ test('decode: UTF-16 and UTF-32 with and without BOM (Java: the BOM picks the or
   assert.equal(u32.decode(Buffer.concat([Buffer.from([0, 0, 0xfe, 0xff]), be32])), text);
   assert.equal(u32.decode(Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), le32])), text);
   assert.equal(charsetFor('UTF-32LE').decode(le32), text);
-  assert.equal(u32.decode(Buffer.from([0, 0x11, 0, 0, 0, 0, 0, 0x41, 0])), '\ufffdA\ufffd',
-    'out of range, partial unit');
+  assert.equal(
+    u32.decode(Buffer.from([0, 0x11, 0, 0, 0, 0, 0, 0x41, 0])),
+    '\ufffdA\ufffd',
+    'out of range, partial unit',
+  );
   assert.equal(u16.decode(Buffer.alloc(0)), '');
 });
 
@@ -141,8 +199,14 @@ test('decode policies: REPLACE (default), FAIL throws a coded UndecodableError, 
   const u8 = charsetFor('UTF-8');
   assert.equal(u8.decode(bad), 'a\ufffdb');
   assert.equal(u8.decode(bad, 'IGNORE'), 'ab');
-  assert.throws(() => u8.decode(bad, 'FAIL'), (err: unknown) => err instanceof UndecodableError
-    && err instanceof AgentError && err.code === 'FLUME_ERR_TEXT_UNDECODABLE' && err.charset === 'utf-8');
+  assert.throws(
+    () => u8.decode(bad, 'FAIL'),
+    (err: unknown) =>
+      err instanceof UndecodableError &&
+      err instanceof AgentError &&
+      err.code === 'FLUME_ERR_TEXT_UNDECODABLE' &&
+      err.charset === 'utf-8',
+  );
   assert.equal(u8.decode(Buffer.from('ok'), 'FAIL'), 'ok');
   assert.equal(charsetFor('US-ASCII').decode(bad, 'IGNORE'), 'ab');
   assert.equal(charsetFor('US-ASCII').decode(bad), 'a\ufffdb');
@@ -162,8 +226,11 @@ test('windows-1252 decodes 0x80-0x9F as Windows does (Node 20 reads the label as
 });
 
 test('encode: as Java String.getBytes', () => {
-  assert.deepEqual(charsetFor('UTF-16').encode('A'), Buffer.from([0xfe, 0xff, 0, 0x41]),
-    'big-endian BOM, then big-endian');
+  assert.deepEqual(
+    charsetFor('UTF-16').encode('A'),
+    Buffer.from([0xfe, 0xff, 0, 0x41]),
+    'big-endian BOM, then big-endian',
+  );
   assert.deepEqual(charsetFor('UTF-16').encode(''), Buffer.alloc(0), 'the empty string is no bytes, not a BOM');
   assert.deepEqual(charsetFor('UTF-16').encodeChunk('A'), Buffer.from([0, 0x41]));
   assert.deepEqual(charsetFor('UTF-16LE').encode('A'), Buffer.from([0x41, 0]));
@@ -182,8 +249,11 @@ test('toUtf8 and units: what line protocols need from a stateless charset', () =
   }
   assert.deepEqual(charsetFor('ISO-8859-1').toUtf8(Buffer.from([0xe9])), Buffer.from('\u00e9', 'utf8'));
   assert.deepEqual(charsetFor('Shift_JIS').toUtf8(Buffer.from('93fa', 'hex')), Buffer.from('\u65e5', 'utf8'));
-  assert.deepEqual(charsetFor('UTF-16BE').toUtf8(Buffer.from([0, 0x41])), Buffer.from('A'),
-    'ASCII bytes, not ASCII text');
+  assert.deepEqual(
+    charsetFor('UTF-16BE').toUtf8(Buffer.from([0, 0x41])),
+    Buffer.from('A'),
+    'ASCII bytes, not ASCII text',
+  );
   const jis = Buffer.from('1b2442467c1b2842', 'hex');
   assert.deepEqual(charsetFor('ISO-2022-JP').toUtf8(jis), Buffer.from('\u65e5', 'utf8'));
   const u8 = Buffer.from('a\u00e9\u20ac\u{1F600}', 'utf8');

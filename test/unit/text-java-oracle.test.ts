@@ -41,18 +41,34 @@ const fromUnits = (h: string): string => {
   return s;
 };
 
-const SAMPLES = ['', 'h\u00e9llo \u20ac',
-  'A\u00e9\u20ac\u00df\u00e7\u00f1\u00f8\u00c5 \u03a9\u03c0 \u0416\u0436 \u0141\u0142\u0160\u0161\u017d\u017e '
-    + '\u011e\u011f\u015e\u015f\u0130\u0131 \u00c6\u00e6 \u65e5\u672c\u{1F600} \u00bf\u00a1\u00ab\u00bb\u00b0\u00b1 '
-    + '\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u2122',
-  'tab\tcr\rlf\n\u00a0\u00ad'];
+const SAMPLES = [
+  '',
+  'h\u00e9llo \u20ac',
+  'A\u00e9\u20ac\u00df\u00e7\u00f1\u00f8\u00c5 \u03a9\u03c0 \u0416\u0436 \u0141\u0142\u0160\u0161\u017d\u017e ' +
+    '\u011e\u011f\u015e\u015f\u0130\u0131 \u00c6\u00e6 \u65e5\u672c\u{1F600} \u00bf\u00a1\u00ab\u00bb\u00b0\u00b1 ' +
+    '\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u2122',
+  'tab\tcr\rlf\n\u00a0\u00ad',
+];
 const UTF = ['UTF-8', 'UTF-16', 'UTF-16LE', 'UTF-16BE', 'UTF-32', 'UTF-32LE', 'UTF-32BE'];
 /** Decoding cases Java and Node agree on (well-formed input, BOMs where Java honours them). */
 const DECODE: [string, string][] = [
-  ['UTF-8', '68c3a9f09f9880'], ['UTF-8', 'c3'], ['UTF-8', 'e28241'], ['UTF-8', 'ff41c0af'], ['UTF-8', 'efbbbf41'],
-  ['UTF-16', 'feff00410042'], ['UTF-16', 'fffe41004200'], ['UTF-16', '00410042'], ['UTF-16LE', 'fffe4100'],
-  ['UTF-16BE', 'd83dde00'], ['UTF-32', '0000feff00000041'], ['UTF-32', 'fffe000041000000'], ['UTF-32', '0001f600'],
-  ['UTF-32', '00110000'], ['UTF-32', '000000410000'], ['UTF-32LE', '00f60100'], ['US-ASCII', '41c3a9'],
+  ['UTF-8', '68c3a9f09f9880'],
+  ['UTF-8', 'c3'],
+  ['UTF-8', 'e28241'],
+  ['UTF-8', 'ff41c0af'],
+  ['UTF-8', 'efbbbf41'],
+  ['UTF-16', 'feff00410042'],
+  ['UTF-16', 'fffe41004200'],
+  ['UTF-16', '00410042'],
+  ['UTF-16LE', 'fffe4100'],
+  ['UTF-16BE', 'd83dde00'],
+  ['UTF-32', '0000feff00000041'],
+  ['UTF-32', 'fffe000041000000'],
+  ['UTF-32', '0001f600'],
+  ['UTF-32', '00110000'],
+  ['UTF-32', '000000410000'],
+  ['UTF-32LE', '00f60100'],
+  ['US-ASCII', '41c3a9'],
 ];
 
 /** Java charsets WHATWG reads as their windows-* superset (so 0x80-0x9F differ). */
@@ -66,8 +82,10 @@ const skip = skipJava ? 'java/javac not found and FLUME_TS_SKIP_JAVA=1' : false;
 describe('src/text vs Java charsets (differential)', { skip }, () => {
   if (!javaAvailable) {
     it('needs java and javac on PATH', () => {
-      assert.fail('java and javac (JDK 17) must be on PATH for the charset differential test; '
-        + 'set FLUME_TS_SKIP_JAVA=1 to skip it');
+      assert.fail(
+        'java and javac (JDK 17) must be on PATH for the charset differential test; ' +
+          'set FLUME_TS_SKIP_JAVA=1 to skip it',
+      );
     });
     return;
   }
@@ -78,8 +96,8 @@ describe('src/text vs Java charsets (differential)', { skip }, () => {
     const n = charsetName(name);
     return n === undefined ? undefined : charsetFor(n);
   };
-  const singleBytes = (): string[] => javaCharsets.map((c) => c[0]!)
-    .filter((n) => ours(n)?.singleByte && !SUPERSET.includes(n) && n !== 'IBM866');
+  const singleBytes = (): string[] =>
+    javaCharsets.map((c) => c[0]!).filter((n) => ours(n)?.singleByte && !SUPERSET.includes(n) && n !== 'IBM866');
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'flume-ts-charset-'));
@@ -95,10 +113,14 @@ describe('src/text vs Java charsets (differential)', { skip }, () => {
       assert.equal(r.status, 0, `java CharsetOracle failed: ${r.error?.message ?? ''}\n${r.stderr}`);
       return r.stdout.split('\n');
     };
-    javaCharsets = ask(['A'])[0]!.split('|').map((c) => c.split(' '));
+    javaCharsets = ask(['A'])[0]!
+      .split('|')
+      .map((c) => c.split(' '));
     const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const cmds = [
-      ...javaCharsets.map((c) => c[0]!).filter((n) => ours(n)?.encodable)
+      ...javaCharsets
+        .map((c) => c[0]!)
+        .filter((n) => ours(n)?.encodable)
         .flatMap((n) => SAMPLES.map((s) => `E ${n} ${units(s)}`)),
       ...DECODE.map(([cs, hex]) => `D ${cs} ${hex}`),
       ...singleBytes().map((n) => `D ${n} ${all.toString('hex')}`),
