@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { FlumeEvent } from '../core/event.js';
 import { opt, OptionError } from '../config/options.js';
-import type { EventSerializer, SerializerDef } from './index.js';
+import type { EventSerializer, SerializerDef } from './types.js';
 
 /** The schema text Flume writes (Schema.toString() of its parsed literal). */
 export const FLUME_EVENT_SCHEMA =

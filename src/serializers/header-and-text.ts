@@ -6,7 +6,7 @@
 import type { FlumeEvent } from '../core/event.js';
 import { headersToJavaString } from '../core/event.js';
 import { opt } from '../config/options.js';
-import type { EventSerializer, SerializerDef } from './index.js';
+import type { EventSerializer, SerializerDef } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 

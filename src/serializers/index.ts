@@ -11,24 +11,9 @@ import type { Problem } from '../registry/define.js';
 import text from './text.js';
 import headerAndText from './header-and-text.js';
 import avroEvent from './avro-event.js';
+import type { EventSerializer, SerializerDef } from './types.js';
 
-export interface EventSerializer {
-  /** Bytes written when a new file starts (empty for text formats). Written only at the start of a file. */
-  header(): Buffer;
-  /** The bytes for a whole batch, in one Buffer. */
-  serialize(batch: readonly FlumeEvent[]): Buffer;
-}
-
-export interface SerializerDef {
-  /** Canonical (Flume alias) name, lower-case: `text`, `header_and_text`, `avro_event`. */
-  name: string;
-  /** Flume's builder class name. */
-  className: string;
-  summary: string;
-  options: OptionTable;
-  /** Builds a fresh serializer (one per file: stateful formats keep per-file state such as a sync marker). */
-  create(o: Record<string, unknown>): EventSerializer;
-}
+export type { EventSerializer, SerializerDef } from './types.js';
 
 export const SERIALIZERS: readonly SerializerDef[] = [text, headerAndText, avroEvent];
 

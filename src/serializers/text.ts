@@ -3,7 +3,7 @@
  */
 import type { FlumeEvent } from '../core/event.js';
 import { opt } from '../config/options.js';
-import type { EventSerializer, SerializerDef } from './index.js';
+import type { EventSerializer, SerializerDef } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
