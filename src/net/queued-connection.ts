@@ -99,7 +99,7 @@ export abstract class QueuedConnection<S extends QueuedSource> {
    */
   protected abstract process(): Promise<void>;
 
-  /** A batch was committed (after EventAcceptedCount); a returned promise is awaited before the next batch. */
+  /** A batch was committed; a returned promise is awaited before the next batch. */
   protected committed(_n: number): Promise<void> | undefined {
     return undefined;
   }
@@ -184,7 +184,6 @@ export abstract class QueuedConnection<S extends QueuedSource> {
    */
   protected async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this.src;
-    ctx.counters.add('EventReceivedCount', batch.length);
     const depth = Math.max(1, ctx.pipelineDepth ?? 1);
     // a batch in flight failed: it is retried before anything new goes out, or this batch could overtake it
     // (its failure is known here: the channel rejects within one macrotask, and this runs after I/O)
@@ -239,7 +238,6 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     let err = first;
     let delay = this.src.retryInitialMs;
     for (;;) {
-      ctx.counters.add('ChannelWriteFail');
       if (!this.retriable(err)) {
         this.rejected(n, err);
         this.endRetry();
@@ -268,7 +266,6 @@ export abstract class QueuedConnection<S extends QueuedSource> {
   }
 
   private async accepted(n: number): Promise<boolean> {
-    this.src.ctx.counters.add('EventAcceptedCount', n);
     const after = this.committed(n);
     if (after) await after;
     return true;

@@ -101,8 +101,12 @@ export interface SourceContext {
    * Puts one batch through interceptors and the selector into the channels; resolves when every required
    * channel committed it. Rejects with ChannelFullError (retriable) when a required channel is full.
    * A batch must not exceed `maxBatchSize`.
+   *
+   * Every emit is counted here, the source counts none of it (Flume's semantics): EventReceivedCount += the
+   * batch's events, EventAcceptedCount += them once committed, ChannelWriteFail += 1 per refused emit. A retry
+   * is the same array emitted again: its events are not received twice (and a partial put is resumed).
    */
-  emit(batch: FlumeEvent[]): Promise<void>;
+  emit(batch: FlumeEvent[], opts?: EmitOptions): Promise<void>;
   /** The largest batch `emit` accepts: the smallest transactionCapacity of the source's channels. */
   readonly maxBatchSize: number;
   /**
@@ -111,6 +115,14 @@ export interface SourceContext {
    * channel the batches reach orders its puts (Channel.putsInFlight).
    */
   readonly pipelineDepth?: number;
+}
+
+export interface EmitOptions {
+  /**
+   * false: a refusal is not counted in ChannelWriteFail because the source counts its losses itself (the UDP
+   * sources retry while datagrams queue, and count the datagrams they drop). Default true.
+   */
+  readonly countRefusal?: boolean;
 }
 
 export type Source = Lifecycle;

@@ -324,8 +324,8 @@ export class Agent {
     for (const c of p.channels) chans.set(c, this.channels.get(c)!.sup.instance);
     const selector = p.selector.def.create(p.selector.options, { source: p.name, channels: p.channels, logger });
     const interceptors = p.interceptors.map((i) => i.def.create(i.options, { name: i.name, logger }));
-    const processor = new ChannelProcessor(interceptors, selector, chans, logger);
     const counters = sourceCounters(p.name);
+    const processor = new ChannelProcessor(interceptors, selector, chans, logger, counters);
     const instance = p.def.create(p.options, { name: p.name, logger, clock: this.clock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth });
     const sup = this.supervised('source', p.name, p.def.type, instance, () => counters.started(this.clock.nowMs()));
     this.sources.set(p.name, { planned: p, sup, counters, processor });

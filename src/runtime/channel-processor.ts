@@ -14,9 +14,39 @@
  *     batch instead gets duplicates in the channels that had committed (as in Flume).
  */
 import type { FlumeEvent } from '../core/event.js';
-import type { Channel, ChannelSelector, ChannelTransaction, Interceptor } from '../registry/define.js';
+import type { Channel, ChannelSelector, ChannelTransaction, EmitOptions, Interceptor } from '../registry/define.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { SourceCounters } from '../telemetry/counters.js';
 import { errorMessage } from '../core/errors.js';
+
+export type Emit = (batch: FlumeEvent[], opts?: EmitOptions) => Promise<void>;
+
+/**
+ * Counts every emit of one source, as Flume's sources count around processEventBatch: EventReceivedCount += the
+ * events handed to emit, EventAcceptedCount += them once committed, ChannelWriteFail += 1 per refused emit
+ * (unless `countRefusal: false`). A refused batch emitted again (the same array: a retry) is not received twice.
+ */
+export function countEmits(emit: Emit, counters: SourceCounters): Emit {
+  const refused = new WeakSet<FlumeEvent[]>();
+  return (batch, opts) => {
+    const n = batch.length;
+    if (!refused.has(batch)) counters.add('EventReceivedCount', n);
+    let put: Promise<void>;
+    try {
+      put = emit(batch, opts);
+    } catch (err) {
+      put = Promise.reject(err);
+    }
+    return put.then(() => {
+      refused.delete(batch);
+      counters.add('EventAcceptedCount', n);
+    }, (err: unknown) => {
+      refused.add(batch);
+      if (opts?.countRefusal !== false) counters.add('ChannelWriteFail');
+      throw err;
+    });
+  };
+}
 
 export async function putAll(channel: Channel, events: FlumeEvent[]): Promise<void> {
   const tx = channel.begin();
@@ -54,13 +84,17 @@ export class ChannelProcessor {
   /** Retried batches that were resumed: written only to the channels that had not committed. */
   resumedBatches = 0;
   private readonly partial = new WeakMap<FlumeEvent[], Partial>();
+  /** SourceContext.emit: the put, counted in the source's counters when the processor has them. */
+  readonly emit: Emit;
 
   constructor(
     private readonly interceptors: readonly Interceptor[],
     private readonly selector: ChannelSelector,
     private readonly channels: ReadonlyMap<string, Channel>,
     private readonly logger: Logger,
+    counters?: SourceCounters,
   ) {
+    this.emit = counters ? countEmits(this.put, counters) : this.put;
     let m = Number.POSITIVE_INFINITY;
     for (const ch of channels.values()) m = Math.min(m, ch.transactionCapacity);
     this.maxBatchSize = Number.isFinite(m) ? m : 100;
@@ -71,7 +105,7 @@ export class ChannelProcessor {
     this.pipelineDepth = Math.max(1, only?.putsInFlight ?? 1);
   }
 
-  readonly emit = async (batch: FlumeEvent[]): Promise<void> => {
+  private readonly put = async (batch: FlumeEvent[]): Promise<void> => {
     const resume = this.partial.get(batch);
     if (resume) {
       this.partial.delete(batch);

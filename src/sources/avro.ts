@@ -103,13 +103,11 @@ export class AvroSource implements Source {
     const n = events.length;
     if (kind === 'append') c.add('AppendReceivedCount');
     else c.add('AppendBatchReceivedCount');
-    c.add('EventReceivedCount', n);
     try {
       const max = this.ctx.maxBatchSize;
       if (n <= max) await this.ctx.emit(events);
       else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
     } catch (err) {
-      c.add('ChannelWriteFail');
       this.failLog.run((suppressed) => this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
         events: n, error: errorMessage(err), ...(suppressed ? { similarSuppressed: suppressed } : {}),
       }));
@@ -117,7 +115,6 @@ export class AvroSource implements Source {
     }
     if (kind === 'append') c.add('AppendAcceptedCount');
     else c.add('AppendBatchAcceptedCount');
-    c.add('EventAcceptedCount', n);
     return 'OK';
   }
 

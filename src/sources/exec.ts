@@ -225,7 +225,6 @@ export class ExecSource implements Source {
   /** Emits one batch, retrying while the channel is full. False when given up (closing). */
   private async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this;
-    ctx.counters.add('EventReceivedCount', batch.length);
     ctx.counters.add('AppendBatchReceivedCount');
     const backoff = new ExponentialBackoff(100, 2000);
     for (;;) {
@@ -233,7 +232,6 @@ export class ExecSource implements Source {
         await ctx.emit(batch);
         break;
       } catch (err) {
-        ctx.counters.add('ChannelWriteFail');
         if (this.abort.signal.aborted) {
           ctx.logger.warn('Exec source stopping; lines waiting for channel space are dropped', { lines: this.queue.length });
           return false;
@@ -250,7 +248,6 @@ export class ExecSource implements Source {
       this.retrying = false;
       ctx.logger.info('Channel accepted the batch; reading the command output again');
     }
-    ctx.counters.add('EventAcceptedCount', batch.length);
     ctx.counters.add('AppendBatchAcceptedCount');
     return true;
   }

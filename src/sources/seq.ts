@@ -72,13 +72,11 @@ export class SequenceSource implements Source {
       batch = new Array<FlumeEvent>(n);
       for (let i = 0; i < n; i++) batch[i] = makeEvent(Buffer.from(String(this.nextSeq + i), 'latin1'));
       this.pending = batch;
-      this.ctx.counters.add('EventReceivedCount', n);
       if (this.batchMode) this.ctx.counters.add('AppendBatchReceivedCount');
     }
     try {
       await this.ctx.emit(batch);
     } catch (err) {
-      this.ctx.counters.add('ChannelWriteFail');
       if (err instanceof ChannelFullError) {
         this.ctx.logger.warn('Channel full; will retry the same sequence numbers after a backoff', { from: this.nextSeq, events: batch.length, error: errorMessage(err) });
         return 'backoff';
@@ -87,7 +85,6 @@ export class SequenceSource implements Source {
     }
     this.pending = undefined;
     this.nextSeq += batch.length;
-    this.ctx.counters.add('EventAcceptedCount', batch.length);
     if (this.batchMode) this.ctx.counters.add('AppendBatchAcceptedCount');
     return this.nextSeq >= this.total ? 'done' : 'ready';
   }

@@ -1,6 +1,9 @@
 /**
  * Contract every registered source must honour: a ChannelFullError from emit is retried (or counted, where Flume's
- * semantics say so) without duplicates, and close() stops intake. A source without a driver here fails the suite.
+ * semantics say so) without duplicates, close() stops intake, and the counters come out right. The source context
+ * here counts emits exactly as the agent's does (countEmits): a source that counts by hand counts twice, one that
+ * rebuilds a refused batch instead of retrying it counts its events received twice. A source without a driver
+ * here fails the suite.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import type { SourceDef, SourceContext } from '../../src/registry/define.js';
 import { ChannelFullError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { sourceCounters } from '../../src/telemetry/counters.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
@@ -28,6 +32,13 @@ interface Driver {
   produce(instance: unknown, n: number): Promise<void>;
   /** True when no accepted-by-the-source event may be lost on a full channel. */
   lossless: boolean;
+  /**
+   * What a refused emit becomes: `retried` - the source emits the same batch again (received once, one
+   * ChannelWriteFail per refusal); `answered` - the client is told and sends the request again (received again);
+   * `counted` - the batch is given up (stress); `queued` - retried, and ChannelWriteFail counts only what is lost
+   * (the UDP sources: datagrams dropped, none here).
+   */
+  refusal: 'retried' | 'answered' | 'counted' | 'queued';
 }
 
 const tcpSend = (port: number, data: string) => new Promise<void>((resolve, reject) => {
@@ -82,12 +93,12 @@ const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `$
 const DRIVERS: Record<string, Driver> = {
   taildir: {
     props: { filegroups: 'g', 'filegroups.g': `${CT_DIR}/tail/.*\\.log`, positionFile: `${CT_DIR}/pos.json`, backoffSleepIncrement: '10', maxBackoffSleep: '20' },
-    lossless: true,
+    lossless: true, refusal: 'retried',
     produce: async (_s, n) => fs.appendFileSync(path.join(CT_DIR, 'tail', 'a.log'), lines(n, `t${fileRun++}`)),
   },
   spooldir: {
     props: { spoolDir: `${CT_DIR}/spool`, pollDelay: '10', maxBackoff: '20' },
-    lossless: true,
+    lossless: true, refusal: 'retried',
     produce: async (_s, n) => {
       const tag = `s${fileRun++}`;
       const tmp = path.join(CT_DIR, `${tag}.tmp`);
@@ -95,46 +106,72 @@ const DRIVERS: Record<string, Driver> = {
       fs.renameSync(tmp, path.join(CT_DIR, 'spool', `${tag}.log`));
     },
   },
-  exec: { props: { command: 'seq 0 49', batchSize: '10', batchTimeout: '20' }, lossless: true, produce: async () => {} },
-  avro: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => avroSend((src as { port: number }).port, n) },
-  http: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => httpPost((src as { port: number }).port, n) },
+  exec: {
+    props: { command: 'seq 0 49', batchSize: '10', batchTimeout: '20' },
+    lossless: true, refusal: 'retried', produce: async () => {},
+  },
+  avro: {
+    props: { bind: '127.0.0.1', port: '0' },
+    lossless: true, refusal: 'answered',
+    produce: (src, n) => avroSend((src as { port: number }).port, n),
+  },
+  http: {
+    props: { bind: '127.0.0.1', port: '0' },
+    lossless: true, refusal: 'answered',
+    produce: (src, n) => httpPost((src as { port: number }).port, n),
+  },
   syslogtcp: {
     props: { host: '127.0.0.1', port: '0' },
-    lossless: true,
+    lossless: true, refusal: 'retried',
     produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
   },
   multiport_syslogtcp: {
     props: { host: '127.0.0.1', ports: '0' },
-    lossless: true,
+    lossless: true, refusal: 'retried',
     produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
   },
-  syslogudp: { props: { host: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => udpSend((src as { port: number }).port, syslogLines(n)) },
-  netcatudp: { props: { bind: '127.0.0.1', port: '0' }, lossless: true, produce: (src, n) => udpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`)) },
+  syslogudp: {
+    props: { host: '127.0.0.1', port: '0' },
+    lossless: true, refusal: 'queued',
+    produce: (src, n) => udpSend((src as { port: number }).port, syslogLines(n)),
+  },
+  netcatudp: {
+    props: { bind: '127.0.0.1', port: '0' },
+    lossless: true, refusal: 'queued',
+    produce: (src, n) => udpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`)),
+  },
   netcat: {
     props: { bind: '127.0.0.1', port: '0', 'ack-every-event': 'false' },
-    lossless: true,
+    lossless: true, refusal: 'retried',
     produce: (src, n) => tcpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`).join('')),
   },
-  seq: { props: { batchSize: '10', backoffSleepIncrement: '10', maxBackoffSleep: '20' }, lossless: true, produce: async () => {} },
-  stress: { props: { batchSize: '10', size: '8', backoffSleepIncrement: '10', maxBackoffSleep: '20' }, lossless: false, produce: async () => {} },
+  seq: {
+    props: { batchSize: '10', backoffSleepIncrement: '10', maxBackoffSleep: '20' },
+    lossless: true, refusal: 'retried', produce: async () => {},
+  },
+  stress: {
+    props: { batchSize: '10', size: '8', backoffSleepIncrement: '10', maxBackoffSleep: '20' },
+    lossless: false, refusal: 'counted', produce: async () => {},
+  },
 };
 
 function harness(failFirst: number) {
   const accepted: FlumeEvent[] = [];
   let calls = 0;
   let rejected = 0;
+  const counters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: sourceCounters('r1'), maxBatchSize: 100,
-    emit: async (batch) => {
+    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: 100,
+    emit: countEmits(async (batch) => {
       calls++;
       if (rejected < failFirst) {
         rejected++;
         throw new ChannelFullError('test: channel full');
       }
       accepted.push(...batch);
-    },
+    }, counters),
   };
-  return { ctx, accepted, calls: () => calls, rejected: () => rejected };
+  return { ctx, counters, accepted, calls: () => calls, rejected: () => rejected };
 }
 
 for (const def of defsOf('source') as SourceDef[]) {
@@ -164,6 +201,28 @@ for (const def of defsOf('source') as SourceDef[]) {
     } finally {
       await src.close();
     }
+    // counted once each, by the context: nothing accepted twice, every refusal a ChannelWriteFail
+    const c = h.counters;
+    assert.equal(c.get('EventAcceptedCount'), h.accepted.length, 'EventAcceptedCount = events committed');
+    const received = { retried: 50, queued: 50, counted: 50, answered: 50 + 3 * 50 }[d.refusal];
+    assert.equal(c.get('EventReceivedCount'), received, `EventReceivedCount (${d.refusal})`);
+    assert.equal(c.get('ChannelWriteFail'), d.refusal === 'queued' ? 0 : 3, `ChannelWriteFail (${d.refusal})`);
+  });
+
+  test(`source ${def.type}: with room every event is counted received and accepted once`, async () => {
+    const h = harness(0);
+    const src = def.create(optionsFor(def, { ...d.props, ...bounded }), h.ctx);
+    await src.start();
+    try {
+      await d.produce(src, 50);
+      await waitFor(() => h.accepted.length >= 50, 10_000, '50 events accepted');
+    } finally {
+      await src.close();
+    }
+    assert.equal(h.accepted.length, 50);
+    assert.equal(h.counters.get('EventReceivedCount'), 50);
+    assert.equal(h.counters.get('EventAcceptedCount'), 50);
+    assert.equal(h.counters.get('ChannelWriteFail'), 0);
   });
 
   test(`source ${def.type}: close() stops intake and is idempotent`, async () => {

@@ -18,6 +18,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { ChannelFullError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 
 const dirs: string[] = [];
 const sources: ExecSource[] = [];
@@ -62,7 +63,7 @@ function harness(maxBatchSize = 1000): Harness {
   };
   h.ctx = {
     name: 'r1', logger, clock: systemClock, counters: h.counters, maxBatchSize,
-    emit: async (b) => {
+    emit: countEmits(async (b) => {
       if (h.full > 0) {
         h.full--;
         throw new ChannelFullError('test: full');
@@ -71,7 +72,7 @@ function harness(maxBatchSize = 1000): Harness {
         h.events.push(e);
         h.times.push(performance.now());
       }
-    },
+    }, h.counters),
   };
   return h;
 }

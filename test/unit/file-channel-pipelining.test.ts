@@ -157,9 +157,9 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
   const dir = tmp();
   const ch = await open(dir, { capacity: '3000', transactionCapacity: '500', 'keep-alive': '50ms' });
   const selector = replicating.create({ optional: [] } as never, { source: 'r1', channels: ['c1'], logger: silentLogger() });
-  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger());
-  assert.equal(processor.pipelineDepth, ch.putsInFlight);
   const counters = sourceCounters('r1');
+  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
+  assert.equal(processor.pipelineDepth, ch.putsInFlight);
   const o: Record<string, unknown> = {};
   for (const [k, spec] of Object.entries(netcat.options)) o[k] = spec.default;
   Object.assign(o, { bind: '127.0.0.1', port: 0 });
@@ -197,8 +197,8 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
 test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through channel-full retries, once each and in order', async () => {
   const ch = await open(tmp(), { capacity: '2000', transactionCapacity: '300', 'keep-alive': '50ms' });
   const selector = replicating.create({ optional: [] } as never, { source: 'r1', channels: ['c1'], logger: silentLogger() });
-  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger());
   const counters = sourceCounters('r1');
+  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
   const src = syslogtcp.create(optionsFor(syslogtcp, { host: '127.0.0.1', port: '0' }), { name: 'r1', logger: silentLogger(), clock: systemClock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth }) as TcpIntake;
   src.retryInitialMs = 5;
   src.retryMaxMs = 20;

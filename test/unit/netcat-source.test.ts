@@ -12,6 +12,7 @@ import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { OptionError, type Resolved } from '../../src/config/options.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Opts = Resolved<typeof netcat.options>;
@@ -41,9 +42,9 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
     clock: systemClock,
     counters,
     maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: opts.emit ?? (async (b) => {
+    emit: countEmits(opts.emit ?? (async (b) => {
       batches.push(b);
-    }),
+    }), counters),
   };
   return { ctx, counters, batches, bodies: () => batches.flat().map((e) => e.body.toString('utf8')) };
 }

@@ -8,18 +8,20 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 
 function recording(): { ctx: SourceContext; events: FlumeEvent[]; batches: number[] } {
   const events: FlumeEvent[] = [];
   const batches: number[] = [];
+  const counters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: sourceCounters('r1'), maxBatchSize: 100,
-    emit: async (b) => {
+    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: 100,
+    emit: countEmits(async (b) => {
       batches.push(b.length);
       events.push(...b);
-    },
+    }, counters),
   };
   return { ctx, events, batches };
 }

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChannelProcessor } from '../../src/runtime/channel-processor.js';
+import { ChannelProcessor, countEmits } from '../../src/runtime/channel-processor.js';
 import memory from '../../src/channels/memory.js';
 import replicating from '../../src/selectors/replicating.js';
 import multiplexing, { MultiplexingSelector } from '../../src/selectors/multiplexing.js';
 import loadBalancing from '../../src/selectors/load-balancing.js';
 import staticIc from '../../src/interceptors/static.js';
 import regexFilter from '../../src/interceptors/regex-filter.js';
-import { ChannelCounters } from '../../src/telemetry/counters.js';
+import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
@@ -136,6 +136,46 @@ test('partial commit: a retry of the same batch writes only the channels that fa
   await p.emit(batch('c'));
   assert.deepEqual(await drain(c1), ['c', 'c']);
   assert.deepEqual(await drain(c2), ['c']);
+});
+
+test('every emit is counted: received once per batch (a retry is the same array), accepted, refused', async () => {
+  const counters = sourceCounters('r1');
+  let refuse = 2;
+  const emit = countEmits(async () => {
+    if (refuse-- > 0) throw new ChannelFullError('full');
+  }, counters);
+  const b = batch('a', 'b', 'c');
+  await assert.rejects(emit(b), ChannelFullError);
+  assert.deepEqual([counters.get('EventReceivedCount'), counters.get('EventAcceptedCount')], [3, 0]);
+  await assert.rejects(emit(b), ChannelFullError);
+  await emit(b);
+  assert.equal(counters.get('EventReceivedCount'), 3, 'a retried batch is not received again');
+  assert.equal(counters.get('EventAcceptedCount'), 3);
+  assert.equal(counters.get('ChannelWriteFail'), 2);
+  await emit(b); // committed before: emitting it again is new input
+  assert.equal(counters.get('EventReceivedCount'), 6);
+  refuse = 1;
+  const c = batch('d');
+  await assert.rejects(emit(c, { countRefusal: false }), ChannelFullError);
+  assert.equal(counters.get('ChannelWriteFail'), 2, 'countRefusal: false leaves ChannelWriteFail to the source');
+  await emit(c, { countRefusal: false });
+  assert.deepEqual([counters.get('EventReceivedCount'), counters.get('EventAcceptedCount')], [7, 7]);
+});
+
+test('a processor with the source counters counts its emits; a resumed partial put is received once', async () => {
+  const c1 = await mem('c1', 10);
+  const c2 = new FlakyChannel(await mem('c2', 100));
+  const counters = sourceCounters('r1');
+  const p = new ChannelProcessor([], selector(replicating, {}, ['c1', 'c2']), new Map([['c1', c1], ['c2', c2]]),
+    silentLogger(), counters);
+  const b = batch('a', 'b');
+  c2.failCommits = 1;
+  await assert.rejects(p.emit(b));
+  await p.emit(b);
+  assert.equal(p.resumedBatches, 1);
+  assert.equal(counters.get('EventReceivedCount'), 2);
+  assert.equal(counters.get('EventAcceptedCount'), 2);
+  assert.equal(counters.get('ChannelWriteFail'), 1);
 });
 
 test('multiplexing: events are grouped per channel; unmatched events are dropped and counted when confirmed', async () => {

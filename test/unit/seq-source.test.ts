@@ -10,6 +10,7 @@ import { ChannelFullError } from '../../src/core/errors.js';
 import type { Resolved } from '../../src/config/options.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Opts = Resolved<typeof seq.options>;
@@ -32,9 +33,9 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
   const counters = sourceCounters('r1');
   const ctx: SourceContext = {
     name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: opts.emit ?? (async (b) => {
+    emit: countEmits(opts.emit ?? (async (b) => {
       batches.push(b);
-    }),
+    }), counters),
   };
   return { ctx, counters, batches, bodies: () => batches.flat().map((e) => e.body.toString('latin1')) };
 }

@@ -19,6 +19,7 @@ import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { DecodeError } from '../../src/sources/spooldir/deserializers.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 
 const dirs: string[] = [];
 const sources: SpoolDirectorySource[] = [];
@@ -50,7 +51,7 @@ function harness(maxBatchSize = 1000): Harness {
   };
   h.ctx = {
     name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
-    emit: async (b) => {
+    emit: countEmits(async (b) => {
       h.batches.push(b);
       if (h.delayMs) await sleep(h.delayMs);
       if (h.full > 0) {
@@ -58,7 +59,7 @@ function harness(maxBatchSize = 1000): Harness {
         throw new ChannelFullError('test: full');
       }
       h.events.push(...b);
-    },
+    }, h.counters),
   };
   return h;
 }

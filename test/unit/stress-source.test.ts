@@ -8,6 +8,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { Resolved } from '../../src/config/options.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Opts = Resolved<typeof stress.options>;
@@ -23,9 +24,9 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
   const counters: SourceCounters = sourceCounters('r1');
   const ctx: SourceContext = {
     name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: opts.emit ?? (async (b) => {
+    emit: countEmits(opts.emit ?? (async (b) => {
       batches.push(b);
-    }),
+    }), counters),
   };
   return { ctx, counters, batches };
 }

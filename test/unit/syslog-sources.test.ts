@@ -18,6 +18,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext, SourceDef } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -29,9 +30,10 @@ function channel(capacity: number): MemoryChannel {
 }
 
 function ctxFor(ch: MemoryChannel, maxBatchSize = ch.transactionCapacity): SourceContext {
+  const counters = sourceCounters('r1');
   return {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: sourceCounters('r1'), maxBatchSize,
-    emit: async (batch) => {
+    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize,
+    emit: countEmits(async (batch) => {
       const tx = ch.begin();
       try {
         tx.put(batch);
@@ -40,7 +42,7 @@ function ctxFor(ch: MemoryChannel, maxBatchSize = ch.transactionCapacity): Sourc
         await tx.rollback();
         throw err;
       }
-    },
+    }, counters),
   };
 }
 

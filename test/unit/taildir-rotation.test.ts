@@ -16,6 +16,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { fingerprintOf } from '../../src/sources/taildir/identity.js';
 
 const dirs: string[] = [];
@@ -49,10 +50,10 @@ function harness(maxBatchSize = 1000): Harness {
   };
   h.ctx = {
     name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
-    emit: async (b) => {
+    emit: countEmits(async (b) => {
       if (h.delayMs > 0) await sleep(h.delayMs);
       h.events.push(...b);
-    },
+    }, h.counters),
   };
   return h;
 }

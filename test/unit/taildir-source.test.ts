@@ -17,6 +17,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { SourceContext } from '../../src/registry/define.js';
+import { countEmits } from '../../src/runtime/channel-processor.js';
 import { fingerprintOf } from '../../src/sources/taildir/identity.js';
 
 const dirs: string[] = [];
@@ -48,14 +49,14 @@ function harness(maxBatchSize = 1000): Harness {
   };
   h.ctx = {
     name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
-    emit: async (b) => {
+    emit: countEmits(async (b) => {
       h.batches.push(b);
       if (h.full > 0) {
         h.full--;
         throw new ChannelFullError('test: full');
       }
       h.events.push(...b);
-    },
+    }, h.counters),
   };
   return h;
 }

@@ -425,15 +425,15 @@ export class HttpSource implements Source {
     }
     const { counters } = this.ctx;
     counters.add('AppendBatchReceivedCount');
-    counters.add('EventReceivedCount', events.length);
     if (events.length > maxEvents) {
+      // refused before any emit: received, never put (emit counts everything else)
+      counters.add('EventReceivedCount', events.length);
       return this.send(res, 413, `Request has ${events.length} events; at most ${maxEvents} fit in one request (the smallest transactionCapacity of this source's channels)`);
     }
     if (events.length > 0) {
       try {
         await this.ctx.emit(events);
       } catch (err) {
-        counters.add('ChannelWriteFail');
         if (err instanceof ChannelFullError || (err instanceof AgentError && err.code === 'FLUME_ERR_CHANNEL_CLOSED')) {
           this.warnLimited('503', 'Channel full; answered 503 (the client should retry)', { events: events.length, error: errorMessage(err) });
           return this.send(res, 503, `Channel full, nothing was committed; retry later: ${errorMessage(err)}`, { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) });
@@ -443,7 +443,6 @@ export class HttpSource implements Source {
       }
     }
     counters.add('AppendBatchAcceptedCount');
-    counters.add('EventAcceptedCount', events.length);
     this.send(res, 200, '');
   }
 

@@ -300,14 +300,12 @@ export class SpoolDirectorySource implements Source {
       const headers = cur.headers;
       cur.inflight = bodies.map((body) => ({ headers, body }));
       cur.pendingEnd = ends[ends.length - 1]!;
-      this.ctx.counters.add('EventReceivedCount', bodies.length);
       this.ctx.counters.add('AppendBatchReceivedCount');
     }
     const batch = cur.inflight;
     try {
       await this.ctx.emit(batch);
     } catch (err) {
-      this.ctx.counters.add('ChannelWriteFail');
       if (err instanceof ChannelFullError) {
         this.ctx.logger.warn('Channel full; will retry the same batch after a backoff', { file: cur.path, events: batch.length });
         return 'full';
@@ -316,7 +314,6 @@ export class SpoolDirectorySource implements Source {
     }
     cur.inflight = undefined;
     cur.pos = cur.pendingEnd;
-    this.ctx.counters.add('EventAcceptedCount', batch.length);
     this.ctx.counters.add('AppendBatchAcceptedCount');
     await this.saveMeta(cur);
     return 'ok';

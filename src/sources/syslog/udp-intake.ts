@@ -137,13 +137,12 @@ export class UdpIntake implements Source {
   private async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this;
     const n = batch.length;
-    ctx.counters.add('EventReceivedCount', n);
     let delay = this.retryInitialMs;
     let warned = false;
     for (;;) {
       try {
-        await ctx.emit(batch);
-        ctx.counters.add('EventAcceptedCount', n);
+        // ChannelWriteFail counts what is lost here (dropped datagrams and events), not the refusals retried
+        await ctx.emit(batch, { countRefusal: false });
         if (warned) ctx.logger.info('Channel accepted the pending batch again', { events: n });
         return true;
       } catch (err) {

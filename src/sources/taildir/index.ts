@@ -548,13 +548,11 @@ export class TaildirSource implements Source {
           }
           batch = t.takeBatch(limit);
           if (!batch) break;
-          ctx.counters.add('EventReceivedCount', batch.length);
           ctx.counters.add('AppendBatchReceivedCount');
         }
         try {
           await ctx.emit(batch);
         } catch (err) {
-          ctx.counters.add('ChannelWriteFail');
           if (err instanceof ChannelFullError) {
             if (!this.lastFull) ctx.logger.warn('Channel full; will retry the same batch after a backoff', { file: t.path, events: batch.length, error: errorMessage(err) });
             return 'full';
@@ -565,7 +563,6 @@ export class TaildirSource implements Source {
         this.committedSinceWrite += batch.length;
         // while catching up, offsets are persisted by volume too: a crash then repeats few lines
         if (this.committedSinceWrite >= POS_EVERY_EVENTS && !this.writing && this.now() - this.lastWriteAt >= POS_MIN_GAP_MS) void this.writePositionsNow();
-        ctx.counters.add('EventAcceptedCount', batch.length);
         ctx.counters.add('AppendBatchAcceptedCount');
         batches++;
         events += batch.length;
