@@ -11,7 +11,8 @@ import type net from 'node:net';
 import type { SourceContext } from '../registry/define.js';
 import type { FlumeEvent } from '../core/event.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
-import { sleep } from '../core/clock.js';
+import { ExponentialBackoff } from '../core/backoff.js';
+import { retrying, type RetryPolicy } from '../core/retry.js';
 
 /** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
 export const READ_AHEAD_BYTES = 256 * 1024;
@@ -231,35 +232,34 @@ export abstract class QueuedConnection<S extends QueuedSource> {
     return this.retry(f.batch, f.error);
   }
 
-  /** Retries a batch that `emit` refused with `first`, while the refusal is retriable. */
-  private async retry(batch: FlumeEvent[], first: unknown): Promise<boolean> {
+  /** Retries a batch that `emit` refused with `error`, while the refusal is retriable (reading paused meanwhile). */
+  private async retry(batch: FlumeEvent[], error: unknown): Promise<boolean> {
     const { ctx } = this.src;
     const n = batch.length;
-    let err = first;
-    let delay = this.src.retryInitialMs;
-    for (;;) {
-      if (!this.retriable(err)) {
-        this.rejected(n, err);
-        this.endRetry();
-        return true;
-      }
-      if (this.src.abort.signal.aborted) {
-        this.abandoned(n);
-        return false;
-      }
-      if (!this.retrying) {
+    const policy: RetryPolicy = {
+      backoff: new ExponentialBackoff(this.src.retryInitialMs, this.src.retryMaxMs),
+      signal: this.src.abort.signal,
+      retriable: (err) => this.retriable(err),
+      onRetry: (err) => {
+        if (this.retrying) return;
         this.retrying = true;
         this.updateFlow();
-        ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', { remote: this.remote, events: n, error: errorMessage(err) });
-      }
-      await sleep(delay, this.src.abort.signal);
-      delay = Math.min(delay * 2, this.src.retryMaxMs);
-      try {
-        await ctx.emit(batch);
-        break;
-      } catch (e) {
-        err = e;
-      }
+        ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', {
+          remote: this.remote, events: n, error: errorMessage(err),
+        });
+      },
+    };
+    let ok: boolean;
+    try {
+      ok = await retrying(() => ctx.emit(batch), policy, { error });
+    } catch (err) {
+      this.rejected(n, err);
+      this.endRetry();
+      return true;
+    }
+    if (!ok) {
+      this.abandoned(n);
+      return false;
     }
     this.endRetry();
     return this.accepted(n);

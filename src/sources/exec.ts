@@ -20,7 +20,7 @@ import { defineSource, type Source, type SourceContext } from '../registry/defin
 import { opt, type Resolved } from '../config/options.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
-import { sleep } from '../core/clock.js';
+import { retrying } from '../core/retry.js';
 import type { FlumeEvent } from '../core/event.js';
 import { charsetOption, LineSplitter, type LineSink } from '../text/index.js';
 
@@ -222,27 +222,28 @@ export class ExecSource implements Source {
     }
   }
 
-  /** Emits one batch, retrying while the channel is full. False when given up (closing). */
+  /** Emits one batch, retrying while the channel refuses it. False when given up (closing). */
   private async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this;
     ctx.counters.add('AppendBatchReceivedCount');
-    const backoff = new ExponentialBackoff(100, 2000);
-    for (;;) {
-      try {
-        await ctx.emit(batch);
-        break;
-      } catch (err) {
-        if (this.abort.signal.aborted) {
-          ctx.logger.warn('Exec source stopping; lines waiting for channel space are dropped', { lines: this.queue.length });
-          return false;
-        }
-        if (!this.retrying) {
-          this.retrying = true;
-          this.updateFlow();
-          ctx.logger.warn(err instanceof ChannelFullError ? 'Channel full; stopped reading the command output and retrying the batch' : 'Channel error; retrying the batch', { events: batch.length, error: errorMessage(err) });
-        }
-        await sleep(backoff.next(), this.abort.signal);
-      }
+    const committed = await retrying(() => ctx.emit(batch), {
+      backoff: new ExponentialBackoff(100, 2000),
+      signal: this.abort.signal,
+      retriable: () => true,
+      onRetry: (err) => {
+        if (this.retrying) return;
+        this.retrying = true;
+        this.updateFlow();
+        const what = err instanceof ChannelFullError
+          ? 'Channel full; stopped reading the command output and retrying the batch'
+          : 'Channel error; retrying the batch';
+        ctx.logger.warn(what, { events: batch.length, error: errorMessage(err) });
+      },
+    });
+    if (!committed) {
+      const lines = this.queue.length;
+      ctx.logger.warn('Exec source stopping; lines waiting for channel space are dropped', { lines });
+      return false;
     }
     if (this.retrying) {
       this.retrying = false;

@@ -1,12 +1,14 @@
 /**
  * seq: a pollable source whose event bodies are an ASCII decimal counter from 0 (Flume SequenceGeneratorSource).
  * Unlike Flume, a batch the channel refused is retried with the same numbers (Flume skips them), with the
- * pollable-runner backoff; the loop ends after totalEvents.
+ * pollable-runner backoff timing (min(n x backoffSleepIncrement, maxBackoffSleep)); the loop ends after totalEvents.
  */
 import { defineSource, type Source, type SourceContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
-import { ChannelFullError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
+import { LinearBackoff } from '../core/backoff.js';
+import { retrying } from '../core/retry.js';
 import { PollableLoop, type PollResult } from '../runtime/source-runner.js';
 
 const options = {
@@ -18,6 +20,8 @@ const options = {
 
 export type SeqOptions = Resolved<typeof options>;
 
+const NEVER = new AbortController().signal;
+
 export class SequenceSource implements Source {
   private nextSeq = 0;
   /** A batch built but not yet committed: retried as is. */
@@ -25,10 +29,13 @@ export class SequenceSource implements Source {
   private loop: PollableLoop | undefined;
   private readonly total: number;
   private readonly batchMode: boolean;
+  /** Waits before a refused batch is emitted again: the pollable runner's timing. */
+  private readonly backoff: LinearBackoff;
 
   constructor(private readonly o: SeqOptions, private readonly ctx: SourceContext) {
     this.total = o.totalEvents ?? Number.MAX_SAFE_INTEGER;
     this.batchMode = o.batchSize > 1;
+    this.backoff = new LinearBackoff(o.backoffSleepIncrement, o.maxBackoffSleep);
   }
 
   /** The next number to be committed (= events committed so far). */
@@ -74,15 +81,16 @@ export class SequenceSource implements Source {
       this.pending = batch;
       if (this.batchMode) this.ctx.counters.add('AppendBatchReceivedCount');
     }
-    try {
-      await this.ctx.emit(batch);
-    } catch (err) {
-      if (err instanceof ChannelFullError) {
-        this.ctx.logger.warn('Channel full; will retry the same sequence numbers after a backoff', { from: this.nextSeq, events: batch.length, error: errorMessage(err) });
-        return 'backoff';
-      }
-      throw err;
-    }
+    const full = batch;
+    // other refusals go to the runner (logged, maxBackoffSleep), and the next poll retries the pending batch
+    const committed = await retrying(() => this.ctx.emit(full), {
+      backoff: this.backoff,
+      signal: this.loop?.signal ?? NEVER,
+      onRetry: (err) => this.ctx.logger.warn('Channel full; will retry the same sequence numbers after a backoff', {
+        from: this.nextSeq, events: full.length, error: errorMessage(err),
+      }),
+    });
+    if (!committed) return 'backoff';
     this.pending = undefined;
     this.nextSeq += batch.length;
     if (this.batchMode) this.ctx.counters.add('AppendBatchAcceptedCount');

@@ -21,6 +21,7 @@ import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/o
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import { ExponentialBackoff } from '../../core/backoff.js';
 import { sleep } from '../../core/clock.js';
+import { retrying } from '../../core/retry.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../../compat/java/java-regex/index.js';
 import { BlobDeserializer, DecodeError, inputCharset, LineDeserializer, outputCharset, type DecodeErrorPolicy, type Deserializer } from './deserializers.js';
@@ -173,6 +174,8 @@ export class SpoolDirectorySource implements Source {
   private current: Current | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  /** Retries of a refused batch: 250 ms doubling to maxBackoff (Flume's timing). */
+  private readonly backoff: ExponentialBackoff;
   private stopping = false;
   private halted = false;
   private closing: Promise<void> | undefined;
@@ -188,6 +191,7 @@ export class SpoolDirectorySource implements Source {
     this.include = compileJavaRegex(o.includePattern);
     this.ignore = compileJavaRegex(o.ignorePattern);
     this.des = deserializerConfig(o);
+    this.backoff = new ExponentialBackoff(250, o.maxBackoff);
   }
 
   private get metaFile(): string {
@@ -244,7 +248,6 @@ export class SpoolDirectorySource implements Source {
   // --------------------------------------------------------------------------------------------- loop
 
   private async loop(): Promise<void> {
-    const backoff = new ExponentialBackoff(250, this.o.maxBackoff);
     while (!this.stopping && !this.halted) {
       try {
         if (!this.current) {
@@ -256,19 +259,9 @@ export class SpoolDirectorySource implements Source {
           await this.openCurrent(next, 0);
           if (!this.current) continue;
         }
-        const r = await this.step();
-        if (r === 'full') {
-          await sleep(backoff.next(), this.abort.signal);
-        } else {
-          backoff.reset();
-        }
+        await this.step();
       } catch (err) {
         if (this.stopping) break;
-        if (err instanceof EmitError) {
-          this.ctx.logger.error('Channel error; the same batch is retried after a backoff', { file: this.current?.path, error: err.message });
-          await sleep(backoff.next(), this.abort.signal);
-          continue;
-        }
         const cur = this.current;
         if (cur) {
           await this.badFile(cur, err instanceof DecodeError ? `${err.message} (decodeErrorPolicy = FAIL)` : `read failed: ${errorMessage(err)}`);
@@ -280,8 +273,8 @@ export class SpoolDirectorySource implements Source {
     }
   }
 
-  /** One batch of the current file: read (or reuse the refused batch), emit, commit. */
-  private async step(): Promise<'ok' | 'full' | 'done'> {
+  /** One batch of the current file: read, emit (retrying while the channel refuses it), commit. */
+  private async step(): Promise<'ok' | 'done' | 'stopped'> {
     const cur = this.current!;
     if (!cur.inflight) {
       const limit = Math.max(1, Math.min(this.o.batchSize, this.ctx.maxBatchSize));
@@ -303,15 +296,21 @@ export class SpoolDirectorySource implements Source {
       this.ctx.counters.add('AppendBatchReceivedCount');
     }
     const batch = cur.inflight;
-    try {
-      await this.ctx.emit(batch);
-    } catch (err) {
-      if (err instanceof ChannelFullError) {
-        this.ctx.logger.warn('Channel full; will retry the same batch after a backoff', { file: cur.path, events: batch.length });
-        return 'full';
-      }
-      throw new EmitError(err);
-    }
+    const committed = await retrying(() => this.ctx.emit(batch), {
+      backoff: this.backoff,
+      signal: this.abort.signal,
+      retriable: () => true,
+      onRetry: (err) => {
+        const { logger } = this.ctx;
+        const fields = { file: cur.path, events: batch.length, error: errorMessage(err) };
+        if (err instanceof ChannelFullError) {
+          logger.warn('Channel full; will retry the same batch after a backoff', fields);
+        } else {
+          logger.error('Channel error; the same batch is retried after a backoff', fields);
+        }
+      },
+    });
+    if (!committed) return 'stopped';
     cur.inflight = undefined;
     cur.pos = cur.pendingEnd;
     this.ctx.counters.add('AppendBatchAcceptedCount');
@@ -555,13 +554,6 @@ export class SpoolDirectorySource implements Source {
     this.skipped.set(c.path, st ? this.identity({ dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs }) : '');
     this.stats.skipped++;
     this.ctx.logger.error('Spooling directory: file skipped until it changes; the other files keep flowing', fields);
-  }
-}
-
-/** A channel error other than "full": the batch is kept and retried (logged by the loop). */
-class EmitError extends Error {
-  constructor(cause: unknown) {
-    super(errorMessage(cause), { cause });
   }
 }
 

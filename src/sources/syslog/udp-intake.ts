@@ -12,7 +12,8 @@ import net from 'node:net';
 import type { Source, SourceContext } from '../../registry/define.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
-import { sleep } from '../../core/clock.js';
+import { ExponentialBackoff } from '../../core/backoff.js';
+import { retrying } from '../../core/retry.js';
 import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
 
 export interface UdpIntakeConfig {
@@ -137,34 +138,35 @@ export class UdpIntake implements Source {
   private async deliver(batch: FlumeEvent[]): Promise<boolean> {
     const { ctx } = this;
     const n = batch.length;
-    let delay = this.retryInitialMs;
     let warned = false;
-    for (;;) {
-      try {
-        // ChannelWriteFail counts what is lost here (dropped datagrams and events), not the refusals retried
-        await ctx.emit(batch, { countRefusal: false });
-        if (warned) ctx.logger.info('Channel accepted the pending batch again', { events: n });
-        return true;
-      } catch (err) {
-        if (!(err instanceof ChannelFullError) && !isRetriable(err)) {
-          ctx.counters.add('ChannelWriteFail', n);
-          ctx.logger.error('Events could not be put into the channel and are dropped', { events: n, error: errorMessage(err) });
-          return true;
-        }
-        if (this.abort.signal.aborted) {
-          this.dropped += n;
-          ctx.counters.add('ChannelWriteFail', n);
-          ctx.logger.warn('Source stopping; events waiting for channel space are lost', { events: n });
-          return false;
-        }
-        if (!warned) {
+    let ok: boolean;
+    try {
+      // ChannelWriteFail counts what is lost here (dropped datagrams and events), not the refusals retried
+      ok = await retrying(() => ctx.emit(batch, { countRefusal: false }), {
+        backoff: new ExponentialBackoff(this.retryInitialMs, this.retryMaxMs),
+        signal: this.abort.signal,
+        retriable: (err) => err instanceof ChannelFullError || isRetriable(err),
+        onRetry: (err) => {
+          if (warned) return;
           warned = true;
-          ctx.logger.warn('Channel full; retrying the batch (new datagrams queue up, then are dropped)', { events: n, error: errorMessage(err) });
-        }
-        await sleep(delay, this.abort.signal);
-        delay = Math.min(delay * 2, this.retryMaxMs);
-      }
+          const fields = { events: n, error: errorMessage(err) };
+          ctx.logger.warn('Channel full; retrying the batch (new datagrams queue up, then are dropped)', fields);
+        },
+      });
+    } catch (err) {
+      ctx.counters.add('ChannelWriteFail', n);
+      const error = errorMessage(err);
+      ctx.logger.error('Events could not be put into the channel and are dropped', { events: n, error });
+      return true;
     }
+    if (!ok) {
+      this.dropped += n;
+      ctx.counters.add('ChannelWriteFail', n);
+      ctx.logger.warn('Source stopping; events waiting for channel space are lost', { events: n });
+      return false;
+    }
+    if (warned) ctx.logger.info('Channel accepted the pending batch again', { events: n });
+    return true;
   }
 
   close(): Promise<void> {

@@ -20,7 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineSource, type Source, type SourceContext } from '../../registry/define.js';
 import { opt, type OptionSpec, type Resolved } from '../../config/options.js';
-import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
+import { AgentError, errorMessage } from '../../core/errors.js';
+import { LinearBackoff } from '../../core/backoff.js';
+import { retrying } from '../../core/retry.js';
 import { PollableLoop, type PollResult } from '../../runtime/source-runner.js';
 import { Matcher, parseGroupPath, type Candidate, type GroupSpec, type SymlinkPolicy } from './matcher.js';
 import type { OversizePolicy } from '../../text/index.js';
@@ -108,6 +110,7 @@ const CLOSED_STAT_MS = 1000;
 /** Besides writePosInterval, offsets are written after this many committed lines (at most every POS_MIN_GAP_MS). */
 const POS_EVERY_EVENTS = 10_000;
 const POS_MIN_GAP_MS = 200;
+const NEVER = new AbortController().signal;
 
 export class TaildirSource implements Source {
   readonly positionFile: string;
@@ -120,7 +123,8 @@ export class TaildirSource implements Source {
   private watchers: fs.FSWatcher[] = [];
   private wakeFlag = false;
   private wakeResolve: (() => void) | undefined;
-  private lastFull = false;
+  /** Waits before a refused batch is emitted again: the poll backoff's timing. */
+  private readonly backoff: LinearBackoff;
   private dirtyNames = new Set<string>();
   private writing: Promise<void> | undefined;
   private lastWritten = '';
@@ -149,6 +153,7 @@ export class TaildirSource implements Source {
       fileHeaderKey: o.fileHeaderKey,
     };
     this.maxBatchCount = o.maxBatchCount ?? Number.MAX_SAFE_INTEGER;
+    this.backoff = new LinearBackoff(o.backoffSleepIncrement, o.maxBackoffSleep);
   }
 
   private now(): number {
@@ -286,28 +291,23 @@ export class TaildirSource implements Source {
     else this.wakeFlag = true;
   }
 
-  /** The poll loop's sleep: ends early on a change in a group directory, unless the channel was full. */
+  /** The poll loop's sleep: ends early on a change in a group directory (a full channel is retried in drain()). */
   private sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.wakeFlag && !this.lastFull) {
+    if (this.wakeFlag) {
       this.wakeFlag = false;
       return Promise.resolve();
     }
-    this.wakeFlag = false;
     return new Promise((resolve) => {
       if (signal?.aborted || this.stopping) return resolve();
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        if (this.wakeResolve === wakeable) this.wakeResolve = undefined;
+        if (this.wakeResolve === done) this.wakeResolve = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
-      const wakeable = () => {
-        if (this.lastFull && !this.stopping) return; // a full channel is retried on the backoff timer only
-        done();
-      };
-      this.wakeResolve = wakeable;
+      this.wakeResolve = done;
     });
   }
 
@@ -512,22 +512,18 @@ export class TaildirSource implements Source {
     for (const t of order) {
       if (this.stopping) break;
       const r = await this.drain(t, now);
-      if (r === 'full') {
-        this.lastFull = true;
-        return 'backoff';
-      }
+      if (r === 'stopped') return 'backoff';
       if (r > 0) progressed = true;
-    }
-    if (this.lastFull) {
-      this.lastFull = false;
-      this.ctx.logger.info('Channel accepted the batch; reading resumes');
     }
     await this.closeIdle(this.now());
     return progressed ? 'ready' : 'backoff';
   }
 
-  /** Emits up to maxBatchCount batches from one file. Returns the events committed, or 'full'. */
-  private async drain(t: TailFile, now: number): Promise<number | 'full'> {
+  /**
+   * Emits up to maxBatchCount batches from one file, retrying a refused batch until the channel takes it. Returns
+   * the events committed, or 'stopped' when the source stopped while a batch was refused.
+   */
+  private async drain(t: TailFile, now: number): Promise<number | 'stopped'> {
     const limit = this.batchLimit();
     const ctx = this.ctx;
     let batches = 0;
@@ -550,15 +546,22 @@ export class TaildirSource implements Source {
           if (!batch) break;
           ctx.counters.add('AppendBatchReceivedCount');
         }
-        try {
-          await ctx.emit(batch);
-        } catch (err) {
-          if (err instanceof ChannelFullError) {
-            if (!this.lastFull) ctx.logger.warn('Channel full; will retry the same batch after a backoff', { file: t.path, events: batch.length, error: errorMessage(err) });
-            return 'full';
-          }
-          throw err;
-        }
+        const refused = batch;
+        let retried = false;
+        // other refusals go to the runner (logged, maxBackoffSleep); the next poll retries the same batch
+        const committed = await retrying(() => ctx.emit(refused), {
+          backoff: this.backoff,
+          signal: this.loop?.signal ?? NEVER,
+          onRetry: (err) => {
+            if (retried) return;
+            retried = true;
+            ctx.logger.warn('Channel full; will retry the same batch after a backoff', {
+              file: t.path, events: refused.length, error: errorMessage(err),
+            });
+          },
+        });
+        if (!committed) return 'stopped';
+        if (retried) ctx.logger.info('Channel accepted the batch; reading resumes');
         t.committed();
         this.committedSinceWrite += batch.length;
         // while catching up, offsets are persisted by volume too: a crash then repeats few lines
