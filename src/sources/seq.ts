@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
 import { LinearBackoff } from '../core/backoff.js';
 import { retrying } from '../core/retry.js';
-import { PollableLoop, type PollResult } from '../runtime/source-runner.js';
+import { PollableLoop, type PollResult } from './support/pollable.js';
 
 const options = {
   batchSize: opt.int({ default: 1, min: 1, doc: 'Events per channel transaction.' }),

@@ -9,7 +9,7 @@ import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
 import { sleep } from '../core/clock.js';
 import type { Clock } from '../core/clock.js';
-import { PollableLoop, type PollResult } from '../runtime/source-runner.js';
+import { PollableLoop, type PollResult } from './support/pollable.js';
 
 const options = {
   size: opt.int({ default: 500, min: 0, doc: 'Body size in bytes (every byte 0x7F).' }),

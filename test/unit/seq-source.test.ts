@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import seq, { SequenceSource } from '../../src/sources/seq.js';
-import { runPollable, type PollResult } from '../../src/runtime/source-runner.js';
+import { runPollable, type PollResult } from '../../src/sources/support/pollable.js';
 import { MemoryChannel } from '../../src/channels/memory.js';
 import { ChannelCounters, sourceCounters, type SourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

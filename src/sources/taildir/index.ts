@@ -23,7 +23,7 @@ import { opt, type OptionSpec, type Resolved } from '../../config/options.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import { LinearBackoff } from '../../core/backoff.js';
 import { retrying } from '../../core/retry.js';
-import { PollableLoop, type PollResult } from '../../runtime/source-runner.js';
+import { PollableLoop, type PollResult } from '../support/pollable.js';
 import { Matcher, parseGroupPath, type Candidate, type GroupSpec, type SymlinkPolicy } from './matcher.js';
 import type { OversizePolicy } from '../../text/index.js';
 import { TailFile, type TailSettings } from './reader.js';

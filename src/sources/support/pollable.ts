@@ -5,12 +5,13 @@
  * - 'done'    -> the source has nothing more to do (seq after totalEvents): the loop ends;
  * - a throw   -> logged, then sleep maxMs (Flume sleeps maxBackoffSleep on unexpected exceptions).
  * The loop ends when `signal` aborts; an in-flight poll is awaited (it is never cut off), a sleep is woken.
- * Used by seq, stress, and later taildir/kafka.
+ * Used by seq, stress and taildir (and later kafka). A source that must retry a refused batch does it inside its
+ * poll with core/retry.ts, with these same waits.
  */
-import { LinearBackoff } from '../core/backoff.js';
-import { sleep as defaultSleep } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../telemetry/logger.js';
+import { LinearBackoff } from '../../core/backoff.js';
+import { sleep as defaultSleep } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../telemetry/logger.js';
 
 export type PollStatus = 'ready' | 'backoff';
 /** What a poll may return: a PollStatus, or 'done' to end the loop for good. */
