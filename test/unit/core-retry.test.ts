@@ -33,7 +33,7 @@ test('retrying: a refused attempt is repeated after each backoff wait until it i
   assert.deepEqual(retries, [1100, 2200, 3300, 4300]);
 });
 
-test('retrying: accepted at once costs no wait; the backoff restarts with every call (Flume linear timing)', async () => {
+test('retrying: accepted at once costs no wait; the backoff restarts with every call (linear timing)', async () => {
   const backoff = new LinearBackoff(1000, 2500);
   const waits: number[] = [];
   const policy = { backoff, signal: new AbortController().signal, sleep: async (ms: number) => void waits.push(ms) };
@@ -54,7 +54,8 @@ test('retrying: a refusal that is not retriable is rethrown at once; `retriable`
   assert.equal(await retrying(b.attempt, { ...sleepless, retriable: () => true }), true);
   assert.equal(b.calls, 3);
   const c = refusing(3);
-  await assert.rejects(retrying(c.attempt, { ...sleepless, retriable: (e) => e instanceof ChannelFullError && c.calls < 2 }));
+  const twice = (e: unknown) => e instanceof ChannelFullError && c.calls < 2;
+  await assert.rejects(retrying(c.attempt, { ...sleepless, retriable: twice }));
   assert.equal(c.calls, 2);
 });
 
@@ -77,7 +78,9 @@ test('retrying: starts from a refusal the caller already got (a pipelined emit)'
   const a = refusing(0);
   const waits: number[] = [];
   const ok = await retrying(a.attempt, {
-    backoff: new ExponentialBackoff(5, 10), signal: new AbortController().signal, sleep: async (ms) => void waits.push(ms),
+    backoff: new ExponentialBackoff(5, 10),
+    signal: new AbortController().signal,
+    sleep: async (ms) => void waits.push(ms),
   }, { error: new ChannelFullError('full') });
   assert.equal(ok, true);
   assert.equal(a.calls, 1);
