@@ -2,7 +2,8 @@
  * The per-connection machinery shared by the line/frame TCP sources (netcat, syslogtcp): socket chunks queue
  * up while a batch is in flight, reading pauses while the queue is large, the source is stopping or a full
  * channel is being retried, batches are emitted with retry-on-full and exponential backoff, and the connection
- * ends with our side closed, further input ignored and a linger timeout before it is destroyed.
+ * ends with our side closed, further input ignored and a linger timeout before it is destroyed. The source's
+ * Listener (listen.ts) tracks the connections and runs the graceful close.
  *
  * Subclasses implement `process()` (consume `take()`n chunks, emit with `deliver()`, handle end of stream) and
  * the few hooks where the protocols differ (replies on commit, what a rejected batch answers).
@@ -13,11 +14,10 @@ import type { FlumeEvent } from '../core/event.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 import { retrying, type RetryPolicy } from '../core/retry.js';
+import { LINGER_MS, type Tracked } from './listen.js';
 
 /** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
 export const READ_AHEAD_BYTES = 256 * 1024;
-/** How long a closed-by-us connection may stay half open before it is destroyed. */
-export const LINGER_MS = 1000;
 /**
  * Most events one source keeps in flight beyond one batch per connection when its channel lets producers
  * pipeline (SourceContext.pipelineDepth): bounds the memory of many busy connections.
@@ -55,7 +55,7 @@ class InFlight {
   }
 }
 
-export abstract class QueuedConnection<S extends QueuedSource> {
+export abstract class QueuedConnection<S extends QueuedSource> implements Tracked {
   readonly closed: Promise<void>;
   protected readonly queue: Buffer[] = [];
   protected queued = 0;
@@ -302,46 +302,5 @@ export abstract class QueuedConnection<S extends QueuedSource> {
   destroy(): void {
     this.done = true;
     this.socket.destroy();
-  }
-}
-
-/** The open connections of a source: keeps OpenConnectionCount current and runs the graceful close. */
-export class ConnectionSet<C extends { readonly closed: Promise<void>; stop(): void; destroy(): void }> {
-  private readonly conns = new Set<C>();
-
-  constructor(private readonly counters: SourceContext['counters']) {}
-
-  get size(): number {
-    return this.conns.size;
-  }
-
-  add(conn: C): void {
-    this.conns.add(conn);
-    this.counters.set('OpenConnectionCount', this.conns.size);
-    void conn.closed.then(() => {
-      this.conns.delete(conn);
-      this.counters.set('OpenConnectionCount', this.conns.size);
-    });
-  }
-
-  /**
-   * Asks every connection to stop; after `graceMs` calls `onGraceOver` (retries give up), after a further
-   * LINGER_MS destroys what is still open. Resolves when all connections are closed.
-   */
-  async closeAll(graceMs: number, onGraceOver: () => void): Promise<void> {
-    for (const c of this.conns) c.stop();
-    const grace = setTimeout(onGraceOver, graceMs);
-    const hard = setTimeout(() => this.destroyAll(), graceMs + LINGER_MS);
-    try {
-      await Promise.all([...this.conns].map((c) => c.closed));
-    } finally {
-      clearTimeout(grace);
-      clearTimeout(hard);
-    }
-    this.counters.set('OpenConnectionCount', 0);
-  }
-
-  destroyAll(): void {
-    for (const c of this.conns) c.destroy();
   }
 }

@@ -9,12 +9,14 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Source, SourceContext } from '../../registry/define.js';
-import type { FlumeEvent } from '../../core/event.js';
-import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
-import { ExponentialBackoff } from '../../core/backoff.js';
-import { retrying } from '../../core/retry.js';
-import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
+import type { Source, SourceContext } from '../registry/define.js';
+import type { FlumeEvent } from '../core/event.js';
+import { ChannelFullError, errorMessage, isRetriable } from '../core/errors.js';
+import { ExponentialBackoff } from '../core/backoff.js';
+import { retrying } from '../core/retry.js';
+import { HostnameResolver, plainIp } from './peer.js';
+import { WarnLimiter } from './warn-limiter.js';
+import { bindUdp } from './listen.js';
 
 export interface UdpIntakeConfig {
   kind: string;
@@ -69,19 +71,8 @@ export class UdpIntake implements Source {
     const host = this.cfg.host;
     const type = net.isIPv6(host) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, recvBufferSize: 4 * 1024 * 1024 });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        socket.close();
-        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
-        reject(new AgentError('FLUME_ERR_SOURCE_START', `${this.cfg.kind} source ${this.ctx.name} cannot bind UDP ${host}:${this.cfg.port}: ${why}`, { cause: err }));
-      };
-      socket.once('error', onError);
-      socket.bind({ address: host, port: this.cfg.port, exclusive: true }, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
-    this.boundPort = socket.address().port;
+    const owner = `${this.cfg.kind} source ${this.ctx.name}`;
+    this.boundPort = await bindUdp(socket, { host, port: this.cfg.port, owner });
     socket.on('error', (err) => this.ctx.logger.error('UDP socket error', { error: errorMessage(err) }));
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket = socket;

@@ -83,17 +83,14 @@ export class AvroSource implements Source {
       frameLimits: { maxFramesPerMessage: o.maxFramesPerMessage, maxFrameBytes: o.maxMessageBytes, maxMessageBytes: o.maxMessageBytes },
       decodeLimits: { maxEvents: o.maxEventsPerRequest, maxHeaders: 10_000, maxProtocolBytes: 1 << 20, maxMetaEntries: 1024 },
       readTimeoutMs: o.readTimeout, idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, logger: this.ctx.logger,
+      owner: `avro source ${this.ctx.name}`,
     }, {
       handle: (events, kind) => this.handle(events, kind),
       readFail: () => c.add('EventReadFail'),
       connections: (n) => c.set('OpenConnectionCount', n),
       accept,
     });
-    try {
-      await server.listen();
-    } catch (err) {
-      throw new AgentError('FLUME_ERR_SOURCE_START', `source ${this.ctx.name} cannot listen on ${o.bind}:${o.port}: ${errorMessage(err)}`, { cause: err });
-    }
+    await server.listen();
     this.server = server;
     this.ctx.logger.info('Avro source listening', { bind: o.bind, port: server.port, compression: o['compression-type'], ssl: o.ssl });
   }

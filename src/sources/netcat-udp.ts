@@ -15,7 +15,7 @@
 import { defineSource, type SourceContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
 import type { FlumeEvent } from '../core/event.js';
-import { UdpIntake } from './syslog/udp-intake.js';
+import { UdpIntake } from '../net/udp-intake.js';
 
 const options = {
   bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).' }),

@@ -12,9 +12,10 @@
 import net from 'node:net';
 import { defineSource, type Source, type SourceContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
-import { AgentError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
-import { ConnectionSet, QueuedConnection } from '../net/queued-connection.js';
+import { QueuedConnection } from '../net/queued-connection.js';
+import { Listener } from '../net/listen.js';
 import {
   charLineSplitter, charsetFor, charsetOption, replyEncoder, type Charset, type CharLineSplitter,
 } from '../text/index.js';
@@ -52,9 +53,8 @@ export class NetcatSource implements Source {
   readonly codec: Charset;
   /** Reply lines (OK, FAILED) in the source charset, without the stream's BOM. */
   readonly encodeReply: (s: string) => Buffer;
-  private server: net.Server | undefined;
+  private readonly listener: Listener<Connection>;
   private boundPort = 0;
-  private readonly conns: ConnectionSet<Connection>;
   /** Set when close() starts: no new batches, no reading. */
   stopping = false;
   /** Aborted when the close grace has passed (or destroy): retries give up. */
@@ -64,7 +64,9 @@ export class NetcatSource implements Source {
   private ackBuf: Buffer = Buffer.alloc(0);
 
   constructor(readonly o: NetcatOptions, readonly ctx: SourceContext) {
-    this.conns = new ConnectionSet(ctx.counters);
+    const { logger, counters } = ctx;
+    const owner = `netcat source ${ctx.name}`;
+    this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'Netcat' });
     this.codec = charsetFor(o.encoding);
     this.encodeReply = replyEncoder(this.codec);
     this.ackUnit = this.encodeReply('OK\n');
@@ -72,11 +74,11 @@ export class NetcatSource implements Source {
 
   /** The bound port once started (useful with port 0), else the configured one. */
   get port(): number {
-    return this.server ? this.boundPort : this.o.port;
+    return this.listener.listening ? this.boundPort : this.o.port;
   }
 
   get connectionCount(): number {
-    return this.conns.size;
+    return this.listener.connections.size;
   }
 
   /** Most lines per emit. */
@@ -92,30 +94,11 @@ export class NetcatSource implements Source {
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
+    if (this.listener.listening) return;
     const { bind, port } = this.o;
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-    server.maxConnections = this.o.maxConnections;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        server.off('listening', onListening);
-        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
-        reject(new AgentError('FLUME_ERR_SOURCE_START', `netcat source ${this.ctx.name} cannot listen on ${bind}:${port}: ${why}`, { cause: err }));
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: bind, port, exclusive: true });
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
-    this.server = server;
-    server.on('error', (err) => this.ctx.logger.error('Netcat server error', { error: errorMessage(err) }));
-    server.on('drop', (d) => this.ctx.logger.warn('Connection refused: maxConnections reached', { maxConnections: this.o.maxConnections, remote: d?.remoteAddress }));
     server.on('connection', (socket) => this.accept(socket));
+    this.boundPort = await this.listener.listen(server, bind, port);
     this.ctx.logger.info('Netcat source listening', { bind, port: this.boundPort, encoding: this.codec.name });
   }
 
@@ -124,8 +107,7 @@ export class NetcatSource implements Source {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this, socket);
-    this.conns.add(conn);
+    this.listener.connections.add(new Connection(this, socket));
   }
 
   close(): Promise<void> {
@@ -135,11 +117,8 @@ export class NetcatSource implements Source {
 
   private async doClose(): Promise<void> {
     this.stopping = true;
-    const server = this.server;
-    const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     try {
-      await this.conns.closeAll(this.closeGraceMs, () => this.abort.abort());
-      await serverClosed;
+      await this.listener.close(this.closeGraceMs, { onGraceOver: () => this.abort.abort() });
     } finally {
       this.abort.abort();
     }
@@ -149,8 +128,7 @@ export class NetcatSource implements Source {
   destroy(): void {
     this.stopping = true;
     this.abort.abort();
-    this.server?.close();
-    this.conns.destroyAll();
+    this.listener.destroy();
   }
 }
 

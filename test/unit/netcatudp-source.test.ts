@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import netcatudp, { datagramLines } from '../../src/sources/netcat-udp.js';
-import type { UdpIntake } from '../../src/sources/syslog/udp-intake.js';
+import type { UdpIntake } from '../../src/net/udp-intake.js';
 import { sourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';

@@ -11,7 +11,7 @@ import syslogtcp from '../../src/sources/syslog/syslogtcp.js';
 import syslogudp from '../../src/sources/syslog/syslogudp.js';
 import multiport from '../../src/sources/syslog/multiport.js';
 import type { TcpIntake } from '../../src/sources/syslog/tcp-intake.js';
-import type { UdpIntake } from '../../src/sources/syslog/udp-intake.js';
+import type { UdpIntake } from '../../src/net/udp-intake.js';
 import { MemoryChannel } from '../../src/channels/memory.js';
 import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

@@ -22,6 +22,7 @@ import {
   readSingleEvent, type DecodeLimits, type HandshakeResponse, type Status,
 } from './protocol.js';
 import { serverStream, type LayerOptions } from './transport.js';
+import { listen } from '../../net/listen.js';
 
 export type CallKind = 'append' | 'appendBatch';
 
@@ -48,6 +49,8 @@ export interface RpcServerOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   logger: Logger;
+  /** Who listens, for the start error (FLUME_ERR_SOURCE_START): `avro source r1`. */
+  owner?: string;
 }
 
 /** Remembers client protocols by hash (bounded; ours is always known). */
@@ -353,13 +356,7 @@ export class AvroRpcServer {
     server.on('connection', (s) => this.onConnection(s));
     server.on('drop', (d) => this.o.logger.warn('Connection refused: maxConnections reached', { maxConnections: this.o.maxConnections, remote: d?.remoteAddress }));
     server.on('error', (e) => this.o.logger.error('Avro RPC server error', { error: errorMessage(e) }));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => {
-        server.off('error', reject);
-        resolve(this.port);
-      });
-    });
+    return listen(server, { host: this.o.host, port: this.o.port, owner: this.o.owner ?? 'Avro RPC server' });
   }
 
   private onConnection(socket: net.Socket): void {

@@ -23,6 +23,7 @@ import { defineSource, type Problem, type Source, type SourceContext } from '../
 import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
+import { idleTimeout, Listener } from '../../net/listen.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.js';
 import { HttpError, type HttpHandler, type RequestInfo } from './handler.js';
 import { JsonHandler } from './json-handler.js';
@@ -203,19 +204,22 @@ export class HttpSource implements Source {
   closeGraceMs = 5000;
 
   private server: http.Server | undefined;
+  private readonly listener: Listener;
   private boundPort = 0;
   private readonly handler: HttpHandler;
   private stopping = false;
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  private readonly sockets = new Set<net.Socket>();
   private lastWarn = new Map<string, number>();
   readonly budget: ByteBudget;
 
   constructor(readonly o: HttpSourceOptions, readonly ctx: SourceContext) {
     this.handler = createHandler(o);
     this.budget = new ByteBudget(o.maxBufferedBytes);
+    const { logger, counters } = ctx;
+    const owner = `http source ${ctx.name}`;
+    this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'HTTP' });
   }
 
   get port(): number {
@@ -223,7 +227,7 @@ export class HttpSource implements Source {
   }
 
   get connectionCount(): number {
-    return this.sockets.size;
+    return this.listener.connections.size;
   }
 
   async start(): Promise<void> {
@@ -242,7 +246,6 @@ export class HttpSource implements Source {
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
     const server: http.Server = tlsOpts ? https.createServer({ ...tlsOpts, ...httpOpts }, onRequest) : http.createServer(httpOpts, onRequest);
-    server.maxConnections = o.maxConnections;
     server.keepAliveTimeout = o.keepAliveTimeout;
     server.on('checkContinue', (req, res) => {
       if (this.declaredTooLarge(req)) this.tooLarge(req, res);
@@ -253,19 +256,10 @@ export class HttpSource implements Source {
     });
     // Node's headersTimeout only starts with the first byte: a socket that sends nothing would stay forever.
     // Armed on the socket the HTTP parser reads (the TLS socket for https; the handshake has its own timeout).
-    const arm = (s: net.Socket) => {
-      if (o.headersTimeout > 0) s.setTimeout(o.headersTimeout, () => s.destroy());
-    };
+    const arm = (s: net.Socket) => idleTimeout(s, o.headersTimeout);
     if (tlsOpts) server.on('secureConnection', arm);
-    server.on('connection', (s: net.Socket) => {
-      if (!tlsOpts) arm(s);
-      this.sockets.add(s);
-      this.ctx.counters.set('OpenConnectionCount', this.sockets.size);
-      s.once('close', () => {
-        this.sockets.delete(s);
-        this.ctx.counters.set('OpenConnectionCount', this.sockets.size);
-      });
-    });
+    else server.on('connection', arm);
+    this.listener.trackSockets(server);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
       this.warnLimited('clientError', 'Bad or slow HTTP client; closing its connection', { code: err.code, error: errorMessage(err) });
@@ -282,24 +276,7 @@ export class HttpSource implements Source {
         s.destroy(); // a handshake timeout only reports the error
       });
     }
-    server.on('drop', (d) => this.warnLimited('drop', 'Connection refused: maxConnections reached', { maxConnections: o.maxConnections, remote: d?.remoteAddress }));
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => {
-        server.off('listening', onListening);
-        const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
-        reject(new AgentError('FLUME_ERR_SOURCE_START', `http source ${this.ctx.name} cannot listen on ${o.bind}:${o.port}: ${why}`, { cause: err }));
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen({ host: o.bind, port: o.port, exclusive: true });
-    });
-    const addr = server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : o.port;
-    server.on('error', (err) => this.ctx.logger.error('HTTP server error', { error: errorMessage(err) }));
+    this.boundPort = await this.listener.listen(server, o.bind, o.port);
     this.server = server;
     this.ctx.logger.info('HTTP source listening', { bind: o.bind, port: this.boundPort, handler: o.handler, tls: Boolean(tlsOpts) });
   }
@@ -456,32 +433,19 @@ export class HttpSource implements Source {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // the requests in flight get closeGraceMs, then every connection is cut
+    const requests = this.inFlight === 0 ? undefined : new Promise<void>((resolve) => (this.idle = resolve));
+    const closed = this.listener.close(this.closeGraceMs, { work: requests ?? Promise.resolve(), lingerMs: 0 });
     server.closeIdleConnections();
-    if (this.inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.closeGraceMs);
-        this.idle = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.idle = undefined;
-    }
-    server.closeAllConnections();
-    for (const s of this.sockets) s.destroy();
     await closed;
-    this.ctx.counters.set('OpenConnectionCount', 0);
+    this.idle = undefined;
     this.ctx.logger.info('HTTP source stopped', { port: this.boundPort });
   }
 
   destroy(): void {
     this.stopping = true;
-    const server = this.server;
     this.server = undefined;
-    server?.close();
-    server?.closeAllConnections();
-    for (const s of this.sockets) s.destroy();
+    this.listener.destroy();
   }
 }
 

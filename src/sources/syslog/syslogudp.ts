@@ -10,7 +10,7 @@ import { defineSource, type SourceContext } from '../../registry/define.js';
 import { opt, type Resolved } from '../../config/options.js';
 import { keepFieldsOption, parseClassic } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } from './common.js';
-import { UdpIntake } from './udp-intake.js';
+import { UdpIntake } from '../../net/udp-intake.js';
 
 const options = {
   host: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).' }),

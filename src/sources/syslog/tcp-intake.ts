@@ -12,10 +12,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { SourceContext, Source } from '../../registry/define.js';
 import type { FlumeEvent } from '../../core/event.js';
-import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
-import { ConnectionSet, QueuedConnection } from '../../net/queued-connection.js';
+import { ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
+import { QueuedConnection } from '../../net/queued-connection.js';
+import { Listener } from '../../net/listen.js';
 import { SyslogFramer, type FrameSink } from './framing.js';
-import { HostnameResolver, WarnLimiter, plainIp } from './common.js';
+import { HostnameResolver, plainIp } from '../../net/peer.js';
 
 export interface TcpIntakeConfig {
   /** `syslogtcp`, for messages. */
@@ -53,17 +54,17 @@ export class TcpIntake implements Source {
   retryInitialMs = 100;
   retryMaxMs = 2000;
 
-  private servers: net.Server[] = [];
+  private readonly listener: Listener<TcpConn>;
   private readonly bound = new Map<number, number>();
-  readonly conns: ConnectionSet<TcpConn>;
   stopping = false;
   abort = new AbortController();
   private closing: Promise<void> | undefined;
   readonly resolver = new HostnameResolver();
-  readonly warn = new WarnLimiter();
 
   constructor(readonly cfg: TcpIntakeConfig, readonly ctx: SourceContext) {
-    this.conns = new ConnectionSet(ctx.counters);
+    const { logger, counters } = ctx;
+    const owner = `${cfg.kind} source ${ctx.name}`;
+    this.listener = new Listener({ owner, logger, counters, maxConnections: cfg.maxConnections, label: 'Syslog' });
   }
 
   /** Bound ports, in configured order (useful with port 0). */
@@ -76,55 +77,30 @@ export class TcpIntake implements Source {
   }
 
   async start(): Promise<void> {
-    if (this.servers.length) return;
+    if (this.listener.listening) return;
     this.stopping = false;
     if (this.abort.signal.aborted) this.abort = new AbortController();
     const tlsOpts = this.cfg.tls?.();
-    const started: net.Server[] = [];
     try {
       for (let i = 0; i < this.cfg.ports.length; i++) {
-        const port = this.cfg.ports[i]!;
         const server = tlsOpts ? tls.createServer({ ...tlsOpts, allowHalfOpen: true }) : net.createServer({ allowHalfOpen: true, noDelay: true });
-        server.maxConnections = this.cfg.maxConnections;
-        await new Promise<void>((resolve, reject) => {
-          const onError = (err: NodeJS.ErrnoException) => {
-            server.off('listening', onListening);
-            const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : errorMessage(err);
-            reject(new AgentError('FLUME_ERR_SOURCE_START', `${this.cfg.kind} source ${this.ctx.name} cannot listen on ${this.cfg.host}:${port}: ${why}`, { cause: err }));
-          };
-          const onListening = () => {
-            server.off('error', onError);
-            resolve();
-          };
-          server.once('error', onError);
-          server.once('listening', onListening);
-          server.listen({ host: this.cfg.host, port, exclusive: true });
-        });
-        started.push(server);
-        const addr = server.address();
-        const boundPort = typeof addr === 'object' && addr ? addr.port : port;
-        this.bound.set(i, boundPort);
-        server.on('error', (err) => this.ctx.logger.error('Syslog server error', { port: boundPort, error: errorMessage(err) }));
-        server.on('drop', (d) => {
-          if (this.warn.hit('drop') >= 0) this.ctx.logger.warn('Connection refused: maxConnections reached', { maxConnections: this.cfg.maxConnections, remote: d?.remoteAddress });
-        });
         if (tlsOpts) {
-          server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s, boundPort));
+          server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s, this.bound.get(i)!));
           server.on('tlsClientError', (err, s) => {
             this.ctx.counters.add('EventReadFail');
             this.ctx.logger.debug('TLS handshake failed', { remote: s.remoteAddress, error: errorMessage(err) });
             s.destroy(); // a handshake timeout only reports the error
           });
         } else {
-          server.on('connection', (s: net.Socket) => this.accept(s, boundPort));
+          server.on('connection', (s: net.Socket) => this.accept(s, this.bound.get(i)!));
         }
+        this.bound.set(i, await this.listener.listen(server, this.cfg.host, this.cfg.ports[i]!));
       }
     } catch (err) {
-      for (const s of started) s.close();
+      this.listener.destroy();
       this.bound.clear();
       throw err;
     }
-    this.servers = started;
     this.closing = undefined;
     this.ctx.logger.info('Syslog TCP source listening', { kind: this.cfg.kind, host: this.cfg.host, ports: this.ports, tls: Boolean(tlsOpts) });
   }
@@ -134,8 +110,7 @@ export class TcpIntake implements Source {
       socket.destroy();
       return;
     }
-    const conn = new TcpConn(this, socket, port);
-    this.conns.add(conn);
+    this.listener.connections.add(new TcpConn(this, socket, port));
   }
 
   close(): Promise<void> {
@@ -145,23 +120,14 @@ export class TcpIntake implements Source {
 
   private async doClose(): Promise<void> {
     this.stopping = true;
-    const servers = this.servers;
-    this.servers = [];
-    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    try {
-      await this.conns.closeAll(this.closeGraceMs, () => this.abort.abort());
-      await closed;
-    } finally {
-    }
+    await this.listener.close(this.closeGraceMs, { onGraceOver: () => this.abort.abort() });
     this.ctx.logger.info('Syslog TCP source stopped', { kind: this.cfg.kind, ports: this.ports });
   }
 
   destroy(): void {
     this.stopping = true;
     this.abort.abort();
-    for (const s of this.servers) s.close();
-    this.servers = [];
-    this.conns.destroyAll();
+    this.listener.destroy();
   }
 }
 
