@@ -30,6 +30,18 @@ export const ERRORS = {
   FLUME_ERR_SINK_DELIVERY: { retriable: true, doc: 'A sink could not deliver a batch; the batch is rolled back into the channel and retried after a backoff.' },
   FLUME_ERR_SINK_PERMANENT: { retriable: false, doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).' },
   FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
+  FLUME_ERR_SOURCE_HTTP_REQUEST: {
+    retriable: false,
+    doc: 'The http source refused a request the client must fix: malformed JSON or a bad event (400), more events '
+      + 'than one transaction holds (413), an unsupported charset (415). The response body says what; nothing of '
+      + 'the request was committed.',
+  },
+  FLUME_ERR_SOURCE_POSITION_FILE: {
+    retriable: false,
+    doc: 'The taildir position file cannot be used (empty, not JSON, bad entries, unreadable, or missing while its '
+      + 'backup exists). Depending on positionFileRecovery the backup is restored, the file is moved aside, or the '
+      + 'source does not start rather than send every file again; the message says which file and what is wrong.',
+  },
   FLUME_ERR_SINK_START: { retriable: true, doc: 'A sink could not start (for example its directory is missing).' },
   // TLS (src/net/tls), client address rules (src/net/ip-filter.ts) and the Avro RPC wire (src/rpc/avro)
   FLUME_ERR_TLS_CONFIG: {

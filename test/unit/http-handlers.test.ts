@@ -54,6 +54,8 @@ test('JSON handler: 400 for malformed JSON, non-arrays, bad elements anywhere; t
 test('JSON handler: more events than one transaction holds is 413, naming the limit', () => {
   const body = Buffer.from(JSON.stringify(Array.from({ length: 11 }, () => ({ body: 'x' }))));
   assert.throws(() => json.getEvents(req(), body, { maxEvents: 10 }), (e: unknown) => e instanceof HttpError && e.status === 413 && /at most 10/.test(e.message));
+  const coded = { code: 'FLUME_ERR_SOURCE_HTTP_REQUEST', retriable: false };
+  assert.throws(() => json.getEvents(req(), body, { maxEvents: 10 }), coded);
 });
 
 test('JSON handler: prototype keys are plain, inert headers; objects as header values are refused', () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fingerprintOf, fingerprintLength } from '../../src/sources/taildir/identity.js';
 import { formatPositions, parsePositions, PositionFileError } from '../../src/sources/taildir/position-file.js';
+import { AgentError } from '../../src/core/errors.js';
 
 test('fingerprints and the position file format (Flume fields first; ours optional)', () => {
   const fp = fingerprintOf(Buffer.from('hello'));
@@ -16,4 +17,6 @@ test('fingerprints and the position file format (Flume fields first; ours option
   for (const bad of ['', '   ', '[{"inode":1,"pos":2', '{}', '[{"inode":-1,"pos":0,"file":"/a"}]', '[{"pos":0,"file":"/a"}]', '[{"inode":1,"pos":"3","file":"/a"}]', '[{"inode":1,"pos":3}]', '[1]']) {
     assert.throws(() => parsePositions(bad, 'p'), PositionFileError, bad);
   }
+  const coded = (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SOURCE_POSITION_FILE';
+  assert.throws(() => parsePositions('', 'p'), coded);
 });

@@ -1,10 +1,11 @@
 /** The contract between the http source and its handlers (Flume's HTTPSourceHandler). */
 import type { FlumeEvent } from '../../core/event.js';
+import { AgentError } from '../../core/errors.js';
 
 /** A client error with its HTTP status; the message goes into the response body. */
-export class HttpError extends Error {
+export class HttpError extends AgentError {
   constructor(readonly status: number, message: string) {
-    super(message);
+    super('FLUME_ERR_SOURCE_HTTP_REQUEST', message);
     this.name = 'HttpError';
   }
 }

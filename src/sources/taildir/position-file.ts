@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { AgentError } from '../../core/errors.js';
 
 export interface PositionEntry {
   inode: number;
@@ -26,9 +27,9 @@ export interface PositionEntry {
 
 export type RecoveryPolicy = 'backup' | 'fail' | 'reset';
 
-export class PositionFileError extends Error {
+export class PositionFileError extends AgentError {
   constructor(readonly file: string, message: string) {
-    super(message);
+    super('FLUME_ERR_SOURCE_POSITION_FILE', message);
     this.name = 'PositionFileError';
   }
 }
