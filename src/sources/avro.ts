@@ -10,7 +10,7 @@
  */
 import { defineSource, type Source, type SourceContext } from '../registry/define.js';
 import { opt, type Resolved } from '../config/options.js';
-import { AgentError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';
 import type { Status } from '../rpc/avro/protocol.js';
