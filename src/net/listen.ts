@@ -27,7 +27,7 @@ export interface ListenAt {
 const REASONS: Record<string, string> = {
   EADDRINUSE: 'the address is already in use',
   EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
-  EADDRNOTAVAIL: 'the address is not one of this host\'s (EADDRNOTAVAIL)',
+  EADDRNOTAVAIL: "the address is not one of this host's (EADDRNOTAVAIL)",
   ENOTFOUND: 'the host name cannot be resolved',
   EAI_AGAIN: 'the host name cannot be resolved right now (EAI_AGAIN)',
 };

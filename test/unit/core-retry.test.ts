@@ -77,11 +77,15 @@ test('retrying: aborting gives up (false); a wait cut short by the abort still g
 test('retrying: starts from a refusal the caller already got (a pipelined emit)', async () => {
   const a = refusing(0);
   const waits: number[] = [];
-  const ok = await retrying(a.attempt, {
-    backoff: new ExponentialBackoff(5, 10),
-    signal: new AbortController().signal,
-    sleep: async (ms) => void waits.push(ms),
-  }, { error: new ChannelFullError('full') });
+  const ok = await retrying(
+    a.attempt,
+    {
+      backoff: new ExponentialBackoff(5, 10),
+      signal: new AbortController().signal,
+      sleep: async (ms) => void waits.push(ms),
+    },
+    { error: new ChannelFullError('full') },
+  );
   assert.equal(ok, true);
   assert.equal(a.calls, 1);
   assert.deepEqual(waits, [5]);

@@ -26,8 +26,10 @@ test('listen: port 0 gives the bound port; a port in use is FLUME_ERR_SOURCE_STA
   assert.ok(port > 0);
   assert.equal((a.address() as net.AddressInfo).port, port);
   const b = net.createServer();
-  await assert.rejects(listen(b, { host: '127.0.0.1', port, owner: 'netcat source r2' }),
-    isStartError(new RegExp(`^netcat source r2 cannot listen on 127.0.0.1:${port}: the address is already in use`)));
+  await assert.rejects(
+    listen(b, { host: '127.0.0.1', port, owner: 'netcat source r2' }),
+    isStartError(new RegExp(`^netcat source r2 cannot listen on 127.0.0.1:${port}: the address is already in use`)),
+  );
   assert.equal(b.listening, false);
   await new Promise((r) => a.close(r));
 });
@@ -50,8 +52,10 @@ test('bindUdp: port 0 gives the bound port; a port in use is FLUME_ERR_SOURCE_ST
   const port = await bindUdp(a, { host: '127.0.0.1', port: 0, owner: 'syslogudp source r1' });
   assert.ok(port > 0);
   const b = dgram.createSocket('udp4');
-  await assert.rejects(bindUdp(b, { host: '127.0.0.1', port, owner: 'syslogudp source r2' }),
-    isStartError(/^syslogudp source r2 cannot bind UDP 127\.0\.0\.1:\d+: the address is already in use$/));
+  await assert.rejects(
+    bindUdp(b, { host: '127.0.0.1', port, owner: 'syslogudp source r2' }),
+    isStartError(/^syslogudp source r2 cannot bind UDP 127\.0\.0\.1:\d+: the address is already in use$/),
+  );
   assert.throws(() => b.address(), 'b was closed');
   a.close();
 });
@@ -73,7 +77,10 @@ test('idleTimeout: a connection that sends nothing is destroyed after the timeou
 class Slow implements Tracked {
   readonly closed: Promise<void>;
   stopped = false;
-  constructor(readonly socket: net.Socket, private readonly workMs: number) {
+  constructor(
+    readonly socket: net.Socket,
+    private readonly workMs: number,
+  ) {
     this.closed = closed(socket);
   }
   stop(): void {

@@ -105,7 +105,9 @@ export class SpoolFiles {
         }
         if (name.endsWith(suffix)) continue;
         if (e.isSymbolicLink()) {
-          this.warnOnce(p, 'Symbolic link in the spooling directory is skipped (never read, renamed or deleted)', { file: p });
+          this.warnOnce(p, 'Symbolic link in the spooling directory is skipped (never read, renamed or deleted)', {
+            file: p,
+          });
           continue;
         }
         if (!e.isFile()) continue;
@@ -134,7 +136,8 @@ export class SpoolFiles {
       else {
         const young = this.o.consumeOrder === 'youngest';
         c = files.reduce((best, f) => {
-          if (f.mtimeMs !== best.mtimeMs) return (young ? f.mtimeMs > best.mtimeMs : f.mtimeMs < best.mtimeMs) ? f : best;
+          if (f.mtimeMs !== best.mtimeMs)
+            return (young ? f.mtimeMs > best.mtimeMs : f.mtimeMs < best.mtimeMs) ? f : best;
           return f.path < best.path ? f : best;
         });
       }
@@ -154,7 +157,8 @@ export class SpoolFiles {
     if (this.o.deletePolicy === 'immediate') return undefined;
     if (this.o.trackingPolicy === 'rename') {
       const target = `${c.path}${this.o.fileSuffix}`;
-      if (fs.existsSync(target)) return `its completed name ${target} is already taken (the name was re-used for another file)`;
+      if (fs.existsSync(target))
+        return `its completed name ${target} is already taken (the name was re-used for another file)`;
       return undefined;
     }
     const marker = path.join(this.trackerDir, `${c.rel}${this.o.fileSuffix}`);
@@ -185,11 +189,19 @@ export class SpoolFiles {
     const now = await fsp.lstat(cur.path).catch(() => undefined);
     await cur.fh.close().catch(() => undefined);
     if (st.size !== cur.size || st.mtimeMs !== cur.mtimeMs) {
-      await this.badFile({ ...cur, fh: undefined }, `it changed after it was picked up (size ${cur.size} -> ${st.size}); files must be complete and unchanged once in the spooling directory`, true);
+      await this.badFile(
+        { ...cur, fh: undefined },
+        `it changed after it was picked up (size ${cur.size} -> ${st.size}); files must be ` +
+          `complete and unchanged once in the spooling directory`,
+        true,
+      );
       return;
     }
     if (!now || now.ino !== cur.ino || now.dev !== cur.dev) {
-      this.ctx.logger.warn('File was moved or replaced while being read; its events were delivered, nothing to complete', { file: cur.path });
+      this.ctx.logger.warn(
+        'File was moved or replaced while being read; its events were delivered, nothing to complete',
+        { file: cur.path },
+      );
       await this.clearMeta();
       return;
     }
@@ -199,7 +211,11 @@ export class SpoolFiles {
       } else if (this.o.trackingPolicy === 'rename') {
         const target = `${cur.path}${this.o.fileSuffix}`;
         if (fs.existsSync(target)) {
-          await this.badFile({ ...cur, fh: undefined }, `its completed name ${target} was taken while it was read`, true);
+          await this.badFile(
+            { ...cur, fh: undefined },
+            `its completed name ${target} was taken while it was read`,
+            true,
+          );
           return;
         }
         await fsp.rename(cur.path, target);
@@ -215,7 +231,10 @@ export class SpoolFiles {
     }
     await this.clearMeta();
     this.stats.completed++;
-    this.ctx.logger.info('Spooling directory: file completed', { file: cur.path, policy: this.o.deletePolicy === 'immediate' ? 'deleted' : this.o.trackingPolicy });
+    this.ctx.logger.info('Spooling directory: file completed', {
+      file: cur.path,
+      policy: this.o.deletePolicy === 'immediate' ? 'deleted' : this.o.trackingPolicy,
+    });
   }
 
   /** A file that cannot be consumed cleanly, by badFilePolicy. `delivered`: its events were committed. */
@@ -228,7 +247,11 @@ export class SpoolFiles {
     const fields = { file: c.path, problem: why, policy, eventsDelivered: delivered };
     if (policy === 'fail') {
       this.halted = true;
-      this.ctx.logger.error('Spooling directory source stopped: a file cannot be consumed (badFilePolicy = fail). Fix the file, then restart or reconfigure the agent', fields);
+      this.ctx.logger.error(
+        'Spooling directory source stopped: a file cannot be consumed (badFilePolicy = fail). ' +
+          'Fix the file, then restart or reconfigure the agent',
+        fields,
+      );
       return;
     }
     if (policy === 'quarantine') {
@@ -239,10 +262,16 @@ export class SpoolFiles {
         for (let i = 1; fs.existsSync(target); i++) target = path.join(qdir, `${c.name}.${i}`);
         await fsp.rename(c.path, target);
         this.stats.quarantined++;
-        this.ctx.logger.error('Spooling directory: file moved to quarantine; the other files keep flowing', { ...fields, movedTo: target });
+        this.ctx.logger.error('Spooling directory: file moved to quarantine; the other files keep flowing', {
+          ...fields,
+          movedTo: target,
+        });
         return;
       } catch (err) {
-        this.ctx.logger.error('Spooling directory: file cannot be moved to quarantine; skipping it instead', { ...fields, error: errorMessage(err) });
+        this.ctx.logger.error('Spooling directory: file cannot be moved to quarantine; skipping it instead', {
+          ...fields,
+          error: errorMessage(err),
+        });
       }
     }
     const st = await fsp.lstat(c.path).catch(() => undefined);

@@ -18,32 +18,116 @@ export const options = {
   'filegroups.': opt.map({
     of: groupPath,
     keyText: '<group>',
-    doc: 'Files of one group: an absolute path whose directory part is literal and whose last component is a Java regex matched against whole file names in that directory (no recursion; directories are skipped). Example: `filegroups.f1 = /var/log/app/app\\.log.*`. The directory must exist when the source starts.',
+    doc:
+      'Files of one group: an absolute path whose directory part is literal and whose last ' +
+      'component is a Java regex matched against whole file names in that directory (no recursion; ' +
+      'directories are skipped). Example: `filegroups.f1 = /var/log/app/app\\.log.*`. The ' +
+      'directory must exist when the source starts.',
   }),
   positionFile: opt.string({
     default: '~/.flume/taildir_position.json',
     nonEmpty: true,
-    doc: 'JSON file holding the committed offset of every tailed file, in Flume\'s format (an existing Flume position file is picked up). Written atomically (temp file, fsync, rename) with the previous version kept as `<positionFile>.bak`; mode 0600, parent directories created (0700).',
+    doc:
+      "JSON file holding the committed offset of every tailed file, in Flume's format (an existing Flume position " +
+      'file is picked up). Written atomically (temp file, fsync, rename) with the previous version kept as ' +
+      '`<positionFile>.bak`; mode 0600, parent directories created (0700).',
   }),
-  'headers.': opt.map({ keyText: '<group>.<header>', doc: 'Static header added to every event of a group: `headers.<group>.<header> = <value>`.' }),
-  byteOffsetHeader: opt.bool({ default: false, doc: 'Add the header `byteoffset`: the byte offset of the line start in its file.' }),
-  skipToEnd: opt.bool({ default: false, doc: 'Files not known from the position file at start-up are read from their end (from the start of their last, unterminated line) instead of from byte 0. Files that appear later are always read from 0.' }),
-  idleTimeout: opt.duration({ default: 120000, unit: 'ms', min: 0, doc: 'A file with no new data for this long is closed (reopened when it changes). A file renamed away or deleted is closed this long after its last data; its unterminated last line, if any, is then emitted.' }),
-  writePosInterval: opt.duration({ default: 3000, unit: 'ms', min: 1, doc: 'How often the position file is written (only when an offset changed). It is also written at start, right after a truncation is detected, on stop, and while catching up after every 10,000 committed lines (at most every 200 ms), so a crash repeats few lines.' }),
-  batchSize: opt.int({ default: 100, min: 1, doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels).' }),
-  maxBatchCount: opt.int({ min: 1, defaultText: 'unlimited', doc: 'Most consecutive batches read from one file before moving to the next file (fairness between busy files).' }),
-  backoffSleepIncrement: opt.duration({ default: 1000, unit: 'ms', min: 1, doc: 'Poll backoff step when no file had new data or the channel was full: min(n x this, maxBackoffSleep). A change in a group directory (inotify) ends the wait early.' }),
-  maxBackoffSleep: opt.duration({ default: 5000, unit: 'ms', min: 1, doc: 'Longest poll backoff; also the pause after an unexpected error.' }),
-  cachePatternMatching: opt.bool({ default: true, doc: 'List a group directory again only when its mtime changed (or changed in the last 2 seconds).' }),
+  'headers.': opt.map({
+    keyText: '<group>.<header>',
+    doc: 'Static header added to every event of a group: `headers.<group>.<header> = <value>`.',
+  }),
+  byteOffsetHeader: opt.bool({
+    default: false,
+    doc: 'Add the header `byteoffset`: the byte offset of the line start in its file.',
+  }),
+  skipToEnd: opt.bool({
+    default: false,
+    doc:
+      'Files not known from the position file at start-up are read from their end (from the start ' +
+      'of their last, unterminated line) instead of from byte 0. Files that appear later are ' +
+      'always read from 0.',
+  }),
+  idleTimeout: opt.duration({
+    default: 120000,
+    unit: 'ms',
+    min: 0,
+    doc:
+      'A file with no new data for this long is closed (reopened when it changes). A file renamed ' +
+      'away or deleted is closed this long after its last data; its unterminated last line, if ' +
+      'any, is then emitted.',
+  }),
+  writePosInterval: opt.duration({
+    default: 3000,
+    unit: 'ms',
+    min: 1,
+    doc:
+      'How often the position file is written (only when an offset changed). It is also written at ' +
+      'start, right after a truncation is detected, on stop, and while catching up after every ' +
+      '10,000 committed lines (at most every 200 ms), so a crash repeats few lines.',
+  }),
+  batchSize: opt.int({
+    default: 100,
+    min: 1,
+    doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels).',
+  }),
+  maxBatchCount: opt.int({
+    min: 1,
+    defaultText: 'unlimited',
+    doc: 'Most consecutive batches read from one file before moving to the next file (fairness between busy files).',
+  }),
+  backoffSleepIncrement: opt.duration({
+    default: 1000,
+    unit: 'ms',
+    min: 1,
+    doc:
+      'Poll backoff step when no file had new data or the channel was full: min(n x this, ' +
+      'maxBackoffSleep). A change in a group directory (inotify) ends the wait early.',
+  }),
+  maxBackoffSleep: opt.duration({
+    default: 5000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Longest poll backoff; also the pause after an unexpected error.',
+  }),
+  cachePatternMatching: opt.bool({
+    default: true,
+    doc: 'List a group directory again only when its mtime changed (or changed in the last 2 seconds).',
+  }),
   fileHeader: opt.bool({ default: false, doc: 'Add the path of the file as a header.' }),
   fileHeaderKey: opt.string({ default: 'file', nonEmpty: true, doc: 'Name of the fileHeader header.' }),
-  maxLineBytes: opt.size({ default: 1048576, min: 1, doc: 'New key. Longest line kept, in bytes (without the line terminator). A longer line is handled by oversizeLinePolicy while streaming, so memory stays bounded; it is counted in OversizeLineCount and the following lines flow. Flume has no limit.' }),
-  oversizeLinePolicy: opt.enum({ values: ['truncate', 'skip'] as const, default: 'truncate', doc: 'New key. `truncate`: an oversize line becomes one event holding its first maxLineBytes bytes; `skip`: it is dropped. Either way the rest of the line is discarded up to its newline.' }),
-  followSymlinks: opt.enum({ values: ['never', 'withinDirectory', 'always'] as const, default: 'withinDirectory', doc: 'New key. Matching names that are symbolic links: `withinDirectory` follows a link only when its target is inside the group directory (a link pointing elsewhere is skipped with a warning naming it); `never` skips every link; `always` follows any link.' }),
+  maxLineBytes: opt.size({
+    default: 1048576,
+    min: 1,
+    doc:
+      'New key. Longest line kept, in bytes (without the line terminator). A longer line is ' +
+      'handled by oversizeLinePolicy while streaming, so memory stays bounded; it is counted in ' +
+      'OversizeLineCount and the following lines flow. Flume has no limit.',
+  }),
+  oversizeLinePolicy: opt.enum({
+    values: ['truncate', 'skip'] as const,
+    default: 'truncate',
+    doc:
+      'New key. `truncate`: an oversize line becomes one event holding its first maxLineBytes ' +
+      'bytes; `skip`: it is dropped. Either way the rest of the line is discarded up to its ' +
+      'newline.',
+  }),
+  followSymlinks: opt.enum({
+    values: ['never', 'withinDirectory', 'always'] as const,
+    default: 'withinDirectory',
+    doc:
+      'New key. Matching names that are symbolic links: `withinDirectory` follows a link only when ' +
+      'its target is inside the group directory (a link pointing elsewhere is skipped with a ' +
+      'warning naming it); `never` skips every link; `always` follows any link.',
+  }),
   positionFileRecovery: opt.enum({
     values: ['backup', 'fail', 'reset'] as const,
     default: 'backup',
-    doc: 'New key. What to do when the position file cannot be used (empty, not JSON, bad entries, or missing while its backup exists): `backup` restores `<positionFile>.bak` (lines committed since that backup was written may be sent again) and refuses to start if there is none; `fail` refuses to start; `reset` moves the bad file aside (`.corrupt-<time>`) and starts as if there were no position file. The bad file is never overwritten.',
+    doc:
+      'New key. What to do when the position file cannot be used (empty, not JSON, bad entries, or ' +
+      'missing while its backup exists): `backup` restores `<positionFile>.bak` (lines committed ' +
+      'since that backup was written may be sent again) and refuses to start if there is none; ' +
+      '`fail` refuses to start; `reset` moves the bad file aside (`.corrupt-<time>`) and starts as ' +
+      'if there were no position file. The bad file is never overwritten.',
   }),
 };
 
@@ -59,16 +143,28 @@ export function check(o: TaildirOptions) {
   const problems: { key?: string; message: string; hint?: string }[] = [];
   const defined = o['filegroups.'];
   for (const g of o.filegroups) {
-    if (defined[g] === undefined) problems.push({ key: 'filegroups', message: `file group '${g}' has no path (Flume ignores it silently)`, hint: `add filegroups.${g} = /directory/<regex on the file name>` });
+    if (defined[g] === undefined)
+      problems.push({
+        key: 'filegroups',
+        message: `file group '${g}' has no path (Flume ignores it silently)`,
+        hint: `add filegroups.${g} = /directory/<regex on the file name>`,
+      });
   }
   for (const g of Object.keys(defined)) {
-    if (!o.filegroups.includes(g)) problems.push({ key: `filegroups.${g}`, message: `file group '${g}' is defined but not listed in filegroups (Flume ignores it silently)`, hint: `filegroups = ${[...o.filegroups, g].join(' ')}` });
+    if (!o.filegroups.includes(g))
+      problems.push({
+        key: `filegroups.${g}`,
+        message: `file group '${g}' is defined but not listed in filegroups (Flume ignores it silently)`,
+        hint: `filegroups = ${[...o.filegroups, g].join(' ')}`,
+      });
   }
   for (const k of Object.keys(o['headers.'])) {
     const dot = k.indexOf('.');
     const g = dot > 0 ? k.slice(0, dot) : '';
-    if (dot <= 0 || dot === k.length - 1) problems.push({ key: `headers.${k}`, message: `'headers.${k}' must be headers.<group>.<header>` });
-    else if (!o.filegroups.includes(g)) problems.push({ key: `headers.${k}`, message: `headers for file group '${g}', which is not in filegroups` });
+    if (dot <= 0 || dot === k.length - 1)
+      problems.push({ key: `headers.${k}`, message: `'headers.${k}' must be headers.<group>.<header>` });
+    else if (!o.filegroups.includes(g))
+      problems.push({ key: `headers.${k}`, message: `headers for file group '${g}', which is not in filegroups` });
   }
   return problems;
 }

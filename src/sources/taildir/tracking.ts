@@ -79,18 +79,33 @@ export class TailedFiles {
             if (opened.size >= entry.pos) pos = entry.pos;
             else {
               pos = 0;
-              this.ctx.logger.warn('File is shorter than its saved offset (truncated while stopped); reading it from the start', { file: c.path, size: opened.size, savedPos: entry.pos });
+              this.ctx.logger.warn(
+                'File is shorter than its saved offset (truncated while stopped); reading it from the start',
+                { file: c.path, size: opened.size, savedPos: entry.pos },
+              );
             }
-            if (entry.file !== c.path) this.ctx.logger.info('File was renamed while stopped; keeping its offset', { from: entry.file, to: c.path, pos });
+            if (entry.file !== c.path)
+              this.ctx.logger.info('File was renamed while stopped; keeping its offset', {
+                from: entry.file,
+                to: c.path,
+                pos,
+              });
           } else {
-            this.ctx.logger.info('File has a saved inode but different content (inode reused); treated as a new file', { file: c.path, inode: c.ino, savedFile: entry.file });
+            this.ctx.logger.info('File has a saved inode but different content (inode reused); treated as a new file', {
+              file: c.path,
+              inode: c.ino,
+              savedFile: entry.file,
+            });
           }
         } else if (entry.file === c.path) {
           // a Flume entry: applied with Flume's rule (same inode and same path)
           if (opened.size >= entry.pos) pos = entry.pos;
           else {
             pos = 0;
-            this.ctx.logger.warn('File is shorter than its saved offset (truncated while stopped); reading it from the start', { file: c.path, size: opened.size, savedPos: entry.pos });
+            this.ctx.logger.warn(
+              'File is shorter than its saved offset (truncated while stopped); reading it from the start',
+              { file: c.path, size: opened.size, savedPos: entry.pos },
+            );
           }
         }
       }
@@ -123,14 +138,28 @@ export class TailedFiles {
         if (!st || !st.isFile() || st.ino !== e.inode || (e.dev !== undefined && st.dev !== e.dev)) continue;
         const key = fileKey(st.dev, st.ino);
         if (this.trackers.has(key)) break;
-        const c: Candidate = { key, path: p, openPath: p, group: this.groups.find((g) => g.dir === dir)!, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+        const c: Candidate = {
+          key,
+          path: p,
+          openPath: p,
+          group: this.groups.find((g) => g.dir === dir)!,
+          dev: st.dev,
+          ino: st.ino,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+        };
         const opened = await this.openFile(c);
         if (!opened) break;
         if (opened.size > e.pos && (await sameFingerprint(opened.fh, e.fp, opened.size))) {
           const t = this.track(c, e.pos, await fingerprintFile(opened.fh, opened.size), opened);
           t.orphan = true;
           t.rotated = true;
-          this.ctx.logger.info('Draining a file rotated while the agent was stopped', { file: p, was: e.file, pos: e.pos, size: opened.size });
+          this.ctx.logger.info('Draining a file rotated while the agent was stopped', {
+            file: p,
+            was: e.file,
+            pos: e.pos,
+            size: opened.size,
+          });
         } else {
           await opened.fh.close();
         }
@@ -166,7 +195,10 @@ export class TailedFiles {
           if (!t.orphan) {
             t.orphan = true;
             t.rotated = true;
-            this.ctx.logger.info('File renamed away or deleted; draining it from its open descriptor', { file: t.path, pos: t.pos });
+            this.ctx.logger.info('File renamed away or deleted; draining it from its open descriptor', {
+              file: t.path,
+              pos: t.pos,
+            });
           }
         } else {
           this.trackers.delete(t.key);
@@ -184,7 +216,12 @@ export class TailedFiles {
           continue;
         }
         if (r === 'truncated') {
-          this.ctx.logger.warn('File was truncated or rewritten (copytruncate?); reading it again from the start', { file: t.path, size: t.size, readPos: t.readPos, pos: t.pos });
+          this.ctx.logger.warn('File was truncated or rewritten (copytruncate?); reading it again from the start', {
+            file: t.path,
+            size: t.size,
+            readPos: t.readPos,
+            pos: t.pos,
+          });
           this.ctx.counters.add('TruncationCount');
           t.truncated();
           // persist the reset offset now (F5): a restart must not skip the new content
@@ -206,7 +243,10 @@ export class TailedFiles {
     if (st.size === t.size && st.mtimeMs === t.mtimeMs) return; // unchanged since it was closed
     if (!(await t.open())) return;
     if (!(await sameFingerprint(t.fh!, t.fp, t.size)) || t.size < t.pos) {
-      this.ctx.logger.info('Reopened file has different content (inode reused or truncated); reading it from the start', { file: t.path, size: t.size, savedPos: t.pos });
+      this.ctx.logger.info(
+        'Reopened file has different content (inode reused or truncated); reading it from the start',
+        { file: t.path, size: t.size, savedPos: t.pos },
+      );
       t.pos = 0;
       t.readPos = 0;
       t.fp = '';
@@ -221,7 +261,10 @@ export class TailedFiles {
     try {
       fh = await fsp.open(c.openPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
     } catch (err) {
-      this.ctx.logger.warn('Cannot open a matching file; it is retried when the directory changes', { file: c.path, error: errorMessage(err) });
+      this.ctx.logger.warn('Cannot open a matching file; it is retried when the directory changes', {
+        file: c.path,
+        error: errorMessage(err),
+      });
       return undefined;
     }
     const st = await fh.stat();
@@ -232,7 +275,12 @@ export class TailedFiles {
     return { fh, size: st.size, mtimeMs: st.mtimeMs };
   }
 
-  private track(c: Candidate, pos: number, fp: string, opened: { fh: fsp.FileHandle; size: number; mtimeMs: number }): TailFile {
+  private track(
+    c: Candidate,
+    pos: number,
+    fp: string,
+    opened: { fh: fsp.FileHandle; size: number; mtimeMs: number },
+  ): TailFile {
     const t = new TailFile(c.key, c.dev, c.ino, c.path, c.openPath, c.group, pos, fp, this.settings, this.now());
     t.adopt(opened.fh, opened.size, opened.mtimeMs);
     this.trackers.set(c.key, t);
