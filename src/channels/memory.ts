@@ -1,6 +1,5 @@
 import v8 from 'node:v8';
-import { defineChannel, type Channel, type ChannelContext } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineChannel, type Channel, type ChannelContext, opt } from '../contract/index.js';
 import { AgentError, ChannelFullError } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { Deque } from '../core/deque.js';

@@ -8,8 +8,7 @@
  *  - avgEventSize is ignored: bytes are counted exactly for the memory part.
  */
 import v8 from 'node:v8';
-import { defineChannel, type Channel, type ChannelContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineChannel, type Channel, type ChannelContext, opt, type Resolved } from '../contract/index.js';
 import { AgentError, ChannelFullError } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { Deque } from '../core/deque.js';

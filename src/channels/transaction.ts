@@ -1,7 +1,7 @@
 /** Transaction state machine shared by channels: open -> committed | rolledback, nothing after that. */
 import { AgentError } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
-import type { ChannelTransaction } from '../registry/define.js';
+import type { ChannelTransaction } from '../contract/index.js';
 
 export abstract class BaseTransaction implements ChannelTransaction {
   state: 'open' | 'committed' | 'rolledback' = 'open';

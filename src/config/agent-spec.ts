@@ -6,7 +6,7 @@
  */
 import type { PropEntry } from './properties.js';
 import type { ConfigIssue } from './issues.js';
-import { closest } from './options.js';
+import { closest } from '../contract/index.js';
 
 export type SectionKind = 'sources' | 'channels' | 'sinks' | 'sinkgroups' | 'configfilters';
 export const SECTIONS: readonly SectionKind[] = ['sources', 'channels', 'sinks', 'sinkgroups', 'configfilters'];

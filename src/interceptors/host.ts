@@ -6,8 +6,7 @@
  * canonical name from a reverse DNS lookup). No DNS lookup happens, so building never blocks.
  */
 import os from 'node:os';
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
 
 const options = {

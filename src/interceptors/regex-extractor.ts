@@ -10,8 +10,7 @@
  * serializers without a group to read, unknown serializer keys and listed serializers without a name are config
  * errors (Flume ignores or fails at runtime).
  */
-import { defineInterceptor, type Interceptor, type InterceptorContext, type Problem } from '../registry/define.js';
-import { opt, OptionError, didYouMeanHint, type Resolved } from '../config/options.js';
+import { defineInterceptor, type Interceptor, type InterceptorContext, type Problem, opt, OptionError, didYouMeanHint, type Resolved } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 import { JodaPattern } from '../compat/java/joda-time.js';

@@ -3,8 +3,7 @@
  * excludeEvents=true (Flume RegexFilteringInterceptor). Java regex syntax, translated.
  * Difference from Flume: bodies are decoded as UTF-8 (Flume: the JVM default charset, usually UTF-8).
  */
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 

@@ -3,8 +3,7 @@
  * `fromListSeparator` regex), and by a regex that must match the whole name (`matching`). None set: no-op.
  * Regexes use Java syntax (translated; constructs without a JavaScript equivalent are config errors).
  */
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 

@@ -4,8 +4,7 @@
  * and re-encoded with it. Group references to groups the regex does not have are config errors (Flume fails
  * at runtime on the first event).
  */
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt, OptionError } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt, OptionError } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, compileJavaReplacement, javaRegexOption, type JavaRegex, type JavaReplacement } from '../compat/java/java-regex/index.js';
 import { charsetFor, charsetOption, type Charset } from '../text/index.js';

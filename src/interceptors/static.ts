@@ -1,6 +1,5 @@
 /** static: adds one fixed header to every event (Flume StaticInterceptor); chain several for several headers. */
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
 
 const options = {

@@ -2,8 +2,7 @@
  * timestamp: sets a header to the current time in epoch milliseconds (Flume TimestampInterceptor).
  * One clock reading per batch (Flume reads the clock per event; events of one batch arrive together).
  */
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
 
 const options = {

@@ -1,7 +1,6 @@
 /** uuid: sets a header to a random UUID (v4), optionally prefixed (Flume's morphline UUIDInterceptor). */
 import { randomUUID } from 'node:crypto';
-import { defineInterceptor, type Interceptor } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
 
 const options = {

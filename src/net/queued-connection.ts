@@ -9,7 +9,7 @@
  * the few hooks where the protocols differ (replies on commit, what a rejected batch answers).
  */
 import type net from 'node:net';
-import type { SourceContext } from '../registry/define.js';
+import type { SourceContext } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';

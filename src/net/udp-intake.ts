@@ -9,7 +9,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { Source, SourceContext } from '../registry/define.js';
+import type { Source, SourceContext } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { ChannelFullError, errorMessage, isRetriable } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';

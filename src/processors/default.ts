@@ -1,4 +1,4 @@
-import { defineProcessor } from '../registry/define.js';
+import { defineProcessor } from '../contract/index.js';
 
 export default defineProcessor({
   type: 'default',

@@ -11,8 +11,7 @@
  * (Flume: -1, -2, ... in hash-map order); the first penalty is 1 s (Flume: 2 s) and penalties use the monotonic
  * clock (Flume: wall clock).
  */
-import { defineProcessor, type Problem, type ProcessorContext, type SinkHandle, type SinkProcessor } from '../registry/define.js';
-import { opt, didYouMeanHint, type Resolved } from '../config/options.js';
+import { defineProcessor, type Problem, type ProcessorContext, type SinkHandle, type SinkProcessor, opt, didYouMeanHint, type Resolved } from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 

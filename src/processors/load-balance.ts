@@ -9,8 +9,7 @@
  * resets when the sink delivers (Flume keeps it for an hour, so one failure after a recovery can exclude a sink
  * for the full maxTimeOut); the first exclusion is 1 s (Flume: 2 s); custom selector classes cannot be loaded.
  */
-import { defineProcessor, type ProcessorContext, type SinkHandle, type SinkProcessor } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineProcessor, type ProcessorContext, type SinkHandle, type SinkProcessor, opt, type Resolved } from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 

@@ -1,8 +1,6 @@
 /** Renders option tables: plain text for `flume-ng describe`, Markdown for docs/components/**. */
-import type { AnyDef, Kind } from './define.js';
-import type { OptionSpec } from '../config/options.js';
+import { type AnyDef, type Kind, type OptionSpec, KINDS } from '../contract/index.js';
 import { defsOf } from './lookup.js';
-import { KINDS } from './define.js';
 
 export const KIND_FOLDER: Record<Kind, string> = {
   source: 'sources', channel: 'channels', sink: 'sinks', interceptor: 'interceptors', selector: 'selectors', processor: 'processors',

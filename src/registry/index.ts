@@ -1,5 +1,5 @@
 /** THE list of components. Adding a component = one import line here. */
-import type { AnyDef } from './define.js';
+import type { AnyDef } from '../contract/index.js';
 import memoryChannel from '../channels/memory.js';
 import fileChannel from '../channels/file/index.js';
 import spillableMemoryChannel from '../channels/spillable-memory.js';

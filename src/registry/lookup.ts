@@ -1,7 +1,6 @@
 /** Type resolution: aliases (case-insensitive) and Flume class names -> our component definitions. */
-import type { AnyDef, Kind } from './define.js';
+import { type AnyDef, type Kind, closest } from '../contract/index.js';
 import { ALL_COMPONENTS } from './index.js';
-import { closest } from '../config/options.js';
 
 /** Flume's built-in aliases that flume-ts does not implement (yet): a clear "not implemented" instead of "unknown". */
 export const FLUME_UNIMPLEMENTED: Record<Kind, readonly string[]> = {

@@ -10,7 +10,7 @@
  *   channels close.
  */
 import type { Plan, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource } from '../config/validate/index.js';
-import type { Channel, Lifecycle, Sink, Source, SinkProcessor } from '../registry/define.js';
+import type { Channel, Lifecycle, Sink, Source, SinkProcessor } from '../contract/index.js';
 import { ChannelCounters, sinkCounters, sourceCounters, type CounterGroup, type SinkCounters, type SourceCounters } from '../telemetry/counters.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';

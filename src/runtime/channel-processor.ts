@@ -14,7 +14,7 @@
  *     batch instead gets duplicates in the channels that had committed (as in Flume).
  */
 import type { FlumeEvent } from '../core/event.js';
-import type { Channel, ChannelSelector, ChannelTransaction, EmitOptions, Interceptor } from '../registry/define.js';
+import type { Channel, ChannelSelector, ChannelTransaction, EmitOptions, Interceptor } from '../contract/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { SourceCounters } from '../telemetry/counters.js';
 import { errorMessage } from '../core/errors.js';

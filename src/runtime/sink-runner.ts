@@ -2,7 +2,7 @@
  * Sink side: a SinkDriver owns the channel transaction of one sink (take -> deliver -> commit, rollback on any
  * failure), and a SinkRunner loops a sink group's processor with Flume's backoff, waking early when events arrive.
  */
-import type { Channel, Sink, SinkHandle, SinkProcessor } from '../registry/define.js';
+import type { Channel, Sink, SinkHandle, SinkProcessor } from '../contract/index.js';
 import type { SinkCounters } from '../telemetry/counters.js';
 import type { Logger } from '../telemetry/logger.js';
 import { AgentError, errorMessage } from '../core/errors.js';

@@ -2,8 +2,7 @@
  * load_balancing (Flume 1.10+): each event goes to exactly one of the source's channels, chosen round robin (per
  * event) or at random. No optional channels. A batch is split per channel; each channel's share is one put.
  */
-import { defineSelector, type ChannelSelector, type Selection } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineSelector, type ChannelSelector, type Selection, opt } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 
 const options = {

@@ -9,8 +9,7 @@
  * whitespace (Flume: single spaces only, two spaces drop the source). Channels not among the source's channels are
  * config errors with a did-you-mean (Flume drops the source).
  */
-import { defineSelector, type ChannelSelector, type Problem, type Selection, type SelectorContext } from '../registry/define.js';
-import { opt, didYouMeanHint, type Resolved } from '../config/options.js';
+import { defineSelector, type ChannelSelector, type Problem, type Selection, type SelectorContext, opt, didYouMeanHint, type Resolved } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 
 const listOf = opt.list({ doc: 'channels', default: [] as string[] });

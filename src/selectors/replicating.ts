@@ -4,8 +4,7 @@
  * Differences from Flume: an optional channel that is not one of the source's channels is a config error (Flume
  * ignores it); a channel listed twice in `optional` is written once.
  */
-import { defineSelector, type Problem } from '../registry/define.js';
-import { opt, didYouMeanHint } from '../config/options.js';
+import { defineSelector, type Problem, opt, didYouMeanHint } from '../contract/index.js';
 
 const options = {
   optional: opt.list({ doc: 'Channels (of the source\'s channels) whose failures are logged and counted but never fail the put.' }),

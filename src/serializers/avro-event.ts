@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { FlumeEvent } from '../core/event.js';
-import { opt, OptionError } from '../config/options.js';
+import { opt, OptionError } from '../contract/index.js';
 import type { EventSerializer, SerializerDef } from './types.js';
 
 /** The schema text Flume writes (Schema.toString() of its parsed literal). */

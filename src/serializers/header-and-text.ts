@@ -5,7 +5,7 @@
  */
 import type { FlumeEvent } from '../core/event.js';
 import { headersToJavaString } from '../core/event.js';
-import { opt } from '../config/options.js';
+import { opt } from '../contract/index.js';
 import type { EventSerializer, SerializerDef } from './types.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -6,8 +6,7 @@
  * class names. Options are the keys after the sink's serializer prefix (`sink.serializer.appendNewline`).
  */
 import type { FlumeEvent } from '../core/event.js';
-import { closest, didYouMeanHint, opt, OptionError, type OptionSpec, type OptionTable } from '../config/options.js';
-import type { Problem } from '../registry/define.js';
+import { closest, didYouMeanHint, opt, OptionError, type OptionSpec, type OptionTable, type Problem } from '../contract/index.js';
 import text from './text.js';
 import headerAndText from './header-and-text.js';
 import avroEvent from './avro-event.js';

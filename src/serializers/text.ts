@@ -2,7 +2,7 @@
  * `text` (Flume's BodyTextEventSerializer): the body bytes, then `\n` when appendNewline. Headers are ignored.
  */
 import type { FlumeEvent } from '../core/event.js';
-import { opt } from '../config/options.js';
+import { opt } from '../contract/index.js';
 import type { EventSerializer, SerializerDef } from './types.js';
 
 const EMPTY = Buffer.alloc(0);

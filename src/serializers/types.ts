@@ -1,6 +1,6 @@
 /** The serializer contract (Flume's EventSerializer), apart from the list in index.ts that imports every serializer. */
 import type { FlumeEvent } from '../core/event.js';
-import type { OptionTable } from '../config/options.js';
+import type { OptionTable } from '../contract/index.js';
 
 export interface EventSerializer {
   /** Bytes written when a new file starts (empty for text formats). Written only at the start of a file. */

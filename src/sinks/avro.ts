@@ -10,8 +10,7 @@
  * connect-timeout/request-timeout values below 1000 ms are honoured (Flume silently uses 20000); TLS verifies
  * the server's host name unless sslVerifyHostname = false; reset-connection-interval is applied between batches.
  */
-import { defineSink, type Sink, type SinkContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSink, type Sink, type SinkContext, opt, type Resolved } from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcClient, RpcError } from '../rpc/avro/client.js';

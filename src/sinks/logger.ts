@@ -9,8 +9,7 @@
  *    `...Exception while dumping: illegal index: 0 into array of length 0`).
  *  - Headers are rendered in insertion order (Flume: HashMap order).
  */
-import { defineSink, type Sink, type SinkContext } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineSink, type Sink, type SinkContext, opt } from '../contract/index.js';
 import { headersToJavaString, type FlumeEvent } from '../core/event.js';
 import type { Logger } from '../telemetry/logger.js';
 

@@ -3,8 +3,7 @@
  * `Null sink <name> successful processed <n> events.` (Flume's wording). Flume also counts the empty take that
  * ends a short batch; this sink counts only real events.
  */
-import { defineSink, type Sink, type SinkContext } from '../registry/define.js';
-import { opt } from '../config/options.js';
+import { defineSink, type Sink, type SinkContext, opt } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import type { Logger } from '../telemetry/logger.js';
 

@@ -8,8 +8,7 @@
  * put in several transactions instead of always failing; hard limits on message size, frame count, events per
  * request and connections; stalled connections are closed after readTimeout; OpenConnectionCount is live.
  */
-import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';

@@ -16,8 +16,7 @@
  * or the command dies, and a restarted command may repeat or skip output (`tail -F` restarts at its last lines).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 import { retrying } from '../core/retry.js';

@@ -12,8 +12,7 @@
  * Datagrams that arrive together are emitted as one batch; a full channel is retried while new datagrams queue
  * (bounded), then they are dropped and counted in ChannelWriteFail (Flume drops at once).
  */
-import { defineSource, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { UdpIntake } from '../net/udp-intake.js';
 

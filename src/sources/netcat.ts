@@ -10,8 +10,7 @@
  * capped by maxConnections; undecodable input is replaced (U+FFFD) instead of breaking the connection.
  */
 import net from 'node:net';
-import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { QueuedConnection } from '../net/queued-connection.js';

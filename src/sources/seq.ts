@@ -3,8 +3,7 @@
  * Unlike Flume, a batch the channel refused is retried with the same numbers (Flume skips them), with the
  * pollable-runner backoff timing (min(n x backoffSleepIncrement, maxBackoffSleep)); the loop ends after totalEvents.
  */
-import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import { errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
 import { LinearBackoff } from '../core/backoff.js';

@@ -3,8 +3,7 @@
  * 0x7F, one shared Buffer. Refused batches are counted as failed and not retried (as Flume); the loop ends when
  * maxTotalEvents (attempted) or maxSuccessfulEvents (committed) is reached.
  */
-import { defineSource, type Source, type SourceContext } from '../registry/define.js';
-import { opt, type Resolved } from '../config/options.js';
+import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
 import { ChannelFullError, errorMessage } from '../core/errors.js';
 import { makeEvent, type FlumeEvent } from '../core/event.js';
 import { sleep } from '../core/clock.js';

@@ -4,7 +4,7 @@
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 import { AgentError } from '../core/errors.js';
-import { OptionError } from '../config/options.js';
+import { OptionError } from '../contract/index.js';
 import { charsetName, resolveCharset } from './names.js';
 import {
   decodeUtf16,

@@ -3,7 +3,7 @@
  * to one canonical lower-case name. Java's meaning wins where the two disagree (ISO-8859-1 and US-ASCII are not
  * windows-1252; UTF-16 is Java's byte-order-detecting UTF-16, not little-endian).
  */
-import { didYouMeanHint, OptionError } from '../config/options.js';
+import { didYouMeanHint, OptionError } from '../contract/index.js';
 
 /** Normalized name (lower case, `_` as `-`) -> canonical name. Checked before the WHATWG labels. */
 const ALIASES: Record<string, string> = {};

@@ -2,7 +2,7 @@
  * The one option builder for keys that name a charset: the same type line in `describe` and the docs for every
  * component with the same needs, the same names accepted, the same refusals.
  */
-import { opt, OptionError, type OptionSpec } from '../config/options.js';
+import { opt, OptionError, type OptionSpec } from '../contract/index.js';
 import { charsetFor, type Charset } from './charset.js';
 
 /**

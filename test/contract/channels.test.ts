@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Channel, ChannelDef } from '../../src/registry/define.js';
+import type { Channel, ChannelDef } from '../../src/contract/index.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ChannelCounters } from '../../src/telemetry/counters.js';

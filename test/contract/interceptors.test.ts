@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InterceptorDef } from '../../src/registry/define.js';
+import type { InterceptorDef } from '../../src/contract/index.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';

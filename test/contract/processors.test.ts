@@ -8,7 +8,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Channel, ProcessorDef, Sink, SinkProcessor } from '../../src/registry/define.js';
+import type { Channel, ProcessorDef, Sink, SinkProcessor } from '../../src/contract/index.js';
 import type { Clock } from '../../src/core/clock.js';
 import { AgentError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defsOf } from '../../src/registry/lookup.js';
-import type { SinkDef } from '../../src/registry/define.js';
+import type { SinkDef } from '../../src/contract/index.js';
 import { makeEvent } from '../../src/core/event.js';
 import { sinkCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

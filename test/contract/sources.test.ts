@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { defsOf } from '../../src/registry/lookup.js';
-import type { SourceDef, SourceContext } from '../../src/registry/define.js';
+import type { SourceDef, SourceContext } from '../../src/contract/index.js';
 import { ChannelFullError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { sourceCounters } from '../../src/telemetry/counters.js';

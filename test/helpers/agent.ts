@@ -4,7 +4,7 @@ import { formatIssues } from '../../src/config/issues.js';
 import { Agent, type AgentOptions } from '../../src/runtime/agent.js';
 import { componentOptions } from '../../src/config/validate/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import type { AnyDef, ChannelDef } from '../../src/registry/define.js';
+import type { AnyDef, ChannelDef } from '../../src/contract/index.js';
 import type { Plan } from '../../src/config/validate/index.js';
 
 export async function startAgent(

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defsOf } from '../../src/registry/lookup.js';
-import type { AnyDef, Kind } from '../../src/registry/define.js';
+import type { AnyDef, Kind } from '../../src/contract/index.js';
 
 /**
  * Calls `suite(def, fixture)` for every registered component of `kind` (plus `extra` definitions, e.g. test doubles)

@@ -6,8 +6,7 @@
  * reopen on the same broker; events taken by transactions still open at close() come back (as uncommitted offsets
  * are re-delivered to the next consumer). It must pass the channel contract suite (test/contract/channels.test.ts).
  */
-import { defineChannel, type Channel, type ChannelContext } from '../../src/registry/define.js';
-import { opt } from '../../src/config/options.js';
+import { defineChannel, type Channel, type ChannelContext, opt } from '../../src/contract/index.js';
 import { AgentError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { BaseTransaction } from '../../src/channels/transaction.js';

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { avroClientArgs, runAvroClient } from '../../src/cli/commands/avro-client.js';
 import { UsageError } from '../../src/cli/args.js';
 import type { AvroSource } from '../../src/sources/avro.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { Agent } from '../../src/runtime/agent.js';
 import { startAgent } from '../helpers/agent.js';

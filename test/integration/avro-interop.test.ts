@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AvroSource } from '../../src/sources/avro.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startAgent } from '../helpers/agent.js';
 import { ROOT } from '../helpers/cli.js';

@@ -11,7 +11,7 @@ import { AvroRpcClient } from '../../src/rpc/avro/client.js';
 import { encodeCallFrame, PROTOCOL_HASH } from '../../src/rpc/avro/protocol.js';
 import { encodeFrame } from '../../src/rpc/avro/framing.js';
 import { makeEvent } from '../../src/core/event.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { Agent } from '../../src/runtime/agent.js';
 import { startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';

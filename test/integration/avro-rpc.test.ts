@@ -20,7 +20,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { sinkCounters, type SinkCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { Agent } from '../../src/runtime/agent.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import { startAgent, optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 

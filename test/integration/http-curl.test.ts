@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import { startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Agent } from '../../src/runtime/agent.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import type { HttpSource } from '../../src/sources/http/index.js';
 

@@ -14,7 +14,7 @@ import { startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { ROOT } from '../helpers/cli.js';
 import type { Agent } from '../../src/runtime/agent.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flume-syslog-it-'));

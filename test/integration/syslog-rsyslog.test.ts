@@ -20,7 +20,7 @@ import path from 'node:path';
 import { startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import type { Agent } from '../../src/runtime/agent.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 
 const N = 300;

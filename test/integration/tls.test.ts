@@ -23,7 +23,7 @@ import { KeystoreError, loadClientTls, loadServerTls, resolveTls } from '../../s
 import { sinkCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { Agent } from '../../src/runtime/agent.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import { optionsFor, startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 

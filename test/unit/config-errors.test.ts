@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError, ERRORS } from '../../src/core/errors.js';
-import { opt, OptionError } from '../../src/config/options.js';
+import { opt, OptionError } from '../../src/contract/index.js';
 import { parseProperties, PropertiesSyntaxError } from '../../src/config/properties.js';
 import { UsageError } from '../../src/cli/args.js';
 import { avroClientArgs } from '../../src/cli/commands/avro-client.js';

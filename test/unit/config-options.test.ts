@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { opt, OptionError, closest, parseSize, parseDurationMs } from '../../src/config/options.js';
+import { opt, OptionError, closest, parseSize, parseDurationMs } from '../../src/contract/index.js';
 
 test('int parses whole numbers and enforces ranges', () => {
   const o = opt.int({ default: 1, min: 1, max: 10, doc: '' });
@@ -57,7 +57,7 @@ test('closest finds typos but not unrelated words', () => {
 
 test('renamed: an old spelling warns, names the new key and resolves as it; the new spelling wins when both are set', async () => {
   const { componentOptions } = await import('../../src/config/validate/index.js');
-  const { defineSource } = await import('../../src/registry/define.js');
+  const { defineSource } = await import('../../src/contract/index.js');
   const { describeText } = await import('../../src/registry/docs.js');
   const def = defineSource({
     type: 't', summary: 's',

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { configFromText } from '../../src/config/load.js';
 import type { ConfigIssue } from '../../src/config/issues.js';
 import { componentOptions } from '../../src/config/validate/index.js';
-import { opt } from '../../src/config/options.js';
-import { defineSource } from '../../src/registry/define.js';
+import { opt, defineSource } from '../../src/contract/index.js';
 
 const BASE = `
 a1.sources = r1

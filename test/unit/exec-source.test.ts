@@ -17,7 +17,7 @@ import { silentLogger, type Logger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ChannelFullError } from '../../src/core/errors.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext } from '../../src/registry/define.js';
+import type { SourceContext } from '../../src/contract/index.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 
 const dirs: string[] = [];

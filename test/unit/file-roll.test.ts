@@ -12,8 +12,7 @@ import { AgentError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { sinkCounters, type SinkCounters } from '../../src/telemetry/counters.js';
 import type { Clock } from '../../src/core/clock.js';
-import type { SinkDef } from '../../src/registry/define.js';
-import type { OptionTable } from '../../src/config/options.js';
+import type { SinkDef, OptionTable } from '../../src/contract/index.js';
 
 // ROLLTIME names use local time; pin the zone so expected names are fixed.
 process.env.TZ = 'UTC';

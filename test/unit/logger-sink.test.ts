@@ -6,8 +6,7 @@ import loggerSinkDef, { renderEventForLog } from '../../src/sinks/logger.js';
 import { makeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
 import { sinkCounters } from '../../src/telemetry/counters.js';
-import type { SinkDef } from '../../src/registry/define.js';
-import type { OptionTable } from '../../src/config/options.js';
+import type { SinkDef, OptionTable } from '../../src/contract/index.js';
 
 /** Parses raw .properties values through the def's option table (defaults, required, unknown keys, check). */
 function resolveOptions(def: SinkDef<any>, raw: Record<string, string>): any {

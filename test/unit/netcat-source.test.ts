@@ -9,9 +9,8 @@ import { ChannelCounters, sourceCounters, type SourceCounters } from '../../src/
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
-import { OptionError, type Resolved } from '../../src/config/options.js';
+import { OptionError, type Resolved, type SourceContext } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext } from '../../src/registry/define.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -6,8 +6,7 @@ import nullSinkDef from '../../src/sinks/null.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { systemClock } from '../../src/core/clock.js';
 import { sinkCounters } from '../../src/telemetry/counters.js';
-import type { SinkDef } from '../../src/registry/define.js';
-import type { OptionTable } from '../../src/config/options.js';
+import type { SinkDef, OptionTable } from '../../src/contract/index.js';
 
 function resolveOptions(def: SinkDef<any>, raw: Record<string, string>): any {
   const out: Record<string, unknown> = {};

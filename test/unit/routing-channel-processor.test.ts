@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { optionsFor } from '../helpers/agent.js';
-import type { Channel, ChannelSelector, ChannelTransaction, Interceptor, SelectorDef } from '../../src/registry/define.js';
+import type { Channel, ChannelSelector, ChannelTransaction, Interceptor, SelectorDef } from '../../src/contract/index.js';
 
 async function mem(name: string, capacity = 100, tx = Math.min(100, capacity)): Promise<Channel> {
   const ch = memory.create(optionsFor(memory, { capacity: String(capacity), transactionCapacity: String(tx), 'keep-alive': '0' }), {

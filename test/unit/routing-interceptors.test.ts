@@ -14,7 +14,7 @@ import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { componentOptions } from '../../src/config/validate/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
-import type { InterceptorDef, Interceptor } from '../../src/registry/define.js';
+import type { InterceptorDef, Interceptor } from '../../src/contract/index.js';
 import { findDef } from '../../src/registry/lookup.js';
 
 function ic(def: InterceptorDef<any>, props: Record<string, string> = {}): Interceptor {

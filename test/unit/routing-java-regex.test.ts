@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileJavaRegex, compileJavaReplacement, translateJavaRegex, JavaRegex } from '../../src/compat/java/java-regex/index.js';
-import { OptionError } from '../../src/config/options.js';
+import { OptionError } from '../../src/contract/index.js';
 
 function rejects(src: string, re: RegExp): void {
   assert.throws(() => compileJavaRegex(src), (e: unknown) => e instanceof OptionError && re.test(e.message), `expected '${src}' to be rejected with ${re}`);

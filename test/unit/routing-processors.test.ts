@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import failover, { FailoverSinkProcessor } from '../../src/processors/failover.js';
 import loadBalance, { LoadBalancingSinkProcessor } from '../../src/processors/load-balance.js';
 import defaultProcessor from '../../src/processors/default.js';
-import type { ProcessorDef, SinkHandle } from '../../src/registry/define.js';
+import type { ProcessorDef, SinkHandle } from '../../src/contract/index.js';
 import type { Clock } from '../../src/core/clock.js';
 import { AgentError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

@@ -6,7 +6,7 @@ import loadBalancing from '../../src/selectors/load-balancing.js';
 import { makeEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { optionsFor } from '../helpers/agent.js';
-import type { SelectorDef } from '../../src/registry/define.js';
+import type { SelectorDef } from '../../src/contract/index.js';
 import { configFromText } from '../../src/config/load.js';
 
 const CH = ['ch1', 'ch2', 'ch3', 'ch4'];

@@ -19,7 +19,7 @@ import { prometheusText } from '../../src/monitor/prometheus.js';
 import { flumeMetricsJson } from '../../src/monitor/http-server.js';
 import memoryDef from '../../src/channels/memory.js';
 import replicating from '../../src/selectors/replicating.js';
-import type { Channel } from '../../src/registry/define.js';
+import type { Channel } from '../../src/contract/index.js';
 import type { Agent } from '../../src/runtime/agent.js';
 
 const accepted = (a: Agent) => a.sources.get('r1')!.counters.get('EventAcceptedCount');

@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
-import type { Sink } from '../../src/registry/define.js';
+import type { Sink } from '../../src/contract/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 function channel(capacity = 100, tx = 10, keepAliveMs = 0): MemoryChannel {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { makeEvent } from '../../src/core/event.js';
-import { OptionError } from '../../src/config/options.js';
+import { OptionError } from '../../src/contract/index.js';
 import {
   canonicalSerializerName, checkSerializerOptions, createSerializer, findSerializer, listSerializers, serializerNames,
 } from '../../src/serializers/index.js';

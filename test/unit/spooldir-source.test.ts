@@ -18,7 +18,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { DecodeError } from '../../src/sources/spooldir/deserializers.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext } from '../../src/registry/define.js';
+import type { SourceContext } from '../../src/contract/index.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 
 const dirs: string[] = [];

@@ -5,9 +5,8 @@ import { MemoryChannel } from '../../src/channels/memory.js';
 import { ChannelCounters, sourceCounters, type SourceCounters } from '../../src/telemetry/counters.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
-import type { Resolved } from '../../src/config/options.js';
+import type { Resolved, SourceContext } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext } from '../../src/registry/define.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 import { waitFor } from '../helpers/wait.js';
 

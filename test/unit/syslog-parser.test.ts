@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   parseClassic, parseMultiport, parseKeepFields, parseRfc3164Date, parseRfc5424Date, multiportCharset, KEEP_NONE, STATUS_HEADER,
 } from '../../src/sources/syslog/parser.js';
-import { OptionError } from '../../src/config/options.js';
+import { OptionError } from '../../src/contract/index.js';
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0); // 2024-06-15T12:00:00Z
 const utf8 = multiportCharset('utf-8');

@@ -17,7 +17,7 @@ import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext, SourceDef } from '../../src/registry/define.js';
+import type { SourceContext, SourceDef } from '../../src/contract/index.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';

@@ -15,7 +15,7 @@ import { sourceCounters, type SourceCounters } from '../../src/telemetry/counter
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { FlumeEvent } from '../../src/core/event.js';
-import type { SourceContext } from '../../src/registry/define.js';
+import type { SourceContext } from '../../src/contract/index.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 import { fingerprintOf } from '../../src/sources/taildir/identity.js';
 

@@ -1,7 +1,7 @@
 /** src/text: charset names, the option builder, whole-buffer and streaming decoders, encoders. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OptionError } from '../../src/config/options.js';
+import { OptionError } from '../../src/contract/index.js';
 import { AgentError } from '../../src/core/errors.js';
 import {
   charsetFor,

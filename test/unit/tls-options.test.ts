@@ -4,11 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KINDS, defineSource, type AnyDef } from '../../src/registry/define.js';
+import { KINDS, defineSource, type AnyDef, type OptionTable } from '../../src/contract/index.js';
 import { defsOf } from '../../src/registry/lookup.js';
 import { describeMarkdown, describeText } from '../../src/registry/docs.js';
 import { componentOptions } from '../../src/config/validate/index.js';
-import type { OptionTable } from '../../src/config/options.js';
 import {
   resolveTls,
   tlsClientOptions,

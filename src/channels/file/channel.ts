@@ -22,7 +22,7 @@
  * takes come back at the head in order.
  */
 import fs from 'node:fs';
-import type { Channel, ChannelContext } from '../../registry/define.js';
+import type { Channel, ChannelContext } from '../../contract/index.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import type { Logger } from '../../telemetry/logger.js';

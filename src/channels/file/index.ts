@@ -12,7 +12,7 @@
  *    true repairs and reports recovered/lost counts. Flume silently replays what it can.
  *  - Only the first of dataDirs is used. encryption.* is refused (events would be stored unencrypted).
  */
-import { defineChannel } from '../../registry/define.js';
+import { defineChannel } from '../../contract/index.js';
 import { FileChannel } from './channel.js';
 import { dirClaims, options } from './options.js';
 

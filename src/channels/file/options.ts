@@ -1,7 +1,6 @@
 /** Option table of the file channel (also the overflow keys of spillablememory). */
 import path from 'node:path';
-import { OptionError, opt, type OptionSpec, type Resolved } from '../../config/options.js';
-import type { Claim } from '../../registry/define.js';
+import { OptionError, opt, type OptionSpec, type Resolved, type Claim } from '../../contract/index.js';
 
 const ignoredPrefix = (doc: string): OptionSpec<Record<string, string>> => ({ ...opt.map({ doc }), ignored: true });
 

@@ -19,7 +19,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../args.js';
 import { EXIT } from '../exit-codes.js';
 import { parseProperties } from '../../config/properties.js';
-import { parseDurationMs } from '../../config/options.js';
+import { parseDurationMs } from '../../contract/index.js';
 import { makeEvent, type FlumeEvent } from '../../core/event.js';
 import { errorMessage } from '../../core/errors.js';
 import { AvroRpcClient } from '../../rpc/avro/client.js';

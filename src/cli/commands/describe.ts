@@ -1,7 +1,6 @@
-import { KINDS, type Kind } from '../../registry/define.js';
+import { KINDS, type Kind, closest } from '../../contract/index.js';
 import { defsOf, explainUnknownType, findDef } from '../../registry/lookup.js';
 import { describeMarkdown, describeText } from '../../registry/docs.js';
-import { closest } from '../../config/options.js';
 import { EXIT } from '../exit-codes.js';
 
 export function runDescribe(a: { kind?: string; type?: string; markdown: boolean }): number {

@@ -6,7 +6,7 @@
  * (year 2000, January, day 1, midnight). Without an offset the local time zone is used (Flume: the JVM zone).
  * Other letters are rejected when the config is validated.
  */
-import { OptionError } from '../../config/options.js';
+import { OptionError } from '../../contract/index.js';
 
 type Field = 'year' | 'month' | 'day' | 'hour' | 'hour12' | 'hour24' | 'hour0_11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'dayname' | 'offset';
 type Token = { lit: string } | { field: Field; count: number };

@@ -1,6 +1,6 @@
 /** Claims phase: a port or directory claimed by two components is an error naming both. */
 import type { PropEntry } from '../properties.js';
-import type { AnyDef, Claim } from '../../registry/define.js';
+import type { AnyDef, Claim } from '../../contract/index.js';
 import type { Ctx } from './context.js';
 import { whenParsed } from './options.js';
 import type { Part, Parts } from './components.js';

@@ -5,7 +5,7 @@
  */
 import type { ComponentSpec, SectionKind } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import type { AnyDef, ChannelDef, InterceptorDef, SelectorDef, SinkDef, SourceDef } from '../../registry/define.js';
+import type { AnyDef, ChannelDef, InterceptorDef, SelectorDef, SinkDef, SourceDef } from '../../contract/index.js';
 import { words, type Ctx } from './context.js';
 import { lookupType } from './types.js';
 import { resolveOptions, type Resolution, type Where } from './options.js';

@@ -5,8 +5,7 @@
  */
 import { SECTION_SINGULAR, type ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import { closest } from '../options.js';
-import type { AnyDef, ChannelDef } from '../../registry/define.js';
+import { closest, type AnyDef, type ChannelDef } from '../../contract/index.js';
 import type { Ctx } from './context.js';
 import { whenParsed } from './options.js';
 import type { Part, Parts } from './components.js';

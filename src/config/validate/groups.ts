@@ -1,8 +1,7 @@
 /** Sink groups phase: each group's own keys, its sinks list and its processor. Membership is checked in graph. */
 import type { ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import { closest } from '../options.js';
-import type { ProcessorDef } from '../../registry/define.js';
+import { closest, type ProcessorDef } from '../../contract/index.js';
 import { firstEntry, words, type Ctx } from './context.js';
 import { planProcessor, type SubPart } from './sub-components.js';
 

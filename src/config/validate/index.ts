@@ -13,7 +13,7 @@
  *   claims.ts          ports and directories claimed twice
  */
 import type { AgentSpec } from '../agent-spec.js';
-import { closest } from '../options.js';
+import { closest } from '../../contract/index.js';
 import { Ctx } from './context.js';
 import { checkSections } from './sections.js';
 import { planComponents, type Parts } from './components.js';

@@ -5,8 +5,7 @@
  */
 import type { PropEntry } from '../properties.js';
 import type { ConfigIssue } from '../issues.js';
-import { closest, OptionError, type OptionSpec, type OptionTable } from '../options.js';
-import type { AnyDef, Problem } from '../../registry/define.js';
+import { closest, OptionError, type OptionSpec, type OptionTable, type AnyDef, type Problem } from '../../contract/index.js';
 import { Collector } from './context.js';
 
 /** A component's options as far as they parsed. */

@@ -7,7 +7,7 @@ import type {
   SelectorDef,
   SinkDef,
   SourceDef,
-} from '../../registry/define.js';
+} from '../../contract/index.js';
 import { findDef } from '../../registry/lookup.js';
 import type { ConfigIssue } from '../issues.js';
 import { signatureOf } from './context.js';

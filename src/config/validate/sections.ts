@@ -3,7 +3,7 @@
  * that have keys (listed but undefined, defined but unlisted), config filters, and an agent with nothing in it.
  */
 import { SECTION_SINGULAR } from '../agent-spec.js';
-import { closest } from '../options.js';
+import { closest } from '../../contract/index.js';
 import { firstEntry, type Ctx } from './context.js';
 
 const LISTED_SECTIONS = ['sources', 'channels', 'sinks', 'sinkgroups'] as const;

@@ -6,8 +6,7 @@
  */
 import type { ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import { closest } from '../options.js';
-import type { AnyDef, InterceptorDef, Problem, ProcessorDef, SelectorDef } from '../../registry/define.js';
+import { closest, type AnyDef, type InterceptorDef, type Problem, type ProcessorDef, type SelectorDef } from '../../contract/index.js';
 import { firstEntry, signatureOf, sub, words, type Ctx } from './context.js';
 import { lookupType } from './types.js';
 import { reportProblems, resolveOptions, whenParsed, type Resolution } from './options.js';

@@ -1,7 +1,7 @@
 /** Type phase: a component's `type` (or `selector.type`, `processor.type`, ...) to its definition. */
 import type { ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import type { AnyDef, Kind } from '../../registry/define.js';
+import type { AnyDef, Kind } from '../../contract/index.js';
 import { explainUnknownType, findDef } from '../../registry/lookup.js';
 import { firstEntry, type Ctx } from './context.js';
 

@@ -3,7 +3,7 @@
  * `tlsClientOptions` for what connects. Flume's keys keep Flume's spelling and defaults; flume-ts' own keys are
  * camelCase; old spellings are accepted with a warning. Lists are separated by whitespace and/or commas.
  */
-import { opt } from '../../config/options.js';
+import { opt } from '../../contract/index.js';
 
 const STORE_TYPES = ['JKS', 'PKCS12', 'PEM'] as const;
 const SEPARATOR = /[\s,]+/;

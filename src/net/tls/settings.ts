@@ -5,8 +5,7 @@
  * FLUME_SSL_EXCLUDE_PROTOCOLS, FLUME_SSL_INCLUDE_CIPHERSUITES, FLUME_SSL_EXCLUDE_CIPHERSUITES (both). A key set on
  * the component wins over the environment. Lists, in keys and in the environment, split on whitespace and commas.
  */
-import { OptionError, type OptionSpec } from '../../config/options.js';
-import type { Problem } from '../../registry/define.js';
+import { OptionError, type OptionSpec, type Problem } from '../../contract/index.js';
 import { cipherList, protocolRange } from './suites.js';
 import type { StoreRef } from './stores.js';
 

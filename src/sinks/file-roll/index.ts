@@ -21,8 +21,7 @@
 import fsp, { type FileHandle } from 'node:fs/promises';
 import { constants as fsc } from 'node:fs';
 import path from 'node:path';
-import { defineSink, type Sink, type SinkContext } from '../../registry/define.js';
-import { opt, type Resolved } from '../../config/options.js';
+import { defineSink, type Sink, type SinkContext, opt, type Resolved } from '../../contract/index.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import type { Clock } from '../../core/clock.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import type { SourceContext } from '../../registry/define.js';
+import type { SourceContext } from '../../contract/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import type { JavaRegex } from '../../compat/java/java-regex/index.js';

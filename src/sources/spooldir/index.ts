@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { defineSource, type Source, type SourceContext } from '../../registry/define.js';
+import { defineSource, type Source, type SourceContext } from '../../contract/index.js';
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import { ExponentialBackoff } from '../../core/backoff.js';
 import { sleep } from '../../core/clock.js';

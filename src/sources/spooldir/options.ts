@@ -1,6 +1,6 @@
 /** spooldir's options, their cross-checks, and the deserializer settings they resolve to. */
 import path from 'node:path';
-import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
+import { opt, OptionError, type OptionSpec, type Resolved } from '../../contract/index.js';
 import { javaRegexOption } from '../../compat/java/java-regex/index.js';
 import { inputCharset, outputCharset } from './deserializers.js';
 

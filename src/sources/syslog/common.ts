@@ -1,5 +1,5 @@
 /** Pieces shared by the syslog sources: option specs, client address headers. */
-import { opt } from '../../config/options.js';
+import { opt } from '../../contract/index.js';
 
 export const clientIPHeader = opt.string({ doc: 'Header that receives the client IP address (e.g. 192.0.2.7).' });
 export const clientHostnameHeader = opt.string({ doc: 'Header that receives the client host name (reverse lookup through the system resolver, cached; the IP when it has no name).' });

@@ -8,8 +8,7 @@
  * UTF-32) are refused, since LF framing cannot work with them; readBufferBytes/numProcessors have no effect (Node's
  * event loop).
  */
-import { defineSource, type Problem, type SourceContext } from '../../registry/define.js';
-import { opt, OptionError, type OptionSpec, type Resolved } from '../../config/options.js';
+import { defineSource, type Problem, type SourceContext, opt, OptionError, type OptionSpec, type Resolved } from '../../contract/index.js';
 import { charsetOption } from '../../text/index.js';
 import { keepFieldsOption, multiportCharset, parseMultiport, type MultiportCharset } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader } from './common.js';

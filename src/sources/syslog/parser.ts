@@ -24,7 +24,7 @@
  * next year); an RFC 3164 date that does not parse leaves `timestamp` unset (Flume multiport: "0"); an
  * RFC 5424 timestamp without offset is accepted (local time in classic, UTC in multiport).
  */
-import { OptionError, type OptionSpec } from '../../config/options.js';
+import { OptionError, type OptionSpec } from '../../contract/index.js';
 import { AgentError } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { parseRfc3164Date, parseRfc5424Date } from './dates.js';

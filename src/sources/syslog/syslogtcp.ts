@@ -7,8 +7,7 @@
  * eventSize is skipped (Flume turns it into further, Invalid, events); a final line without LF at end of stream
  * is delivered; CR before LF is dropped; connections are capped by maxConnections; bodies are byte-exact.
  */
-import { defineSource, type SourceContext } from '../../registry/define.js';
-import { opt, type Resolved } from '../../config/options.js';
+import { defineSource, type SourceContext, opt, type Resolved } from '../../contract/index.js';
 import { keepFieldsOption, parseClassicReference } from './parser.js';
 import { ClassicParser } from './fast-classic.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } from './common.js';

@@ -6,8 +6,7 @@
  * skipped; datagrams that arrive together go to the channel in one batch; a full channel is retried while new
  * datagrams queue (bounded), then dropped and counted in ChannelWriteFail (Flume drops at once).
  */
-import { defineSource, type SourceContext } from '../../registry/define.js';
-import { opt, type Resolved } from '../../config/options.js';
+import { defineSource, type SourceContext, opt, type Resolved } from '../../contract/index.js';
 import { keepFieldsOption, parseClassic } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } from './common.js';
 import { UdpIntake } from '../../net/udp-intake.js';

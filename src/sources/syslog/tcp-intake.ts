@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { SourceContext, Source } from '../../registry/define.js';
+import type { SourceContext, Source } from '../../contract/index.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
 import { QueuedConnection } from '../../net/queued-connection.js';

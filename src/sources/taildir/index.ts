@@ -14,7 +14,7 @@
  * Hot path: 256 KiB reads, indexOf(0x0a) splitting into zero-copy slices, one shared frozen header object per
  * file, batches of min(batchSize, channel transactionCapacity); no per-line promise.
  */
-import { defineSource, type Source, type SourceContext } from '../../registry/define.js';
+import { defineSource, type Source, type SourceContext } from '../../contract/index.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import { LinearBackoff } from '../../core/backoff.js';
 import { retrying } from '../../core/retry.js';

@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { compileJavaRegex, type JavaRegex } from '../../compat/java/java-regex/index.js';
-import { OptionError } from '../../config/options.js';
+import { OptionError } from '../../contract/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { fileKey } from './identity.js';
 

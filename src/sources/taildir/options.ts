@@ -1,7 +1,7 @@
 /** taildir's options, their cross-checks, and where the position file lives. */
 import os from 'node:os';
 import path from 'node:path';
-import { opt, type OptionSpec, type Resolved } from '../../config/options.js';
+import { opt, type OptionSpec, type Resolved } from '../../contract/index.js';
 import { parseGroupPath } from './matcher.js';
 
 const groupPath: OptionSpec<string> = {

@@ -6,7 +6,7 @@
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SourceContext } from '../../registry/define.js';
+import type { SourceContext } from '../../contract/index.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Candidate, GroupSpec, Matcher } from './matcher.js';
 import { TailFile, type TailSettings } from './reader.js';

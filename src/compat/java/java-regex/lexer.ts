@@ -3,7 +3,7 @@
  * escapes that read as one token: class escapes (\d \w \s \h \v \p{..} and their negations, as v-mode class
  * expressions) and single-character escapes (as code points). The translator and the class parser build on it.
  */
-import { OptionError } from '../../../config/options.js';
+import { OptionError } from '../../../contract/index.js';
 import { HSPACE, JAVA_NOT_SPACE, JAVA_SPACE, U_NOT_WORD, U_WORD, VSPACE, negate, propertyClass } from './classes.js';
 import { REFUSED, type Refusal } from './refusals.js';
 

@@ -1,5 +1,5 @@
 /** The option type for a Java regex in a component's option table. */
-import { opt, type OptionSpec } from '../../../config/options.js';
+import { opt, type OptionSpec } from '../../../contract/index.js';
 import { compileJavaRegex } from './regex.js';
 
 /** A string option holding a Java regex, checked (translated and compiled) when the config is validated. */

@@ -1,5 +1,5 @@
 /** The compiled Java regex and its Java-flavoured matching API (find, matches, groups, replaceAll, split). */
-import { OptionError } from '../../../config/options.js';
+import { OptionError } from '../../../contract/index.js';
 import { Translator, type JavaRegexTranslation } from './translator.js';
 
 /** A compiled Java regex. `regex` has no `g` flag, so `test`/`exec` are stateless. */

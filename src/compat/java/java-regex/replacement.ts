@@ -1,5 +1,5 @@
 /** Java replacement strings (`Matcher.appendReplacement` syntax) parsed against a compiled regex. */
-import { OptionError } from '../../../config/options.js';
+import { OptionError } from '../../../contract/index.js';
 import type { JavaRegex, JavaReplacement } from './regex.js';
 
 /**

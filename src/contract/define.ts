@@ -4,7 +4,7 @@
  */
 import type { FlumeEvent } from '../core/event.js';
 import type { Clock } from '../core/clock.js';
-import type { OptionTable, Resolved } from '../config/options.js';
+import type { OptionTable, Resolved } from './options.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ChannelCounters, SinkCounters, SourceCounters } from '../telemetry/counters.js';
 

@@ -1,0 +1,8 @@
+/**
+ * The component contract: what every source, channel, sink, interceptor, selector and processor implements
+ * (define.ts: the kinds, their contexts and the define* helpers) and how it declares its keys (options.ts: the
+ * opt.* builders, parsing and "did you mean"). It sits below every component family and imports only core/ and
+ * telemetry/; the list of components (registry/) and the configuration (config/) sit above the families.
+ */
+export * from './define.js';
+export * from './options.js';
