@@ -34,7 +34,13 @@ for (let i = 0; i < payload.length; i++) {
 const batches = Math.max(10, Math.round((MB * 1024) / KB));
 const report = (what, ms) => {
   const mbs = (batches * KB) / 1024 / (ms / 1000);
-  console.log(`${what.padEnd(58)} ${(ms / batches).toFixed(2).padStart(6)} ms/batch  ${mbs.toFixed(0).padStart(4)} MB/s  = ${Math.round((mbs * 1048576) / 200).toLocaleString('en-US').padStart(9)} ev/s of 200 B`);
+  console.log(
+    `${what.padEnd(58)} ${(ms / batches).toFixed(2).padStart(6)} ms/batch  ${mbs.toFixed(0).padStart(4)} MB/s  = ${Math.round(
+      (mbs * 1048576) / 200,
+    )
+      .toLocaleString('en-US')
+      .padStart(9)} ev/s of 200 B`,
+  );
 };
 
 function raw(label) {
@@ -51,7 +57,11 @@ function raw(label) {
 }
 
 async function withBackgroundWriter(fn) {
-  const bg = spawn('sh', ['-c', `while true; do dd if=/dev/zero of=${path.join(DIR, 'bg.bin')} bs=1M count=256 status=none; done`], { stdio: 'ignore' });
+  const bg = spawn(
+    'sh',
+    ['-c', `while true; do dd if=/dev/zero of=${path.join(DIR, 'bg.bin')} bs=1M count=256 status=none; done`],
+    { stdio: 'ignore' },
+  );
   await new Promise((r) => setTimeout(r, 300));
   try {
     await fn();
@@ -62,7 +72,11 @@ async function withBackgroundWriter(fn) {
 }
 
 async function leveldb(label) {
-  const db = new Level(path.join(DIR, `db${label.length}`), { keyEncoding: 'buffer', valueEncoding: 'buffer', writeBufferSize: 16 << 20 });
+  const db = new Level(path.join(DIR, `db${label.length}`), {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+    writeBufferSize: 16 << 20,
+  });
   await db.open();
   const key = (i) => {
     const k = Buffer.alloc(13);
@@ -72,7 +86,10 @@ async function leveldb(label) {
   };
   const t = performance.now();
   for (let i = 0; i < batches; i++) {
-    const ops = [{ type: 'put', key: key(i), value: payload }, { type: 'put', key: Buffer.from('p'), value: Buffer.alloc(21) }];
+    const ops = [
+      { type: 'put', key: key(i), value: payload },
+      { type: 'put', key: Buffer.from('p'), value: Buffer.alloc(21) },
+    ];
     if (i >= 2) ops.push({ type: 'del', key: key(i - 2) });
     await db.batch(ops, { sync: true });
   }

@@ -36,9 +36,12 @@ const clock = { monotonicMs: () => performance.now(), nowMs: () => Date.now() };
 
 // log-like 200-byte bodies (words drawn at random: compressible about as much as real logs), built up front so the
 // figures measure the channel, not the generator; a pool of 200,000 events is reused cyclically
-const WORDS = 'GET POST user id=42 status=200 latency_ms bytes /api/v1/items /login session ERROR WARN INFO cache miss hit retry upstream timeout db query rows ok'.split(' ');
+const WORDS =
+  'GET POST user id=42 status=200 latency_ms bytes /api/v1/items /login session ERROR WARN INFO cache miss hit retry upstream timeout db query rows ok'.split(
+    ' ',
+  );
 let seed = 1;
-const rnd = (n) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const rnd = (n) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
 const POOL = 200_000;
 const pool = new Array(POOL);
 for (let i = 0; i < POOL; i++) {
@@ -55,7 +58,14 @@ function ctx(name) {
   return { name, logger: silentLogger(), clock, agentDir: base, counters: new ChannelCounters(name) };
 }
 function fileChannel(dir, props = {}) {
-  const o = componentOptions(fileDef, { dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), capacity: '2000000', transactionCapacity: '10000', minimumRequiredSpace: '1m', ...props }).options;
+  const o = componentOptions(fileDef, {
+    dataDirs: path.join(dir, 'data'),
+    checkpointDir: path.join(dir, 'cp'),
+    capacity: '2000000',
+    transactionCapacity: '10000',
+    minimumRequiredSpace: '1m',
+    ...props,
+  }).options;
   return new FileChannel(o, ctx('c1'));
 }
 
@@ -86,7 +96,9 @@ const fsType = () => {
   return r.stdout.split('\n')[1]?.split(/\s+/)[1] ?? '?';
 };
 
-console.log(`file channel bench: ${EVENTS.toLocaleString('en-US')} events of 200 B, dir ${base} (${fsType()}), node ${process.version}, ${os.cpus().length} cpus`);
+console.log(
+  `file channel bench: ${EVENTS.toLocaleString('en-US')} events of 200 B, dir ${base} (${fsType()}), node ${process.version}, ${os.cpus().length} cpus`,
+);
 
 // 1. throughput of the channel alone, batch 1000, sync per commit; memory channel for comparison
 {
@@ -97,13 +109,19 @@ console.log(`file channel bench: ${EVENTS.toLocaleString('en-US')} events of 200
   const putMs = await putAll(ch, N, 1000);
   const take = await takeAll(ch, 1000);
   await ch.close();
-  const mo = componentOptions(memoryDef, { capacity: '2000000', transactionCapacity: '10000', byteCapacity: '0' }).options;
+  const mo = componentOptions(memoryDef, {
+    capacity: '2000000',
+    transactionCapacity: '10000',
+    byteCapacity: '0',
+  }).options;
   const mem = memoryDef.create(mo, ctx('m1'));
   await mem.start();
   const mPut = await putAll(mem, N, 1000);
   const mTake = await takeAll(mem, 1000);
   await mem.close();
-  console.log(`batch 1000, sync: put ${rate(N, putMs)}, take ${rate(take.n, take.ms)} | memory channel: put ${rate(N, mPut)}, take ${rate(mTake.n, mTake.ms)}`);
+  console.log(
+    `batch 1000, sync: put ${rate(N, putMs)}, take ${rate(take.n, take.ms)} | memory channel: put ${rate(N, mPut)}, take ${rate(mTake.n, mTake.ms)}`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
@@ -127,7 +145,9 @@ for (const batch of BATCHES) {
   const drain = await takeAll(ch, 1000);
   await ch.close();
   const du = spawnSync('du', ['-sh', path.join(dir, 'data')], { encoding: 'utf8' }).stdout.split('\t')[0];
-  console.log(`put batch ${batch}: fill ${rate(EVENTS, fillMs)} (${(fillMs / 1000).toFixed(1)} s, store ${du}); restart with ${size.toLocaleString('en-US')} queued: ready in ${readyMs.toFixed(0)} ms, first take in ${firstMs.toFixed(0)} ms; drain ${rate(drain.n + got.length, drain.ms)}`);
+  console.log(
+    `put batch ${batch}: fill ${rate(EVENTS, fillMs)} (${(fillMs / 1000).toFixed(1)} s, store ${du}); restart with ${size.toLocaleString('en-US')} queued: ready in ${readyMs.toFixed(0)} ms, first take in ${firstMs.toFixed(0)} ms; drain ${rate(drain.n + got.length, drain.ms)}`,
+  );
   if (drain.n + got.length !== EVENTS) throw new Error(`expected ${EVENTS} events, drained ${drain.n + got.length}`);
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -64,7 +64,14 @@ let retries503 = 0;
 function post(body) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host, port, method: 'POST', path: '/', agent, headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length } },
+      {
+        host,
+        port,
+        method: 'POST',
+        path: '/',
+        agent,
+        headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length },
+      },
       (res) => {
         res.resume();
         res.once('end', () => resolve(res.statusCode));

@@ -174,8 +174,10 @@ export function withTail(msg, proc, lines = 15) {
 
 /** Throws a BenchFailure with the process output unless it exited with code 0. */
 export function expectCleanExit(proc, what, r) {
-  if (r.timedOut) throw new BenchFailure(withTail(`${what} did not exit within the timeout after SIGTERM (killed)`, proc));
-  if (r.code !== 0) throw new BenchFailure(withTail(`${what} exited with ${exitText(r)} after SIGTERM (expected code 0)`, proc));
+  if (r.timedOut)
+    throw new BenchFailure(withTail(`${what} did not exit within the timeout after SIGTERM (killed)`, proc));
+  if (r.code !== 0)
+    throw new BenchFailure(withTail(`${what} exited with ${exitText(r)} after SIGTERM (expected code 0)`, proc));
 }
 
 // ---------------------------------------------------------------- network
@@ -216,7 +218,11 @@ export async function waitFor(cond, { timeoutMs = 30000, everyMs = 20, what = 'c
     const reason = abort?.();
     if (reason) {
       const nl = reason.indexOf('\n'); // keep a process-output tail at the end
-      throw new BenchFailure(nl < 0 ? `${reason} while waiting for ${what}` : `${reason.slice(0, nl)} while waiting for ${what}${reason.slice(nl)}`);
+      throw new BenchFailure(
+        nl < 0
+          ? `${reason} while waiting for ${what}`
+          : `${reason.slice(0, nl)} while waiting for ${what}${reason.slice(nl)}`,
+      );
     }
     if (Date.now() > deadline) throw new BenchFailure(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await delay(everyMs);
@@ -317,12 +323,15 @@ export async function waitForOutputBytes(dir, expected, { everyMs = 10, stallMs 
     const size = await dirBytes(dir);
     const now = performance.now();
     if (size === expected) return now;
-    if (size > expected) throw new BenchFailure(`output is ${size} bytes, more than the ${expected} sent (duplicates?)`);
+    if (size > expected)
+      throw new BenchFailure(`output is ${size} bytes, more than the ${expected} sent (duplicates?)`);
     if (size !== last) {
       last = size;
       lastChange = Date.now();
     } else if (Date.now() - lastChange > stallMs) {
-      throw new BenchFailure(`output stalled at ${size} of ${expected} bytes (${((100 * size) / expected).toFixed(1)}%) for ${stallMs / 1000} s`);
+      throw new BenchFailure(
+        `output stalled at ${size} of ${expected} bytes (${((100 * size) / expected).toFixed(1)}%) for ${stallMs / 1000} s`,
+      );
     }
     const reason = abort?.();
     if (reason) throw new BenchFailure(`${reason} (output ${size} of ${expected} bytes)`); // reason has no tail here
@@ -350,8 +359,10 @@ export async function verifyOutput(dir, data) {
   const problems = [];
   if (bytes !== data.bytes) problems.push(`bytes ${bytes} != ${data.bytes}`);
   if (lines !== data.events) problems.push(`lines ${lines} != ${data.events}`);
-  if (sha1 !== data.sha1) problems.push(`sha1 ${sha1.slice(0, 12)} != ${data.sha1.slice(0, 12)} (content or order differs)`);
-  if (problems.length > 0) throw new BenchFailure(`data check failed in ${files.length} file(s): ${problems.join(', ')}`);
+  if (sha1 !== data.sha1)
+    problems.push(`sha1 ${sha1.slice(0, 12)} != ${data.sha1.slice(0, 12)} (content or order differs)`);
+  if (problems.length > 0)
+    throw new BenchFailure(`data check failed in ${files.length} file(s): ${problems.join(', ')}`);
   return { files: files.length, bytes, lines, sha1 };
 }
 
@@ -408,7 +419,9 @@ export async function measureTcpToDir({ port, receiver, outDir, data }) {
     // A dying receiver usually shows up first as a reset connection: name the real cause.
     if (!receiver.exit) await Promise.race([receiver.exited, delay(1000)]);
     if (receiver.exit) {
-      const msg = /receiver exited/.test(err.message) ? err.message : `receiver exited (${exitText(receiver.exit)}); ${err.message}`;
+      const msg = /receiver exited/.test(err.message)
+        ? err.message
+        : `receiver exited (${exitText(receiver.exit)}); ${err.message}`;
       throw new BenchFailure(withTail(msg, receiver));
     }
     throw err;
@@ -448,7 +461,11 @@ export async function measureToDir({ receiver, outDir, data, start }) {
  * `node bin/flume-ng agent -n <agentName> -f <file> --no-reload-conf -Dflume.root.logger=WARN,console`.
  * `nodeArgs` go to node before the script (e.g. --cpu-prof). Returns the spawnNode() handle (its pid is the agent process).
  */
-export async function startAgentProcess(confText, dir, { agentName = 'a1', name = 'agent', extraArgs = [], nodeArgs = [] } = {}) {
+export async function startAgentProcess(
+  confText,
+  dir,
+  { agentName = 'a1', name = 'agent', extraArgs = [], nodeArgs = [] } = {},
+) {
   const confFile = path.join(dir, `${name}.properties`);
   await fsp.writeFile(confFile, confText);
   return spawnNode([
@@ -469,13 +486,17 @@ export async function startAgentProcess(confText, dir, { agentName = 'a1', name 
 export function waitForStdout(proc, re, timeoutMs = 30000) {
   return new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => finish(new BenchFailure(withTail(`timed out waiting for ${re} on stdout`, proc))), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new BenchFailure(withTail(`timed out waiting for ${re} on stdout`, proc))),
+      timeoutMs,
+    );
     const onData = (chunk) => {
       buf += chunk.toString('utf8');
       const m = re.exec(buf);
       if (m) finish(undefined, m);
     };
-    const onExit = () => finish(new BenchFailure(withTail(`process exited (${exitText(proc.exit)}) before printing ${re}`, proc)));
+    const onExit = () =>
+      finish(new BenchFailure(withTail(`process exited (${exitText(proc.exit)}) before printing ${re}`, proc)));
     function finish(err, m) {
       clearTimeout(timer);
       proc.child.stdout.off('data', onData);

@@ -81,5 +81,8 @@ console.log(
   `  our code ${pct(cat.ours)}  node/V8/deps ${pct(cat.other)}  GC ${pct(cat.gc)}  (program) ${pct(cat.program)}  idle ${pct(cat.idle)}`,
 );
 console.log(`  self time  function  (location)`);
-const rows = [...agg.values()].filter((a) => !oursOnly || a.ours).sort((x, y) => y.us - x.us).slice(0, top);
+const rows = [...agg.values()]
+  .filter((a) => !oursOnly || a.ours)
+  .sort((x, y) => y.us - x.us)
+  .slice(0, top);
 for (const r of rows) console.log(`  ${pct(r.us)} ${(r.us / 1000).toFixed(0).padStart(7)} ms  ${r.name}  (${r.loc})`);

@@ -34,8 +34,14 @@ import {
 
 const MiB = 1024 * 1024;
 /** Target helpers; each returns { label, test(summary) -> boolean, or undefined when it cannot be judged (n/a) }. */
-const atLeastRate = (n) => ({ label: `>= ${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`} ev/s`, test: (s) => s.eventsPerSec >= n });
-const atLeastRatio = (x, of) => ({ label: `>= ${x}x ${of}`, test: (s) => (s.ratio === undefined ? undefined : s.ratio >= x) });
+const atLeastRate = (n) => ({
+  label: `>= ${n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`} ev/s`,
+  test: (s) => s.eventsPerSec >= n,
+});
+const atLeastRatio = (x, of) => ({
+  label: `>= ${x}x ${of}`,
+  test: (s) => (s.ratio === undefined ? undefined : s.ratio >= x),
+});
 const atMostCpu = (x) => ({ label: `<= ${x} CPU s/1M`, test: (s) => s.cpuPer1M <= x });
 const atMostRss = (mib) => ({ label: `<= ${mib} MiB RSS`, test: (s) => s.peakRssBytes <= mib * MiB });
 
@@ -173,25 +179,34 @@ function taildirToFileRoll({ name, baseline, description, mode, targets }) {
       ].join('\n');
       st.proc = await startAgentProcess(conf, dir, { nodeArgs: agentNodeArgs(ctx, name) });
       // ready: the source writes its position file when it has started
-      await waitFor(() => fsp.access(st.posFile).then(() => true, () => false), {
-        timeoutMs: 60000,
-        what: 'the taildir position file',
-        abort: () => (st.proc.exit ? withTail(`agent exited (${exitText(st.proc.exit)})`, st.proc) : undefined),
-      });
+      await waitFor(
+        () =>
+          fsp.access(st.posFile).then(
+            () => true,
+            () => false,
+          ),
+        {
+          timeoutMs: 60000,
+          what: 'the taildir position file',
+          abort: () => (st.proc.exit ? withTail(`agent exited (${exitText(st.proc.exit)})`, st.proc) : undefined),
+        },
+      );
     },
     run(ctx, st) {
       const target = path.join(st.logDir, 'app.log');
-      const start = mode === 'prewritten'
-        ? () => fsp.rename(st.staged, target)
-        : async () => {
-          const fh = await fsp.open(target, 'a');
-          try {
-            const buf = ctx.data.buf;
-            for (let off = 0; off < buf.length; off += 64 * 1024) await fh.write(buf, off, Math.min(64 * 1024, buf.length - off));
-          } finally {
-            await fh.close();
-          }
-        };
+      const start =
+        mode === 'prewritten'
+          ? () => fsp.rename(st.staged, target)
+          : async () => {
+              const fh = await fsp.open(target, 'a');
+              try {
+                const buf = ctx.data.buf;
+                for (let off = 0; off < buf.length; off += 64 * 1024)
+                  await fh.write(buf, off, Math.min(64 * 1024, buf.length - off));
+              } finally {
+                await fh.close();
+              }
+            };
       return measureToDir({ receiver: st.proc, outDir: st.outDir, data: ctx.data, start });
     },
     async verify(ctx, st) {
@@ -230,7 +245,8 @@ const metric = (m, component, name) => Number(m?.[component]?.[name] ?? NaN);
 const httpMemoryNull = {
   name: 'http-memory-null',
   baseline: 'node-pipe',
-  description: 'agent: http (bench/http-client.mjs: 8 keep-alive connections, JSON arrays of 100 x 200 B events) -> memory (100000/1000) -> null (batch 1000); counted via /metrics',
+  description:
+    'agent: http (bench/http-client.mjs: 8 keep-alive connections, JSON arrays of 100 x 200 B events) -> memory (100000/1000) -> null (batch 1000); counted via /metrics',
   targets: [atLeastRate(150e3)],
   async setup(ctx, st) {
     st.dir = await makeTempDir('http-memory-null');
@@ -260,7 +276,19 @@ const httpMemoryNull = {
     });
     await waitForListening(st.port, st.proc, 60000);
     await waitForListening(st.metricsPort, st.proc, 60000);
-    st.client = spawnNode([path.join(BENCH_DIR, 'http-client.mjs'), '--port', String(st.port), '--events', String(ctx.data.events), '--connections', '8', '--batch', '100', '--body-bytes', '200']);
+    st.client = spawnNode([
+      path.join(BENCH_DIR, 'http-client.mjs'),
+      '--port',
+      String(st.port),
+      '--events',
+      String(ctx.data.events),
+      '--connections',
+      '8',
+      '--batch',
+      '100',
+      '--body-bytes',
+      '200',
+    ]);
     st.procs.push(st.client);
     await waitForStdout(st.client, /^ready /m, 120000);
   },
@@ -276,11 +304,13 @@ const httpMemoryNull = {
       res = JSON.parse((await result)[1]);
     } catch (err) {
       if (!agent.exit) await Promise.race([agent.exited, pause(1000)]);
-      if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)}) while the client was sending`, agent));
+      if (agent.exit)
+        throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)}) while the client was sending`, agent));
       throw err;
     }
     st.clientResult = res;
-    if (res.sentEvents !== events) throw new BenchFailure(`the client had ${res.sentEvents} of ${events} events answered 200`);
+    if (res.sentEvents !== events)
+      throw new BenchFailure(`the client had ${res.sentEvents} of ${events} events answered 200`);
     let last = -1;
     let lastChange = Date.now();
     let t1;
@@ -291,7 +321,8 @@ const httpMemoryNull = {
         t1 = performance.now();
         break;
       }
-      if (drained > events) throw new BenchFailure(`the null sink drained ${drained} events, more than the ${events} sent (duplicates?)`);
+      if (drained > events)
+        throw new BenchFailure(`the null sink drained ${drained} events, more than the ${events} sent (duplicates?)`);
       if (drained !== last) {
         last = drained;
         lastChange = Date.now();
@@ -308,10 +339,18 @@ const httpMemoryNull = {
     const m = await fetchMetrics(st.metricsPort);
     const accepted = metric(m, 'SOURCE.r1', 'EventAcceptedCount');
     const drained = metric(m, 'SINK.k1', 'EventDrainSuccessCount');
-    if (accepted !== events || drained !== events) throw new BenchFailure(`counters: source accepted ${accepted}, null sink drained ${drained}, expected ${events} each`);
+    if (accepted !== events || drained !== events)
+      throw new BenchFailure(
+        `counters: source accepted ${accepted}, null sink drained ${drained}, expected ${events} each`,
+      );
     expectCleanExit(st.client, 'http client', await st.client.stop(5000));
     expectCleanExit(st.proc, 'agent', await st.proc.stop());
-    return { lines: drained, requests: st.clientResult.okRequests, retries503: st.clientResult.retries503, clientSeconds: st.clientResult.seconds };
+    return {
+      lines: drained,
+      requests: st.clientResult.okRequests,
+      retries503: st.clientResult.retries503,
+      clientSeconds: st.clientResult.seconds,
+    };
   },
   teardown: defaultTeardown,
 };
@@ -374,7 +413,8 @@ function syslogDataSet(data) {
 const syslogTcpMemoryFileRoll = {
   name: 'syslogtcp-memory-file_roll',
   baseline: 'node-pipe',
-  description: 'agent: syslogtcp (one connection, RFC 5424 lines of 200 B, LF framing) -> memory (100000/1000) -> file_roll (text serializer, batch 1000)',
+  description:
+    'agent: syslogtcp (one connection, RFC 5424 lines of 200 B, LF framing) -> memory (100000/1000) -> file_roll (text serializer, batch 1000)',
   targets: [atLeastRate(400e3)],
   async setup(ctx, st) {
     syslogDataSet(ctx.data); // built outside the measured window
@@ -406,7 +446,12 @@ const syslogTcpMemoryFileRoll = {
   },
   run(ctx, st) {
     const set = syslogDataSet(ctx.data);
-    return measureTcpToDir({ port: st.port, receiver: st.proc, outDir: st.outDir, data: { buf: set.buf, bytes: set.out.bytes } });
+    return measureTcpToDir({
+      port: st.port,
+      receiver: st.proc,
+      outDir: st.outDir,
+      data: { buf: set.buf, bytes: set.out.bytes },
+    });
   },
   async verify(ctx, st) {
     expectCleanExit(st.proc, 'agent', await st.proc.stop());
@@ -423,7 +468,8 @@ const syslogTcpMemoryFileRoll = {
 const avroChain = {
   name: 'avro-chain-file_roll',
   baseline: 'netcat-memory-file_roll',
-  description: 'two agents: netcat -> memory -> avro sink (batch-size 1000) => avro source -> memory -> file_roll (batch 1000); CPU/RSS of the collector',
+  description:
+    'two agents: netcat -> memory -> avro sink (batch-size 1000) => avro source -> memory -> file_roll (batch 1000); CPU/RSS of the collector',
   targets: [atLeastRate(300e3)],
   async setup(ctx, st) {
     const dir = (st.dir = await makeTempDir('avro-chain'));
@@ -431,26 +477,56 @@ const avroChain = {
     await fsp.mkdir(outDir);
     const avroPort = await freePort();
     const collector = [
-      'c.sources = r1', 'c.channels = c1', 'c.sinks = k1',
-      'c.sources.r1.type = avro', 'c.sources.r1.bind = 127.0.0.1', `c.sources.r1.port = ${avroPort}`, 'c.sources.r1.channels = c1',
-      'c.channels.c1.type = memory', 'c.channels.c1.capacity = 100000', 'c.channels.c1.transactionCapacity = 1000',
-      'c.sinks.k1.type = file_roll', 'c.sinks.k1.channel = c1', `c.sinks.k1.sink.directory = ${outDir}`,
-      'c.sinks.k1.sink.rollInterval = 0', 'c.sinks.k1.sink.batchSize = 1000', '',
+      'c.sources = r1',
+      'c.channels = c1',
+      'c.sinks = k1',
+      'c.sources.r1.type = avro',
+      'c.sources.r1.bind = 127.0.0.1',
+      `c.sources.r1.port = ${avroPort}`,
+      'c.sources.r1.channels = c1',
+      'c.channels.c1.type = memory',
+      'c.channels.c1.capacity = 100000',
+      'c.channels.c1.transactionCapacity = 1000',
+      'c.sinks.k1.type = file_roll',
+      'c.sinks.k1.channel = c1',
+      `c.sinks.k1.sink.directory = ${outDir}`,
+      'c.sinks.k1.sink.rollInterval = 0',
+      'c.sinks.k1.sink.batchSize = 1000',
+      '',
     ].join('\n');
-    st.proc = await startAgentProcess(collector, dir, { agentName: 'c', name: 'collector', nodeArgs: agentNodeArgs(ctx, 'avro-collector') });
+    st.proc = await startAgentProcess(collector, dir, {
+      agentName: 'c',
+      name: 'collector',
+      nodeArgs: agentNodeArgs(ctx, 'avro-collector'),
+    });
     await waitForListening(avroPort, st.proc, 60000);
     const port = (st.port = await freePort());
     const edge = [
-      'e.sources = r1', 'e.channels = c1', 'e.sinks = k1',
-      'e.sources.r1.type = netcat', 'e.sources.r1.bind = 127.0.0.1', `e.sources.r1.port = ${port}`,
-      'e.sources.r1.ack-every-event = false', 'e.sources.r1.channels = c1',
-      'e.channels.c1.type = memory', 'e.channels.c1.capacity = 100000', 'e.channels.c1.transactionCapacity = 1000',
-      'e.sinks.k1.type = avro', 'e.sinks.k1.channel = c1', 'e.sinks.k1.hostname = 127.0.0.1', `e.sinks.k1.port = ${avroPort}`,
-      'e.sinks.k1.batch-size = 1000', '',
+      'e.sources = r1',
+      'e.channels = c1',
+      'e.sinks = k1',
+      'e.sources.r1.type = netcat',
+      'e.sources.r1.bind = 127.0.0.1',
+      `e.sources.r1.port = ${port}`,
+      'e.sources.r1.ack-every-event = false',
+      'e.sources.r1.channels = c1',
+      'e.channels.c1.type = memory',
+      'e.channels.c1.capacity = 100000',
+      'e.channels.c1.transactionCapacity = 1000',
+      'e.sinks.k1.type = avro',
+      'e.sinks.k1.channel = c1',
+      'e.sinks.k1.hostname = 127.0.0.1',
+      `e.sinks.k1.port = ${avroPort}`,
+      'e.sinks.k1.batch-size = 1000',
+      '',
     ].join('\n');
     const edgeDir = await makeTempDir('avro-edge');
     st.dirs = [edgeDir];
-    st.edge = await startAgentProcess(edge, edgeDir, { agentName: 'e', name: 'edge', nodeArgs: agentNodeArgs(ctx, 'avro-edge') });
+    st.edge = await startAgentProcess(edge, edgeDir, {
+      agentName: 'e',
+      name: 'edge',
+      nodeArgs: agentNodeArgs(ctx, 'avro-edge'),
+    });
     st.procs = [st.edge];
     await waitForListening(port, st.edge, 60000);
   },
@@ -470,15 +546,23 @@ export const PIPELINES = [
   netcatToFileRoll({
     name: 'netcat-memory-file_roll',
     baseline: 'node-pipe',
-    description: 'agent: netcat (one connection, ack-every-event=false) -> memory (100000/1000) -> file_roll (batch 1000)',
+    description:
+      'agent: netcat (one connection, ack-every-event=false) -> memory (100000/1000) -> file_roll (batch 1000)',
     channelConf: () => ['type = memory', 'capacity = 100000', 'transactionCapacity = 1000'],
     targets: [atLeastRate(600e3), atLeastRatio(0.25, 'node-pipe'), atMostCpu(1.7), atMostRss(150)],
   }),
   netcatToFileRoll({
     name: 'netcat-file-file_roll',
     baseline: 'netcat-memory-file_roll',
-    description: 'agent: netcat -> file channel (LevelDB, sync per commit, transactionCapacity 1000) -> file_roll (batch 1000)',
-    channelConf: (dir) => ['type = file', `dataDirs = ${dir}/fc-data`, `checkpointDir = ${dir}/fc-cp`, 'transactionCapacity = 1000', 'minimumRequiredSpace = 64m'],
+    description:
+      'agent: netcat -> file channel (LevelDB, sync per commit, transactionCapacity 1000) -> file_roll (batch 1000)',
+    channelConf: (dir) => [
+      'type = file',
+      `dataDirs = ${dir}/fc-data`,
+      `checkpointDir = ${dir}/fc-cp`,
+      'transactionCapacity = 1000',
+      'minimumRequiredSpace = 64m',
+    ],
     targets: [atLeastRate(200e3), atLeastRatio(0.4, 'netcat-memory-file_roll')],
   }),
   avroChain,
@@ -487,14 +571,16 @@ export const PIPELINES = [
   taildirToFileRoll({
     name: 'taildir-memory-file_roll',
     baseline: 'netcat-memory-file_roll',
-    description: 'agent: taildir (a pre-written file renamed into the group directory, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
+    description:
+      'agent: taildir (a pre-written file renamed into the group directory, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
     mode: 'prewritten',
     targets: [atLeastRate(500e3)],
   }),
   taildirToFileRoll({
     name: 'taildir-append-memory-file_roll',
     baseline: 'netcat-memory-file_roll',
-    description: 'agent: taildir (the tailed file appended in 64 KiB writes while it is read, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
+    description:
+      'agent: taildir (the tailed file appended in 64 KiB writes while it is read, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
     mode: 'append',
     targets: [atLeastRate(500e3)],
   }),
@@ -512,15 +598,28 @@ function parseCount(s, flag) {
 
 function usage(problem) {
   if (problem) console.error(`bench: ${problem}`);
-  console.error('usage: node bench/run.mjs [filter ...] [--runs N] [--events N] [--no-baseline] [--strict] [--list] [--cpu-prof]');
+  console.error(
+    'usage: node bench/run.mjs [filter ...] [--runs N] [--events N] [--no-baseline] [--strict] [--list] [--cpu-prof]',
+  );
   process.exit(64);
 }
 
 function parseArgs(argv) {
-  const opts = { runs: 3, events: 2_000_000, filters: [], withBaselines: true, strict: false, list: false, cpuProf: false };
+  const opts = {
+    runs: 3,
+    events: 2_000_000,
+    filters: [],
+    withBaselines: true,
+    strict: false,
+    list: false,
+    cpuProf: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = () => inline ?? argv[++i];
     if (flag === '--runs') opts.runs = parseCount(value(), '--runs');
     else if (flag === '--events') opts.events = parseCount(value(), '--events');
@@ -538,7 +637,11 @@ function parseArgs(argv) {
 /** The pipelines to run, in PIPELINES order: those matching a filter plus (transitively) their baselines. */
 function select(opts) {
   const byName = new Map(PIPELINES.map((p) => [p.name, p]));
-  const wanted = new Set(opts.filters.length === 0 ? byName.keys() : PIPELINES.filter((p) => opts.filters.some((f) => p.name.includes(f))).map((p) => p.name));
+  const wanted = new Set(
+    opts.filters.length === 0
+      ? byName.keys()
+      : PIPELINES.filter((p) => opts.filters.some((f) => p.name.includes(f))).map((p) => p.name),
+  );
   if (wanted.size === 0) usage(`no pipeline matches ${opts.filters.join(' ')} (try --list)`);
   if (opts.withBaselines) {
     for (const n of [...wanted]) {
@@ -560,7 +663,11 @@ function reportLine(p, s, runs) {
     `${fmtInt(s.eventsPerSec).padStart(10)} ev/s (median of ${s.runs}${s.runs < runs ? ` of ${runs}` : ''})`,
     `${s.cpuPer1M.toFixed(2).padStart(5)} CPU s/1M`,
     `${(s.peakRssBytes / MiB).toFixed(1).padStart(6)} MiB peak RSS`,
-    p.baseline ? (s.ratio === undefined ? `  n/a x ${p.baseline}` : `${s.ratio.toFixed(2)}x ${p.baseline}`) : 'baseline',
+    p.baseline
+      ? s.ratio === undefined
+        ? `  n/a x ${p.baseline}`
+        : `${s.ratio.toFixed(2)}x ${p.baseline}`
+      : 'baseline',
   ];
   const t = s.targets.map((r) => `${r.label}: ${r.pass === undefined ? 'n/a' : r.pass ? 'PASS' : 'MISS'}`).join(', ');
   return `${cols.join('  ')}${t ? `  [${t}]` : ''}`;
@@ -571,21 +678,28 @@ function reportLine(p, s, runs) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) {
-    for (const p of PIPELINES) console.log(`${p.name.padEnd(26)} ${p.baseline ? `(baseline ${p.baseline}) ` : '(baseline) '}${p.description}`);
+    for (const p of PIPELINES)
+      console.log(`${p.name.padEnd(26)} ${p.baseline ? `(baseline ${p.baseline}) ` : '(baseline) '}${p.description}`);
     return 0;
   }
   const selected = select(opts);
   const machine = machineInfo();
   const startedAt = new Date();
-  log(`bench: ${selected.map((p) => p.name).join(', ')}; ${opts.runs} run(s) of ${fmtInt(opts.events)} events; node ${machine.node}, ${machine.nproc} CPU(s), load ${machine.loadAvgAtStart.join(' ')}`);
+  log(
+    `bench: ${selected.map((p) => p.name).join(', ')}; ${opts.runs} run(s) of ${fmtInt(opts.events)} events; node ${machine.node}, ${machine.nproc} CPU(s), load ${machine.loadAvgAtStart.join(' ')}`,
+  );
   if (opts.cpuProf) {
     await fsp.mkdir(PROFILE_DIR, { recursive: true });
-    log(`bench: --cpu-prof: agents write profiles to ${path.relative(process.cwd(), PROFILE_DIR)} (figures include the profiler's overhead; summarise with node bench/profile-top.mjs <file>)`);
+    log(
+      `bench: --cpu-prof: agents write profiles to ${path.relative(process.cwd(), PROFILE_DIR)} (figures include the profiler's overhead; summarise with node bench/profile-top.mjs <file>)`,
+    );
   }
 
   let t = performance.now();
   const data = makeDataSet(opts.events);
-  log(`bench: data set ${fmtInt(data.events)} x ${data.lineBytes} B = ${(data.bytes / MiB).toFixed(1)} MiB, sha1 ${data.sha1.slice(0, 12)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  log(
+    `bench: data set ${fmtInt(data.events)} x ${data.lineBytes} B = ${(data.bytes / MiB).toFixed(1)} MiB, sha1 ${data.sha1.slice(0, 12)} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+  );
   const ctx = { data, opts };
 
   const results = new Map(selected.map((p) => [p.name, { runs: [], failure: undefined }]));
@@ -608,12 +722,16 @@ async function main() {
           verified: check,
         };
         res.runs.push(run);
-        log(`  run ${r}/${opts.runs} ${p.name}: ${fmtRate(run.eventsPerSec)} ev/s, ${run.cpuPer1M.toFixed(2)} CPU s/1M, ${(run.peakRssBytes / MiB).toFixed(1)} MiB, ${run.seconds.toFixed(2)} s, verified ${check.lines} lines`);
+        log(
+          `  run ${r}/${opts.runs} ${p.name}: ${fmtRate(run.eventsPerSec)} ev/s, ${run.cpuPer1M.toFixed(2)} CPU s/1M, ${(run.peakRssBytes / MiB).toFixed(1)} MiB, ${run.seconds.toFixed(2)} s, verified ${check.lines} lines`,
+        );
       } catch (err) {
         res.failure = err instanceof BenchFailure ? err.message : (err?.stack ?? String(err));
         log(`  run ${r}/${opts.runs} ${p.name}: FAILED`);
       } finally {
-        await (p.teardown ?? defaultTeardown)(ctx, state).catch((err) => log(`  teardown of ${p.name} failed: ${err.message}`));
+        await (p.teardown ?? defaultTeardown)(ctx, state).catch((err) =>
+          log(`  teardown of ${p.name} failed: ${err.message}`),
+        );
       }
     }
   }
@@ -635,7 +753,10 @@ async function main() {
     const s = summaries.get(p.name);
     const b = p.baseline && results.get(p.baseline);
     if (!s || !b || b.failure || b.runs.length === 0) continue;
-    const pairs = results.get(p.name).runs.map((x, i) => (b.runs[i] ? x.eventsPerSec / b.runs[i].eventsPerSec : undefined)).filter((x) => x !== undefined);
+    const pairs = results
+      .get(p.name)
+      .runs.map((x, i) => (b.runs[i] ? x.eventsPerSec / b.runs[i].eventsPerSec : undefined))
+      .filter((x) => x !== undefined);
     s.ratio = median(pairs);
     s.ratioOfMedians = s.eventsPerSec / summaries.get(p.baseline).eventsPerSec;
   }
@@ -662,7 +783,13 @@ async function main() {
   const json = {
     startedAt: startedAt.toISOString(),
     machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => +x.toFixed(2)) },
-    options: { runs: opts.runs, events: opts.events, lineBytes: data.lineBytes, filters: opts.filters, cpuProf: opts.cpuProf },
+    options: {
+      runs: opts.runs,
+      events: opts.events,
+      lineBytes: data.lineBytes,
+      filters: opts.filters,
+      cpuProf: opts.cpuProf,
+    },
     pipelines: selected.map((p) => ({
       name: p.name,
       baseline: p.baseline,

@@ -10,13 +10,23 @@ import type { ChannelCounters } from '../telemetry/counters.js';
 const options = {
   capacity: opt.int({ default: 100, min: 1, doc: 'Most events the channel holds.' }),
   transactionCapacity: opt.int({ default: 100, min: 1, doc: 'Most events in one put or one take transaction.' }),
-  'keep-alive': opt.duration({ default: 3, unit: 's', min: 0, doc: 'How long a commit waits for free space before failing with ChannelFullError (and how long a take may wait).' }),
+  'keep-alive': opt.duration({
+    default: 3,
+    unit: 's',
+    min: 0,
+    doc: 'How long a commit waits for free space before failing with ChannelFullError (and how long a take may wait).',
+  }),
   byteCapacity: opt.size({
     min: 0,
     doc: 'Most bytes of event bodies the channel holds (headers are not counted). 0 means no limit.',
     defaultText: '80% of the Node.js heap limit',
   }),
-  byteCapacityBufferPercentage: opt.int({ default: 20, min: 0, max: 99, doc: 'Share of byteCapacity kept free as headroom for headers.' }),
+  byteCapacityBufferPercentage: opt.int({
+    default: 20,
+    min: 0,
+    max: 99,
+    doc: 'Share of byteCapacity kept free as headroom for headers.',
+  }),
 };
 
 export interface MemoryChannelOptions {
@@ -138,11 +148,13 @@ export class MemoryChannel implements Channel {
           if (!slotsOk) {
             throw new ChannelFullError(
               `Channel ${this.name} is full: no space for ${puts.length} events within keep-alive ` +
-              `${this.keepAliveMs} ms (capacity ${this.capacity}, queued ${this.queue.length}). A sink is too slow or down; consider raising capacity.`);
+                `${this.keepAliveMs} ms (capacity ${this.capacity}, queued ${this.queue.length}). A sink is too slow or down; consider raising capacity.`,
+            );
           }
           throw new ChannelFullError(
             `Channel ${this.name} byteCapacity exhausted: ${putBytes} body bytes do not fit within keep-alive ` +
-            `${this.keepAliveMs} ms (limit ${this.byteLimit} bytes, in use ${this.usedBytes}).`);
+              `${this.keepAliveMs} ms (limit ${this.byteLimit} bytes, in use ${this.usedBytes}).`,
+          );
         }
         await this.spaceWaiters.wait(left);
       }
@@ -197,6 +209,11 @@ export default defineChannel({
   summary: 'Bounded in-process queue. Fast; the events it holds are lost if the process dies.',
   options,
   transactionCapacity: (o) => o.transactionCapacity,
-  check: (o) => o.transactionCapacity <= o.capacity || { key: 'transactionCapacity', message: `transactionCapacity ${o.transactionCapacity} exceeds capacity ${o.capacity}`, hint: 'raise capacity or lower transactionCapacity' },
+  check: (o) =>
+    o.transactionCapacity <= o.capacity || {
+      key: 'transactionCapacity',
+      message: `transactionCapacity ${o.transactionCapacity} exceeds capacity ${o.capacity}`,
+      hint: 'raise capacity or lower transactionCapacity',
+    },
   create: (o, ctx) => new MemoryChannel(o, ctx),
 });

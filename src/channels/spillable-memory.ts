@@ -19,15 +19,47 @@ import { FileChannel, type FileChannelInternals, type FileTransaction } from './
 import { dirClaims, storeOptions } from './file/options.js';
 
 const options = {
-  memoryCapacity: opt.int({ default: 10000, min: 0, doc: 'Events held in memory. 0 sends everything to the overflow (a file channel).' }),
-  overflowCapacity: opt.int({ default: 100000000, min: 0, doc: 'Events held in the overflow file channel. 0 disables the overflow (a memory channel).' }),
-  overflowTimeout: opt.duration({ default: 3, unit: 's', min: 0, doc: 'How long a put waits for memory space before it spills to the overflow.' }),
-  overflowDeactivationThreshold: opt.int({ default: 5, min: 0, max: 100, doc: 'Percent of the memory queue that must be free before new puts go to memory again once spilling started.' }),
-  byteCapacity: opt.size({ min: 0, defaultText: '80% of the Node.js heap limit', doc: 'Most bytes of event bodies held in memory. 0 means no limit.' }),
-  byteCapacityBufferPercentage: opt.int({ default: 20, min: 0, max: 99, doc: 'Share of byteCapacity kept free as headroom for headers.' }),
+  memoryCapacity: opt.int({
+    default: 10000,
+    min: 0,
+    doc: 'Events held in memory. 0 sends everything to the overflow (a file channel).',
+  }),
+  overflowCapacity: opt.int({
+    default: 100000000,
+    min: 0,
+    doc: 'Events held in the overflow file channel. 0 disables the overflow (a memory channel).',
+  }),
+  overflowTimeout: opt.duration({
+    default: 3,
+    unit: 's',
+    min: 0,
+    doc: 'How long a put waits for memory space before it spills to the overflow.',
+  }),
+  overflowDeactivationThreshold: opt.int({
+    default: 5,
+    min: 0,
+    max: 100,
+    doc: 'Percent of the memory queue that must be free before new puts go to memory again once spilling started.',
+  }),
+  byteCapacity: opt.size({
+    min: 0,
+    defaultText: '80% of the Node.js heap limit',
+    doc: 'Most bytes of event bodies held in memory. 0 means no limit.',
+  }),
+  byteCapacityBufferPercentage: opt.int({
+    default: 20,
+    min: 0,
+    max: 99,
+    doc: 'Share of byteCapacity kept free as headroom for headers.',
+  }),
   avgEventSize: opt.ignored({ doc: 'Bytes are counted exactly here.' }),
   transactionCapacity: opt.int({ default: 100, min: 1, doc: 'Most events in one put or one take transaction.' }),
-  'keep-alive': opt.duration({ default: 3, unit: 's', min: 0, doc: 'How long a put waits for space when both memory and overflow are full.' }),
+  'keep-alive': opt.duration({
+    default: 3,
+    unit: 's',
+    min: 0,
+    doc: 'How long a put waits for space when both memory and overflow are full.',
+  }),
   ...storeOptions,
 };
 
@@ -61,20 +93,29 @@ export class SpillableMemoryChannel implements Channel {
   private readonly dataWaiters = new Waiters();
   private readonly spaceWaiters = new Waiters();
 
-  constructor(private readonly o: SpillableOptions, private readonly ctx: ChannelContext, internals: FileChannelInternals = {}) {
+  constructor(
+    private readonly o: SpillableOptions,
+    private readonly ctx: ChannelContext,
+    internals: FileChannelInternals = {},
+  ) {
     this.name = ctx.name;
     this.counters = ctx.counters;
     this.capacity = o.memoryCapacity + o.overflowCapacity;
     this.transactionCapacity = o.transactionCapacity;
     const total = o.byteCapacity ?? Math.floor(v8.getHeapStatistics().heap_size_limit * 0.8);
-    this.byteLimit = total === 0 ? Number.POSITIVE_INFINITY : Math.floor(total * (1 - o.byteCapacityBufferPercentage / 100));
+    this.byteLimit =
+      total === 0 ? Number.POSITIVE_INFINITY : Math.floor(total * (1 - o.byteCapacityBufferPercentage / 100));
     if (o.overflowCapacity > 0) {
-      this.overflow = new FileChannel({
-        ...o,
-        capacity: o.overflowCapacity,
-        transactionCapacity: o.transactionCapacity,
-        'keep-alive': o['keep-alive'],
-      }, { ...ctx, counters: new ChannelCounters(`${ctx.name}.overflow`) }, internals);
+      this.overflow = new FileChannel(
+        {
+          ...o,
+          capacity: o.overflowCapacity,
+          transactionCapacity: o.transactionCapacity,
+          'keep-alive': o['keep-alive'],
+        },
+        { ...ctx, counters: new ChannelCounters(`${ctx.name}.overflow`) },
+        internals,
+      );
     }
   }
 
@@ -104,7 +145,11 @@ export class SpillableMemoryChannel implements Channel {
     this.closed = true;
     this.spaceWaiters.wakeAll();
     this.dataWaiters.wakeAll();
-    if (this.mem.length > 0) this.ctx.logger.warn('Spillable memory channel closed with events in memory; they are lost (only the overflow is durable)', { events: this.mem.length });
+    if (this.mem.length > 0)
+      this.ctx.logger.warn(
+        'Spillable memory channel closed with events in memory; they are lost (only the overflow is durable)',
+        { events: this.mem.length },
+      );
     await this.overflow?.close();
     this.counters.stopped();
   }
@@ -247,7 +292,8 @@ export class SpillableMemoryChannel implements Channel {
         if (t >= deadline || this.closed) {
           throw new ChannelFullError(
             `Channel ${this.name} is full: no space for ${puts.length} events within keep-alive ${this.o['keep-alive']} ms ` +
-            `(memoryCapacity ${this.o.memoryCapacity}, overflowCapacity ${this.o.overflowCapacity}, queued ${this.size()}). A sink is too slow or down.`);
+              `(memoryCapacity ${this.o.memoryCapacity}, overflowCapacity ${this.o.overflowCapacity}, queued ${this.size()}). A sink is too slow or down.`,
+          );
         }
         await this.spaceWaiters.wait(Math.max(1, (t < spillAt && ov ? Math.min(spillAt, deadline) : deadline) - t));
       }
@@ -260,7 +306,9 @@ export class SpillableMemoryChannel implements Channel {
         if (k < puts.length) {
           if (!this.overflowActive) {
             this.overflowActive = true;
-            this.ctx.logger.info('Spillable memory channel: memory is full, spilling to the overflow file channel', { memoryCapacity: this.o.memoryCapacity });
+            this.ctx.logger.info('Spillable memory channel: memory is full, spilling to the overflow file channel', {
+              memoryCapacity: this.o.memoryCapacity,
+            });
           }
           const ptx = ov!.begin();
           ptx.put(puts.slice(k));
@@ -287,7 +335,11 @@ export class SpillableMemoryChannel implements Channel {
     }
     if (taken.length > 0) {
       this.counters.add('EventTakeSuccessCount', taken.length);
-      if (this.overflowActive && this.o.memoryCapacity > 0 && (this.o.memoryCapacity - this.memUsed) * 100 >= this.o.overflowDeactivationThreshold * this.o.memoryCapacity) {
+      if (
+        this.overflowActive &&
+        this.o.memoryCapacity > 0 &&
+        (this.o.memoryCapacity - this.memUsed) * 100 >= this.o.overflowDeactivationThreshold * this.o.memoryCapacity
+      ) {
         this.overflowActive = false;
       }
       this.spaceWaiters.wakeAll();
@@ -349,8 +401,18 @@ export default defineChannel({
   options,
   transactionCapacity: (o) => o.transactionCapacity,
   check: (o) => {
-    if (o.memoryCapacity + o.overflowCapacity < 1) return { key: 'memoryCapacity', message: 'memoryCapacity and overflowCapacity are both 0', hint: 'give the channel some capacity' };
-    if (o.transactionCapacity > o.memoryCapacity + o.overflowCapacity) return { key: 'transactionCapacity', message: `transactionCapacity ${o.transactionCapacity} exceeds memoryCapacity + overflowCapacity`, hint: 'lower transactionCapacity' };
+    if (o.memoryCapacity + o.overflowCapacity < 1)
+      return {
+        key: 'memoryCapacity',
+        message: 'memoryCapacity and overflowCapacity are both 0',
+        hint: 'give the channel some capacity',
+      };
+    if (o.transactionCapacity > o.memoryCapacity + o.overflowCapacity)
+      return {
+        key: 'transactionCapacity',
+        message: `transactionCapacity ${o.transactionCapacity} exceeds memoryCapacity + overflowCapacity`,
+        hint: 'lower transactionCapacity',
+      };
     return true;
   },
   claims: (o) => (o.overflowCapacity > 0 ? dirClaims(o) : []),

@@ -8,19 +8,27 @@ export abstract class BaseTransaction implements ChannelTransaction {
   protected puts: FlumeEvent[] = [];
   protected takes: FlumeEvent[] = [];
 
-  constructor(protected readonly channelName: string, protected readonly txCapacity: number) {}
+  constructor(
+    protected readonly channelName: string,
+    protected readonly txCapacity: number,
+  ) {}
 
   protected assertOpen(op: string): void {
     if (this.state !== 'open') {
-      throw new AgentError('FLUME_ERR_CHANNEL_TX_STATE', `Cannot ${op} on channel ${this.channelName}: transaction is already ${this.state}`);
+      throw new AgentError(
+        'FLUME_ERR_CHANNEL_TX_STATE',
+        `Cannot ${op} on channel ${this.channelName}: transaction is already ${this.state}`,
+      );
     }
   }
 
   put(events: readonly FlumeEvent[]): void {
     this.assertOpen('put');
     if (this.puts.length + events.length > this.txCapacity) {
-      throw new AgentError('FLUME_ERR_CHANNEL_TX_CAPACITY',
-        `Put of ${events.length} events exceeds the transactionCapacity ${this.txCapacity} of channel ${this.channelName} (${this.puts.length} already staged)`);
+      throw new AgentError(
+        'FLUME_ERR_CHANNEL_TX_CAPACITY',
+        `Put of ${events.length} events exceeds the transactionCapacity ${this.txCapacity} of channel ${this.channelName} (${this.puts.length} already staged)`,
+      );
     }
     for (let i = 0; i < events.length; i++) this.puts.push(events[i]!);
     this.onPut(events);
@@ -31,7 +39,11 @@ export abstract class BaseTransaction implements ChannelTransaction {
     const room = this.txCapacity - this.takes.length;
     const n = Math.min(max, room);
     if (n <= 0) {
-      if (max > 0) throw new AgentError('FLUME_ERR_CHANNEL_TX_CAPACITY', `Take exceeds the transactionCapacity ${this.txCapacity} of channel ${this.channelName}`);
+      if (max > 0)
+        throw new AgentError(
+          'FLUME_ERR_CHANNEL_TX_CAPACITY',
+          `Take exceeds the transactionCapacity ${this.txCapacity} of channel ${this.channelName}`,
+        );
       return [];
     }
     const got = this.doTake(n);

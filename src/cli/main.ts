@@ -10,7 +10,19 @@ import { avroClientArgs, avroClientBuilder, runAvroClient } from './commands/avr
 
 type Action = () => Promise<number> | number;
 
-const FLUME_IGNORED = ['conf-uri', 'conf-user', 'conf-password', 'auth-provider', 'backup-directory', 'zkConnString', 'zkBasePath', 'conf-provider', 'classpath', 'plugins-path', 'dryrun'] as const;
+const FLUME_IGNORED = [
+  'conf-uri',
+  'conf-user',
+  'conf-password',
+  'auth-provider',
+  'backup-directory',
+  'zkConnString',
+  'zkBasePath',
+  'conf-provider',
+  'classpath',
+  'plugins-path',
+  'dryrun',
+] as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const pre = prePass(argv);
@@ -19,74 +31,141 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError(msg);
   };
   const confFileOpts = {
-    'conf-file': { alias: 'f', type: 'string', array: true, describe: 'Configuration file (repeatable; later files override earlier ones key by key)' },
+    'conf-file': {
+      alias: 'f',
+      type: 'string',
+      array: true,
+      describe: 'Configuration file (repeatable; later files override earlier ones key by key)',
+    },
     name: { alias: 'n', type: 'string', describe: 'Name of the agent to run' },
   } as const;
   const cli = yargs(pre.rest)
     .scriptName('flume-ng')
     .usage('Usage: $0 <command> [options]\n\nRuns Apache Flume agent configurations on Node.js.')
-    .parserConfiguration({ 'short-option-groups': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false, 'boolean-negation': true })
+    .parserConfiguration({
+      'short-option-groups': false,
+      'dot-notation': false,
+      'parse-numbers': false,
+      'parse-positional-numbers': false,
+      'boolean-negation': true,
+    })
     .strict()
     .exitProcess(false)
     .fail((msg, err) => usage(msg || err?.message || 'bad command line'))
-    .command('agent', 'Run an agent', (y) => y
-      .options(confFileOpts)
-      .option('conf', { alias: 'c', type: 'string', describe: 'Configuration directory (Flume: classpath; accepted)' })
-      .option('reload-conf', { type: 'boolean', default: true, describe: 'Re-read the configuration when it changes (--no-reload-conf turns it off)' })
-      .option('poll-interval', { alias: 'i', type: 'string', describe: 'Seconds between configuration checks' })
-      .option('shutdown-timeout', { type: 'string', default: '30', describe: 'Seconds the sinks may drain the channels on SIGTERM/SIGINT' })
-      .option('conf-uri', { alias: 'u', type: 'string', array: true, hidden: true })
-      .option('conf-user', { type: 'string', hidden: true })
-      .option('conf-password', { type: 'string', hidden: true })
-      .option('auth-provider', { alias: 'a', type: 'string', hidden: true })
-      .option('backup-directory', { alias: 'b', type: 'string', hidden: true })
-      .option('zkConnString', { alias: 'z', type: 'string', hidden: true })
-      .option('zkBasePath', { alias: 'p', type: 'string', hidden: true })
-      .option('conf-provider', { type: 'string', hidden: true })
-      .option('classpath', { alias: 'C', type: 'string', hidden: true })
-      .option('plugins-path', { type: 'string', hidden: true })
-      .option('dryrun', { alias: 'd', type: 'boolean', hidden: true })
-      .epilog('Java-style -Dkey=value options set system properties (flume.root.logger, flume.monitoring.*, ${sys:key}); -X... options are ignored.'),
-    (a) => {
-      if (!a.name) usage('missing required option -n/--name: the agent to run');
-      if (a['conf-uri']?.length) usage('-u/--conf-uri is not supported by flume-ts yet; use -f/--conf-file');
-      if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
-      const shutdown = Number(a['shutdown-timeout']);
-      if (!Number.isFinite(shutdown) || shutdown < 0) usage(`--shutdown-timeout: '${a['shutdown-timeout']}' is not a number of seconds`);
-      let poll: number | undefined;
-      if (a['poll-interval'] !== undefined) {
-        poll = Number(a['poll-interval']);
-        if (!Number.isFinite(poll) || poll <= 0) usage(`-i/--poll-interval: '${a['poll-interval']}' is not a positive number of seconds`);
-      }
-      const ignored = FLUME_IGNORED.filter((k) => (a as Record<string, unknown>)[k] !== undefined).map((k) => `--${k}`);
-      action = () => runAgent({
-        name: a.name!, confFile: a['conf-file']!, conf: a.conf, sys: pre.sys, jvm: pre.jvm, reloadConf: a['reload-conf'],
-        pollInterval: poll, shutdownTimeout: shutdown, ignoredFlags: ignored,
-      });
-    })
-    .command('node', false, (y) => y, () => usage("'node' is Flume's deprecated alias; use 'flume-ng agent'"))
-    .command('validate', 'Check a configuration and list every problem (exit 0 valid, 78 invalid)', (y) => y
-      .options(confFileOpts)
-      .option('json', { type: 'boolean', default: false, describe: 'Print the issues as JSON' }),
-    (a) => {
-      if (!a.name) usage('missing required option -n/--name: the agent to validate');
-      if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
-      action = () => runValidate({ name: a.name!, confFile: a['conf-file']!, sys: pre.sys, json: a.json });
-    })
-    .command('describe [kind] [type]', 'Print the keys of a component type (kinds: source, channel, sink, interceptor, selector, processor)', (y) => y
-      .positional('kind', { type: 'string' })
-      .positional('type', { type: 'string' })
-      .option('markdown', { type: 'boolean', default: false, describe: 'Print Markdown' }),
-    (a) => {
-      action = () => runDescribe({ kind: a.kind, type: a.type, markdown: a.markdown });
-    })
-    .command('avro-client', 'Send the lines of a file, stdin or a directory as events to an avro source', (y) => avroClientBuilder(y), (a) => {
-      const args = avroClientArgs(a as Record<string, unknown>);
-      action = () => runAvroClient(args);
-    })
-    .command('version', 'Print the version', (y) => y, () => {
-      action = () => runVersion();
-    })
+    .command(
+      'agent',
+      'Run an agent',
+      (y) =>
+        y
+          .options(confFileOpts)
+          .option('conf', {
+            alias: 'c',
+            type: 'string',
+            describe: 'Configuration directory (Flume: classpath; accepted)',
+          })
+          .option('reload-conf', {
+            type: 'boolean',
+            default: true,
+            describe: 'Re-read the configuration when it changes (--no-reload-conf turns it off)',
+          })
+          .option('poll-interval', { alias: 'i', type: 'string', describe: 'Seconds between configuration checks' })
+          .option('shutdown-timeout', {
+            type: 'string',
+            default: '30',
+            describe: 'Seconds the sinks may drain the channels on SIGTERM/SIGINT',
+          })
+          .option('conf-uri', { alias: 'u', type: 'string', array: true, hidden: true })
+          .option('conf-user', { type: 'string', hidden: true })
+          .option('conf-password', { type: 'string', hidden: true })
+          .option('auth-provider', { alias: 'a', type: 'string', hidden: true })
+          .option('backup-directory', { alias: 'b', type: 'string', hidden: true })
+          .option('zkConnString', { alias: 'z', type: 'string', hidden: true })
+          .option('zkBasePath', { alias: 'p', type: 'string', hidden: true })
+          .option('conf-provider', { type: 'string', hidden: true })
+          .option('classpath', { alias: 'C', type: 'string', hidden: true })
+          .option('plugins-path', { type: 'string', hidden: true })
+          .option('dryrun', { alias: 'd', type: 'boolean', hidden: true })
+          .epilog(
+            'Java-style -Dkey=value options set system properties (flume.root.logger, flume.monitoring.*, ${sys:key}); -X... options are ignored.',
+          ),
+      (a) => {
+        if (!a.name) usage('missing required option -n/--name: the agent to run');
+        if (a['conf-uri']?.length) usage('-u/--conf-uri is not supported by flume-ts yet; use -f/--conf-file');
+        if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
+        const shutdown = Number(a['shutdown-timeout']);
+        if (!Number.isFinite(shutdown) || shutdown < 0)
+          usage(`--shutdown-timeout: '${a['shutdown-timeout']}' is not a number of seconds`);
+        let poll: number | undefined;
+        if (a['poll-interval'] !== undefined) {
+          poll = Number(a['poll-interval']);
+          if (!Number.isFinite(poll) || poll <= 0)
+            usage(`-i/--poll-interval: '${a['poll-interval']}' is not a positive number of seconds`);
+        }
+        const ignored = FLUME_IGNORED.filter((k) => (a as Record<string, unknown>)[k] !== undefined).map(
+          (k) => `--${k}`,
+        );
+        action = () =>
+          runAgent({
+            name: a.name!,
+            confFile: a['conf-file']!,
+            conf: a.conf,
+            sys: pre.sys,
+            jvm: pre.jvm,
+            reloadConf: a['reload-conf'],
+            pollInterval: poll,
+            shutdownTimeout: shutdown,
+            ignoredFlags: ignored,
+          });
+      },
+    )
+    .command(
+      'node',
+      false,
+      (y) => y,
+      () => usage("'node' is Flume's deprecated alias; use 'flume-ng agent'"),
+    )
+    .command(
+      'validate',
+      'Check a configuration and list every problem (exit 0 valid, 78 invalid)',
+      (y) =>
+        y
+          .options(confFileOpts)
+          .option('json', { type: 'boolean', default: false, describe: 'Print the issues as JSON' }),
+      (a) => {
+        if (!a.name) usage('missing required option -n/--name: the agent to validate');
+        if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
+        action = () => runValidate({ name: a.name!, confFile: a['conf-file']!, sys: pre.sys, json: a.json });
+      },
+    )
+    .command(
+      'describe [kind] [type]',
+      'Print the keys of a component type (kinds: source, channel, sink, interceptor, selector, processor)',
+      (y) =>
+        y
+          .positional('kind', { type: 'string' })
+          .positional('type', { type: 'string' })
+          .option('markdown', { type: 'boolean', default: false, describe: 'Print Markdown' }),
+      (a) => {
+        action = () => runDescribe({ kind: a.kind, type: a.type, markdown: a.markdown });
+      },
+    )
+    .command(
+      'avro-client',
+      'Send the lines of a file, stdin or a directory as events to an avro source',
+      (y) => avroClientBuilder(y),
+      (a) => {
+        const args = avroClientArgs(a as Record<string, unknown>);
+        action = () => runAvroClient(args);
+      },
+    )
+    .command(
+      'version',
+      'Print the version',
+      (y) => y,
+      () => {
+        action = () => runVersion();
+      },
+    )
     .demandCommand(1, 'give a command: agent, validate, describe, avro-client, version')
     .recommendCommands()
     .help()
@@ -97,7 +176,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     await cli.parseAsync();
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`flume-ng: ${err.message}\nRun 'flume-ng --help' or 'flume-ng <command> --help' for usage.\n`);
+      process.stderr.write(
+        `flume-ng: ${err.message}\nRun 'flume-ng --help' or 'flume-ng <command> --help' for usage.\n`,
+      );
       return EXIT.USAGE;
     }
     throw err;

@@ -11,7 +11,11 @@ import { closest } from '../contract/index.js';
 export type SectionKind = 'sources' | 'channels' | 'sinks' | 'sinkgroups' | 'configfilters';
 export const SECTIONS: readonly SectionKind[] = ['sources', 'channels', 'sinks', 'sinkgroups', 'configfilters'];
 export const SECTION_SINGULAR: Record<SectionKind, string> = {
-  sources: 'source', channels: 'channel', sinks: 'sink', sinkgroups: 'sinkgroup', configfilters: 'configfilter',
+  sources: 'source',
+  channels: 'channel',
+  sinks: 'sink',
+  sinkgroups: 'sinkgroup',
+  configfilters: 'configfilter',
 };
 
 export interface ComponentSpec {
@@ -34,7 +38,13 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
   const spec: AgentSpec = {
     agent,
     lists: {},
-    components: { sources: new Map(), channels: new Map(), sinks: new Map(), sinkgroups: new Map(), configfilters: new Map() },
+    components: {
+      sources: new Map(),
+      channels: new Map(),
+      sinks: new Map(),
+      sinkgroups: new Map(),
+      configfilters: new Map(),
+    },
     issues: [],
     agentsSeen: new Set(),
   };
@@ -44,7 +54,13 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     if (dot < 0) continue; // top-level helper key, usable for ${KEY} substitution
     const a = key.slice(0, dot);
     if (a === '') {
-      spec.issues.push({ severity: 'warning', file: e.file, line: e.line, key, message: 'key has an empty agent name and is ignored' });
+      spec.issues.push({
+        severity: 'warning',
+        file: e.file,
+        line: e.line,
+        key,
+        message: 'key has an empty agent name and is ignored',
+      });
       continue;
     }
     spec.agentsSeen.add(a);
@@ -53,7 +69,14 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     if ((SECTIONS as readonly string[]).includes(rest)) {
       const section = rest as SectionKind;
       // sinkgroups is split on spaces only in Flume; we accept any whitespace
-      const names = [...new Set(e.value.trim().split(/\s+/).filter((n) => n !== ''))];
+      const names = [
+        ...new Set(
+          e.value
+            .trim()
+            .split(/\s+/)
+            .filter((n) => n !== ''),
+        ),
+      ];
       spec.lists[section] = { names, entry: e };
       continue;
     }
@@ -62,9 +85,15 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     if (!(SECTIONS as readonly string[]).includes(sectionWord) || sdot < 0) {
       const guess = closest(sectionWord, SECTIONS);
       spec.issues.push({
-        severity: 'error', file: e.file, line: e.line, component: `agent ${agent}`, key,
+        severity: 'error',
+        file: e.file,
+        line: e.line,
+        component: `agent ${agent}`,
+        key,
         message: `'${sectionWord}' is not a section of the agent (Flume ignores this key with "Invalid property specified")`,
-        hint: guess ? `did you mean '${agent}.${guess}${sdot < 0 ? '' : rest.slice(sdot)}'?` : `keys under ${agent} are ${SECTIONS.map((s) => `${agent}.${s}`).join(', ')}`,
+        hint: guess
+          ? `did you mean '${agent}.${guess}${sdot < 0 ? '' : rest.slice(sdot)}'?`
+          : `keys under ${agent} are ${SECTIONS.map((s) => `${agent}.${s}`).join(', ')}`,
       });
       continue;
     }
@@ -73,7 +102,11 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     const ndot = after.indexOf('.');
     if (ndot <= 0 || ndot === after.length - 1) {
       spec.issues.push({
-        severity: 'error', file: e.file, line: e.line, component: `agent ${agent}`, key,
+        severity: 'error',
+        file: e.file,
+        line: e.line,
+        component: `agent ${agent}`,
+        key,
         message: `expected ${agent}.${section}.<name>.<property>`,
         hint: ndot < 0 ? `to list ${section}, write '${agent}.${section} = ${after}'` : undefined,
       });

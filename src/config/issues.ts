@@ -29,6 +29,10 @@ export function formatIssues(issues: readonly ConfigIssue[]): string {
 }
 
 export function sortIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
-  return [...issues].sort((a, b) =>
-    (a.file ?? '\uffff').localeCompare(b.file ?? '\uffff') || (a.line ?? Infinity) - (b.line ?? Infinity) || a.message.localeCompare(b.message));
+  return [...issues].sort(
+    (a, b) =>
+      (a.file ?? '\uffff').localeCompare(b.file ?? '\uffff') ||
+      (a.line ?? Infinity) - (b.line ?? Infinity) ||
+      a.message.localeCompare(b.message),
+  );
 }

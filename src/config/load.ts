@@ -30,13 +30,23 @@ export function loadConfig(o: LoadOptions): LoadResult {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM is not part of the first key
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      issues.push({ severity: 'error', file: f, message: code === 'ENOENT' ? 'configuration file not found' : code === 'EACCES' ? 'configuration file is not readable (permission denied)' : `cannot read configuration file: ${(err as Error).message}` });
+      issues.push({
+        severity: 'error',
+        file: f,
+        message:
+          code === 'ENOENT'
+            ? 'configuration file not found'
+            : code === 'EACCES'
+              ? 'configuration file is not readable (permission denied)'
+              : `cannot read configuration file: ${(err as Error).message}`,
+      });
       continue;
     }
     try {
       parsed.push(parseProperties(text, f));
     } catch (err) {
-      if (err instanceof PropertiesSyntaxError) issues.push({ severity: 'error', file: err.file, line: err.line, message: err.message });
+      if (err instanceof PropertiesSyntaxError)
+        issues.push({ severity: 'error', file: err.file, line: err.line, message: err.message });
       else throw err;
     }
   }
@@ -48,7 +58,8 @@ export function configFromText(text: string, o: Omit<LoadOptions, 'files'> & { f
   try {
     return configFromEntries([...parseProperties(text, o.file ?? '<string>').entries.values()], o, []);
   } catch (err) {
-    if (err instanceof PropertiesSyntaxError) return { issues: [{ severity: 'error', file: err.file, line: err.line, message: err.message }], entries: [] };
+    if (err instanceof PropertiesSyntaxError)
+      return { issues: [{ severity: 'error', file: err.file, line: err.line, message: err.message }], entries: [] };
     throw err;
   }
 }
@@ -62,7 +73,14 @@ function configFromEntries(raw: PropEntry[], o: Omit<LoadOptions, 'files'>, issu
     const r = substitute(e.value, ctx);
     const k = e.key.trim();
     if (r.unresolved.length && (k.startsWith(`${o.agent}.`) || !k.includes('.'))) {
-      issues.push({ severity: 'warning', file: e.file, line: e.line, key: k, message: `unresolved reference${r.unresolved.length > 1 ? 's' : ''} ${r.unresolved.map((u) => `\${${u}}`).join(', ')} left as written`, hint: 'define the environment variable, pass -Dname=value, or add the key' });
+      issues.push({
+        severity: 'warning',
+        file: e.file,
+        line: e.line,
+        key: k,
+        message: `unresolved reference${r.unresolved.length > 1 ? 's' : ''} ${r.unresolved.map((u) => `\${${u}}`).join(', ')} left as written`,
+        hint: 'define the environment variable, pass -Dname=value, or add the key',
+      });
     }
     entries.push(r.value === e.value ? e : { ...e, value: r.value });
   }

@@ -46,7 +46,11 @@ export interface ParseResult {
 }
 
 export class PropertiesSyntaxError extends AgentError {
-  constructor(message: string, public file: string, public line: number) {
+  constructor(
+    message: string,
+    public file: string,
+    public line: number,
+  ) {
     super('FLUME_ERR_CONFIG_SYNTAX', `${file}:${line}: ${message}`);
     this.name = 'PropertiesSyntaxError';
   }

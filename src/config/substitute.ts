@@ -18,7 +18,12 @@ export interface SubstitutionResult {
 
 const MAX_DEPTH = 10;
 
-export function substitute(value: string, ctx: SubstitutionContext, depth = 0, seen: Set<string> = new Set()): SubstitutionResult {
+export function substitute(
+  value: string,
+  ctx: SubstitutionContext,
+  depth = 0,
+  seen: Set<string> = new Set(),
+): SubstitutionResult {
   const unresolved: string[] = [];
   if (!value.includes('${')) return { value, unresolved };
   let out = '';
@@ -76,7 +81,12 @@ function findClose(s: string, open: number): number {
   return -1;
 }
 
-function lookup(name: string, ctx: SubstitutionContext, depth: number, seen: Set<string>): SubstitutionResult | undefined {
+function lookup(
+  name: string,
+  ctx: SubstitutionContext,
+  depth: number,
+  seen: Set<string>,
+): SubstitutionResult | undefined {
   const colon = name.indexOf(':');
   if (colon > 0) {
     const prefix = name.slice(0, colon);

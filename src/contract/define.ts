@@ -245,7 +245,8 @@ export interface ProcessorDef<O extends OptionTable = OptionTable> extends DefBa
   create: (o: Resolved<O>, ctx: ProcessorContext) => SinkProcessor;
 }
 
-export type AnyDef = ChannelDef<any> | SourceDef<any> | SinkDef<any> | InterceptorDef<any> | SelectorDef<any> | ProcessorDef<any>;
+export type AnyDef =
+  ChannelDef<any> | SourceDef<any> | SinkDef<any> | InterceptorDef<any> | SelectorDef<any> | ProcessorDef<any>;
 
 export function defineChannel<O extends OptionTable>(d: Omit<ChannelDef<O>, 'kind'>): ChannelDef<O> {
   return { kind: 'channel', ...d };

@@ -8,14 +8,17 @@ import { AgentError } from '../core/errors.js';
 
 /** A value that does not fit its option; `hint` says what would. */
 export class OptionError extends AgentError {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super('FLUME_ERR_CONFIG_OPTION', message);
     this.name = 'OptionError';
   }
 }
 
 export type OptionKind =
-  | 'int' | 'number' | 'bool' | 'enum' | 'string' | 'size' | 'duration' | 'list' | 'map' | 'ignored' | 'renamed';
+  'int' | 'number' | 'bool' | 'enum' | 'string' | 'size' | 'duration' | 'list' | 'map' | 'ignored' | 'renamed';
 
 export interface OptionSpec<T> {
   readonly kind: OptionKind;
@@ -43,7 +46,9 @@ export interface OptionSpec<T> {
 }
 
 export type OptionTable = Record<string, OptionSpec<any>>;
-export type Resolved<O extends OptionTable> = { -readonly [K in keyof O]: O[K] extends OptionSpec<infer T> ? T : never };
+export type Resolved<O extends OptionTable> = {
+  -readonly [K in keyof O]: O[K] extends OptionSpec<infer T> ? T : never;
+};
 
 interface Common<T> {
   doc: string;
@@ -53,7 +58,13 @@ interface Common<T> {
 }
 type Out<T, D> = D extends { default: unknown } ? T : D extends { required: true } ? T : T | undefined;
 
-function spec<T>(kind: OptionKind, o: Common<T>, typeText: string, parse: (raw: string) => T, extra: Partial<OptionSpec<T>> = {}): OptionSpec<any> {
+function spec<T>(
+  kind: OptionKind,
+  o: Common<T>,
+  typeText: string,
+  parse: (raw: string) => T,
+  extra: Partial<OptionSpec<T>> = {},
+): OptionSpec<any> {
   return {
     kind,
     doc: o.doc,
@@ -88,25 +99,46 @@ function rangeText(base: string, min?: number, max?: number): string {
   return base;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseSize(raw: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw);
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new OptionError(`'${raw}' is not a size`, 'write bytes, or a number with k, m or g (e.g. 64k, 512m)');
+  if (!m || unit === undefined)
+    throw new OptionError(`'${raw}' is not a size`, 'write bytes, or a number with k, m or g (e.g. 64k, 512m)');
   return Math.floor(Number(m[1]) * unit);
 }
 
 export function parseDurationMs(raw: string, defaultUnit: keyof typeof DURATION_UNITS): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw);
   const unit = m ? (m[2] === '' ? DURATION_UNITS[defaultUnit] : DURATION_UNITS[m[2]!.toLowerCase()]) : undefined;
-  if (!m || unit === undefined) throw new OptionError(`'${raw}' is not a duration`, `write a number of ${unitName(defaultUnit)}, or add a unit (ms, s, m, h)`);
+  if (!m || unit === undefined)
+    throw new OptionError(
+      `'${raw}' is not a duration`,
+      `write a number of ${unitName(defaultUnit)}, or add a unit (ms, s, m, h)`,
+    );
   return Math.round(Number(m[1]) * unit);
 }
 
 function unitName(u: string): string {
-  return ({ ms: 'milliseconds', s: 'seconds', m: 'minutes', min: 'minutes', h: 'hours', d: 'days' } as Record<string, string>)[u] ?? u;
+  return (
+    (
+      { ms: 'milliseconds', s: 'seconds', m: 'minutes', min: 'minutes', h: 'hours', d: 'days' } as Record<
+        string,
+        string
+      >
+    )[u] ?? u
+  );
 }
 
 export const opt = {
@@ -125,21 +157,28 @@ export const opt = {
       const v = raw.toLowerCase();
       if (v === 'true') return true;
       if (v === 'false') return false;
-      throw new OptionError(`'${raw}' is not true or false`, 'Flume would read anything but "true" as false; write true or false');
+      throw new OptionError(
+        `'${raw}' is not true or false`,
+        'Flume would read anything but "true" as false; write true or false',
+      );
     });
   },
   /** Enum, matched case-insensitively; the resolved value is the canonical spelling from `values`. */
   enum<V extends string, D extends Common<V> & { values: readonly V[] }>(o: D): OptionSpec<Out<V, D>> {
     return spec('enum', o, `one of: ${o.values.join(', ')}`, (raw) => {
       const hit = o.values.find((v) => v.toLowerCase() === raw.toLowerCase());
-      if (hit === undefined) throw new OptionError(`'${raw}' is not one of ${o.values.join(', ')}`, didYouMeanHint(raw, o.values));
+      if (hit === undefined)
+        throw new OptionError(`'${raw}' is not one of ${o.values.join(', ')}`, didYouMeanHint(raw, o.values));
       return hit;
     });
   },
-  string<D extends Common<string> & { pattern?: RegExp; patternText?: string; nonEmpty?: boolean }>(o: D): OptionSpec<Out<string, D>> {
+  string<D extends Common<string> & { pattern?: RegExp; patternText?: string; nonEmpty?: boolean }>(
+    o: D,
+  ): OptionSpec<Out<string, D>> {
     return spec('string', o, 'string', (raw) => {
       if (o.nonEmpty && raw === '') throw new OptionError('must not be empty');
-      if (o.pattern && !o.pattern.test(raw)) throw new OptionError(`'${raw}' is not ${o.patternText ?? `matching ${o.pattern}`}`);
+      if (o.pattern && !o.pattern.test(raw))
+        throw new OptionError(`'${raw}' is not ${o.patternText ?? `matching ${o.pattern}`}`);
       return raw;
     });
   },
@@ -148,14 +187,21 @@ export const opt = {
     return spec('size', o, rangeText('size', o.min, o.max), (raw) => range(parseSize(raw), o.min, o.max, ' bytes'));
   },
   /** Duration resolved to milliseconds; a bare number is in `unit` (the unit Flume uses for that key). */
-  duration<D extends Common<number> & { unit: 'ms' | 's' | 'm' | 'h'; min?: number; max?: number }>(o: D): OptionSpec<Out<number, D>> {
+  duration<D extends Common<number> & { unit: 'ms' | 's' | 'm' | 'h'; min?: number; max?: number }>(
+    o: D,
+  ): OptionSpec<Out<number, D>> {
     // defaults and min/max are given in `unit`; the resolved value is in milliseconds
     const mult = DURATION_UNITS[o.unit]!;
-    const s = spec('duration', { ...o, default: o.default === undefined ? undefined : o.default * mult }, rangeText(`duration (bare number = ${unitName(o.unit)})`, o.min, o.max), (raw) => {
-      const ms = parseDurationMs(raw, o.unit);
-      range(ms / mult, o.min, o.max, o.unit);
-      return ms;
-    });
+    const s = spec(
+      'duration',
+      { ...o, default: o.default === undefined ? undefined : o.default * mult },
+      rangeText(`duration (bare number = ${unitName(o.unit)})`, o.min, o.max),
+      (raw) => {
+        const ms = parseDurationMs(raw, o.unit);
+        range(ms / mult, o.min, o.max, o.unit);
+        return ms;
+      },
+    );
     return { ...s, defaultText: o.defaultText ?? (o.default === undefined ? undefined : `${o.default}`) };
   },
   /** Whitespace-separated list. */
@@ -167,7 +213,12 @@ export const opt = {
   map<T = string>(o: { doc: string; of?: OptionSpec<T>; keyText?: string }): OptionSpec<Record<string, T>> {
     const inner = o.of;
     return {
-      ...spec('map', { doc: o.doc, default: {} as Record<string, T> }, `map of ${inner ? inner.typeText : 'string'}`, (raw) => (inner ? inner.parse(raw) : raw) as unknown as Record<string, T>),
+      ...spec(
+        'map',
+        { doc: o.doc, default: {} as Record<string, T> },
+        `map of ${inner ? inner.typeText : 'string'}`,
+        (raw) => (inner ? inner.parse(raw) : raw) as unknown as Record<string, T>,
+      ),
       prefix: true,
       defaultText: '',
     };

@@ -3,60 +3,96 @@
  * (FLUME_ERR_<AREA>_<WHAT>); match on `code`, never on the message. docs/errors.md is generated from this table.
  */
 export const ERRORS = {
-  FLUME_ERR_CONFIG_INVALID: { retriable: false, doc: 'The configuration has one or more errors; the agent does not start. Every problem is listed.' },
-  FLUME_ERR_CONFIG_SYNTAX: { retriable: false, doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).' },
+  FLUME_ERR_CONFIG_INVALID: {
+    retriable: false,
+    doc: 'The configuration has one or more errors; the agent does not start. Every problem is listed.',
+  },
+  FLUME_ERR_CONFIG_SYNTAX: {
+    retriable: false,
+    doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).',
+  },
   FLUME_ERR_CONFIG_READ: { retriable: false, doc: 'A configuration file could not be read (missing, unreadable).' },
   FLUME_ERR_CONFIG_NO_AGENT: { retriable: false, doc: 'The agent named with -n has no keys in the configuration.' },
   FLUME_ERR_CONFIG_OPTION: {
     retriable: false,
-    doc: 'A value does not fit its option (type, range, pattern, unknown name). `flume-ng validate` reports it '
-      + 'with file:line, the key and a hint; components that parse a value later (a regex, a serializer) raise '
-      + 'the same code.',
+    doc:
+      'A value does not fit its option (type, range, pattern, unknown name). `flume-ng validate` reports it ' +
+      'with file:line, the key and a hint; components that parse a value later (a regex, a serializer) raise ' +
+      'the same code.',
   },
   FLUME_ERR_USAGE: { retriable: false, doc: 'Bad command-line flags.' },
-  FLUME_ERR_CHANNEL_FULL: { retriable: true, doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.' },
-  FLUME_ERR_CHANNEL_TX_CAPACITY: { retriable: false, doc: 'More events were put or taken in one transaction than the channel transactionCapacity allows.' },
-  FLUME_ERR_CHANNEL_TX_STATE: { retriable: false, doc: 'A channel transaction was used in the wrong state (for example commit after rollback). A bug, never a user error.' },
-  FLUME_ERR_CHANNEL_LOCKED: { retriable: true, doc: 'Another process holds the file channel directory (the message names it and the other pid). The agent retries; stop the other agent or give each its own directory.' },
-  FLUME_ERR_CHANNEL_CORRUPT: { retriable: false, doc: 'The file channel store is damaged or does not match its checkpoint (deleted, moved or restored data directory). The channel refuses to start rather than start empty; see docs/operations.md for `recover = true`.' },
-  FLUME_ERR_CHANNEL_IO: { retriable: true, doc: 'The file channel store failed to read or write (I/O error, disk full). The transaction was rolled back; the channel reopens the store when it can.' },
+  FLUME_ERR_CHANNEL_FULL: {
+    retriable: true,
+    doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.',
+  },
+  FLUME_ERR_CHANNEL_TX_CAPACITY: {
+    retriable: false,
+    doc: 'More events were put or taken in one transaction than the channel transactionCapacity allows.',
+  },
+  FLUME_ERR_CHANNEL_TX_STATE: {
+    retriable: false,
+    doc: 'A channel transaction was used in the wrong state (for example commit after rollback). A bug, never a user error.',
+  },
+  FLUME_ERR_CHANNEL_LOCKED: {
+    retriable: true,
+    doc: 'Another process holds the file channel directory (the message names it and the other pid). The agent retries; stop the other agent or give each its own directory.',
+  },
+  FLUME_ERR_CHANNEL_CORRUPT: {
+    retriable: false,
+    doc: 'The file channel store is damaged or does not match its checkpoint (deleted, moved or restored data directory). The channel refuses to start rather than start empty; see docs/operations.md for `recover = true`.',
+  },
+  FLUME_ERR_CHANNEL_IO: {
+    retriable: true,
+    doc: 'The file channel store failed to read or write (I/O error, disk full). The transaction was rolled back; the channel reopens the store when it can.',
+  },
   FLUME_ERR_CHANNEL_RECORD: {
     retriable: false,
-    doc: 'A file channel record cannot be encoded or decoded. Encoding fails for an event with more than 65,535 ' +
+    doc:
+      'A file channel record cannot be encoded or decoded. Encoding fails for an event with more than 65,535 ' +
       'headers: that put is refused and not retried, the puts queued behind it go on. A record read back damaged ' +
       '(checksum, version or length wrong) is reported as FLUME_ERR_CHANNEL_CORRUPT, naming the record and this cause.',
   },
   FLUME_ERR_CHANNEL_CLOSED: { retriable: true, doc: 'The channel is stopped or stopping.' },
-  FLUME_ERR_SINK_DELIVERY: { retriable: true, doc: 'A sink could not deliver a batch; the batch is rolled back into the channel and retried after a backoff.' },
-  FLUME_ERR_SINK_PERMANENT: { retriable: false, doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).' },
+  FLUME_ERR_SINK_DELIVERY: {
+    retriable: true,
+    doc: 'A sink could not deliver a batch; the batch is rolled back into the channel and retried after a backoff.',
+  },
+  FLUME_ERR_SINK_PERMANENT: {
+    retriable: false,
+    doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).',
+  },
   FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
   FLUME_ERR_SOURCE_HTTP_REQUEST: {
     retriable: false,
-    doc: 'The http source refused a request the client must fix: malformed JSON or a bad event (400), more events '
-      + 'than one transaction holds (413), an unsupported charset (415). The response body says what; nothing of '
-      + 'the request was committed.',
+    doc:
+      'The http source refused a request the client must fix: malformed JSON or a bad event (400), more events ' +
+      'than one transaction holds (413), an unsupported charset (415). The response body says what; nothing of ' +
+      'the request was committed.',
   },
   FLUME_ERR_SOURCE_POSITION_FILE: {
     retriable: false,
-    doc: 'The taildir position file cannot be used (empty, not JSON, bad entries, unreadable, or missing while its '
-      + 'backup exists). Depending on positionFileRecovery the backup is restored, the file is moved aside, or the '
-      + 'source does not start rather than send every file again; the message says which file and what is wrong.',
+    doc:
+      'The taildir position file cannot be used (empty, not JSON, bad entries, unreadable, or missing while its ' +
+      'backup exists). Depending on positionFileRecovery the backup is restored, the file is moved aside, or the ' +
+      'source does not start rather than send every file again; the message says which file and what is wrong.',
   },
   FLUME_ERR_SINK_START: { retriable: true, doc: 'A sink could not start (for example its directory is missing).' },
   // TLS (src/net/tls), client address rules (src/net/ip-filter.ts) and the Avro RPC wire (src/rpc/avro)
   FLUME_ERR_TLS_CONFIG: {
     retriable: false,
-    doc: 'TLS settings that cannot work: ssl = true without key material, sslCertificate without sslKey, TLS '
-      + 'versions that leave nothing enabled or are not a contiguous range, a cipher suite this Node.js does '
-      + 'not have, a private key that does not belong to its certificate. Reported by validate when the keys '
-      + 'show it, otherwise when the component starts; the message names the component.',
+    doc:
+      'TLS settings that cannot work: ssl = true without key material, sslCertificate without sslKey, TLS ' +
+      'versions that leave nothing enabled or are not a contiguous range, a cipher suite this Node.js does ' +
+      'not have, a private key that does not belong to its certificate. Reported by validate when the keys ' +
+      'show it, otherwise when the component starts; the message names the component.',
   },
   FLUME_ERR_TLS_KEYSTORE: {
     retriable: false,
-    doc: 'A key store or trust store (PKCS12, JKS or PEM; the format is read from the file, whatever '
-      + 'keystore-type says) cannot be used: missing or unreadable file, wrong password, no private key or no '
-      + 'certificate in it, or a format Node.js cannot read (JCEKS, a PKCS12 file with a legacy RC2/3DES '
-      + 'cipher). The message names the file and the keytool or openssl command that converts it.',
+    doc:
+      'A key store or trust store (PKCS12, JKS or PEM; the format is read from the file, whatever ' +
+      'keystore-type says) cannot be used: missing or unreadable file, wrong password, no private key or no ' +
+      'certificate in it, or a format Node.js cannot read (JCEKS, a PKCS12 file with a legacy RC2/3DES ' +
+      'cipher). The message names the file and the keytool or openssl command that converts it.',
   },
   FLUME_ERR_NET_IP_RULE: {
     retriable: false,
@@ -64,43 +100,50 @@ export const ERRORS = {
   },
   FLUME_ERR_RPC_FRAME: {
     retriable: false,
-    doc: 'A peer sent Netty framing that breaks a limit (buffer count, buffer or message size) or is '
-      + 'malformed; that connection is closed and counted (EventReadFail), other connections go on.',
+    doc:
+      'A peer sent Netty framing that breaks a limit (buffer count, buffer or message size) or is ' +
+      'malformed; that connection is closed and counted (EventReadFail), other connections go on.',
   },
   FLUME_ERR_RPC_DECODE: {
     retriable: false,
-    doc: 'A peer sent Avro data that cannot be decoded (truncated, out of range, over a limit such as '
-      + 'maxEventsPerRequest); that connection is closed and counted.',
+    doc:
+      'A peer sent Avro data that cannot be decoded (truncated, out of range, over a limit such as ' +
+      'maxEventsPerRequest); that connection is closed and counted.',
   },
   FLUME_ERR_RPC_PROTOCOL: {
     retriable: false,
-    doc: 'A peer broke the Avro RPC protocol (for example a handshake with a protocol that is not '
-      + 'AvroSourceProtocol); that connection is closed and counted.',
+    doc:
+      'A peer broke the Avro RPC protocol (for example a handshake with a protocol that is not ' +
+      'AvroSourceProtocol); that connection is closed and counted.',
   },
   FLUME_ERR_RPC_CALL: {
     retriable: true,
-    doc: 'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection '
-      + 'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;'
-      + ' avro-client exits 1.',
+    doc:
+      'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection ' +
+      'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;' +
+      ' avro-client exits 1.',
   },
   // charsets (src/text) and the multiport syslog parser
   FLUME_ERR_TEXT_UNDECODABLE: {
     retriable: false,
-    doc: 'Input bytes are not valid in the configured charset and the decode error policy is FAIL (spooldir: '
-      + 'decodeErrorPolicy = FAIL; the file is then handled by badFilePolicy and the message names the byte offset '
-      + 'of the line).',
+    doc:
+      'Input bytes are not valid in the configured charset and the decode error policy is FAIL (spooldir: ' +
+      'decodeErrorPolicy = FAIL; the file is then handled by badFilePolicy and the message names the byte offset ' +
+      'of the line).',
   },
   FLUME_ERR_SYSLOG_UNPARSABLE: {
     retriable: false,
-    doc: 'A multiport_syslogtcp message follows neither RFC 5424 nor RFC 3164. Never fatal: the message becomes an '
-      + 'event with the raw line as body and flume.syslog.status = Invalid.',
+    doc:
+      'A multiport_syslogtcp message follows neither RFC 5424 nor RFC 3164. Never fatal: the message becomes an ' +
+      'event with the raw line as body and flume.syslog.status = Invalid.',
   },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {
     retriable: false,
-    doc: 'A file of the status page (status.html, status.css or a script, in dist/src/monitor/status-page/assets/) '
-      + 'is missing or cannot be inlined: the installation is incomplete. The monitoring server, and so the agent, '
-      + 'does not start; rebuild (`npm run build`) or reinstall the package.',
+    doc:
+      'A file of the status page (status.html, status.css or a script, in dist/src/monitor/status-page/assets/) ' +
+      'is missing or cannot be inlined: the installation is incomplete. The monitoring server, and so the agent, ' +
+      'does not start; rebuild (`npm run build`) or reinstall the package.',
   },
 } as const;
 

@@ -30,7 +30,11 @@ export function localAddress(): string {
 
 export class HostInterceptor implements Interceptor {
   private readonly extra: Record<string, string>;
-  constructor(private readonly header: string, value: string, private readonly preserve: boolean) {
+  constructor(
+    private readonly header: string,
+    value: string,
+    private readonly preserve: boolean,
+  ) {
     this.extra = { [header]: value };
   }
 
@@ -47,7 +51,7 @@ export class HostInterceptor implements Interceptor {
 export default defineInterceptor({
   type: 'host',
   classNames: ['org.apache.flume.interceptor.HostInterceptor$Builder'],
-  summary: 'Adds this host\'s IP address or host name as a header.',
+  summary: "Adds this host's IP address or host name as a header.",
   options,
   create: (o) => new HostInterceptor(o.hostHeader, o.useIP ? localAddress() : os.hostname(), o.preserveExisting),
 });

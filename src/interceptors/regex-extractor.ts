@@ -10,7 +10,16 @@
  * serializers without a group to read, unknown serializer keys and listed serializers without a name are config
  * errors (Flume ignores or fails at runtime).
  */
-import { defineInterceptor, type Interceptor, type InterceptorContext, type Problem, opt, OptionError, didYouMeanHint, type Resolved } from '../contract/index.js';
+import {
+  defineInterceptor,
+  type Interceptor,
+  type InterceptorContext,
+  type Problem,
+  opt,
+  OptionError,
+  didYouMeanHint,
+  type Resolved,
+} from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 import { JodaPattern } from '../compat/java/joda-time.js';
@@ -47,9 +56,17 @@ function buildSerializers(o: RegexExtractorOptions): { serializers: GroupSeriali
     const s = dot < 0 ? k : k.slice(0, dot);
     const sub = dot < 0 ? '' : k.slice(dot + 1);
     if (!listed.includes(s)) {
-      problems.push({ key: `serializers.${k}`, message: `serializer '${s}' has properties but is not listed in serializers`, hint: didYouMeanHint(s, listed) ?? `add it: serializers = ${[...listed, s].join(' ')}` });
+      problems.push({
+        key: `serializers.${k}`,
+        message: `serializer '${s}' has properties but is not listed in serializers`,
+        hint: didYouMeanHint(s, listed) ?? `add it: serializers = ${[...listed, s].join(' ')}`,
+      });
     } else if (!SUB_KEYS.includes(sub)) {
-      problems.push({ key: `serializers.${k}`, message: `unknown serializer property '${sub}'`, hint: didYouMeanHint(sub, SUB_KEYS) ?? 'serializers take name, type and pattern' });
+      problems.push({
+        key: `serializers.${k}`,
+        message: `unknown serializer property '${sub}'`,
+        hint: didYouMeanHint(sub, SUB_KEYS) ?? 'serializers take name, type and pattern',
+      });
     }
   }
   for (const s of listed) {
@@ -57,27 +74,50 @@ function buildSerializers(o: RegexExtractorOptions): { serializers: GroupSeriali
     const type = (m[`${s}.type`] ?? 'DEFAULT').trim();
     const pattern = m[`${s}.pattern`];
     if (!name) {
-      problems.push({ key: 'serializers', message: `serializer '${s}' has no name`, hint: `add serializers.${s}.name = <header>` });
+      problems.push({
+        key: 'serializers',
+        message: `serializer '${s}' has no name`,
+        hint: `add serializers.${s}.name = <header>`,
+      });
       continue;
     }
     const lower = type.toLowerCase();
     if (PASS_THROUGH.includes(lower)) {
-      if (pattern !== undefined) problems.push({ key: `serializers.${s}.pattern`, message: `serializer '${s}' is DEFAULT, which takes no pattern`, hint: `set serializers.${s}.type = org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer to parse dates` });
+      if (pattern !== undefined)
+        problems.push({
+          key: `serializers.${s}.pattern`,
+          message: `serializer '${s}' is DEFAULT, which takes no pattern`,
+          hint: `set serializers.${s}.type = org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer to parse dates`,
+        });
       serializers.push({ header: name, serialize: (v) => v });
     } else if (MILLIS.includes(lower)) {
       if (!pattern) {
-        problems.push({ key: `serializers.${s}.type`, message: `the millis serializer '${s}' needs a pattern`, hint: `add serializers.${s}.pattern = yyyy-MM-dd HH:mm` });
+        problems.push({
+          key: `serializers.${s}.type`,
+          message: `the millis serializer '${s}' needs a pattern`,
+          hint: `add serializers.${s}.pattern = yyyy-MM-dd HH:mm`,
+        });
         continue;
       }
       try {
         const p = new JodaPattern(pattern);
-        serializers.push({ header: name, serialize: (v) => { const t = p.parse(v); return t === undefined ? undefined : String(t); } });
+        serializers.push({
+          header: name,
+          serialize: (v) => {
+            const t = p.parse(v);
+            return t === undefined ? undefined : String(t);
+          },
+        });
       } catch (err) {
         if (!(err instanceof OptionError)) throw err;
         problems.push({ key: `serializers.${s}.pattern`, message: err.message, hint: err.hint });
       }
     } else {
-      problems.push({ key: `serializers.${s}.type`, message: `unknown serializer type '${type}'`, hint: 'use DEFAULT or org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer (custom Java classes cannot be loaded)' });
+      problems.push({
+        key: `serializers.${s}.type`,
+        message: `unknown serializer type '${type}'`,
+        hint: 'use DEFAULT or org.apache.flume.interceptor.RegexExtractorInterceptorMillisSerializer (custom Java classes cannot be loaded)',
+      });
     }
   }
   return { serializers, problems };
@@ -88,7 +128,11 @@ export class RegexExtractorInterceptor implements Interceptor {
   failures = 0;
   private lastWarn = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly re: JavaRegex, private readonly serializers: GroupSerializer[], private readonly ctx?: InterceptorContext) {}
+  constructor(
+    private readonly re: JavaRegex,
+    private readonly serializers: GroupSerializer[],
+    private readonly ctx?: InterceptorContext,
+  ) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const out = new Array<FlumeEvent>(events.length);
@@ -126,7 +170,12 @@ export class RegexExtractorInterceptor implements Interceptor {
     const now = performance.now();
     if (now - this.lastWarn >= 60_000) {
       this.lastWarn = now;
-      this.ctx?.logger.warn('regex_extractor could not convert a value; the header was not set', { interceptor: this.ctx.name, header, value, failures: this.failures });
+      this.ctx?.logger.warn('regex_extractor could not convert a value; the header was not set', {
+        interceptor: this.ctx.name,
+        header,
+        value,
+        failures: this.failures,
+      });
     }
   }
 }
@@ -140,7 +189,11 @@ export default defineInterceptor({
     const { problems } = buildSerializers(o);
     const groups = compileJavaRegex(o.regex).groupCount;
     if (o.serializers.length > groups) {
-      problems.push({ key: 'serializers', message: `${o.serializers.length} serializers but the regex has ${groups} group(s): serializer(s) ${o.serializers.slice(groups).join(', ')} would never be used`, hint: 'add capturing groups to the regex or remove serializers' });
+      problems.push({
+        key: 'serializers',
+        message: `${o.serializers.length} serializers but the regex has ${groups} group(s): serializer(s) ${o.serializers.slice(groups).join(', ')} would never be used`,
+        hint: 'add capturing groups to the regex or remove serializers',
+      });
     }
     return problems.length ? problems : true;
   },

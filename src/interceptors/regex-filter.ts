@@ -8,14 +8,20 @@ import type { FlumeEvent } from '../core/event.js';
 import { compileJavaRegex, javaRegexOption, type JavaRegex } from '../compat/java/java-regex/index.js';
 
 const options = {
-  regex: javaRegexOption({ default: '.*', doc: 'Java regex searched for anywhere in the body (find, not a whole-body match).' }),
+  regex: javaRegexOption({
+    default: '.*',
+    doc: 'Java regex searched for anywhere in the body (find, not a whole-body match).',
+  }),
   excludeEvents: opt.bool({ default: false, doc: 'false: keep only matching events; true: drop matching events.' }),
 };
 
 export class RegexFilterInterceptor implements Interceptor {
   /** Events removed by this filter (for metrics). */
   filtered = 0;
-  constructor(private readonly re: JavaRegex, private readonly exclude: boolean) {}
+  constructor(
+    private readonly re: JavaRegex,
+    private readonly exclude: boolean,
+  ) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const out: FlumeEvent[] = [];

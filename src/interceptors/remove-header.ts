@@ -16,7 +16,11 @@ const options = {
 
 export class RemoveHeaderInterceptor implements Interceptor {
   private readonly names: Set<string>;
-  constructor(withName: string | undefined, fromList: string[], private readonly matching: JavaRegex | undefined) {
+  constructor(
+    withName: string | undefined,
+    fromList: string[],
+    private readonly matching: JavaRegex | undefined,
+  ) {
     this.names = new Set(fromList);
     if (withName) this.names.add(withName);
   }
@@ -51,7 +55,15 @@ export default defineInterceptor({
   summary: 'Removes headers by name, by a list of names, or by a regex over the names.',
   options,
   create: (o) => {
-    const list = o.fromList ? compileJavaRegex(o.fromListSeparator).split(o.fromList).filter((x) => x !== '') : [];
-    return new RemoveHeaderInterceptor(o.withName || undefined, list, o.matching ? compileJavaRegex(o.matching) : undefined);
+    const list = o.fromList
+      ? compileJavaRegex(o.fromListSeparator)
+          .split(o.fromList)
+          .filter((x) => x !== '')
+      : [];
+    return new RemoveHeaderInterceptor(
+      o.withName || undefined,
+      list,
+      o.matching ? compileJavaRegex(o.matching) : undefined,
+    );
   },
 });

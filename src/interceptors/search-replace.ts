@@ -6,19 +6,34 @@
  */
 import { defineInterceptor, type Interceptor, opt, OptionError } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
-import { compileJavaRegex, compileJavaReplacement, javaRegexOption, type JavaRegex, type JavaReplacement } from '../compat/java/java-regex/index.js';
+import {
+  compileJavaRegex,
+  compileJavaReplacement,
+  javaRegexOption,
+  type JavaRegex,
+  type JavaReplacement,
+} from '../compat/java/java-regex/index.js';
 import { charsetFor, charsetOption, type Charset } from '../text/index.js';
 
 const options = {
   searchPattern: javaRegexOption({ required: true, nonEmpty: true, doc: 'Java regex to search for.' }),
-  replaceString: opt.string({ default: '', doc: 'Replacement; `$1` or `${name}` insert groups, `\\$` is a literal dollar.' }),
+  replaceString: opt.string({
+    default: '',
+    doc: 'Replacement; `$1` or `${name}` insert groups, `\\$` is a literal dollar.',
+  }),
   charset: charsetOption({
-    need: 'encode', who: 'search_replace', doc: 'Charset the body is decoded with and re-encoded in.',
+    need: 'encode',
+    who: 'search_replace',
+    doc: 'Charset the body is decoded with and re-encoded in.',
   }),
 };
 
 export class SearchReplaceInterceptor implements Interceptor {
-  constructor(private readonly re: JavaRegex, private readonly repl: JavaReplacement, private readonly cs: Charset) {}
+  constructor(
+    private readonly re: JavaRegex,
+    private readonly repl: JavaReplacement,
+    private readonly cs: Charset,
+  ) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const out = new Array<FlumeEvent>(events.length);

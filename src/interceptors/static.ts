@@ -5,12 +5,19 @@ import { withHeaders, type FlumeEvent } from '../core/event.js';
 const options = {
   key: opt.string({ default: 'key', nonEmpty: true, doc: 'Header name.' }),
   value: opt.string({ default: 'value', doc: 'Header value.' }),
-  preserveExisting: opt.bool({ default: true, doc: 'Keep the header when the event already has it (default true, unlike timestamp and host).' }),
+  preserveExisting: opt.bool({
+    default: true,
+    doc: 'Keep the header when the event already has it (default true, unlike timestamp and host).',
+  }),
 };
 
 export class StaticInterceptor implements Interceptor {
   private readonly extra: Record<string, string>;
-  constructor(private readonly key: string, value: string, private readonly preserve: boolean) {
+  constructor(
+    private readonly key: string,
+    value: string,
+    private readonly preserve: boolean,
+  ) {
     this.extra = { [key]: value };
   }
 

@@ -6,12 +6,20 @@ import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
 
 const options = {
-  headerName: opt.string({ default: 'timestamp', nonEmpty: true, doc: 'Header to set (Flume has no `header` key; it is headerName).' }),
+  headerName: opt.string({
+    default: 'timestamp',
+    nonEmpty: true,
+    doc: 'Header to set (Flume has no `header` key; it is headerName).',
+  }),
   preserveExisting: opt.bool({ default: false, doc: 'Keep the header when the event already has it.' }),
 };
 
 export class TimestampInterceptor implements Interceptor {
-  constructor(private readonly header: string, private readonly preserve: boolean, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly header: string,
+    private readonly preserve: boolean,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const extra = { [this.header]: String(this.now()) };

@@ -10,13 +10,20 @@ const options = {
 };
 
 export class UuidInterceptor implements Interceptor {
-  constructor(private readonly header: string, private readonly preserve: boolean, private readonly prefix: string) {}
+  constructor(
+    private readonly header: string,
+    private readonly preserve: boolean,
+    private readonly prefix: string,
+  ) {}
 
   intercept(events: FlumeEvent[]): FlumeEvent[] {
     const out = new Array<FlumeEvent>(events.length);
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      out[i] = this.preserve && e.headers[this.header] !== undefined ? e : withHeaders(e, { [this.header]: this.prefix + randomUUID() });
+      out[i] =
+        this.preserve && e.headers[this.header] !== undefined
+          ? e
+          : withHeaders(e, { [this.header]: this.prefix + randomUUID() });
     }
     return out;
   }

@@ -27,8 +27,10 @@ export function monitoringFrom(sys: Record<string, string>): MonitoringOptions |
   if (type === undefined || type === '') return undefined;
   const t = type.toLowerCase();
   if (t !== 'http' && t !== 'prometheus') {
-    throw new AgentError('FLUME_ERR_USAGE',
-      `-Dflume.monitoring.type=${type} is not supported; use http (Flume's JSON) or prometheus`);
+    throw new AgentError(
+      'FLUME_ERR_USAGE',
+      `-Dflume.monitoring.type=${type} is not supported; use http (Flume's JSON) or prometheus`,
+    );
   }
   const portText = sys['flume.monitoring.port'] ?? '41414';
   const port = Number(portText);
@@ -59,7 +61,12 @@ export class MonitoringServer {
   private page?: StatusPage;
   private readonly lag: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
 
-  constructor(private readonly agent: () => Agent, private readonly opts: MonitoringOptions, private readonly log: Logger, private readonly reload?: ReloadStatus) {}
+  constructor(
+    private readonly agent: () => Agent,
+    private readonly opts: MonitoringOptions,
+    private readonly log: Logger,
+    private readonly reload?: ReloadStatus,
+  ) {}
 
   get port(): number {
     const a = this.server?.address();
@@ -100,7 +107,12 @@ export class MonitoringServer {
     const m = process.memoryUsage();
     const p99 = this.lag.percentile(99) / 1e6;
     this.lag.reset();
-    return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, eventLoopLagP99Ms: Number.isFinite(p99) ? p99 : 0, uptimeSeconds: process.uptime() };
+    return {
+      rssBytes: m.rss,
+      heapUsedBytes: m.heapUsed,
+      eventLoopLagP99Ms: Number.isFinite(p99) ? p99 : 0,
+      uptimeSeconds: process.uptime(),
+    };
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -126,13 +138,24 @@ export class MonitoringServer {
     }
     if (p === '/health') {
       const failing = agent.health();
-      const reload = this.reload && this.reload.status === 'failed' ? { lastReload: { status: 'failed', at: this.reload.at, issues: this.reload.issues } } : {};
-      json(failing.length ? 503 : 200, { status: failing.length ? 'failing' : 'ok', agent: agent.name, failing, ...reload });
+      const reload =
+        this.reload && this.reload.status === 'failed'
+          ? { lastReload: { status: 'failed', at: this.reload.at, issues: this.reload.issues } }
+          : {};
+      json(failing.length ? 503 : 200, {
+        status: failing.length ? 'failing' : 'ok',
+        agent: agent.name,
+        failing,
+        ...reload,
+      });
       return;
     }
     if (p === '/api/status') {
       const status: StatusResponse = {
-        ...agent.snapshot(), process: this.processStats(), reload: this.reload, now: Date.now(),
+        ...agent.snapshot(),
+        process: this.processStats(),
+        reload: this.reload,
+        now: Date.now(),
       };
       json(200, status);
       return;

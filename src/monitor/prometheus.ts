@@ -9,7 +9,11 @@ function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-export function prometheusText(agent: Agent, proc: { rssBytes: number; heapUsedBytes: number; eventLoopLagP99Ms: number; uptimeSeconds: number }, reload?: ReloadStatus): string {
+export function prometheusText(
+  agent: Agent,
+  proc: { rssBytes: number; heapUsedBytes: number; eventLoopLagP99Ms: number; uptimeSeconds: number },
+  reload?: ReloadStatus,
+): string {
   const series = new Map<string, string[]>();
   const add = (name: string, labels: string, value: number) => {
     let a = series.get(name);

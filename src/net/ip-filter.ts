@@ -32,7 +32,8 @@ export function parseIpFilterRules(text: string): IpRule[] {
     if (parts.length < 3) throw new IpRuleError(`rule '${r}' is not <allow|deny>:<ip|name>:<pattern>`);
     const [verdict, kind] = [parts[0]!.trim().toLowerCase(), parts[1]!.trim().toLowerCase()];
     const pattern = parts.slice(2).join(':').trim(); // IPv6 patterns contain ':'
-    if (verdict !== 'allow' && verdict !== 'deny') throw new IpRuleError(`rule '${r}': first part must be allow or deny`);
+    if (verdict !== 'allow' && verdict !== 'deny')
+      throw new IpRuleError(`rule '${r}': first part must be allow or deny`);
     if (kind !== 'ip' && kind !== 'name') throw new IpRuleError(`rule '${r}': second part must be ip or name`);
     if (pattern === '') throw new IpRuleError(`rule '${r}' has an empty pattern`);
     const src = pattern.replace(/\./g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.');
@@ -42,7 +43,13 @@ export function parseIpFilterRules(text: string): IpRule[] {
     } catch {
       throw new IpRuleError(`rule '${r}': bad pattern`);
     }
-    rules.push({ allow: verdict === 'allow', kind, pattern, re, localhost: kind === 'name' && pattern.toLowerCase() === 'localhost' });
+    rules.push({
+      allow: verdict === 'allow',
+      kind,
+      pattern,
+      re,
+      localhost: kind === 'name' && pattern.toLowerCase() === 'localhost',
+    });
   }
   return rules;
 }
@@ -73,7 +80,10 @@ async function reverseName(addr: string, timeoutMs: number): Promise<string> {
 }
 
 /** A decision function for AvroRpcServer's accept hook: sync when no name rule needs a DNS lookup. */
-export function ipFilter(rules: readonly IpRule[], lookup: (addr: string) => Promise<string> = (a) => reverseName(a, 2000)): (addr: string) => boolean | Promise<boolean> {
+export function ipFilter(
+  rules: readonly IpRule[],
+  lookup: (addr: string) => Promise<string> = (a) => reverseName(a, 2000),
+): (addr: string) => boolean | Promise<boolean> {
   return (raw: string) => {
     const addr = normalize(raw);
     for (let i = 0; i < rules.length; i++) {

@@ -45,13 +45,19 @@ class InFlight {
   error: unknown;
   readonly outcome: Promise<void>;
 
-  constructor(readonly batch: FlumeEvent[], emitted: Promise<void>) {
-    this.outcome = emitted.then(() => {
-      this.done = true;
-    }, (err: unknown) => {
-      this.done = true;
-      this.error = err ?? new Error('emit failed');
-    });
+  constructor(
+    readonly batch: FlumeEvent[],
+    emitted: Promise<void>,
+  ) {
+    this.outcome = emitted.then(
+      () => {
+        this.done = true;
+      },
+      (err: unknown) => {
+        this.done = true;
+        this.error = err ?? new Error('emit failed');
+      },
+    );
   }
 }
 
@@ -74,17 +80,25 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   private readonly budget: { events: number };
 
   /** `label` starts the connection's log messages (`<label> connection error`). */
-  constructor(protected readonly src: S, protected readonly socket: net.Socket, private readonly label: string) {
+  constructor(
+    protected readonly src: S,
+    protected readonly socket: net.Socket,
+    private readonly label: string,
+  ) {
     let budget = inFlightBySource.get(src);
     if (!budget) inFlightBySource.set(src, (budget = { events: 0 }));
     this.budget = budget;
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      if (this.linger) clearTimeout(this.linger);
-      resolve();
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        if (this.linger) clearTimeout(this.linger);
+        resolve();
+      }),
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.on('error', (err) => src.ctx.logger.debug(`${label} connection error`, { remote: this.remote, error: errorMessage(err) }));
+    socket.on('error', (err) =>
+      src.ctx.logger.debug(`${label} connection error`, { remote: this.remote, error: errorMessage(err) }),
+    );
   }
 
   /** The client's address, for log messages. */
@@ -213,9 +227,12 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
     const head = this.pending[0];
     if (!head) return true;
     if (!head.done) {
-      await Promise.race([head.outcome, new Promise<void>((resolve) => {
-        this.wake = resolve;
-      })]);
+      await Promise.race([
+        head.outcome,
+        new Promise<void>((resolve) => {
+          this.wake = resolve;
+        }),
+      ]);
       this.wake = undefined;
     }
     while (this.pending[0]?.done) if (!(await this.settleOldest())) return false;
@@ -245,7 +262,9 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
         this.retrying = true;
         this.updateFlow();
         ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', {
-          remote: this.remote, events: n, error: errorMessage(err),
+          remote: this.remote,
+          events: n,
+          error: errorMessage(err),
         });
       },
     };

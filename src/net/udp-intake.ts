@@ -57,7 +57,10 @@ export class UdpIntake implements Source {
   /** Datagrams dropped because the queue was full (or the source stopped with them queued). */
   dropped = 0;
 
-  constructor(readonly cfg: UdpIntakeConfig, readonly ctx: SourceContext) {}
+  constructor(
+    readonly cfg: UdpIntakeConfig,
+    readonly ctx: SourceContext,
+  ) {}
 
   get port(): number {
     return this.socket ? this.boundPort : this.cfg.port;
@@ -85,7 +88,12 @@ export class UdpIntake implements Source {
       this.dropped++;
       this.ctx.counters.add('ChannelWriteFail');
       const suppressed = this.warn.hit('drop');
-      if (suppressed >= 0) this.ctx.logger.warn('Datagram dropped: the channel is not taking events and the pending queue is full', { pendingDatagrams: this.pending.length, droppedSoFar: this.dropped, suppressedWarnings: suppressed });
+      if (suppressed >= 0)
+        this.ctx.logger.warn('Datagram dropped: the channel is not taking events and the pending queue is full', {
+          pendingDatagrams: this.pending.length,
+          droppedSoFar: this.dropped,
+          suppressedWarnings: suppressed,
+        });
       return;
     }
     this.pending.push({ msg, ip: plainIp(rinfo.address), port: rinfo.port });

@@ -11,13 +11,31 @@
  * (Flume: -1, -2, ... in hash-map order); the first penalty is 1 s (Flume: 2 s) and penalties use the monotonic
  * clock (Flume: wall clock).
  */
-import { defineProcessor, type Problem, type ProcessorContext, type SinkHandle, type SinkProcessor, opt, didYouMeanHint, type Resolved } from '../contract/index.js';
+import {
+  defineProcessor,
+  type Problem,
+  type ProcessorContext,
+  type SinkHandle,
+  type SinkProcessor,
+  opt,
+  didYouMeanHint,
+  type Resolved,
+} from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 
 const options = {
-  priority: opt.map({ of: opt.int({ default: 0, doc: 'priority' }), keyText: '<sink>', doc: 'Priority of each sink of the group: the higher the number, the more preferred. Priorities must be unique.' }),
-  maxpenalty: opt.duration({ default: 30000, unit: 'ms', min: 0, doc: 'Longest cool-down of a failed sink. The cool-down starts at 1 s and doubles per consecutive failure.' }),
+  priority: opt.map({
+    of: opt.int({ default: 0, doc: 'priority' }),
+    keyText: '<sink>',
+    doc: 'Priority of each sink of the group: the higher the number, the more preferred. Priorities must be unique.',
+  }),
+  maxpenalty: opt.duration({
+    default: 30000,
+    unit: 'ms',
+    min: 0,
+    doc: 'Longest cool-down of a failed sink. The cool-down starts at 1 s and doubles per consecutive failure.',
+  }),
 };
 
 export type FailoverOptions = Resolved<typeof options>;
@@ -47,10 +65,20 @@ export class FailoverSinkProcessor implements SinkProcessor {
   /** How often the delivering sink changed (failovers and failbacks). */
   switches = 0;
 
-  constructor(private readonly o: FailoverOptions, private readonly ctx: ProcessorContext) {
+  constructor(
+    private readonly o: FailoverOptions,
+    private readonly ctx: ProcessorContext,
+  ) {
     const byName = new Map(ctx.sinks.map((s) => [s.name, s]));
-    this.sinks = failoverOrder(ctx.sinks.map((s) => s.name), o.priority).map((name) => ({
-      name, priority: o.priority[name], failures: 0, until: 0, handle: byName.get(name)!,
+    this.sinks = failoverOrder(
+      ctx.sinks.map((s) => s.name),
+      o.priority,
+    ).map((name) => ({
+      name,
+      priority: o.priority[name],
+      failures: 0,
+      until: 0,
+      handle: byName.get(name)!,
     }));
   }
 
@@ -76,7 +104,11 @@ export class FailoverSinkProcessor implements SinkProcessor {
         const penalty = this.penaltyMs(s.failures);
         s.until = clock.monotonicMs() + penalty;
         this.ctx.logger.warn('Sink failed; its batch was rolled back and goes to the next sink by priority', {
-          group: this.ctx.group, sink: s.name, consecutiveFailures: s.failures, retryInMs: penalty, error: errorMessage(err),
+          group: this.ctx.group,
+          sink: s.name,
+          consecutiveFailures: s.failures,
+          retryInMs: penalty,
+          error: errorMessage(err),
         });
         continue;
       }
@@ -85,9 +117,13 @@ export class FailoverSinkProcessor implements SinkProcessor {
     }
     const next = this.sinks.reduce((a, b) => (b.until < a.until ? b : a));
     const wait = Math.max(0, Math.round(next.until - clock.monotonicMs()));
-    throw new AgentError('FLUME_ERR_SINK_DELIVERY', tried > 0
-      ? `every sink of failover group ${this.ctx.group} failed (last: ${errorMessage(lastErr)}); next retry of ${next.name} in ${wait} ms`
-      : `every sink of failover group ${this.ctx.group} is cooling down after failures; next retry of ${next.name} in ${wait} ms`, { cause: lastErr });
+    throw new AgentError(
+      'FLUME_ERR_SINK_DELIVERY',
+      tried > 0
+        ? `every sink of failover group ${this.ctx.group} failed (last: ${errorMessage(lastErr)}); next retry of ${next.name} in ${wait} ms`
+        : `every sink of failover group ${this.ctx.group} is cooling down after failures; next retry of ${next.name} in ${wait} ms`,
+      { cause: lastErr },
+    );
   }
 
   private delivered(s: FailoverSinkState): void {
@@ -100,7 +136,10 @@ export class FailoverSinkProcessor implements SinkProcessor {
       if (this.active !== undefined) {
         this.switches++;
         const back = this.sinks.indexOf(s) < this.sinks.findIndex((x) => x.name === this.active);
-        this.ctx.logger.warn(back ? 'Failing back to a higher-priority sink' : 'Failing over to a lower-priority sink', { group: this.ctx.group, from: this.active, to: s.name });
+        this.ctx.logger.warn(
+          back ? 'Failing back to a higher-priority sink' : 'Failing over to a lower-priority sink',
+          { group: this.ctx.group, from: this.active, to: s.name },
+        );
       }
       this.active = s.name;
     }
@@ -125,12 +164,20 @@ export default defineProcessor({
     const seen = new Map<number, string>();
     for (const [name, p] of Object.entries(o.priority)) {
       if (!sinks.includes(name)) {
-        problems.push({ key: `priority.${name}`, message: `priority.${name}: sink '${name}' is not in this group (${sinks.join(', ')})`, hint: didYouMeanHint(name, sinks) ?? 'add it to the group\'s sinks or remove the priority' });
+        problems.push({
+          key: `priority.${name}`,
+          message: `priority.${name}: sink '${name}' is not in this group (${sinks.join(', ')})`,
+          hint: didYouMeanHint(name, sinks) ?? "add it to the group's sinks or remove the priority",
+        });
         continue;
       }
       const other = seen.get(p);
       if (other !== undefined) {
-        problems.push({ key: `priority.${name}`, message: `sinks '${other}' and '${name}' both have priority ${p} (Flume silently stops using one of them)`, hint: 'give every sink of the group a different priority; the higher number is preferred' });
+        problems.push({
+          key: `priority.${name}`,
+          message: `sinks '${other}' and '${name}' both have priority ${p} (Flume silently stops using one of them)`,
+          hint: 'give every sink of the group a different priority; the higher number is preferred',
+        });
       } else seen.set(p, name);
     }
     return problems;

@@ -9,14 +9,33 @@
  * resets when the sink delivers (Flume keeps it for an hour, so one failure after a recovery can exclude a sink
  * for the full maxTimeOut); the first exclusion is 1 s (Flume: 2 s); custom selector classes cannot be loaded.
  */
-import { defineProcessor, type ProcessorContext, type SinkHandle, type SinkProcessor, opt, type Resolved } from '../contract/index.js';
+import {
+  defineProcessor,
+  type ProcessorContext,
+  type SinkHandle,
+  type SinkProcessor,
+  opt,
+  type Resolved,
+} from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { sleep } from '../core/clock.js';
 
 const options = {
-  selector: opt.enum({ values: ['round_robin', 'random'] as const, default: 'round_robin', doc: 'Order in which sinks are tried: rotate by one sink per batch, or a random permutation per batch.' }),
-  backoff: opt.bool({ default: false, doc: 'Skip a failed sink for a while (1 s, doubling per consecutive failure, up to selector.maxTimeOut).' }),
-  'selector.maxTimeOut': opt.duration({ default: 30000, unit: 'ms', min: 0, doc: 'Longest time a failed sink is skipped when backoff is on.' }),
+  selector: opt.enum({
+    values: ['round_robin', 'random'] as const,
+    default: 'round_robin',
+    doc: 'Order in which sinks are tried: rotate by one sink per batch, or a random permutation per batch.',
+  }),
+  backoff: opt.bool({
+    default: false,
+    doc: 'Skip a failed sink for a while (1 s, doubling per consecutive failure, up to selector.maxTimeOut).',
+  }),
+  'selector.maxTimeOut': opt.duration({
+    default: 30000,
+    unit: 'ms',
+    min: 0,
+    doc: 'Longest time a failed sink is skipped when backoff is on.',
+  }),
 };
 
 export type LoadBalanceOptions = Resolved<typeof options>;
@@ -32,7 +51,11 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
   readonly sinks: BalancedSinkState[];
   private next = 0;
 
-  constructor(private readonly o: LoadBalanceOptions, private readonly ctx: ProcessorContext, private readonly rnd: () => number = Math.random) {
+  constructor(
+    private readonly o: LoadBalanceOptions,
+    private readonly ctx: ProcessorContext,
+    private readonly rnd: () => number = Math.random,
+  ) {
     this.sinks = ctx.sinks.map((h) => ({ name: h.name, handle: h, failures: 0, until: 0 }));
   }
 
@@ -66,7 +89,10 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
     const order = this.order();
     if (order.length === 0) {
       const next = this.sinks.reduce((a, b) => (b.until < a.until ? b : a));
-      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `every sink of load_balance group ${this.ctx.group} is backed off after failures; next retry of ${next.name} in ${Math.max(0, Math.round(next.until - this.ctx.clock.monotonicMs()))} ms`);
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `every sink of load_balance group ${this.ctx.group} is backed off after failures; next retry of ${next.name} in ${Math.max(0, Math.round(next.until - this.ctx.clock.monotonicMs()))} ms`,
+      );
     }
     let lastErr: unknown;
     let failed = 0;
@@ -82,7 +108,11 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
         const wait = this.o.backoff ? this.exclusionMs(s.failures) : 0;
         if (this.o.backoff) s.until = this.ctx.clock.monotonicMs() + wait;
         this.ctx.logger.warn('Sink failed; its batch was rolled back and goes to the next sink', {
-          group: this.ctx.group, sink: s.name, consecutiveFailures: s.failures, ...(this.o.backoff ? { excludedForMs: wait } : {}), error: errorMessage(err),
+          group: this.ctx.group,
+          sink: s.name,
+          consecutiveFailures: s.failures,
+          ...(this.o.backoff ? { excludedForMs: wait } : {}),
+          error: errorMessage(err),
         });
         continue;
       }
@@ -94,7 +124,11 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
       }
     }
     if (failed > 0) {
-      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `${failed} of ${order.length} sinks of load_balance group ${this.ctx.group} failed and none delivered (last: ${errorMessage(lastErr)})`, { cause: lastErr });
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `${failed} of ${order.length} sinks of load_balance group ${this.ctx.group} failed and none delivered (last: ${errorMessage(lastErr)})`,
+        { cause: lastErr },
+      );
     }
     return 'backoff';
   }
@@ -117,8 +151,16 @@ export class LoadBalancingSinkProcessor implements SinkProcessor {
 export default defineProcessor({
   type: 'load_balance',
   classNames: ['org.apache.flume.sink.LoadBalancingSinkProcessor'],
-  summary: 'Spreads batches over the group\'s sinks (round robin or random), skipping failed sinks.',
+  summary: "Spreads batches over the group's sinks (round robin or random), skipping failed sinks.",
   options,
-  checkSinks: (_o, sinks) => (sinks.length >= 2 ? [] : [{ message: `load_balance needs at least 2 sinks, this group has ${sinks.length} (Flume drops the group)`, hint: 'add sinks to the group, or leave the sink out of any group' }]),
+  checkSinks: (_o, sinks) =>
+    sinks.length >= 2
+      ? []
+      : [
+          {
+            message: `load_balance needs at least 2 sinks, this group has ${sinks.length} (Flume drops the group)`,
+            hint: 'add sinks to the group, or leave the sink out of any group',
+          },
+        ],
   create: (o, ctx) => new LoadBalancingSinkProcessor(o, ctx),
 });

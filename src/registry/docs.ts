@@ -3,7 +3,12 @@ import { type AnyDef, type Kind, type OptionSpec, KINDS } from '../contract/inde
 import { defsOf } from './lookup.js';
 
 export const KIND_FOLDER: Record<Kind, string> = {
-  source: 'sources', channel: 'channels', sink: 'sinks', interceptor: 'interceptors', selector: 'selectors', processor: 'processors',
+  source: 'sources',
+  channel: 'channels',
+  sink: 'sinks',
+  interceptor: 'interceptors',
+  selector: 'selectors',
+  processor: 'processors',
 };
 
 interface Row {
@@ -27,7 +32,9 @@ function rows(def: AnyDef): Row[] {
     else if (Array.isArray(s.default)) d = s.default.join(' ') || '-';
     else d = String(s.default);
     const old = Object.keys(table).filter((o) => table[o]!.renamedTo === k);
-    const doc = old.length ? `${s.doc} (Old spelling${old.length > 1 ? 's' : ''}, accepted with a warning: ${old.join(', ')}.)` : s.doc;
+    const doc = old.length
+      ? `${s.doc} (Old spelling${old.length > 1 ? 's' : ''}, accepted with a warning: ${old.join(', ')}.)`
+      : s.doc;
     out.push({ key, type: s.ignored ? 'accepted, no effect' : s.typeText, def: d, doc });
   }
   return out;
@@ -35,12 +42,18 @@ function rows(def: AnyDef): Row[] {
 
 function kindKeyPrefix(kind: Kind): string {
   switch (kind) {
-    case 'source': return 'A.sources.S.';
-    case 'channel': return 'A.channels.C.';
-    case 'sink': return 'A.sinks.K.';
-    case 'interceptor': return 'A.sources.S.interceptors.I.';
-    case 'selector': return 'A.sources.S.selector.';
-    case 'processor': return 'A.sinkgroups.G.processor.';
+    case 'source':
+      return 'A.sources.S.';
+    case 'channel':
+      return 'A.channels.C.';
+    case 'sink':
+      return 'A.sinks.K.';
+    case 'interceptor':
+      return 'A.sources.S.interceptors.I.';
+    case 'selector':
+      return 'A.sources.S.selector.';
+    case 'processor':
+      return 'A.sinkgroups.G.processor.';
   }
 }
 
@@ -72,8 +85,11 @@ export function describeMarkdown(def: AnyDef): string {
   out.push('');
   out.push(def.summary);
   out.push('');
-  out.push(`Set with \`${kindKeyPrefix(def.kind)}type = ${def.type}\`${def.aliases?.length ? ` (also: ${def.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}.`);
-  if (def.classNames?.length) out.push(`Flume class names accepted: ${def.classNames.map((c) => `\`${c}\``).join(', ')}.`);
+  out.push(
+    `Set with \`${kindKeyPrefix(def.kind)}type = ${def.type}\`${def.aliases?.length ? ` (also: ${def.aliases.map((a) => `\`${a}\``).join(', ')})` : ''}.`,
+  );
+  if (def.classNames?.length)
+    out.push(`Flume class names accepted: ${def.classNames.map((c) => `\`${c}\``).join(', ')}.`);
   out.push('');
   const r = rows(def);
   if (r.length) {
@@ -103,6 +119,7 @@ export function componentIndexMarkdown(): string {
 export function allComponentDocs(): Map<string, string> {
   const m = new Map<string, string>();
   m.set('README.md', componentIndexMarkdown());
-  for (const kind of KINDS) for (const d of defsOf(kind)) m.set(`${KIND_FOLDER[kind]}/${d.type}.md`, describeMarkdown(d));
+  for (const kind of KINDS)
+    for (const d of defsOf(kind)) m.set(`${KIND_FOLDER[kind]}/${d.type}.md`, describeMarkdown(d));
   return m;
 }

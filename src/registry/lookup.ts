@@ -6,7 +6,17 @@ import { ALL_COMPONENTS } from './index.js';
 export const FLUME_UNIMPLEMENTED: Record<Kind, readonly string[]> = {
   source: ['thrift', 'jms', 'scribe', 'twitter', 'org.apache.flume.source.kafka.KafkaSource'],
   channel: ['jdbc', 'org.apache.flume.channel.kafka.KafkaChannel'],
-  sink: ['irc', 'thrift', 'hbase', 'hbase2', 'asynchbase', 'morphline_solr', 'hive', 'elasticsearch', 'org.apache.flume.sink.kafka.KafkaSink'],
+  sink: [
+    'irc',
+    'thrift',
+    'hbase',
+    'hbase2',
+    'asynchbase',
+    'morphline_solr',
+    'hive',
+    'elasticsearch',
+    'org.apache.flume.sink.kafka.KafkaSink',
+  ],
   interceptor: ['org.apache.flume.sink.solr.morphline.MorphlineInterceptor$Builder'],
   selector: [],
   processor: [],
@@ -40,12 +50,21 @@ export function explainUnknownType(kind: Kind, type: string): TypeMiss {
   const known = typeNames(kind);
   const lower = type.toLowerCase();
   if (FLUME_UNIMPLEMENTED[kind].some((u) => u.toLowerCase() === lower || u === type)) {
-    return { message: `${kind} type '${type}' is a Flume component that flume-ts does not implement yet`, hint: `available ${kind} types: ${known.join(', ')}` };
+    return {
+      message: `${kind} type '${type}' is a Flume component that flume-ts does not implement yet`,
+      hint: `available ${kind} types: ${known.join(', ')}`,
+    };
   }
   const names = [...known, ...defsOf(kind).flatMap((d) => [...(d.aliases ?? []), ...(d.classNames ?? [])])];
   const guess = closest(type, names);
   if (type.includes('.')) {
-    return { message: `${kind} class '${type}' is not a component flume-ts provides (custom Java classes cannot be loaded)`, hint: guess ? `did you mean '${guess}'?` : `available ${kind} types: ${known.join(', ')}` };
+    return {
+      message: `${kind} class '${type}' is not a component flume-ts provides (custom Java classes cannot be loaded)`,
+      hint: guess ? `did you mean '${guess}'?` : `available ${kind} types: ${known.join(', ')}`,
+    };
   }
-  return { message: `unknown ${kind} type '${type}'`, hint: guess ? `did you mean '${guess}'?` : `available ${kind} types: ${known.join(', ')}` };
+  return {
+    message: `unknown ${kind} type '${type}'`,
+    hint: guess ? `did you mean '${guess}'?` : `available ${kind} types: ${known.join(', ')}`,
+  };
 }

@@ -11,7 +11,14 @@
  */
 import type { Plan, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource } from '../config/validate/index.js';
 import type { Channel, Lifecycle, Sink, Source, SinkProcessor } from '../contract/index.js';
-import { ChannelCounters, sinkCounters, sourceCounters, type CounterGroup, type SinkCounters, type SourceCounters } from '../telemetry/counters.js';
+import {
+  ChannelCounters,
+  sinkCounters,
+  sourceCounters,
+  type CounterGroup,
+  type SinkCounters,
+  type SourceCounters,
+} from '../telemetry/counters.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ChannelProcessor } from './channel-processor.js';
@@ -47,8 +54,16 @@ class Supervised<T extends Lifecycle> {
   private resolveStarted!: () => void;
   private abandoned = false;
 
-  constructor(readonly kind: 'source' | 'channel' | 'sink', readonly name: string, readonly type: string, readonly instance: T,
-    private readonly log: Logger, baseMs: number, maxMs: number, private readonly onStarted: () => void) {
+  constructor(
+    readonly kind: 'source' | 'channel' | 'sink',
+    readonly name: string,
+    readonly type: string,
+    readonly instance: T,
+    private readonly log: Logger,
+    baseMs: number,
+    maxMs: number,
+    private readonly onStarted: () => void,
+  ) {
     this.backoff = new ExponentialBackoff(baseMs, maxMs);
     this.startedOnce = new Promise((r) => (this.resolveStarted = r));
   }
@@ -80,7 +95,12 @@ class Supervised<T extends Lifecycle> {
       this.state = 'failed';
       this.error = errorMessage(err);
       this.errorSince ??= Date.now();
-      this.log.error(`${this.kind} failed to start; retrying`, { [this.kind]: this.name, error: this.error, retryInMs: wait, attempt: this.attempts });
+      this.log.error(`${this.kind} failed to start; retrying`, {
+        [this.kind]: this.name,
+        error: this.error,
+        retryInMs: wait,
+        attempt: this.attempts,
+      });
       this.timer = setTimeout(() => void this.start(), wait);
       this.timer.unref?.();
     }
@@ -110,10 +130,28 @@ class Supervised<T extends Lifecycle> {
   }
 }
 
-interface RunningChannel { planned: PlannedChannel; sup: Supervised<Channel>; counters: ChannelCounters }
-interface RunningSink { planned: PlannedSink; sup: Supervised<Sink>; counters: SinkCounters; driver: SinkDriver }
-interface RunningGroup { planned: PlannedGroup; runner: SinkRunner; processor: SinkProcessor }
-interface RunningSource { planned: PlannedSource; sup: Supervised<Source>; counters: SourceCounters; processor: ChannelProcessor }
+interface RunningChannel {
+  planned: PlannedChannel;
+  sup: Supervised<Channel>;
+  counters: ChannelCounters;
+}
+interface RunningSink {
+  planned: PlannedSink;
+  sup: Supervised<Sink>;
+  counters: SinkCounters;
+  driver: SinkDriver;
+}
+interface RunningGroup {
+  planned: PlannedGroup;
+  runner: SinkRunner;
+  processor: SinkProcessor;
+}
+interface RunningSource {
+  planned: PlannedSource;
+  sup: Supervised<Source>;
+  counters: SourceCounters;
+  processor: ChannelProcessor;
+}
 
 export interface ReloadReport {
   kept: string[];
@@ -145,7 +183,10 @@ export class Agent {
   private readonly agentLog: Logger;
   private applying: Promise<unknown> = Promise.resolve();
 
-  constructor(plan: Plan, private readonly opts: AgentOptions = {}) {
+  constructor(
+    plan: Plan,
+    private readonly opts: AgentOptions = {},
+  ) {
     this.plan = plan;
     this.clock = opts.clock ?? systemClock;
     this.agentDir = opts.agentDir ?? process.cwd();
@@ -164,7 +205,11 @@ export class Agent {
     this.plan = undefined;
     await this.apply(plan);
     this.state = 'running';
-    this.agentLog.info('Agent started', { channels: this.channels.size, sinks: this.sinks.size, sources: this.sources.size });
+    this.agentLog.info('Agent started', {
+      channels: this.channels.size,
+      sinks: this.sinks.size,
+      sources: this.sources.size,
+    });
   }
 
   /** Applies a new plan as a diff against the running one (hot reload). Calls are serialized. */
@@ -174,8 +219,23 @@ export class Agent {
     return run;
   }
 
-  private supervised<T extends Lifecycle>(kind: 'source' | 'channel' | 'sink', name: string, type: string, instance: T, onStarted: () => void): Supervised<T> {
-    return new Supervised(kind, name, type, instance, this.agentLog, this.opts.restartBaseMs ?? 1000, this.opts.restartMaxMs ?? 30_000, onStarted);
+  private supervised<T extends Lifecycle>(
+    kind: 'source' | 'channel' | 'sink',
+    name: string,
+    type: string,
+    instance: T,
+    onStarted: () => void,
+  ): Supervised<T> {
+    return new Supervised(
+      kind,
+      name,
+      type,
+      instance,
+      this.agentLog,
+      this.opts.restartBaseMs ?? 1000,
+      this.opts.restartMaxMs ?? 30_000,
+      onStarted,
+    );
   }
 
   private async doApply(next: Plan): Promise<ReloadReport> {
@@ -203,13 +263,20 @@ export class Agent {
     const keptGroups = new Set<string>();
     for (const g of next.groups) {
       const cur = this.groups.get(g.name);
-      if (cur && cur.planned.signature === g.signature && cur.planned.implicit === g.implicit && g.sinks.every((s) => keptSinks.has(s))
-        && cur.planned.sinks.join(' ') === g.sinks.join(' ')) keptGroups.add(g.name);
+      if (
+        cur &&
+        cur.planned.signature === g.signature &&
+        cur.planned.implicit === g.implicit &&
+        g.sinks.every((s) => keptSinks.has(s)) &&
+        cur.planned.sinks.join(' ') === g.sinks.join(' ')
+      )
+        keptGroups.add(g.name);
     }
     const keptSources = new Set<string>();
     for (const p of next.sources) {
       const cur = this.sources.get(p.name);
-      if (cur && cur.planned.signature === p.signature && p.channels.every((c) => keptChannels.has(c))) keptSources.add(p.name);
+      if (cur && cur.planned.signature === p.signature && p.channels.every((c) => keptChannels.has(c)))
+        keptSources.add(p.name);
     }
 
     // --- stop what goes away, sources first
@@ -269,7 +336,13 @@ export class Agent {
         continue;
       }
       const counters = new ChannelCounters(p.name);
-      const instance = p.def.create(p.options, { name: p.name, logger: this.log(`channel.${p.name}`, p.def.type), clock: this.clock, agentDir: this.agentDir, counters });
+      const instance = p.def.create(p.options, {
+        name: p.name,
+        logger: this.log(`channel.${p.name}`, p.def.type),
+        clock: this.clock,
+        agentDir: this.agentDir,
+        counters,
+      });
       const sup = this.supervised('channel', p.name, p.def.type, instance, () => undefined);
       this.channels.set(p.name, { planned: p, sup, counters });
       await sup.start();
@@ -282,9 +355,17 @@ export class Agent {
         continue;
       }
       const counters = sinkCounters(p.name);
-      const instance = p.def.create(p.options, { name: p.name, logger: this.log(`sink.${p.name}`, p.def.type), clock: this.clock, counters, agentDir: this.agentDir });
+      const instance = p.def.create(p.options, {
+        name: p.name,
+        logger: this.log(`sink.${p.name}`, p.def.type),
+        clock: this.clock,
+        counters,
+        agentDir: this.agentDir,
+      });
       const sup = this.supervised('sink', p.name, p.def.type, instance, () => counters.started(now()));
-      const driver = new SinkDriver(p.name, instance, this.channels.get(p.channel)!.sup.instance, counters, () => (sup.state === 'running' ? undefined : `sink ${p.name} is not running${sup.error ? `: ${sup.error}` : ''}`));
+      const driver = new SinkDriver(p.name, instance, this.channels.get(p.channel)!.sup.instance, counters, () =>
+        sup.state === 'running' ? undefined : `sink ${p.name} is not running${sup.error ? `: ${sup.error}` : ''}`,
+      );
       this.sinks.set(p.name, { planned: p, sup, counters, driver });
       await sup.start();
       report.started.push(`sink.${p.name}`);
@@ -297,7 +378,12 @@ export class Agent {
       }
       const drivers = g.sinks.map((s) => this.sinks.get(s)!.driver);
       const logger = this.log(g.implicit ? `sink.${g.name}` : `sinkgroup.${g.name}`, g.processor.def.type);
-      const processor: SinkProcessor = g.processor.def.create(g.processor.options, { group: g.name, sinks: drivers, logger, clock: this.clock });
+      const processor: SinkProcessor = g.processor.def.create(g.processor.options, {
+        group: g.name,
+        sinks: drivers,
+        logger,
+        clock: this.clock,
+      });
       const runner = new SinkRunner(g.name, processor, drivers, logger, this.opts.sinkRunner);
       this.groups.set(g.name, { planned: g, runner, processor });
       runner.start();
@@ -326,7 +412,15 @@ export class Agent {
     const interceptors = p.interceptors.map((i) => i.def.create(i.options, { name: i.name, logger }));
     const counters = sourceCounters(p.name);
     const processor = new ChannelProcessor(interceptors, selector, chans, logger, counters);
-    const instance = p.def.create(p.options, { name: p.name, logger, clock: this.clock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth });
+    const instance = p.def.create(p.options, {
+      name: p.name,
+      logger,
+      clock: this.clock,
+      counters,
+      emit: processor.emit,
+      maxBatchSize: processor.maxBatchSize,
+      pipelineDepth: processor.pipelineDepth,
+    });
     const sup = this.supervised('source', p.name, p.def.type, instance, () => counters.started(this.clock.nowMs()));
     this.sources.set(p.name, { planned: p, sup, counters, processor });
     // a source starts once its channels run (a channel that cannot start yet, e.g. a locked file channel, holds it back)
@@ -335,7 +429,10 @@ export class Agent {
       await sup.start();
     } else {
       sup.state = 'starting';
-      sup.error = `waiting for channel ${channelsUp.filter((s) => s.state !== 'running').map((s) => s.name).join(', ')}`;
+      sup.error = `waiting for channel ${channelsUp
+        .filter((s) => s.state !== 'running')
+        .map((s) => s.name)
+        .join(', ')}`;
       void Promise.all(channelsUp.map((s) => s.started)).then(() => sup.start());
     }
   }
@@ -387,19 +484,26 @@ export class Agent {
     const out: ComponentHealth[] = [];
     const failAfter = this.opts.unhealthyAfterMs ?? 30_000;
     const sup = (prefix: string, s: Supervised<Lifecycle>) => {
-      if (s.state !== 'running') out.push({ component: `${prefix}.${s.name}`, state: s.state, reason: s.error ?? s.state, since: s.errorSince });
+      if (s.state !== 'running')
+        out.push({ component: `${prefix}.${s.name}`, state: s.state, reason: s.error ?? s.state, since: s.errorSince });
     };
     for (const c of this.channels.values()) {
       sup('channel', c.sup);
       const h = c.sup.instance.health?.();
-      if (c.sup.state === 'running' && h && !h.ok) out.push({ component: `channel.${c.sup.name}`, state: 'failing', reason: h.reason ?? 'unhealthy' });
+      if (c.sup.state === 'running' && h && !h.ok)
+        out.push({ component: `channel.${c.sup.name}`, state: 'failing', reason: h.reason ?? 'unhealthy' });
     }
     for (const s of this.sinks.values()) sup('sink', s.sup);
     for (const s of this.sources.values()) sup('source', s.sup);
     for (const g of this.groups.values()) {
       const f = g.runner.failure;
       if (f && Date.now() - f.since >= failAfter) {
-        out.push({ component: g.planned.implicit ? `sink.${g.planned.name}` : `sinkgroup.${g.planned.name}`, state: 'failing', reason: `delivery failing for ${Math.round((Date.now() - f.since) / 1000)} s: ${f.message}`, since: f.since });
+        out.push({
+          component: g.planned.implicit ? `sink.${g.planned.name}` : `sinkgroup.${g.planned.name}`,
+          state: 'failing',
+          reason: `delivery failing for ${Math.round((Date.now() - f.since) / 1000)} s: ${f.message}`,
+          since: f.since,
+        });
       }
     }
     return out;
@@ -414,14 +518,38 @@ export class Agent {
       agent: this.name,
       state: this.state,
       startedAt: this.startedAt,
-      sources: [...this.sources.values()].map((s) => ({ name: s.planned.name, type: s.planned.def.type, channels: s.planned.channels, selector: s.planned.selector.def.type, interceptors: s.planned.interceptors.map((i) => i.def.type), ...state(s.sup), counters: s.counters.toFlumeJson() })),
-      channels: [...this.channels.values()].map((c) => ({
-        name: c.planned.name, type: c.planned.def.type,
-        size: c.sup.instance.size() ?? null, capacity: c.sup.instance.capacity ?? null,
-        ...state(c.sup), counters: c.counters.toFlumeJson(),
+      sources: [...this.sources.values()].map((s) => ({
+        name: s.planned.name,
+        type: s.planned.def.type,
+        channels: s.planned.channels,
+        selector: s.planned.selector.def.type,
+        interceptors: s.planned.interceptors.map((i) => i.def.type),
+        ...state(s.sup),
+        counters: s.counters.toFlumeJson(),
       })),
-      sinks: [...this.sinks.values()].map((s) => ({ name: s.planned.name, type: s.planned.def.type, channel: s.planned.channel, group: groupOf.get(s.planned.name) ?? s.planned.name, ...state(s.sup), counters: s.counters.toFlumeJson() })),
-      groups: [...this.groups.values()].map((g) => ({ name: g.planned.name, processor: g.planned.processor.def.type, sinks: g.planned.sinks, implicit: g.planned.implicit, failure: g.runner.failure })),
+      channels: [...this.channels.values()].map((c) => ({
+        name: c.planned.name,
+        type: c.planned.def.type,
+        size: c.sup.instance.size() ?? null,
+        capacity: c.sup.instance.capacity ?? null,
+        ...state(c.sup),
+        counters: c.counters.toFlumeJson(),
+      })),
+      sinks: [...this.sinks.values()].map((s) => ({
+        name: s.planned.name,
+        type: s.planned.def.type,
+        channel: s.planned.channel,
+        group: groupOf.get(s.planned.name) ?? s.planned.name,
+        ...state(s.sup),
+        counters: s.counters.toFlumeJson(),
+      })),
+      groups: [...this.groups.values()].map((g) => ({
+        name: g.planned.name,
+        processor: g.planned.processor.def.type,
+        sinks: g.planned.sinks,
+        implicit: g.planned.implicit,
+        failure: g.runner.failure,
+      })),
       health: this.health(),
     };
   }
@@ -431,13 +559,41 @@ export interface AgentSnapshot {
   agent: string;
   state: AgentState;
   startedAt: number;
-  sources: { name: string; type: string; channels: string[]; selector: string; interceptors: string[]; state: ComponentState; error?: string; counters: Record<string, string> }[];
-  /** size and capacity are null when the channel cannot know them (remote, e.g. Kafka). */
-  channels: {
-    name: string; type: string; size: number | null; capacity: number | null; state: ComponentState; error?: string;
+  sources: {
+    name: string;
+    type: string;
+    channels: string[];
+    selector: string;
+    interceptors: string[];
+    state: ComponentState;
+    error?: string;
     counters: Record<string, string>;
   }[];
-  sinks: { name: string; type: string; channel: string; group: string; state: ComponentState; error?: string; counters: Record<string, string> }[];
-  groups: { name: string; processor: string; sinks: string[]; implicit: boolean; failure?: { since: number; message: string } }[];
+  /** size and capacity are null when the channel cannot know them (remote, e.g. Kafka). */
+  channels: {
+    name: string;
+    type: string;
+    size: number | null;
+    capacity: number | null;
+    state: ComponentState;
+    error?: string;
+    counters: Record<string, string>;
+  }[];
+  sinks: {
+    name: string;
+    type: string;
+    channel: string;
+    group: string;
+    state: ComponentState;
+    error?: string;
+    counters: Record<string, string>;
+  }[];
+  groups: {
+    name: string;
+    processor: string;
+    sinks: string[];
+    implicit: boolean;
+    failure?: { since: number; message: string };
+  }[];
   health: ComponentHealth[];
 }

@@ -37,14 +37,17 @@ export function countEmits(emit: Emit, counters: SourceCounters): Emit {
     } catch (err) {
       put = Promise.reject(err);
     }
-    return put.then(() => {
-      refused.delete(batch);
-      counters.add('EventAcceptedCount', n);
-    }, (err: unknown) => {
-      refused.add(batch);
-      if (opts?.countRefusal !== false) counters.add('ChannelWriteFail');
-      throw err;
-    });
+    return put.then(
+      () => {
+        refused.delete(batch);
+        counters.add('EventAcceptedCount', n);
+      },
+      (err: unknown) => {
+        refused.add(batch);
+        if (opts?.countRefusal !== false) counters.add('ChannelWriteFail');
+        throw err;
+      },
+    );
   };
 }
 
@@ -101,7 +104,10 @@ export class ChannelProcessor {
     // only the plain route keeps commit order across concurrent emits: one required channel, nothing optional
     // (emit reaches commit() synchronously, so emits started in order are committed in order by such a channel)
     const fixed = selector.fixed;
-    const only = fixed && fixed.required.length === 1 && fixed.optional.length === 0 ? channels.get(fixed.required[0]!) : undefined;
+    const only =
+      fixed && fixed.required.length === 1 && fixed.optional.length === 0
+        ? channels.get(fixed.required[0]!)
+        : undefined;
     this.pipelineDepth = Math.max(1, only?.putsInFlight ?? 1);
   }
 
@@ -115,7 +121,8 @@ export class ChannelProcessor {
       }
     }
     let events = batch;
-    for (let i = 0; i < this.interceptors.length && events.length > 0; i++) events = this.interceptors[i]!.intercept(events);
+    for (let i = 0; i < this.interceptors.length && events.length > 0; i++)
+      events = this.interceptors[i]!.intercept(events);
     if (events.length === 0) return;
     const fixed = this.selector.fixed;
     if (fixed && fixed.required.length <= 1) {
@@ -158,7 +165,12 @@ export class ChannelProcessor {
     for (const [name, evs] of routed.optional) await this.putOptional(name, evs);
   }
 
-  private async commitAll(batch: FlumeEvent[], routed: Routed, todo: [string, FlumeEvent[]][], committed: Set<string>): Promise<void> {
+  private async commitAll(
+    batch: FlumeEvent[],
+    routed: Routed,
+    todo: [string, FlumeEvent[]][],
+    committed: Set<string>,
+  ): Promise<void> {
     // 1. stage every put first
     const staged: { name: string; ch: Channel; tx: ChannelTransaction; room: number }[] = [];
     try {
@@ -191,9 +203,14 @@ export class ChannelProcessor {
   private remember(batch: FlumeEvent[], routed: Routed, committed: Set<string>, failed: string, err: unknown): void {
     this.partialCommits++;
     this.partial.set(batch, { input: batch.slice(), routed, committed });
-    this.logger.warn('Put committed in some required channels but not all; a retry of this batch writes only the missing channels', {
-      committed: [...committed].join(','), failed, error: errorMessage(err),
-    });
+    this.logger.warn(
+      'Put committed in some required channels but not all; a retry of this batch writes only the missing channels',
+      {
+        committed: [...committed].join(','),
+        failed,
+        error: errorMessage(err),
+      },
+    );
   }
 
   private channel(name: string): Channel {
@@ -207,7 +224,11 @@ export class ChannelProcessor {
       await putAll(this.channel(name), events);
     } catch (err) {
       this.optionalFailures++;
-      this.logger.warn('Put to optional channel failed; events not written to it', { channel: name, events: events.length, error: errorMessage(err) });
+      this.logger.warn('Put to optional channel failed; events not written to it', {
+        channel: name,
+        events: events.length,
+        error: errorMessage(err),
+      });
     }
   }
 }

@@ -28,7 +28,13 @@ export class ConfigReloader {
 
   constructor(
     private readonly agent: Agent,
-    private readonly opts: { files: string[]; agentName: string; sys: Record<string, string>; pollMs: number; logger: Logger },
+    private readonly opts: {
+      files: string[];
+      agentName: string;
+      sys: Record<string, string>;
+      pollMs: number;
+      logger: Logger;
+    },
   ) {
     for (const f of opts.files) this.mtimes.set(f, mtimeOf(f));
   }
@@ -73,7 +79,9 @@ export class ConfigReloader {
       this.status.status = 'failed';
       this.status.issues = res.issues.filter((i: ConfigIssue) => i.severity === 'error').map(formatIssue);
       this.status.report = undefined;
-      log.error('New configuration is invalid; the running configuration stays in place', { errors: this.status.issues.length });
+      log.error('New configuration is invalid; the running configuration stays in place', {
+        errors: this.status.issues.length,
+      });
       for (const line of this.status.issues) log.error(line);
       return;
     }
@@ -84,7 +92,10 @@ export class ConfigReloader {
       this.status.issues = undefined;
       this.status.report = report;
       log.info('Configuration reloaded', {
-        kept: report.kept.length, started: report.started.join(' ') || '-', stopped: report.stopped.join(' ') || '-', reconfigured: report.reconfigured.join(' ') || '-',
+        kept: report.kept.length,
+        started: report.started.join(' ') || '-',
+        stopped: report.stopped.join(' ') || '-',
+        reconfigured: report.reconfigured.join(' ') || '-',
       });
     } catch (err) {
       this.status.status = 'failed';

@@ -140,7 +140,12 @@ export class SinkRunner {
         if (signal.aborted) return;
         const wait = errors.next();
         this.lastError = { since: this.lastError?.since ?? Date.now(), at: Date.now(), message: errorMessage(err) };
-        this.logger.error('Sink delivery failed; the batch was rolled back and will be retried', { group: this.group, error: errorMessage(err), retryInMs: wait, attempt: errors.consecutive });
+        this.logger.error('Sink delivery failed; the batch was rolled back and will be retried', {
+          group: this.group,
+          error: errorMessage(err),
+          retryInMs: wait,
+          attempt: errors.consecutive,
+        });
         await sleep(wait, waitSignal);
       }
     }

@@ -9,16 +9,37 @@
  * whitespace (Flume: single spaces only, two spaces drop the source). Channels not among the source's channels are
  * config errors with a did-you-mean (Flume drops the source).
  */
-import { defineSelector, type ChannelSelector, type Problem, type Selection, type SelectorContext, opt, didYouMeanHint, type Resolved } from '../contract/index.js';
+import {
+  defineSelector,
+  type ChannelSelector,
+  type Problem,
+  type Selection,
+  type SelectorContext,
+  opt,
+  didYouMeanHint,
+  type Resolved,
+} from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
 
 const listOf = opt.list({ doc: 'channels', default: [] as string[] });
 
 const options = {
-  header: opt.string({ default: 'flume.selector.header', nonEmpty: true, doc: 'Header whose value picks the channels.' }),
-  mapping: opt.map({ of: listOf, keyText: '<value>', doc: 'Required channels (space-separated) for events whose header equals <value> exactly (case-sensitive).' }),
+  header: opt.string({
+    default: 'flume.selector.header',
+    nonEmpty: true,
+    doc: 'Header whose value picks the channels.',
+  }),
+  mapping: opt.map({
+    of: listOf,
+    keyText: '<value>',
+    doc: 'Required channels (space-separated) for events whose header equals <value> exactly (case-sensitive).',
+  }),
   default: opt.list({ doc: 'Required channels for events whose header is absent, blank, or matches no mapping.' }),
-  optional: opt.map({ of: listOf, keyText: '<value>', doc: 'Optional channels for events whose header equals <value>; their failures are logged and counted, never fail the put.' }),
+  optional: opt.map({
+    of: listOf,
+    keyText: '<value>',
+    doc: 'Optional channels for events whose header equals <value>; their failures are logged and counted, never fail the put.',
+  }),
   unmatched: opt.enum({
     values: ['default', 'drop'] as const,
     default: 'default',
@@ -47,7 +68,10 @@ export class MultiplexingSelector implements ChannelSelector {
   private droppedSinceLog = 0;
   private lastLog = Number.NEGATIVE_INFINITY;
 
-  constructor(o: MultiplexingOptions, private readonly ctx: SelectorContext) {
+  constructor(
+    o: MultiplexingOptions,
+    private readonly ctx: SelectorContext,
+  ) {
     this.header = o.header;
     const dflt = o.default ?? [];
     for (const [v, chans] of Object.entries(o.mapping)) this.byValue.set(v, selection(chans, o.optional[v] ?? []));
@@ -72,7 +96,11 @@ export class MultiplexingSelector implements ChannelSelector {
     const now = performance.now();
     if (now - this.lastLog >= WARN_EVERY_MS) {
       this.ctx.logger.warn('Dropped events whose header matches no mapping (selector.unmatched = drop)', {
-        source: this.ctx.source, header: this.header, lastValue: value ?? '(absent)', dropped: this.droppedSinceLog, droppedTotal: this.dropped,
+        source: this.ctx.source,
+        header: this.header,
+        lastValue: value ?? '(absent)',
+        dropped: this.droppedSinceLog,
+        droppedTotal: this.dropped,
       });
       this.lastLog = now;
       this.droppedSinceLog = 0;
@@ -92,7 +120,7 @@ export default defineSelector({
       problems.push({
         key,
         message: `channel '${ch}' in selector.${key} is not one of the source's channels (${channels.join(', ')})`,
-        hint: didYouMeanHint(ch, channels) ?? 'add it to the source\'s channels, or fix the name',
+        hint: didYouMeanHint(ch, channels) ?? "add it to the source's channels, or fix the name",
       });
     };
     for (const [v, chans] of Object.entries(o.mapping)) for (const ch of chans) known(ch, `mapping.${v}`);
@@ -106,10 +134,17 @@ export default defineSelector({
       });
     }
     if (o.unmatched === 'drop' && hasDefault) {
-      problems.push({ key: 'unmatched', message: 'selector.unmatched = drop contradicts selector.default: unmatched events go to the default channels', hint: 'remove one of the two keys' });
+      problems.push({
+        key: 'unmatched',
+        message: 'selector.unmatched = drop contradicts selector.default: unmatched events go to the default channels',
+        hint: 'remove one of the two keys',
+      });
     }
     if (Object.keys(o.mapping).length === 0) {
-      problems.push({ message: 'the multiplexing selector has no selector.mapping.<value> entries', hint: `add e.g. selector.mapping.<value> = ${channels[0] ?? 'c1'}, or use the replicating selector` });
+      problems.push({
+        message: 'the multiplexing selector has no selector.mapping.<value> entries',
+        hint: `add e.g. selector.mapping.<value> = ${channels[0] ?? 'c1'}, or use the replicating selector`,
+      });
     }
     return problems;
   },

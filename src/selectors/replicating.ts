@@ -7,7 +7,9 @@
 import { defineSelector, type Problem, opt, didYouMeanHint } from '../contract/index.js';
 
 const options = {
-  optional: opt.list({ doc: 'Channels (of the source\'s channels) whose failures are logged and counted but never fail the put.' }),
+  optional: opt.list({
+    doc: "Channels (of the source's channels) whose failures are logged and counted but never fail the put.",
+  }),
 };
 
 export default defineSelector({
@@ -22,7 +24,7 @@ export default defineSelector({
         problems.push({
           key: 'optional',
           message: `optional channel '${ch}' is not one of the source's channels (${channels.join(', ')})`,
-          hint: didYouMeanHint(ch, channels) ?? 'list it in the source\'s channels too',
+          hint: didYouMeanHint(ch, channels) ?? "list it in the source's channels too",
         });
       }
     }

@@ -115,7 +115,11 @@ export class FlumeEventAvroSerializer implements EventSerializer {
   readonly sync: Buffer;
   private readonly block = new AvroEncoder(64 * 1024);
 
-  constructor(private readonly syncIntervalBytes: number, private readonly codec: AvroCodec, sync?: Buffer) {
+  constructor(
+    private readonly syncIntervalBytes: number,
+    private readonly codec: AvroCodec,
+    sync?: Buffer,
+  ) {
     this.sync = sync ?? randomBytes(16);
   }
 
@@ -179,7 +183,8 @@ function estimate(batch: readonly FlumeEvent[]): number {
 const def: SerializerDef = {
   name: 'avro_event',
   className: 'org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder',
-  summary: 'An Avro container file of Flume events (headers map and body bytes), readable by avro-tools and other Avro readers.',
+  summary:
+    'An Avro container file of Flume events (headers map and body bytes), readable by avro-tools and other Avro readers.',
   options: avroEventOptions,
   create: (o) => new FlumeEventAvroSerializer(o.syncIntervalBytes as number, o.compressionCodec as AvroCodec),
 };

@@ -6,7 +6,15 @@
  * class names. Options are the keys after the sink's serializer prefix (`sink.serializer.appendNewline`).
  */
 import type { FlumeEvent } from '../core/event.js';
-import { closest, didYouMeanHint, opt, OptionError, type OptionSpec, type OptionTable, type Problem } from '../contract/index.js';
+import {
+  closest,
+  didYouMeanHint,
+  opt,
+  OptionError,
+  type OptionSpec,
+  type OptionTable,
+  type Problem,
+} from '../contract/index.js';
 import text from './text.js';
 import headerAndText from './header-and-text.js';
 import avroEvent from './avro-event.js';
@@ -30,7 +38,12 @@ export function findSerializer(type: string): SerializerDef | undefined {
 
 /** Accepted serializer names and, per serializer, its option keys (for validation messages and docs). */
 export function listSerializers(): { name: string; className: string; summary: string; options: string[] }[] {
-  return SERIALIZERS.map((s) => ({ name: s.name, className: s.className, summary: s.summary, options: Object.keys(s.options) }));
+  return SERIALIZERS.map((s) => ({
+    name: s.name,
+    className: s.className,
+    summary: s.summary,
+    options: Object.keys(s.options),
+  }));
 }
 
 /** Every accepted spelling of a serializer type (canonical names, then class names). */
@@ -45,8 +58,13 @@ export function canonicalSerializerName(type: string): string {
   const reason = UNSUPPORTED[type.trim().toLowerCase()];
   if (reason) throw new OptionError(`serializer '${type}' is not supported: ${reason}`);
   const names = SERIALIZERS.map((s) => s.name);
-  const hint = didYouMeanHint(type, names) ?? didYouMeanHint(type, SERIALIZERS.map((s) => s.className))
-    ?? `use one of ${names.join(', ')} (custom serializer classes cannot be loaded)`;
+  const hint =
+    didYouMeanHint(type, names) ??
+    didYouMeanHint(
+      type,
+      SERIALIZERS.map((s) => s.className),
+    ) ??
+    `use one of ${names.join(', ')} (custom serializer classes cannot be loaded)`;
   throw new OptionError(`unknown serializer '${type}'`, hint);
 }
 
@@ -66,9 +84,12 @@ export function checkSerializerOptions(type: string, options: Record<string, str
       problems.push({
         key: keyPrefix + key,
         message: `serializer ${def.name} has no option '${key}'`,
-        hint: guess !== undefined
-          ? `did you mean '${keyPrefix}${guess}'?`
-          : known.length > 0 ? `its options are: ${known.map((k) => keyPrefix + k).join(', ')}` : `${def.name} takes no options`,
+        hint:
+          guess !== undefined
+            ? `did you mean '${keyPrefix}${guess}'?`
+            : known.length > 0
+              ? `its options are: ${known.map((k) => keyPrefix + k).join(', ')}`
+              : `${def.name} takes no options`,
       });
       continue;
     }
@@ -91,7 +112,10 @@ export function resolveSerializerOptions(def: SerializerDef, options: Record<str
   }
   for (const key of Object.keys(options)) {
     if (!(key in def.options)) {
-      throw new OptionError(`serializer ${def.name} has no option '${key}'`, didYouMeanHint(key, Object.keys(def.options)));
+      throw new OptionError(
+        `serializer ${def.name} has no option '${key}'`,
+        didYouMeanHint(key, Object.keys(def.options)),
+      );
     }
   }
   return out;

@@ -21,10 +21,29 @@ const options = {
   hostname: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address of the next-hop avro source.' }),
   port: opt.int({ required: true, min: 1, max: 65535, doc: 'Port of the next-hop avro source.' }),
   'batch-size': opt.int({ default: 100, min: 1, doc: 'Events per appendBatch call and per channel transaction.' }),
-  'connect-timeout': opt.duration({ default: 20000, unit: 'ms', min: 1, doc: 'Time allowed to connect and complete the handshake (with ssl, the TLS handshake too).' }),
-  'request-timeout': opt.duration({ default: 20000, unit: 'ms', min: 1, doc: 'Time allowed for the answer to one appendBatch; on expiry the connection is dropped and the batch retried.' }),
-  'reset-connection-interval': opt.duration({ default: 0, unit: 's', min: 0, doc: 'Reconnect after this long (to re-resolve the host behind a load balancer); 0 = keep the connection.' }),
-  'compression-type': opt.enum({ values: ['none', 'deflate'] as const, default: 'none', doc: '`deflate`: zlib-compress the whole connection. Must match the source.' }),
+  'connect-timeout': opt.duration({
+    default: 20000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Time allowed to connect and complete the handshake (with ssl, the TLS handshake too).',
+  }),
+  'request-timeout': opt.duration({
+    default: 20000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Time allowed for the answer to one appendBatch; on expiry the connection is dropped and the batch retried.',
+  }),
+  'reset-connection-interval': opt.duration({
+    default: 0,
+    unit: 's',
+    min: 0,
+    doc: 'Reconnect after this long (to re-resolve the host behind a load balancer); 0 = keep the connection.',
+  }),
+  'compression-type': opt.enum({
+    values: ['none', 'deflate'] as const,
+    default: 'none',
+    doc: '`deflate`: zlib-compress the whole connection. Must match the source.',
+  }),
   'compression-level': opt.int({ default: 6, min: 0, max: 9, doc: 'zlib level for compression-type = deflate.' }),
   ...tlsClientOptions,
   maxIoWorkers: opt.ignored({ doc: 'Netty I/O threads in Flume; Node uses its event loop.' }),
@@ -41,7 +60,10 @@ export class AvroSink implements Sink {
   private failing = false;
   private abort = new AbortController();
 
-  constructor(private readonly o: Options, private readonly ctx: SinkContext) {
+  constructor(
+    private readonly o: Options,
+    private readonly ctx: SinkContext,
+  ) {
     this.batchSize = o['batch-size'];
   }
 
@@ -77,15 +99,25 @@ export class AvroSink implements Sink {
     const c = this.ctx.counters;
     let client: AvroRpcClient;
     try {
-      client = await AvroRpcClient.connect({
-        host: this.o.hostname, port: this.o.port, connectTimeoutMs: this.o['connect-timeout'], requestTimeoutMs: this.o['request-timeout'], layers: this.layers,
-      }, signal);
+      client = await AvroRpcClient.connect(
+        {
+          host: this.o.hostname,
+          port: this.o.port,
+          connectTimeoutMs: this.o['connect-timeout'],
+          requestTimeoutMs: this.o['request-timeout'],
+          layers: this.layers,
+        },
+        signal,
+      );
     } catch (err) {
       if (signal.aborted) throw err; // the sink is stopping: not a connection failure
       c.add('ConnectionFailedCount');
       if (!this.failing) {
         this.failing = true;
-        this.ctx.logger.warn('Cannot connect to the next hop; retrying with backoff', { address: this.address, error: errorMessage(err) });
+        this.ctx.logger.warn('Cannot connect to the next hop; retrying with backoff', {
+          address: this.address,
+          error: errorMessage(err),
+        });
       }
       throw err;
     }
@@ -116,18 +148,27 @@ export class AvroSink implements Sink {
       const client = await this.connect(signal);
       status = await client.appendBatch(batch, signal);
     } catch (err) {
-      let msg = err instanceof RpcError && err.kind === 'timeout'
-        ? `no answer from ${this.address} within request-timeout ${this.o['request-timeout']} ms`
-        : errorMessage(err);
+      let msg =
+        err instanceof RpcError && err.kind === 'timeout'
+          ? `no answer from ${this.address} within request-timeout ${this.o['request-timeout']} ms`
+          : errorMessage(err);
       if (err instanceof RpcError && err.kind === 'closed') {
         let bytes = 0;
         for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
-        if (bytes > 8 * 1024 * 1024) msg += ` (the batch holds ${(bytes / 1048576).toFixed(0)} MiB of bodies; a receiver closes connections whose messages exceed its limit - lower batch-size)`;
+        if (bytes > 8 * 1024 * 1024)
+          msg += ` (the batch holds ${(bytes / 1048576).toFixed(0)} MiB of bodies; a receiver closes connections whose messages exceed its limit - lower batch-size)`;
       }
-      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `avro sink ${this.ctx.name}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`, { cause: err });
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `avro sink ${this.ctx.name}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`,
+        { cause: err },
+      );
     }
     if (status !== 'OK') {
-      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `avro sink ${this.ctx.name}: ${this.address} answered ${status} for a batch of ${batch.length} events (its channel is probably full); will retry`);
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `avro sink ${this.ctx.name}: ${this.address} answered ${status} for a batch of ${batch.length} events (its channel is probably full); will retry`,
+      );
     }
   }
 
@@ -161,7 +202,8 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 export default defineSink({
   type: 'avro',
   classNames: ['org.apache.flume.sink.AvroSink'],
-  summary: 'Sends batches to an avro source (flume-ts or Apache Flume) with one appendBatch call each; commits only on OK.',
+  summary:
+    'Sends batches to an avro source (flume-ts or Apache Flume) with one appendBatch call each; commits only on OK.',
   options,
   batchSize: (o) => o['batch-size'],
   batchSizeKey: 'batch-size',

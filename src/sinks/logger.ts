@@ -18,7 +18,7 @@ const options = {
   batchSize: opt.int({
     default: 100,
     min: 1,
-    doc: 'Most events per transaction. New key: Flume\'s logger sink moves one event per transaction.',
+    doc: "Most events per transaction. New key: Flume's logger sink moves one event per transaction.",
   }),
 };
 

@@ -21,16 +21,45 @@ const options = {
   bind: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address to listen on (0.0.0.0 for all).' }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port to listen on (0 = any free port).' }),
   threads: opt.ignored({ doc: 'Flume parses it but never uses it (1.11); requests are handled on the event loop.' }),
-  'compression-type': opt.enum({ values: ['none', 'deflate'] as const, default: 'none', doc: '`deflate`: the whole connection is a zlib stream in both directions (as Flume\'s Netty ZlibEncoder/Decoder). Must match the client.' }),
+  'compression-type': opt.enum({
+    values: ['none', 'deflate'] as const,
+    default: 'none',
+    doc: "`deflate`: the whole connection is a zlib stream in both directions (as Flume's Netty ZlibEncoder/Decoder). Must match the client.",
+  }),
   ...tlsServerOptions,
   ipFilter: opt.bool({ default: false, doc: 'Check every client against ipFilterRules.' }),
-  ipFilterRules: opt.string({ doc: 'Comma list of `allow|deny:ip|name:pattern` (globs with * and ?), first match wins, no match allows. E.g. `allow:ip:127.*,allow:name:localhost,deny:ip:*`.' }),
-  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent connections; further ones are closed at once. Flume: unlimited.' }),
-  maxMessageBytes: opt.size({ default: 64 * 1024 * 1024, defaultText: '64m', min: 1024, doc: 'Largest request, checked on the declared lengths before anything is allocated; a larger one closes the connection.' }),
-  maxFramesPerMessage: opt.int({ default: 65536, min: 1, doc: 'Most Netty frame buffers in one request (Java clients send 8 KiB buffers).' }),
+  ipFilterRules: opt.string({
+    doc: 'Comma list of `allow|deny:ip|name:pattern` (globs with * and ?), first match wins, no match allows. E.g. `allow:ip:127.*,allow:name:localhost,deny:ip:*`.',
+  }),
+  maxConnections: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most concurrent connections; further ones are closed at once. Flume: unlimited.',
+  }),
+  maxMessageBytes: opt.size({
+    default: 64 * 1024 * 1024,
+    defaultText: '64m',
+    min: 1024,
+    doc: 'Largest request, checked on the declared lengths before anything is allocated; a larger one closes the connection.',
+  }),
+  maxFramesPerMessage: opt.int({
+    default: 65536,
+    min: 1,
+    doc: 'Most Netty frame buffers in one request (Java clients send 8 KiB buffers).',
+  }),
   maxEventsPerRequest: opt.int({ default: 100000, min: 1, doc: 'Most events in one appendBatch.' }),
-  readTimeout: opt.duration({ default: 30, unit: 's', min: 0, doc: 'A connection that has not finished its handshake, or stalls in the middle of a request, for this long is closed (0 = never).' }),
-  idleTimeout: opt.duration({ default: 0, unit: 's', min: 0, doc: 'A connection with no request for this long is closed (0 = never; Flume clients keep idle connections open).' }),
+  readTimeout: opt.duration({
+    default: 30,
+    unit: 's',
+    min: 0,
+    doc: 'A connection that has not finished its handshake, or stalls in the middle of a request, for this long is closed (0 = never).',
+  }),
+  idleTimeout: opt.duration({
+    default: 0,
+    unit: 's',
+    min: 0,
+    doc: 'A connection with no request for this long is closed (0 = never; Flume clients keep idle connections open).',
+  }),
 };
 
 type Options = Resolved<typeof options>;
@@ -57,7 +86,10 @@ export class AvroSource implements Source {
   private server?: AvroRpcServer;
   private readonly failLog = new Throttle(5000);
 
-  constructor(private readonly o: Options, private readonly ctx: SourceContext) {}
+  constructor(
+    private readonly o: Options,
+    private readonly ctx: SourceContext,
+  ) {}
 
   /** The bound port (useful with port 0). */
   get port(): number {
@@ -77,21 +109,43 @@ export class AvroSource implements Source {
     if (t.enabled) layers.tlsServer = loadServerTls(t, { label, warn: (msg) => this.ctx.logger.warn(msg) });
     const accept = o.ipFilter ? ipFilter(parseIpFilterRules(o.ipFilterRules ?? '')) : undefined;
     const c = this.ctx.counters;
-    const server = new AvroRpcServer({
-      host: o.bind, port: o.port, layers,
-      frameLimits: { maxFramesPerMessage: o.maxFramesPerMessage, maxFrameBytes: o.maxMessageBytes, maxMessageBytes: o.maxMessageBytes },
-      decodeLimits: { maxEvents: o.maxEventsPerRequest, maxHeaders: 10_000, maxProtocolBytes: 1 << 20, maxMetaEntries: 1024 },
-      readTimeoutMs: o.readTimeout, idleTimeoutMs: o.idleTimeout, maxConnections: o.maxConnections, logger: this.ctx.logger,
-      owner: `avro source ${this.ctx.name}`,
-    }, {
-      handle: (events, kind) => this.handle(events, kind),
-      readFail: () => c.add('EventReadFail'),
-      connections: (n) => c.set('OpenConnectionCount', n),
-      accept,
-    });
+    const server = new AvroRpcServer(
+      {
+        host: o.bind,
+        port: o.port,
+        layers,
+        frameLimits: {
+          maxFramesPerMessage: o.maxFramesPerMessage,
+          maxFrameBytes: o.maxMessageBytes,
+          maxMessageBytes: o.maxMessageBytes,
+        },
+        decodeLimits: {
+          maxEvents: o.maxEventsPerRequest,
+          maxHeaders: 10_000,
+          maxProtocolBytes: 1 << 20,
+          maxMetaEntries: 1024,
+        },
+        readTimeoutMs: o.readTimeout,
+        idleTimeoutMs: o.idleTimeout,
+        maxConnections: o.maxConnections,
+        logger: this.ctx.logger,
+        owner: `avro source ${this.ctx.name}`,
+      },
+      {
+        handle: (events, kind) => this.handle(events, kind),
+        readFail: () => c.add('EventReadFail'),
+        connections: (n) => c.set('OpenConnectionCount', n),
+        accept,
+      },
+    );
     await server.listen();
     this.server = server;
-    this.ctx.logger.info('Avro source listening', { bind: o.bind, port: server.port, compression: o['compression-type'], ssl: o.ssl });
+    this.ctx.logger.info('Avro source listening', {
+      bind: o.bind,
+      port: server.port,
+      compression: o['compression-type'],
+      ssl: o.ssl,
+    });
   }
 
   private async handle(events: FlumeEvent[], kind: CallKind): Promise<Status> {
@@ -104,9 +158,13 @@ export class AvroSource implements Source {
       if (n <= max) await this.ctx.emit(events);
       else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
     } catch (err) {
-      this.failLog.run((suppressed) => this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
-        events: n, error: errorMessage(err), ...(suppressed ? { similarSuppressed: suppressed } : {}),
-      }));
+      this.failLog.run((suppressed) =>
+        this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
+          events: n,
+          error: errorMessage(err),
+          ...(suppressed ? { similarSuppressed: suppressed } : {}),
+        }),
+      );
       return 'FAILED';
     }
     if (kind === 'append') c.add('AppendAcceptedCount');
@@ -130,17 +188,28 @@ export class AvroSource implements Source {
 export default defineSource({
   type: 'avro',
   classNames: ['org.apache.flume.source.AvroSource'],
-  summary: 'Avro RPC server (Flume\'s AvroSourceProtocol over Netty framing): receives from avro sinks, avro-client and Flume SDK clients; answers OK once committed.',
+  summary:
+    "Avro RPC server (Flume's AvroSourceProtocol over Netty framing): receives from avro sinks, avro-client and Flume SDK clients; answers OK once committed.",
   options,
   check: (o) => {
     const problems = tlsProblems(resolveTls(o, 'server'));
     if (o.ipFilter) {
-      if (!o.ipFilterRules) problems.push({ key: 'ipFilterRules', message: 'ipFilter is true but ipFilterRules is not set', hint: 'e.g. allow:ip:127.*,deny:ip:*' });
+      if (!o.ipFilterRules)
+        problems.push({
+          key: 'ipFilterRules',
+          message: 'ipFilter is true but ipFilterRules is not set',
+          hint: 'e.g. allow:ip:127.*,deny:ip:*',
+        });
       else {
         try {
           parseIpFilterRules(o.ipFilterRules);
         } catch (err) {
-          if (err instanceof IpRuleError) problems.push({ key: 'ipFilterRules', message: err.message, hint: 'write <allow|deny>:<ip|name>:<pattern>, comma separated' });
+          if (err instanceof IpRuleError)
+            problems.push({
+              key: 'ipFilterRules',
+              message: err.message,
+              hint: 'write <allow|deny>:<ip|name>:<pattern>, comma separated',
+            });
           else throw err;
         }
       }

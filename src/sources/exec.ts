@@ -30,18 +30,48 @@ const charset = charsetOption({
 });
 
 const options = {
-  command: opt.string({ required: true, nonEmpty: true, doc: 'The command line. Without `shell` it is split on whitespace and executed directly (no quotes, pipes or variables).' }),
-  shell: opt.string({ doc: 'A shell to run the command with, e.g. `/bin/sh -c` or `/bin/bash -c`: its words, then the command as one argument. Needed for pipes, quotes, globs and variables.' }),
+  command: opt.string({
+    required: true,
+    nonEmpty: true,
+    doc: 'The command line. Without `shell` it is split on whitespace and executed directly (no quotes, pipes or variables).',
+  }),
+  shell: opt.string({
+    doc: 'A shell to run the command with, e.g. `/bin/sh -c` or `/bin/bash -c`: its words, then the command as one argument. Needed for pipes, quotes, globs and variables.',
+  }),
   restart: opt.bool({ default: false, doc: 'Run the command again after it exits.' }),
   restartThrottle: opt.duration({ default: 10000, unit: 'ms', min: 0, doc: 'Wait this long before a restart.' }),
-  logStdErr: opt.bool({ default: false, doc: 'Log the lines of the command\'s standard error (INFO). It is always read, so the command never blocks on it.' }),
-  batchSize: opt.int({ default: 20, min: 1, doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels).' }),
-  batchTimeout: opt.duration({ default: 3000, unit: 'ms', min: 1, doc: 'A partial batch is sent this long after its first line arrived.' }),
+  logStdErr: opt.bool({
+    default: false,
+    doc: "Log the lines of the command's standard error (INFO). It is always read, so the command never blocks on it.",
+  }),
+  batchSize: opt.int({
+    default: 20,
+    min: 1,
+    doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels).',
+  }),
+  batchTimeout: opt.duration({
+    default: 3000,
+    unit: 'ms',
+    min: 1,
+    doc: 'A partial batch is sent this long after its first line arrived.',
+  }),
   charset,
-  maxLineBytes: opt.size({ default: 1048576, min: 1, doc: 'New key. Longest line kept, in bytes; a longer line is truncated to this many bytes (counted in OversizeLineCount). Flume has no limit.' }),
-  inheritEnvironment: opt.bool({ default: false, doc: 'New key. Pass the agent\'s whole environment to the command (Flume does). Off by default so secrets the agent was given (keystore passwords, tokens used through ${env:X}) do not reach the command: it gets PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR, plus `env.<NAME>` entries.' }),
+  maxLineBytes: opt.size({
+    default: 1048576,
+    min: 1,
+    doc: 'New key. Longest line kept, in bytes; a longer line is truncated to this many bytes (counted in OversizeLineCount). Flume has no limit.',
+  }),
+  inheritEnvironment: opt.bool({
+    default: false,
+    doc: "New key. Pass the agent's whole environment to the command (Flume does). Off by default so secrets the agent was given (keystore passwords, tokens used through ${env:X}) do not reach the command: it gets PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR, plus `env.<NAME>` entries.",
+  }),
   'env.': opt.map({ doc: 'New key. `env.NAME = value` sets an environment variable for the command.' }),
-  stopTimeout: opt.duration({ default: 5000, unit: 'ms', min: 0, doc: 'New key. On stop the command\'s process group gets SIGTERM, then SIGKILL after this long.' }),
+  stopTimeout: opt.duration({
+    default: 5000,
+    unit: 'ms',
+    min: 0,
+    doc: "New key. On stop the command's process group gets SIGTERM, then SIGKILL after this long.",
+  }),
 };
 
 export type ExecOptions = Resolved<typeof options>;
@@ -60,9 +90,13 @@ const CLOSE_GRACE_MS = 3000;
 const SAFE_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR)$/;
 
 /** The command's environment: a safe subset of the agent's (or all of it with inheritEnvironment), plus env.* keys. */
-export function childEnvironment(o: { inheritEnvironment: boolean; 'env.': Record<string, string> }, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function childEnvironment(
+  o: { inheritEnvironment: boolean; 'env.': Record<string, string> },
+  from: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(from)) if (v !== undefined && (o.inheritEnvironment || SAFE_ENV.test(k))) env[k] = v;
+  for (const [k, v] of Object.entries(from))
+    if (v !== undefined && (o.inheritEnvironment || SAFE_ENV.test(k))) env[k] = v;
   return { ...env, ...o['env.'] };
 }
 
@@ -87,7 +121,10 @@ export class ExecSource implements Source {
     return this.child?.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined;
   }
 
-  constructor(readonly o: ExecOptions, readonly ctx: SourceContext) {
+  constructor(
+    readonly o: ExecOptions,
+    readonly ctx: SourceContext,
+  ) {
     this.splitter = new LineSplitter(o.maxLineBytes, 'truncate', 'any');
   }
 
@@ -108,7 +145,11 @@ export class ExecSource implements Source {
     this.splitter.reset(0);
     let child: ChildProcess;
     try {
-      child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: childEnvironment(this.o) });
+      child = spawn(argv[0]!, argv.slice(1), {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: childEnvironment(this.o),
+      });
     } catch (err) {
       this.ctx.logger.error('Cannot run the command', { command: this.o.command, error: errorMessage(err) });
       this.afterExit(null, null);
@@ -139,9 +180,14 @@ export class ExecSource implements Source {
       errSink.ends.length = 0;
     });
     child.stderr!.on('end', () => {
-      if (this.o.logStdErr && errSplit.flushPartial(errSink)) for (const b of errSink.bodies) this.ctx.logger.info('Command stderr', { line: b.toString('utf8') });
+      if (this.o.logStdErr && errSplit.flushPartial(errSink))
+        for (const b of errSink.bodies) this.ctx.logger.info('Command stderr', { line: b.toString('utf8') });
     });
-    this.ctx.logger.info('Exec source started the command', { command: this.o.command, pid: child.pid, shell: this.o.shell ?? '(none)' });
+    this.ctx.logger.info('Exec source started the command', {
+      command: this.o.command,
+      pid: child.pid,
+      shell: this.o.shell ?? '(none)',
+    });
   }
 
   private killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
@@ -233,9 +279,10 @@ export class ExecSource implements Source {
         if (this.retrying) return;
         this.retrying = true;
         this.updateFlow();
-        const what = err instanceof ChannelFullError
-          ? 'Channel full; stopped reading the command output and retrying the batch'
-          : 'Channel error; retrying the batch';
+        const what =
+          err instanceof ChannelFullError
+            ? 'Channel full; stopped reading the command output and retrying the batch'
+            : 'Channel error; retrying the batch';
         ctx.logger.warn(what, { events: batch.length, error: errorMessage(err) });
       },
     });
@@ -258,7 +305,10 @@ export class ExecSource implements Source {
     const cut = this.splitter.oversize;
     if (cut > 0) {
       this.ctx.counters.add('OversizeLineCount', cut);
-      this.ctx.logger.warn('Line(s) longer than maxLineBytes were truncated', { lines: cut, maxLineBytes: this.o.maxLineBytes });
+      this.ctx.logger.warn('Line(s) longer than maxLineBytes were truncated', {
+        lines: cut,
+        maxLineBytes: this.o.maxLineBytes,
+      });
       this.splitter.oversize = 0;
     }
     await this.flushAll();
@@ -277,13 +327,22 @@ export class ExecSource implements Source {
     this.child = undefined;
     if (this.stopping) return;
     if (this.o.restart) {
-      this.ctx.logger.info('Command exited; restarting it after restartThrottle', { command: this.o.command, exitCode: code, signal, restartThrottleMs: this.o.restartThrottle });
+      this.ctx.logger.info('Command exited; restarting it after restartThrottle', {
+        command: this.o.command,
+        exitCode: code,
+        signal,
+        restartThrottleMs: this.o.restartThrottle,
+      });
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
         this.launch();
       }, this.o.restartThrottle);
     } else {
-      this.ctx.logger.info('Command exited; the source stays idle (restart = false)', { command: this.o.command, exitCode: code, signal });
+      this.ctx.logger.info('Command exited; the source stays idle (restart = false)', {
+        command: this.o.command,
+        exitCode: code,
+        signal,
+      });
     }
   }
 
@@ -311,7 +370,10 @@ export class ExecSource implements Source {
       clearTimeout(kill);
       this.killGroup(child, 'SIGKILL'); // anything of the group still alive
       if (stuck) {
-        this.ctx.logger.warn('The command\'s output pipes stayed open after its process group was killed (a process left the group?); closing them', { command: this.o.command, pid: child.pid });
+        this.ctx.logger.warn(
+          "The command's output pipes stayed open after its process group was killed (a process left the group?); closing them",
+          { command: this.o.command, pid: child.pid },
+        );
         child.stdout?.destroy();
         child.stderr?.destroy();
         child.kill('SIGKILL');
@@ -337,7 +399,8 @@ export class ExecSource implements Source {
 export default defineSource({
   type: 'exec',
   classNames: ['org.apache.flume.source.ExecSource'],
-  summary: 'Runs a command and turns each line of its output into an event. Best-effort delivery (see docs/sources.md).',
+  summary:
+    'Runs a command and turns each line of its output into an event. Best-effort delivery (see docs/sources.md).',
   options,
   batchSize: (o) => o.batchSize,
   batchSizeKey: 'batchSize',

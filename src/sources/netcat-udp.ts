@@ -17,10 +17,16 @@ import type { FlumeEvent } from '../core/event.js';
 import { UdpIntake } from '../net/udp-intake.js';
 
 const options = {
-  bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).' }),
+  bind: opt.string({
+    default: '0.0.0.0',
+    nonEmpty: true,
+    doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).',
+  }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'UDP port (0 = any free port).' }),
   remoteAddressHeader: opt.string({ doc: 'Header that receives the sender address, formatted /IP:PORT.' }),
-  remoteAddress: opt.string({ doc: 'The key Flume\'s code actually reads (its user guide says remoteAddressHeader); same meaning.' }),
+  remoteAddress: opt.string({
+    doc: "The key Flume's code actually reads (its user guide says remoteAddressHeader); same meaning.",
+  }),
 };
 
 export type NetcatUdpOptions = Resolved<typeof options>;
@@ -54,13 +60,16 @@ const EMPTY: Record<string, string> = Object.freeze(Object.create(null)) as Reco
 
 export function createNetcatUdp(o: NetcatUdpOptions, ctx: SourceContext): UdpIntake {
   const header = o.remoteAddressHeader ?? o.remoteAddress;
-  return new UdpIntake({
-    kind: 'netcatudp',
-    host: o.bind,
-    port: o.port,
-    wantsHostname: false,
-    toEvents: (msg, ip, port, _hostname, out) => datagramLines(msg, header, `/${ip}:${port}`, out),
-  }, ctx);
+  return new UdpIntake(
+    {
+      kind: 'netcatudp',
+      host: o.bind,
+      port: o.port,
+      wantsHostname: false,
+      toEvents: (msg, ip, port, _hostname, out) => datagramLines(msg, header, `/${ip}:${port}`, out),
+    },
+    ctx,
+  );
 }
 
 export default defineSource({

@@ -16,7 +16,12 @@ import type { FlumeEvent } from '../core/event.js';
 import { QueuedConnection } from '../net/queued-connection.js';
 import { Listener } from '../net/listen.js';
 import {
-  charLineSplitter, charsetFor, charsetOption, replyEncoder, type Charset, type CharLineSplitter,
+  charLineSplitter,
+  charsetFor,
+  charsetOption,
+  replyEncoder,
+  type Charset,
+  type CharLineSplitter,
 } from '../text/index.js';
 
 // ----------------------------------------------------------------------------------------------- options
@@ -24,18 +29,31 @@ import {
 const encoding = charsetOption({
   need: 'decode',
   who: 'netcat',
-  doc: 'Charset of the input (Flume: undocumented). Bodies are always UTF-8: utf-8 input is passed through byte for '
-    + 'byte, other charsets are decoded and re-encoded. Replies (OK, FAILED) use this charset.',
+  doc:
+    'Charset of the input (Flume: undocumented). Bodies are always UTF-8: utf-8 input is passed through byte for ' +
+    'byte, other charsets are decoded and re-encoded. Replies (OK, FAILED) use this charset.',
 });
 
 const options = {
   bind: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address to listen on.' }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port to listen on (0 = any free port).' }),
-  'max-line-length': opt.int({ default: 512, min: 1, doc: 'Most characters per line, including the newline. A longer line is answered with FAILED and the connection is closed.' }),
+  'max-line-length': opt.int({
+    default: 512,
+    min: 1,
+    doc: 'Most characters per line, including the newline. A longer line is answered with FAILED and the connection is closed.',
+  }),
   'ack-every-event': opt.bool({ default: true, doc: 'Answer OK for every line once it is committed to the channels.' }),
   encoding,
-  batchSize: opt.int({ default: 1000, min: 1, doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels). Flume: one transaction per line.' }),
-  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent client connections; further connections are closed at once. Flume: unlimited.' }),
+  batchSize: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most lines per channel transaction (also capped by the smallest transactionCapacity of the channels). Flume: one transaction per line.',
+  }),
+  maxConnections: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most concurrent client connections; further connections are closed at once. Flume: unlimited.',
+  }),
 };
 
 export type NetcatOptions = Resolved<typeof options>;
@@ -62,7 +80,10 @@ export class NetcatSource implements Source {
   private ackUnit: Buffer;
   private ackBuf: Buffer = Buffer.alloc(0);
 
-  constructor(readonly o: NetcatOptions, readonly ctx: SourceContext) {
+  constructor(
+    readonly o: NetcatOptions,
+    readonly ctx: SourceContext,
+  ) {
     const { logger, counters } = ctx;
     const owner = `netcat source ${ctx.name}`;
     this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'Netcat' });
@@ -88,7 +109,8 @@ export class NetcatSource implements Source {
   /** `OK\n` x n in the source charset (a slice of a cached buffer). */
   acks(n: number): Buffer {
     const len = n * this.ackUnit.length;
-    if (this.ackBuf.length < len) this.ackBuf = Buffer.alloc(Math.max(len, this.batchLimit() * this.ackUnit.length), this.ackUnit);
+    if (this.ackBuf.length < len)
+      this.ackBuf = Buffer.alloc(Math.max(len, this.batchLimit() * this.ackUnit.length), this.ackUnit);
     return this.ackBuf.subarray(0, len);
   }
 
@@ -156,7 +178,8 @@ class Connection extends QueuedConnection<NetcatSource> {
         return;
       }
     }
-    if (this.eof && this.queue.length === 0 && !this.done && !this.src.stopping && (await this.settleAll())) this.finish();
+    if (this.eof && this.queue.length === 0 && !this.done && !this.src.stopping && (await this.settleAll()))
+      this.finish();
   }
 
   /** Emits `events` in batches, in order. False when the connection must stop (source closing). */
@@ -177,12 +200,19 @@ class Connection extends QueuedConnection<NetcatSource> {
   }
 
   protected override rejected(n: number, err: unknown): void {
-    this.src.ctx.logger.warn('Error processing events; answered FAILED', { remote: this.remote, events: n, error: errorMessage(err) });
+    this.src.ctx.logger.warn('Error processing events; answered FAILED', {
+      remote: this.remote,
+      events: n,
+      error: errorMessage(err),
+    });
     this.reply(`FAILED: ${errorMessage(err)}\n`.repeat(n));
   }
 
   protected override abandoned(n: number): void {
-    this.src.ctx.logger.warn('Source closing; giving up on a batch waiting for channel space (not acknowledged)', { remote: this.remote, events: n });
+    this.src.ctx.logger.warn('Source closing; giving up on a batch waiting for channel space (not acknowledged)', {
+      remote: this.remote,
+      events: n,
+    });
   }
 
   private drained(): Promise<void> {
@@ -215,7 +245,10 @@ class Connection extends QueuedConnection<NetcatSource> {
   private oversize(): void {
     const max = this.src.o['max-line-length'];
     this.src.ctx.counters.add('EventReadFail');
-    this.src.ctx.logger.warn('Client sent a line exceeding the maximum length; closing the connection', { remote: this.remote, maxLineLength: max });
+    this.src.ctx.logger.warn('Client sent a line exceeding the maximum length; closing the connection', {
+      remote: this.remote,
+      maxLineLength: max,
+    });
     this.reply(`FAILED: Event exceeds the maximum length (${max} chars, including newline)\n`);
     this.shutdown();
   }

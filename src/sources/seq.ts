@@ -13,8 +13,18 @@ import { PollableLoop, type PollResult } from './support/pollable.js';
 const options = {
   batchSize: opt.int({ default: 1, min: 1, doc: 'Events per channel transaction.' }),
   totalEvents: opt.int({ min: 0, defaultText: 'unlimited', doc: 'Stop after this many events have been committed.' }),
-  backoffSleepIncrement: opt.duration({ default: 1000, unit: 'ms', min: 1, doc: 'Pollable-runner backoff step: after the n-th consecutive refused batch the source sleeps min(n x this, maxBackoffSleep).' }),
-  maxBackoffSleep: opt.duration({ default: 5000, unit: 'ms', min: 1, doc: 'Longest backoff sleep; also the pause after an unexpected error.' }),
+  backoffSleepIncrement: opt.duration({
+    default: 1000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Pollable-runner backoff step: after the n-th consecutive refused batch the source sleeps min(n x this, maxBackoffSleep).',
+  }),
+  maxBackoffSleep: opt.duration({
+    default: 5000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Longest backoff sleep; also the pause after an unexpected error.',
+  }),
 };
 
 export type SeqOptions = Resolved<typeof options>;
@@ -31,7 +41,10 @@ export class SequenceSource implements Source {
   /** Waits before a refused batch is emitted again: the pollable runner's timing. */
   private readonly backoff: LinearBackoff;
 
-  constructor(private readonly o: SeqOptions, private readonly ctx: SourceContext) {
+  constructor(
+    private readonly o: SeqOptions,
+    private readonly ctx: SourceContext,
+  ) {
     this.total = o.totalEvents ?? Number.MAX_SAFE_INTEGER;
     this.batchMode = o.batchSize > 1;
     this.backoff = new LinearBackoff(o.backoffSleepIncrement, o.maxBackoffSleep);
@@ -44,14 +57,18 @@ export class SequenceSource implements Source {
 
   async start(): Promise<void> {
     if (this.loop) return;
-    this.ctx.logger.info('Sequence generator source starting', { batchSize: this.o.batchSize, totalEvents: this.o.totalEvents ?? 'unlimited' });
+    this.ctx.logger.info('Sequence generator source starting', {
+      batchSize: this.o.batchSize,
+      totalEvents: this.o.totalEvents ?? 'unlimited',
+    });
     this.loop = new PollableLoop(() => this.poll(), {
       incrementMs: this.o.backoffSleepIncrement,
       maxMs: this.o.maxBackoffSleep,
       logger: this.ctx.logger,
     });
     void this.loop.finished.then(() => {
-      if (this.nextSeq >= this.total) this.ctx.logger.info('Sequence generator source finished', { events: this.nextSeq });
+      if (this.nextSeq >= this.total)
+        this.ctx.logger.info('Sequence generator source finished', { events: this.nextSeq });
     });
   }
 
@@ -85,9 +102,12 @@ export class SequenceSource implements Source {
     const committed = await retrying(() => this.ctx.emit(full), {
       backoff: this.backoff,
       signal: this.loop?.signal ?? NEVER,
-      onRetry: (err) => this.ctx.logger.warn('Channel full; will retry the same sequence numbers after a backoff', {
-        from: this.nextSeq, events: full.length, error: errorMessage(err),
-      }),
+      onRetry: (err) =>
+        this.ctx.logger.warn('Channel full; will retry the same sequence numbers after a backoff', {
+          from: this.nextSeq,
+          events: full.length,
+          error: errorMessage(err),
+        }),
     });
     if (!committed) return 'backoff';
     this.pending = undefined;

@@ -12,12 +12,30 @@ import { PollableLoop, type PollResult } from './support/pollable.js';
 
 const options = {
   size: opt.int({ default: 500, min: 0, doc: 'Body size in bytes (every byte 0x7F).' }),
-  maxTotalEvents: opt.int({ default: -1, min: -1, doc: 'Stop after this many events were attempted (committed or refused); -1 = no limit.' }),
-  maxSuccessfulEvents: opt.int({ default: -1, min: -1, doc: 'Stop after this many events were committed; -1 = no limit.' }),
+  maxTotalEvents: opt.int({
+    default: -1,
+    min: -1,
+    doc: 'Stop after this many events were attempted (committed or refused); -1 = no limit.',
+  }),
+  maxSuccessfulEvents: opt.int({
+    default: -1,
+    min: -1,
+    doc: 'Stop after this many events were committed; -1 = no limit.',
+  }),
   batchSize: opt.int({ default: 1, min: 1, doc: 'Events per channel transaction.' }),
   maxEventsPerSecond: opt.int({ default: 0, min: 0, doc: 'Rate limit in events per second; 0 = no limit.' }),
-  backoffSleepIncrement: opt.duration({ default: 1000, unit: 'ms', min: 1, doc: 'Pollable-runner backoff step after a refused batch.' }),
-  maxBackoffSleep: opt.duration({ default: 5000, unit: 'ms', min: 1, doc: 'Longest backoff sleep; also the pause after an unexpected error.' }),
+  backoffSleepIncrement: opt.duration({
+    default: 1000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Pollable-runner backoff step after a refused batch.',
+  }),
+  maxBackoffSleep: opt.duration({
+    default: 5000,
+    unit: 'ms',
+    min: 1,
+    doc: 'Longest backoff sleep; also the pause after an unexpected error.',
+  }),
 };
 
 export type StressOptions = Resolved<typeof options>;
@@ -25,7 +43,10 @@ export type StressOptions = Resolved<typeof options>;
 /** Smooth rate limiter: permits are spaced 1/rate apart; a caller pays for its permits after taking them. */
 class RateLimiter {
   private nextFree = 0;
-  constructor(private readonly perSecond: number, private readonly clock: Clock) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly clock: Clock,
+  ) {}
   async acquire(n: number, signal: AbortSignal): Promise<void> {
     const now = this.clock.monotonicMs();
     const wait = Math.max(0, this.nextFree - now);
@@ -44,7 +65,10 @@ export class StressSource implements Source {
   private successful = 0;
   private failed = 0;
 
-  constructor(private readonly o: StressOptions, private readonly ctx: SourceContext) {
+  constructor(
+    private readonly o: StressOptions,
+    private readonly ctx: SourceContext,
+  ) {
     this.body = Buffer.alloc(o.size, 0x7f);
     const event = makeEvent(this.body);
     const n = Math.max(1, Math.min(o.batchSize, ctx.maxBatchSize));
@@ -81,8 +105,10 @@ export class StressSource implements Source {
   }
 
   private limitReached(): boolean {
-    return (this.o.maxTotalEvents >= 0 && this.total >= this.o.maxTotalEvents) ||
-      (this.o.maxSuccessfulEvents >= 0 && this.successful >= this.o.maxSuccessfulEvents);
+    return (
+      (this.o.maxTotalEvents >= 0 && this.total >= this.o.maxTotalEvents) ||
+      (this.o.maxSuccessfulEvents >= 0 && this.successful >= this.o.maxSuccessfulEvents)
+    );
   }
 
   async poll(): Promise<PollResult> {

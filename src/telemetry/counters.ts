@@ -3,18 +3,36 @@
  * strings in Flume's JSON shape.
  */
 export const SOURCE_COUNTERS = [
-  'EventReceivedCount', 'EventAcceptedCount', 'AppendReceivedCount', 'AppendAcceptedCount',
-  'AppendBatchReceivedCount', 'AppendBatchAcceptedCount', 'OpenConnectionCount', 'EventReadFail',
-  'ChannelWriteFail', 'GenericProcessingFail',
+  'EventReceivedCount',
+  'EventAcceptedCount',
+  'AppendReceivedCount',
+  'AppendAcceptedCount',
+  'AppendBatchReceivedCount',
+  'AppendBatchAcceptedCount',
+  'OpenConnectionCount',
+  'EventReadFail',
+  'ChannelWriteFail',
+  'GenericProcessingFail',
 ] as const;
 export const CHANNEL_COUNTERS = [
-  'ChannelSize', 'ChannelCapacity', 'EventPutAttemptCount', 'EventPutSuccessCount',
-  'EventTakeAttemptCount', 'EventTakeSuccessCount',
+  'ChannelSize',
+  'ChannelCapacity',
+  'EventPutAttemptCount',
+  'EventPutSuccessCount',
+  'EventTakeAttemptCount',
+  'EventTakeSuccessCount',
 ] as const;
 export const SINK_COUNTERS = [
-  'ConnectionCreatedCount', 'ConnectionClosedCount', 'ConnectionFailedCount', 'BatchEmptyCount',
-  'BatchUnderflowCount', 'BatchCompleteCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount',
-  'EventWriteFail', 'ChannelReadFail',
+  'ConnectionCreatedCount',
+  'ConnectionClosedCount',
+  'ConnectionFailedCount',
+  'BatchEmptyCount',
+  'BatchUnderflowCount',
+  'BatchCompleteCount',
+  'EventDrainAttemptCount',
+  'EventDrainSuccessCount',
+  'EventWriteFail',
+  'ChannelReadFail',
 ] as const;
 
 export type ComponentType = 'SOURCE' | 'CHANNEL' | 'SINK';
@@ -23,7 +41,11 @@ export class CounterGroup<N extends string> {
   readonly values: Record<string, number> = Object.create(null);
   StartTime = 0;
   StopTime = 0;
-  constructor(readonly type: ComponentType, readonly name: string, names: readonly N[]) {
+  constructor(
+    readonly type: ComponentType,
+    readonly name: string,
+    names: readonly N[],
+  ) {
     for (const n of names) this.values[n] = 0;
   }
   add(name: N | string, n = 1): void {
@@ -91,14 +113,18 @@ export const COUNTER_DOCS: Record<string, string> = {
   AppendBatchAcceptedCount: 'Batches committed.',
   OpenConnectionCount: 'Client connections open now.',
   EventReadFail: 'Input the source could not turn into events (oversize lines, malformed frames or requests).',
-  ChannelWriteFail: 'Puts a channel refused (channel full or closed); the source backed off, answered FAILED/503, or retried.',
+  ChannelWriteFail:
+    'Puts a channel refused (channel full or closed); the source backed off, answered FAILED/503, or retried.',
   GenericProcessingFail: 'Other processing failures.',
-  ChannelSize: 'Events in the channel now. 0 for a channel that cannot count them (remote, e.g. Kafka), as in '
-    + 'Flume; the Prometheus exposition leaves it out.',
-  ChannelCapacity: 'The channel capacity. 0 when the bound is remote or absent (as in Flume); the Prometheus '
-    + 'exposition leaves it out.',
-  ChannelFillPercentage: 'ChannelSize / ChannelCapacity x 100; Double.MAX_VALUE when the capacity is 0 (as in Flume). '
-    + 'Left out of the Prometheus exposition when the size or the capacity is unknown.',
+  ChannelSize:
+    'Events in the channel now. 0 for a channel that cannot count them (remote, e.g. Kafka), as in ' +
+    'Flume; the Prometheus exposition leaves it out.',
+  ChannelCapacity:
+    'The channel capacity. 0 when the bound is remote or absent (as in Flume); the Prometheus ' +
+    'exposition leaves it out.',
+  ChannelFillPercentage:
+    'ChannelSize / ChannelCapacity x 100; Double.MAX_VALUE when the capacity is 0 (as in Flume). ' +
+    'Left out of the Prometheus exposition when the size or the capacity is unknown.',
   EventPutAttemptCount: 'Events offered to the channel in put transactions.',
   EventPutSuccessCount: 'Events committed into the channel.',
   EventTakeAttemptCount: 'Take calls, including those that found the channel empty (as Flume counts).',
@@ -120,8 +146,10 @@ export const COUNTER_DOCS: Record<string, string> = {
   EventTakeErrorCount: 'file channel: takes that failed in the store.',
   CheckpointWriteErrorCount: 'file channel: failed writes of checkpoint.json.',
   CheckpointBackupWriteErrorCount: 'file channel: always 0 (no backup checkpoint; kept for Flume dashboards).',
-  OversizeLineCount: 'taildir, spooldir, exec: lines longer than the maximum line length (truncated or skipped by policy).',
-  PartialLineCount: 'taildir: unterminated last lines delivered on their own after the file was rotated away and went idle.',
+  OversizeLineCount:
+    'taildir, spooldir, exec: lines longer than the maximum line length (truncated or skipped by policy).',
+  PartialLineCount:
+    'taildir: unterminated last lines delivered on their own after the file was rotated away and went idle.',
   TruncationCount: 'taildir: files found truncated (copytruncate or truncation); reading restarted at byte 0.',
   StartTime: 'When the component started (epoch milliseconds).',
   StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',

@@ -9,7 +9,14 @@ import fs from 'node:fs';
 export type Logger = winston.Logger;
 
 const LEVELS: Record<string, string> = {
-  TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', WARNING: 'warn', ERROR: 'error', FATAL: 'error', OFF: 'error',
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  WARNING: 'warn',
+  ERROR: 'error',
+  FATAL: 'error',
+  OFF: 'error',
 };
 
 export interface LogSettings {
@@ -56,9 +63,20 @@ export function configureLogging(s: LogSettings): Logger {
     transports.push(new winston.transports.Console({ stderrLevels: [] }));
   } else {
     fs.mkdirSync(s.dir, { recursive: true });
-    transports.push(new winston.transports.File({ filename: path.join(s.dir, s.file), maxsize: 100 * 1024 * 1024, maxFiles: 20, tailable: true }));
+    transports.push(
+      new winston.transports.File({
+        filename: path.join(s.dir, s.file),
+        maxsize: 100 * 1024 * 1024,
+        maxFiles: 20,
+        tailable: true,
+      }),
+    );
   }
-  root = winston.createLogger({ level: s.level, format: winston.format.combine(winston.format.timestamp(), lineFormat), transports });
+  root = winston.createLogger({
+    level: s.level,
+    format: winston.format.combine(winston.format.timestamp(), lineFormat),
+    transports,
+  });
   return root;
 }
 

@@ -50,7 +50,12 @@ export class LineSplitter {
   /** Most bytes of line content kept while waiting for the terminator (`crlf` may hold one extra `\r`). */
   private readonly holdCap: number;
 
-  constructor(readonly maxLineBytes: number, readonly policy: OversizePolicy, readonly mode: Terminators, offset = 0) {
+  constructor(
+    readonly maxLineBytes: number,
+    readonly policy: OversizePolicy,
+    readonly mode: Terminators,
+    offset = 0,
+  ) {
     this.lineStart = offset;
     this.consumed = offset;
     this.holdCap = mode === 'crlf' ? maxLineBytes + 1 : maxLineBytes;
@@ -254,7 +259,8 @@ export class LineSplitter {
     const n = t - from;
     const total = this.pendBytes + n;
     if (n > 0) this.pend.push(chunk.subarray(from, t));
-    const line = this.pend.length === 1 ? this.pend[0]! : this.pend.length === 0 ? EMPTY : Buffer.concat(this.pend, total);
+    const line =
+      this.pend.length === 1 ? this.pend[0]! : this.pend.length === 0 ? EMPTY : Buffer.concat(this.pend, total);
     this.pend = [];
     this.pendBytes = 0;
     if (total <= this.maxLineBytes) {

@@ -22,10 +22,25 @@ import type { FlumeEvent } from '../../src/core/event.js';
 
 // a real avro source-side server for the avro sink sample: records what it was sent
 const avroReceived: FlumeEvent[] = [];
-const avroServer = new AvroRpcServer({
-  host: '127.0.0.1', port: 0, layers: {}, frameLimits: DEFAULT_FRAME_LIMITS, decodeLimits: DEFAULT_DECODE_LIMITS,
-  readTimeoutMs: 5000, idleTimeoutMs: 0, maxConnections: 10, logger: silentLogger(),
-}, { handle: async (events: readonly FlumeEvent[]) => { avroReceived.push(...events); return 'OK' as const; } });
+const avroServer = new AvroRpcServer(
+  {
+    host: '127.0.0.1',
+    port: 0,
+    layers: {},
+    frameLimits: DEFAULT_FRAME_LIMITS,
+    decodeLimits: DEFAULT_DECODE_LIMITS,
+    readTimeoutMs: 5000,
+    idleTimeoutMs: 0,
+    maxConnections: 10,
+    logger: silentLogger(),
+  },
+  {
+    handle: async (events: readonly FlumeEvent[]) => {
+      avroReceived.push(...events);
+      return 'OK' as const;
+    },
+  },
+);
 const avroPort = await avroServer.listen();
 after(() => avroServer.close());
 
@@ -39,7 +54,10 @@ const SAMPLES: Record<string, Sample> = {
   avro: {
     props: () => ({ hostname: '127.0.0.1', port: String(avroPort) }),
     verify: (_dir, bodies) => {
-      assert.deepEqual(avroReceived.map((e) => e.body.toString()), bodies);
+      assert.deepEqual(
+        avroReceived.map((e) => e.body.toString()),
+        bodies,
+      );
       avroReceived.length = 0;
     },
   },
@@ -67,16 +85,34 @@ for (const def of defsOf('sink') as SinkDef[]) {
     try {
       const o = optionsFor(def, s.props(dir));
       assert.ok(def.batchSize(o) >= 1);
-      const sink = def.create(o, { name: 'k1', logger: silentLogger(), clock: systemClock, counters: sinkCounters('k1'), agentDir: dir });
+      const sink = def.create(o, {
+        name: 'k1',
+        logger: silentLogger(),
+        clock: systemClock,
+        counters: sinkCounters('k1'),
+        agentDir: dir,
+      });
       await sink.start();
       const bodies = ['one', 'two', 'three', 'four'];
-      await sink.deliver(bodies.slice(0, 2).map((b) => makeEvent(b)), new AbortController().signal);
-      await sink.deliver(bodies.slice(2).map((b) => makeEvent(b)), new AbortController().signal);
+      await sink.deliver(
+        bodies.slice(0, 2).map((b) => makeEvent(b)),
+        new AbortController().signal,
+      );
+      await sink.deliver(
+        bodies.slice(2).map((b) => makeEvent(b)),
+        new AbortController().signal,
+      );
       await sink.close();
       await sink.close();
       sink.destroy?.();
       s.verify?.(dir, bodies);
-      const never = def.create(o, { name: 'k2', logger: silentLogger(), clock: systemClock, counters: sinkCounters('k2'), agentDir: dir });
+      const never = def.create(o, {
+        name: 'k2',
+        logger: silentLogger(),
+        clock: systemClock,
+        counters: sinkCounters('k2'),
+        agentDir: dir,
+      });
       await never.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -41,16 +41,20 @@ interface Driver {
   refusal: 'retried' | 'answered' | 'counted' | 'queued';
 }
 
-const tcpSend = (port: number, data: string) => new Promise<void>((resolve, reject) => {
-  const s = net.connect(port, '127.0.0.1', () => s.end(data));
-  s.on('error', reject);
-  s.on('close', () => resolve());
-  s.resume();
-});
+const tcpSend = (port: number, data: string) =>
+  new Promise<void>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(data));
+    s.on('error', reject);
+    s.on('close', () => resolve());
+    s.resume();
+  });
 
 const udpSend = async (port: number, lines: string[]) => {
   const sock = dgram.createSocket('udp4');
-  for (const l of lines) await new Promise<void>((resolve, reject) => sock.send(l, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  for (const l of lines)
+    await new Promise<void>((resolve, reject) =>
+      sock.send(l, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
   sock.close();
 };
 const syslogLines = (n: number) => Array.from({ length: n }, (_, i) => `<13>Jan  1 00:00:00 host app: e${i}`);
@@ -58,7 +62,11 @@ const syslogLines = (n: number) => Array.from({ length: n }, (_, i) => `<13>Jan 
 const httpPost = async (port: number, n: number) => {
   const body = JSON.stringify(Array.from({ length: n }, (_, i) => ({ headers: { i: String(i) }, body: `e${i}` })));
   for (let attempt = 0; attempt < 50; attempt++) {
-    const r = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const r = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     await r.arrayBuffer();
     if (r.status === 200) return;
     if (r.status !== 503) throw new Error(`http source answered ${r.status}`);
@@ -69,7 +77,12 @@ const httpPost = async (port: number, n: number) => {
 
 /** Sends the events with appendBatch, re-sending on FAILED as Flume's RPC clients do. */
 const avroSend = async (port: number, n: number) => {
-  const client = await AvroRpcClient.connect({ host: '127.0.0.1', port, connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+  const client = await AvroRpcClient.connect({
+    host: '127.0.0.1',
+    port,
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 5000,
+  });
   try {
     const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`, { i: String(i) }));
     for (let attempt = 0; attempt < 50; attempt++) {
@@ -92,13 +105,21 @@ const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `$
 
 const DRIVERS: Record<string, Driver> = {
   taildir: {
-    props: { filegroups: 'g', 'filegroups.g': `${CT_DIR}/tail/.*\\.log`, positionFile: `${CT_DIR}/pos.json`, backoffSleepIncrement: '10', maxBackoffSleep: '20' },
-    lossless: true, refusal: 'retried',
+    props: {
+      filegroups: 'g',
+      'filegroups.g': `${CT_DIR}/tail/.*\\.log`,
+      positionFile: `${CT_DIR}/pos.json`,
+      backoffSleepIncrement: '10',
+      maxBackoffSleep: '20',
+    },
+    lossless: true,
+    refusal: 'retried',
     produce: async (_s, n) => fs.appendFileSync(path.join(CT_DIR, 'tail', 'a.log'), lines(n, `t${fileRun++}`)),
   },
   spooldir: {
     props: { spoolDir: `${CT_DIR}/spool`, pollDelay: '10', maxBackoff: '20' },
-    lossless: true, refusal: 'retried',
+    lossless: true,
+    refusal: 'retried',
     produce: async (_s, n) => {
       const tag = `s${fileRun++}`;
       const tmp = path.join(CT_DIR, `${tag}.tmp`);
@@ -108,50 +129,80 @@ const DRIVERS: Record<string, Driver> = {
   },
   exec: {
     props: { command: 'seq 0 49', batchSize: '10', batchTimeout: '20' },
-    lossless: true, refusal: 'retried', produce: async () => {},
+    lossless: true,
+    refusal: 'retried',
+    produce: async () => {},
   },
   avro: {
     props: { bind: '127.0.0.1', port: '0' },
-    lossless: true, refusal: 'answered',
+    lossless: true,
+    refusal: 'answered',
     produce: (src, n) => avroSend((src as { port: number }).port, n),
   },
   http: {
     props: { bind: '127.0.0.1', port: '0' },
-    lossless: true, refusal: 'answered',
+    lossless: true,
+    refusal: 'answered',
     produce: (src, n) => httpPost((src as { port: number }).port, n),
   },
   syslogtcp: {
     props: { host: '127.0.0.1', port: '0' },
-    lossless: true, refusal: 'retried',
-    produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
+    lossless: true,
+    refusal: 'retried',
+    produce: (src, n) =>
+      tcpSend(
+        (src as { ports: number[] }).ports[0]!,
+        syslogLines(n)
+          .map((l) => `${l}\n`)
+          .join(''),
+      ),
   },
   multiport_syslogtcp: {
     props: { host: '127.0.0.1', ports: '0' },
-    lossless: true, refusal: 'retried',
-    produce: (src, n) => tcpSend((src as { ports: number[] }).ports[0]!, syslogLines(n).map((l) => `${l}\n`).join('')),
+    lossless: true,
+    refusal: 'retried',
+    produce: (src, n) =>
+      tcpSend(
+        (src as { ports: number[] }).ports[0]!,
+        syslogLines(n)
+          .map((l) => `${l}\n`)
+          .join(''),
+      ),
   },
   syslogudp: {
     props: { host: '127.0.0.1', port: '0' },
-    lossless: true, refusal: 'queued',
+    lossless: true,
+    refusal: 'queued',
     produce: (src, n) => udpSend((src as { port: number }).port, syslogLines(n)),
   },
   netcatudp: {
     props: { bind: '127.0.0.1', port: '0' },
-    lossless: true, refusal: 'queued',
-    produce: (src, n) => udpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`)),
+    lossless: true,
+    refusal: 'queued',
+    produce: (src, n) =>
+      udpSend(
+        (src as { port: number }).port,
+        Array.from({ length: n }, (_, i) => `e${i}\n`),
+      ),
   },
   netcat: {
     props: { bind: '127.0.0.1', port: '0', 'ack-every-event': 'false' },
-    lossless: true, refusal: 'retried',
-    produce: (src, n) => tcpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`).join('')),
+    lossless: true,
+    refusal: 'retried',
+    produce: (src, n) =>
+      tcpSend((src as { port: number }).port, Array.from({ length: n }, (_, i) => `e${i}\n`).join('')),
   },
   seq: {
     props: { batchSize: '10', backoffSleepIncrement: '10', maxBackoffSleep: '20' },
-    lossless: true, refusal: 'retried', produce: async () => {},
+    lossless: true,
+    refusal: 'retried',
+    produce: async () => {},
   },
   stress: {
     props: { batchSize: '10', size: '8', backoffSleepIncrement: '10', maxBackoffSleep: '20' },
-    lossless: false, refusal: 'counted', produce: async () => {},
+    lossless: false,
+    refusal: 'counted',
+    produce: async () => {},
   },
 };
 
@@ -161,7 +212,11 @@ function harness(failFirst: number) {
   let rejected = 0;
   const counters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: 100,
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    maxBatchSize: 100,
     emit: countEmits(async (batch) => {
       calls++;
       if (rejected < failFirst) {
@@ -180,7 +235,8 @@ for (const def of defsOf('source') as SourceDef[]) {
     assert.ok(d, `add a driver for source type '${def.type}' to test/contract/sources.test.ts`);
   });
   if (!d) continue;
-  const bounded: Record<string, string> = def.type === 'seq' ? { totalEvents: '50' } : def.type === 'stress' ? { maxTotalEvents: '50' } : {};
+  const bounded: Record<string, string> =
+    def.type === 'seq' ? { totalEvents: '50' } : def.type === 'stress' ? { maxTotalEvents: '50' } : {};
 
   test(`source ${def.type}: a full channel is retried and nothing is accepted twice`, async () => {
     const h = harness(3);

@@ -8,7 +8,9 @@ import type { AnyDef, ChannelDef } from '../../src/contract/index.js';
 import type { Plan } from '../../src/config/validate/index.js';
 
 export async function startAgent(
-  text: string, agent = 'a1', opts: AgentOptions & { sys?: Record<string, string> } = {},
+  text: string,
+  agent = 'a1',
+  opts: AgentOptions & { sys?: Record<string, string> } = {},
 ): Promise<Agent> {
   return startPlan(planFrom(text, agent, opts.sys), opts);
 }

@@ -32,8 +32,16 @@ export interface RunResult {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): RunResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 30_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,14 +52,26 @@ export class AgentProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.proc = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.exited = new Promise((resolve) => this.proc.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : null))));
   }
 
-  static agent(confFile: string, name = 'a1', extra: string[] = [], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): AgentProcess {
-    return new AgentProcess(['agent', '-n', name, '-f', confFile, '--no-reload-conf', '-Dflume.root.logger=INFO,console', ...extra], opts);
+  static agent(
+    confFile: string,
+    name = 'a1',
+    extra: string[] = [],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ): AgentProcess {
+    return new AgentProcess(
+      ['agent', '-n', name, '-f', confFile, '--no-reload-conf', '-Dflume.root.logger=INFO,console', ...extra],
+      opts,
+    );
   }
 
   /** Resolves when stdout+stderr match `re`; rejects when the process exits first or on timeout. */
@@ -77,7 +97,11 @@ export class AgentProcess {
 }
 
 /** Connects, sends `data`, and resolves with everything the server answered once it closes or `until` matches. */
-export function tcpExchange(port: number, data: string | Buffer, opts: { until?: (reply: string) => boolean; timeoutMs?: number; end?: boolean } = {}): Promise<string> {
+export function tcpExchange(
+  port: number,
+  data: string | Buffer,
+  opts: { until?: (reply: string) => boolean; timeoutMs?: number; end?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let reply = '';

@@ -4,7 +4,8 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   let delay = 1;
   for (;;) {
     if (await cond()) return;
-    if (performance.now() >= deadline) throw new Error(`waitFor timed out after ${timeoutMs} ms${what ? `: ${what}` : ''}`);
+    if (performance.now() >= deadline)
+      throw new Error(`waitFor timed out after ${timeoutMs} ms${what ? `: ${what}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, 20);
   }

@@ -32,12 +32,16 @@ function example(name: string, replace: [string | RegExp, string][], dir: string
 
 function outputLines(dir: string): string[] {
   const lines: string[] = [];
-  for (const n of fs.readdirSync(dir)) lines.push(...fs.readFileSync(path.join(dir, n), 'utf8').split('\n').filter(Boolean));
+  for (const n of fs.readdirSync(dir))
+    lines.push(...fs.readFileSync(path.join(dir, n), 'utf8').split('\n').filter(Boolean));
   return lines;
 }
 
 async function sendLines(port: number, lines: string[]): Promise<void> {
-  const reply = await tcpExchange(port, `${lines.join('\n')}\n`, { until: (r) => r.split('OK\n').length - 1 >= lines.length, timeoutMs: 15_000 });
+  const reply = await tcpExchange(port, `${lines.join('\n')}\n`, {
+    until: (r) => r.split('OK\n').length - 1 >= lines.length,
+    timeoutMs: 15_000,
+  });
   assert.equal(reply, 'OK\n'.repeat(lines.length));
 }
 
@@ -54,49 +58,68 @@ test('every agent of the avro examples validates', () => {
     'avro-failover.properties': ['edge', 'collector1', 'collector2'],
   };
   for (const [file, names] of Object.entries(agents)) {
-    assert.match(fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8').split('\n')[0]!, new RegExp(`^# agent: ${names[0]}$`));
+    assert.match(
+      fs.readFileSync(path.join(ROOT, 'examples', file), 'utf8').split('\n')[0]!,
+      new RegExp(`^# agent: ${names[0]}$`),
+    );
     for (const n of names) {
       const r = loadConfig({ files: [path.join(ROOT, 'examples', file)], agent: n, sys: {} });
       assert.ok(r.plan, `${file} -n ${n}: ${formatIssues(r.issues)}`);
-      assert.deepEqual(r.issues.filter((i) => i.severity === 'warning'), [], `${file} -n ${n}: no warnings`);
+      assert.deepEqual(
+        r.issues.filter((i) => i.severity === 'warning'),
+        [],
+        `${file} -n ${n}: no warnings`,
+      );
     }
   }
 });
 
-test('two-tier chain: edge first (collector absent), then the collector: every line once, headers preserved', { timeout: 60_000 }, async () => {
-  const dir = tmpDir('avro-chain-');
-  dirs.push(dir);
-  const out = path.join(dir, 'out');
-  fs.mkdirSync(out);
-  const [netcatPort, avroPort] = [await freePort(), await freePort()];
-  const file = example('avro-two-tier.properties', [['44444', String(netcatPort)], ['4545', String(avroPort)], ['/tmp/flume-collector', out]], dir);
+test(
+  'two-tier chain: edge first (collector absent), then the collector: every line once, headers preserved',
+  { timeout: 60_000 },
+  async () => {
+    const dir = tmpDir('avro-chain-');
+    dirs.push(dir);
+    const out = path.join(dir, 'out');
+    fs.mkdirSync(out);
+    const [netcatPort, avroPort] = [await freePort(), await freePort()];
+    const file = example(
+      'avro-two-tier.properties',
+      [
+        ['44444', String(netcatPort)],
+        ['4545', String(avroPort)],
+        ['/tmp/flume-collector', out],
+      ],
+      dir,
+    );
 
-  const edge = start(file, 'edge');
-  await edge.waitForOutput(/Agent started/);
-  const first = Array.from({ length: 2000 }, (_, i) => `line-${i} é`);
-  await sendLines(netcatPort, first); // committed to the edge's channel
-  await edge.waitForOutput(/Cannot connect to the next hop/); // the collector is not there yet
+    const edge = start(file, 'edge');
+    await edge.waitForOutput(/Agent started/);
+    const first = Array.from({ length: 2000 }, (_, i) => `line-${i} é`);
+    await sendLines(netcatPort, first); // committed to the edge's channel
+    await edge.waitForOutput(/Cannot connect to the next hop/); // the collector is not there yet
 
-  const collector = start(file, 'collector');
-  await collector.waitForOutput(/Agent started/);
-  await waitFor(() => outputLines(out).length >= 2000, 20_000, 'the first 2000 lines at the collector');
-  const more = Array.from({ length: 3000 }, (_, i) => `line-${2000 + i} é`);
-  await sendLines(netcatPort, more);
-  await waitFor(() => outputLines(out).length >= 5000, 20_000, 'all 5000 lines at the collector');
+    const collector = start(file, 'collector');
+    await collector.waitForOutput(/Agent started/);
+    await waitFor(() => outputLines(out).length >= 2000, 20_000, 'the first 2000 lines at the collector');
+    const more = Array.from({ length: 3000 }, (_, i) => `line-${2000 + i} é`);
+    await sendLines(netcatPort, more);
+    await waitFor(() => outputLines(out).length >= 5000, 20_000, 'all 5000 lines at the collector');
 
-  assert.equal(await edge.stop(), 0);
-  assert.equal(await collector.stop(), 0);
-  const lines = outputLines(out);
-  assert.equal(lines.length, 5000, 'no duplicates');
-  const seen = new Set<number>();
-  for (const l of lines) {
-    const m = /^\{host=[^,]+, timestamp=(\d+)\} line-(\d+) é$/.exec(l);
-    assert.ok(m, `header_and_text line with the edge's host and timestamp headers: ${l}`);
-    seen.add(Number(m[2]));
-  }
-  assert.equal(seen.size, 5000);
-  assert.match(edge.stdout + edge.stderr, /Connected to the next hop/);
-});
+    assert.equal(await edge.stop(), 0);
+    assert.equal(await collector.stop(), 0);
+    const lines = outputLines(out);
+    assert.equal(lines.length, 5000, 'no duplicates');
+    const seen = new Set<number>();
+    for (const l of lines) {
+      const m = /^\{host=[^,]+, timestamp=(\d+)\} line-(\d+) é$/.exec(l);
+      assert.ok(m, `header_and_text line with the edge's host and timestamp headers: ${l}`);
+      seen.add(Number(m[2]));
+    }
+    assert.equal(seen.size, 5000);
+    assert.match(edge.stdout + edge.stderr, /Connected to the next hop/);
+  },
+);
 
 test('consolidation: two edges into one collector', { timeout: 60_000 }, async () => {
   const dir = tmpDir('avro-consolidation-');
@@ -104,14 +127,29 @@ test('consolidation: two edges into one collector', { timeout: 60_000 }, async (
   const out = path.join(dir, 'out');
   fs.mkdirSync(out);
   const [p1, p2, avroPort] = [await freePort(), await freePort(), await freePort()];
-  const file = example('avro-consolidation.properties', [['44441', String(p1)], ['44442', String(p2)], ['4545', String(avroPort)], ['/tmp/flume-consolidated', out]], dir);
+  const file = example(
+    'avro-consolidation.properties',
+    [
+      ['44441', String(p1)],
+      ['44442', String(p2)],
+      ['4545', String(avroPort)],
+      ['/tmp/flume-consolidated', out],
+    ],
+    dir,
+  );
   const collector = start(file, 'collector');
   const edge1 = start(file, 'edge1');
   const edge2 = start(file, 'edge2');
   await Promise.all([collector, edge1, edge2].map((p) => p.waitForOutput(/Agent started/)));
   await Promise.all([
-    sendLines(p1, Array.from({ length: 1500 }, (_, i) => `a${i}`)),
-    sendLines(p2, Array.from({ length: 1500 }, (_, i) => `b${i}`)),
+    sendLines(
+      p1,
+      Array.from({ length: 1500 }, (_, i) => `a${i}`),
+    ),
+    sendLines(
+      p2,
+      Array.from({ length: 1500 }, (_, i) => `b${i}`),
+    ),
   ]);
   await waitFor(() => outputLines(out).length >= 3000, 20_000, '3000 lines at the collector');
   for (const p of [edge1, edge2, collector]) assert.equal(await p.stop(), 0);

@@ -16,7 +16,7 @@ import type { Agent } from '../../src/runtime/agent.js';
 import { startAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 
-const inst = <T>(r: unknown): T => ((r as { sup?: { instance: T } }).sup?.instance ?? (r as { instance: T }).instance);
+const inst = <T>(r: unknown): T => (r as { sup?: { instance: T } }).sup?.instance ?? (r as { instance: T }).instance;
 
 const CONFIG = `
 a1.sources = r1
@@ -50,7 +50,11 @@ function header(serial: number, count: number, ...lens: number[]): Buffer {
   return b;
 }
 
-const ping = () => encodeCallFrame('', [], { serial: 1, handshake: { clientHash: PROTOCOL_HASH, clientProtocol: null, serverHash: PROTOCOL_HASH, meta: null } });
+const ping = () =>
+  encodeCallFrame('', [], {
+    serial: 1,
+    handshake: { clientHash: PROTOCOL_HASH, clientProtocol: null, serverHash: PROTOCOL_HASH, meta: null },
+  });
 
 interface Attack {
   name: string;
@@ -74,7 +78,10 @@ async function attack(port: number, a: Attack, timeoutMs = 5000): Promise<number
   const timer = setTimeout(() => s.destroy(new Error('not closed by the server')), timeoutMs);
   await closed;
   clearTimeout(timer);
-  assert.ok(!s.errored || !/not closed by the server/.test(String(s.errored)), `${a.name}: the server did not close the connection within ${timeoutMs} ms`);
+  assert.ok(
+    !s.errored || !/not closed by the server/.test(String(s.errored)),
+    `${a.name}: the server did not close the connection within ${timeoutMs} ms`,
+  );
   return performance.now() - t0;
 }
 
@@ -111,13 +118,24 @@ test('hostile clients are disconnected and counted while a well-behaved client k
     { name: 'connects and never sends a byte', steps: [] },
     {
       name: 'valid handshake, then a garbage call',
-      steps: [ping(), async (_s, got) => waitFor(() => got().length >= 12, 2000, 'handshake answer'), encodeFrame(2, garbage(64, 7))],
+      steps: [
+        ping(),
+        async (_s, got) => waitFor(() => got().length >= 12, 2000, 'handshake answer'),
+        encodeFrame(2, garbage(64, 7)),
+      ],
     },
     {
       name: 'valid handshake, then garbage framing',
-      steps: [ping(), async (_s, got) => waitFor(() => got().length >= 12, 2000, 'handshake answer'), garbage(4096, 99)],
+      steps: [
+        ping(),
+        async (_s, got) => waitFor(() => got().length >= 12, 2000, 'handshake answer'),
+        garbage(4096, 99),
+      ],
     },
-    { name: 'a plausible appendBatch without a handshake', steps: [encodeCallFrame('appendBatch', [makeEvent('x')], { serial: 3 })] },
+    {
+      name: 'a plausible appendBatch without a handshake',
+      steps: [encodeCallFrame('appendBatch', [makeEvent('x')], { serial: 3 })],
+    },
   ];
   try {
     for (const a of attacks) {
@@ -133,7 +151,10 @@ test('hostile clients are disconnected and counted while a well-behaved client k
     let peak = rssBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     const before = readFails();
-    const ms = await attack(port, { name: 'declared 60 MiB, sends 1 MiB, stalls', steps: [header(1, 1, 60 << 20), Buffer.alloc(1 << 20, 0x41)] });
+    const ms = await attack(port, {
+      name: 'declared 60 MiB, sends 1 MiB, stalls',
+      steps: [header(1, 1, 60 << 20), Buffer.alloc(1 << 20, 0x41)],
+    });
     clearInterval(sampler);
     await waitFor(() => readFails() === before + 1, 2000, 'EventReadFail for the stalled big message');
     assert.ok(ms >= 350, `closed only after readTimeout (${ms} ms)`);
@@ -166,12 +187,27 @@ test('maxConnections bounds concurrent connections; the source survives and serv
   const src = inst<AvroSource>(agent.sources.get('r1'));
   const clients: AvroRpcClient[] = [];
   try {
-    for (let i = 0; i < 2; i++) clients.push(await AvroRpcClient.connect({ host: '127.0.0.1', port: src.port, connectTimeoutMs: 2000, requestTimeoutMs: 2000 }));
-    await assert.rejects(AvroRpcClient.connect({ host: '127.0.0.1', port: src.port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 }));
+    for (let i = 0; i < 2; i++)
+      clients.push(
+        await AvroRpcClient.connect({
+          host: '127.0.0.1',
+          port: src.port,
+          connectTimeoutMs: 2000,
+          requestTimeoutMs: 2000,
+        }),
+      );
+    await assert.rejects(
+      AvroRpcClient.connect({ host: '127.0.0.1', port: src.port, connectTimeoutMs: 1000, requestTimeoutMs: 1000 }),
+    );
     assert.equal(src.openConnections, 2);
     await clients.pop()!.close();
     await waitFor(() => src.openConnections === 1, 2000);
-    const c = await AvroRpcClient.connect({ host: '127.0.0.1', port: src.port, connectTimeoutMs: 2000, requestTimeoutMs: 2000 });
+    const c = await AvroRpcClient.connect({
+      host: '127.0.0.1',
+      port: src.port,
+      connectTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+    });
     assert.equal(await c.appendBatch([makeEvent('x')]), 'OK');
     clients.push(c);
   } finally {

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { AgentProcess, freePort, runCli, tcpExchange, tmpDir, writeConfig, ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 
-function netcatConfig(port: number, sink: string, channel = 'a1.channels.c1.type = memory\na1.channels.c1.capacity = 10000\na1.channels.c1.transactionCapacity = 1000'): string {
+function netcatConfig(
+  port: number,
+  sink: string,
+  channel = 'a1.channels.c1.type = memory\na1.channels.c1.capacity = 10000\na1.channels.c1.transactionCapacity = 1000',
+): string {
   return `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
@@ -21,19 +25,26 @@ a1.sinks.k1.channel = c1
 }
 
 function outputFiles(dir: string): string[] {
-  return fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
-test('quick start: netcat -> memory -> logger logs each line in Flume\'s format and acks OK', async () => {
+test("quick start: netcat -> memory -> logger logs each line in Flume's format and acks OK", async () => {
   const port = await freePort();
   const dir = tmpDir();
-  const conf = fs.readFileSync(path.join(ROOT, 'conf/flume-conf.properties'), 'utf8').replace('port = 44444', `port = ${port}`);
+  const conf = fs
+    .readFileSync(path.join(ROOT, 'conf/flume-conf.properties'), 'utf8')
+    .replace('port = 44444', `port = ${port}`);
   const agent = AgentProcess.agent(writeConfig(dir, conf));
   try {
     await agent.waitForOutput(/Agent started/);
     const reply = await tcpExchange(port, 'hello\nHello world!\r\n', { until: (r) => r === 'OK\nOK\n' });
     assert.equal(reply, 'OK\nOK\n');
-    await agent.waitForOutput(/Event: \{ headers:\{\} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D\s+Hello world!\. \}/);
+    await agent.waitForOutput(
+      /Event: \{ headers:\{\} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D\s+Hello world!\. \}/,
+    );
     assert.match(agent.stdout, /Event: \{ headers:\{\} body: 68 65 6C 6C 6F\s+hello \}/);
   } finally {
     assert.equal(await agent.stop(), 0);
@@ -46,15 +57,22 @@ test('file_roll output is byte for byte what was sent, and SIGTERM flushes it', 
   const dir = tmpDir();
   const out = path.join(dir, 'out');
   fs.mkdirSync(out);
-  const conf = netcatConfig(port, `a1.sinks.k1.type = file_roll\na1.sinks.k1.sink.directory = ${out}\na1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.batchSize = 1000`)
-    + 'a1.sources.r1.ack-every-event = false\n';
+  const conf =
+    netcatConfig(
+      port,
+      `a1.sinks.k1.type = file_roll\na1.sinks.k1.sink.directory = ${out}\na1.sinks.k1.sink.rollInterval = 0\na1.sinks.k1.sink.batchSize = 1000`,
+    ) + 'a1.sources.r1.ack-every-event = false\n';
   const agent = AgentProcess.agent(writeConfig(dir, conf));
   try {
     await agent.waitForOutput(/Agent started/);
     let sent = '';
     for (let i = 0; i < 5000; i++) sent += `line ${i} \u00e9\u4e2d ${'x'.repeat(i % 50)}\n`;
     await tcpExchange(port, sent);
-    await waitFor(() => outputFiles(out).length === 1 && fs.statSync(outputFiles(out)[0]!).size === Buffer.byteLength(sent), 10_000, 'all bytes in the file');
+    await waitFor(
+      () => outputFiles(out).length === 1 && fs.statSync(outputFiles(out)[0]!).size === Buffer.byteLength(sent),
+      10_000,
+      'all bytes in the file',
+    );
     assert.equal(await agent.stop(), 0);
     const files = outputFiles(out);
     assert.equal(files.length, 1);
@@ -87,7 +105,11 @@ a1.sinks.k1.channel = c1
   const agent = AgentProcess.agent(writeConfig(dir, conf));
   try {
     await agent.waitForOutput(/Agent started/);
-    await waitFor(() => outputFiles(out).length > 0 && fs.statSync(outputFiles(out)[0]!).size > 100_000, 10_000, 'events flowing');
+    await waitFor(
+      () => outputFiles(out).length > 0 && fs.statSync(outputFiles(out)[0]!).size > 100_000,
+      10_000,
+      'events flowing',
+    );
     assert.equal(await agent.stop('SIGTERM'), 0);
     const lines = fs.readFileSync(outputFiles(out)[0]!, 'utf8').split('\n');
     assert.equal(lines.pop(), '');
@@ -152,8 +174,11 @@ test('describe and version', () => {
 test('netcat backpressure: a tiny channel in front of a slow sink loses no line', async () => {
   const port = await freePort();
   const dir = tmpDir();
-  const conf = netcatConfig(port, 'a1.sinks.k1.type = logger\na1.sinks.k1.batchSize = 5',
-    'a1.channels.c1.type = memory\na1.channels.c1.capacity = 10\na1.channels.c1.transactionCapacity = 5\na1.channels.c1.keep-alive = 0');
+  const conf = netcatConfig(
+    port,
+    'a1.sinks.k1.type = logger\na1.sinks.k1.batchSize = 5',
+    'a1.channels.c1.type = memory\na1.channels.c1.capacity = 10\na1.channels.c1.transactionCapacity = 5\na1.channels.c1.keep-alive = 0',
+  );
   const agent = AgentProcess.agent(writeConfig(dir, conf));
   try {
     await agent.waitForOutput(/Agent started/);
@@ -187,7 +212,9 @@ test('every example in examples/ validates', () => {
 test('-Dflume.root.logger=INFO,LOGFILE writes the agent log (and the logger sink) to flume.log.dir/flume.log.file', async () => {
   const dir = tmpDir();
   const logs = path.join(dir, 'logs');
-  const conf = writeConfig(dir, `a1.sources = r1
+  const conf = writeConfig(
+    dir,
+    `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = seq
@@ -196,11 +223,26 @@ a1.sources.r1.channels = c1
 a1.channels.c1.type = memory
 a1.sinks.k1.type = logger
 a1.sinks.k1.channel = c1
-`);
-  const agent = new AgentProcess(['agent', '-n', 'a1', '-f', conf, '--no-reload-conf', '-Dflume.root.logger=INFO,LOGFILE', `-Dflume.log.dir=${logs}`, '-Dflume.log.file=agent.log']);
+`,
+  );
+  const agent = new AgentProcess([
+    'agent',
+    '-n',
+    'a1',
+    '-f',
+    conf,
+    '--no-reload-conf',
+    '-Dflume.root.logger=INFO,LOGFILE',
+    `-Dflume.log.dir=${logs}`,
+    '-Dflume.log.file=agent.log',
+  ]);
   try {
     const file = path.join(logs, 'agent.log');
-    await waitFor(() => fs.existsSync(file) && /body: 32\s+2 \}/.test(fs.readFileSync(file, 'utf8')), 10_000, 'events in the log file');
+    await waitFor(
+      () => fs.existsSync(file) && /body: 32\s+2 \}/.test(fs.readFileSync(file, 'utf8')),
+      10_000,
+      'events in the log file',
+    );
     assert.equal(await agent.stop(), 0);
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, /INFO \[sink.k1\] Event: \{ headers:\{\} body: 30\s+0 \}/);
@@ -217,7 +259,9 @@ test('a second signal aborts at once with exit 1', async () => {
   // a sink that cannot deliver (its directory disappears) keeps the drain waiting for the shutdown timeout
   const out = path.join(dir, 'out');
   fs.mkdirSync(out);
-  const conf = writeConfig(dir, `a1.sources = r1
+  const conf = writeConfig(
+    dir,
+    `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = seq
@@ -228,7 +272,8 @@ a1.sinks.k1.type = file_roll
 a1.sinks.k1.sink.directory = ${out}
 a1.sinks.k1.sink.rollInterval = 0.2
 a1.sinks.k1.channel = c1
-`);
+`,
+  );
   const agent = AgentProcess.agent(conf, 'a1', ['--shutdown-timeout', '60']);
   try {
     await agent.waitForOutput(/Agent started/);

@@ -66,25 +66,32 @@ interface CurlResult {
 function curl(args: string[]): Promise<CurlResult> {
   const hdr = path.join(tmp, `h${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-s', '-S', '-D', hdr, '-o', '-', '-w', '\n%{http_code}', '--max-time', '20', ...args], { maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err && !/\d{3}$/.test(stdout)) return reject(new Error(`curl failed: ${stderr}`));
-      const i = stdout.lastIndexOf('\n');
-      const headers = fs.existsSync(hdr) ? fs.readFileSync(hdr, 'utf8') : '';
-      fs.rmSync(hdr, { force: true });
-      resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i), headers });
-    });
+    execFile(
+      'curl',
+      ['-s', '-S', '-D', hdr, '-o', '-', '-w', '\n%{http_code}', '--max-time', '20', ...args],
+      { maxBuffer: 1 << 20, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err && !/\d{3}$/.test(stdout)) return reject(new Error(`curl failed: ${stderr}`));
+        const i = stdout.lastIndexOf('\n');
+        const headers = fs.existsSync(hdr) ? fs.readFileSync(hdr, 'utf8') : '';
+        fs.rmSync(hdr, { force: true });
+        resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i), headers });
+      },
+    );
   });
 }
 
 const url = (a: Agent, p = '/') => `http://127.0.0.1:${source(a).port}${p}`;
 
-test('curl: JSON arrays are committed and answered 200 with an empty body; Flume\'s own example works', async () => {
+test("curl: JSON arrays are committed and answered 200 with an empty body; Flume's own example works", async () => {
   const a = await startAgent(conf());
   try {
     const r = await curl(['-X', 'POST', '-d', '[{"headers":{"k1":"v1"},"body":"hello"}]', url(a)]);
     assert.equal(r.status, 200);
     assert.equal(r.body, '');
-    const batch = JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ headers: { i: String(i) }, body: `event ${i}` })));
+    const batch = JSON.stringify(
+      Array.from({ length: 100 }, (_, i) => ({ headers: { i: String(i) }, body: `event ${i}` })),
+    );
     const r2 = await curl(['-H', 'Content-Type: application/json', '--data-binary', batch, url(a, '/any/path')]);
     assert.equal(r2.status, 200);
     const evs = await takeAll(channelOf(a));
@@ -115,7 +122,10 @@ test('curl M1: malformed JSON and a bad element at 500 of 1000 are 400 with noth
     assert.equal((await curl(['-X', 'TRACE', url(a)])).status, 403);
     assert.equal((await curl(['-X', 'OPTIONS', url(a)])).status, 403);
     assert.equal((await curl(['-X', 'PUT', '-d', '[]', url(a)])).status, 405);
-    assert.equal((await curl(['-H', 'Content-Type: application/json; charset=ISO-8859-1', '-d', '[]', url(a)])).status, 415);
+    assert.equal(
+      (await curl(['-H', 'Content-Type: application/json; charset=ISO-8859-1', '-d', '[]', url(a)])).status,
+      415,
+    );
     assert.equal(source(a).ctx.counters.get('EventReadFail'), 3);
   } finally {
     await a.stop(1000);
@@ -130,13 +140,19 @@ test('curl: gzip bodies, UTF-16 and UTF-32 charsets, BlobHandler with query para
     assert.equal((await curl(['-H', 'Content-Encoding: gzip', '--data-binary', `@${gz}`, url(a)])).status, 200);
     const u16 = path.join(tmp, 'u16.json');
     fs.writeFileSync(u16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[{"body":"caf\u00e9"}]', 'utf16le')]));
-    assert.equal((await curl(['-H', 'Content-Type: application/json; charset=UTF-16', '--data-binary', `@${u16}`, url(a)])).status, 200);
+    assert.equal(
+      (await curl(['-H', 'Content-Type: application/json; charset=UTF-16', '--data-binary', `@${u16}`, url(a)])).status,
+      200,
+    );
     const u32 = path.join(tmp, 'u32.json');
     const text = '[{"body":"\u{1F600}"}]';
     const b32 = Buffer.alloc([...text].length * 4);
     [...text].forEach((ch, i) => b32.writeUInt32BE(ch.codePointAt(0)!, i * 4));
     fs.writeFileSync(u32, b32);
-    assert.equal((await curl(['-H', 'Content-Type: application/json; charset=UTF-32', '--data-binary', `@${u32}`, url(a)])).status, 200);
+    assert.equal(
+      (await curl(['-H', 'Content-Type: application/json; charset=UTF-32', '--data-binary', `@${u32}`, url(a)])).status,
+      200,
+    );
     const evs = await takeAll(channelOf(a));
     assert.equal(evs[0]!.body.toString(), 'zipped');
     assert.deepEqual(evs[1]!.body, Buffer.from([0xfe, 0xff, 0x00, 0x63, 0x00, 0x61, 0x00, 0x66, 0x00, 0xe9]));
@@ -144,11 +160,21 @@ test('curl: gzip bodies, UTF-16 and UTF-32 charsets, BlobHandler with query para
   } finally {
     await a.stop(1000);
   }
-  const b = await startAgent(conf('a1.sources.r1.handler = org.apache.flume.sink.solr.morphline.BlobHandler\na1.sources.r1.handler.maxBlobLength = 1000'));
+  const b = await startAgent(
+    conf(
+      'a1.sources.r1.handler = org.apache.flume.sink.solr.morphline.BlobHandler\na1.sources.r1.handler.maxBlobLength = 1000',
+    ),
+  );
   try {
     const blob = path.join(tmp, 'blob.bin');
     fs.writeFileSync(blob, Buffer.from([0, 1, 2, 255, 10, 13]));
-    const r = await curl(['-H', 'Content-Type: application/octet-stream', '--data-binary', `@${blob}`, url(b, '/?resourceName=x.bin&k=v')]);
+    const r = await curl([
+      '-H',
+      'Content-Type: application/octet-stream',
+      '--data-binary',
+      `@${blob}`,
+      url(b, '/?resourceName=x.bin&k=v'),
+    ]);
     assert.equal(r.status, 200);
     const [e] = await takeAll(channelOf(b));
     assert.deepEqual(e!.body, Buffer.from([0, 1, 2, 255, 10, 13]));
@@ -246,7 +272,9 @@ test('M2: request bodies held in memory over all requests are capped by maxBuffe
 });
 
 test('M3: slow clients are cut off by headersTimeout/requestTimeout while a normal client is served at once; maxConnections caps sockets', async () => {
-  const a = await startAgent(conf('a1.sources.r1.headersTimeout = 1\na1.sources.r1.requestTimeout = 2\na1.sources.r1.maxConnections = 40'));
+  const a = await startAgent(
+    conf('a1.sources.r1.headersTimeout = 1\na1.sources.r1.requestTimeout = 2\na1.sources.r1.maxConnections = 40'),
+  );
   const socks: net.Socket[] = [];
   try {
     const port = source(a).port;
@@ -293,9 +321,35 @@ test('M9: https with a PKCS12 keystore; plaintext and TLS 1.1 clients are refuse
   const key = path.join(tmp, 'k.pem');
   const cert = path.join(tmp, 'c.pem');
   const p12 = path.join(tmp, 's.p12');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'], { stdio: 'ignore' });
-  execFileSync('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:secret'], { stdio: 'ignore' });
-  const a = await startAgent(conf(`a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${p12}\na1.sources.r1.keystore-password = secret\na1.sources.r1.sslHandshakeTimeout = 1`));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:secret'], {
+    stdio: 'ignore',
+  });
+  const a = await startAgent(
+    conf(
+      `a1.sources.r1.ssl = true\na1.sources.r1.keystore = ${p12}\na1.sources.r1.keystore-password = secret\na1.sources.r1.sslHandshakeTimeout = 1`,
+    ),
+  );
   try {
     const port = source(a).port;
     const ok = await curl(['--cacert', cert, '-d', '[{"body":"tls"}]', `https://localhost:${port}/`]);
@@ -303,7 +357,9 @@ test('M9: https with a PKCS12 keystore; plaintext and TLS 1.1 clients are refuse
     const plain = await curl(['-d', '[{"body":"plain"}]', `http://127.0.0.1:${port}/`]).catch(() => ({ status: 0 }));
     assert.notEqual(plain.status, 200);
     const tls11 = await new Promise<number>((resolve) => {
-      const p = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_1'], () => resolve(p.exitCode ?? 1));
+      const p = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_1'], () =>
+        resolve(p.exitCode ?? 1),
+      );
       p.stdin?.end();
     });
     assert.notEqual(tls11, 0);

@@ -16,14 +16,55 @@ async function metrics(port: number): Promise<Record<string, Record<string, stri
 }
 const mon = (port: number, type = 'http') => [`-Dflume.monitoring.type=${type}`, `-Dflume.monitoring.port=${port}`];
 
-const SOURCE_KEYS = ['AppendAcceptedCount', 'AppendBatchAcceptedCount', 'AppendBatchReceivedCount', 'AppendReceivedCount', 'ChannelWriteFail', 'EventAcceptedCount', 'EventReadFail', 'EventReceivedCount', 'GenericProcessingFail', 'OpenConnectionCount', 'StartTime', 'StopTime', 'Type'];
-const CHANNEL_KEYS = ['ChannelCapacity', 'ChannelFillPercentage', 'ChannelSize', 'EventPutAttemptCount', 'EventPutSuccessCount', 'EventTakeAttemptCount', 'EventTakeSuccessCount', 'StartTime', 'StopTime', 'Type'];
-const SINK_KEYS = ['BatchCompleteCount', 'BatchEmptyCount', 'BatchUnderflowCount', 'ChannelReadFail', 'ConnectionClosedCount', 'ConnectionCreatedCount', 'ConnectionFailedCount', 'EventDrainAttemptCount', 'EventDrainSuccessCount', 'EventWriteFail', 'StartTime', 'StopTime', 'Type'];
+const SOURCE_KEYS = [
+  'AppendAcceptedCount',
+  'AppendBatchAcceptedCount',
+  'AppendBatchReceivedCount',
+  'AppendReceivedCount',
+  'ChannelWriteFail',
+  'EventAcceptedCount',
+  'EventReadFail',
+  'EventReceivedCount',
+  'GenericProcessingFail',
+  'OpenConnectionCount',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
+const CHANNEL_KEYS = [
+  'ChannelCapacity',
+  'ChannelFillPercentage',
+  'ChannelSize',
+  'EventPutAttemptCount',
+  'EventPutSuccessCount',
+  'EventTakeAttemptCount',
+  'EventTakeSuccessCount',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
+const SINK_KEYS = [
+  'BatchCompleteCount',
+  'BatchEmptyCount',
+  'BatchUnderflowCount',
+  'ChannelReadFail',
+  'ConnectionClosedCount',
+  'ConnectionCreatedCount',
+  'ConnectionFailedCount',
+  'EventDrainAttemptCount',
+  'EventDrainSuccessCount',
+  'EventWriteFail',
+  'StartTime',
+  'StopTime',
+  'Type',
+];
 
-test('/metrics has Flume\'s JSON shape and counts known traffic; Prometheus and TRACE behave', async () => {
+test("/metrics has Flume's JSON shape and counts known traffic; Prometheus and TRACE behave", async () => {
   const dir = tmpDir();
   const port = await freePort();
-  const conf = writeConfig(dir, `a1.sources = r1
+  const conf = writeConfig(
+    dir,
+    `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = seq
@@ -34,11 +75,16 @@ a1.channels.c1.type = memory
 a1.channels.c1.capacity = 5000
 a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
-`);
+`,
+  );
   const agent = AgentProcess.agent(conf, 'a1', mon(port));
   try {
     await agent.waitForOutput(/Monitoring server listening/);
-    await waitFor(async () => (await metrics(port))['SINK.k1']?.EventDrainSuccessCount === '1000', 10_000, '1000 events drained');
+    await waitFor(
+      async () => (await metrics(port))['SINK.k1']?.EventDrainSuccessCount === '1000',
+      10_000,
+      '1000 events drained',
+    );
     const m = await metrics(port);
     assert.deepEqual(Object.keys(m).sort(), ['AGENT.a1', 'CHANNEL.c1', 'SINK.k1', 'SOURCE.r1']);
     assert.deepEqual(Object.keys(m['SOURCE.r1']!).sort(), SOURCE_KEYS);
@@ -74,7 +120,9 @@ test('a source whose port is taken does not kill the agent: /health says why, an
   const blocker = net.createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const busy = (blocker.address() as net.AddressInfo).port;
-  const conf = writeConfig(dir, `a1.sources = r1
+  const conf = writeConfig(
+    dir,
+    `a1.sources = r1
 a1.channels = c1
 a1.sinks = k1
 a1.sources.r1.type = netcat
@@ -84,7 +132,8 @@ a1.sources.r1.channels = c1
 a1.channels.c1.type = memory
 a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
-`);
+`,
+  );
   const agent = AgentProcess.agent(conf, 'a1', mon(mport));
   try {
     await agent.waitForOutput(/Monitoring server listening/);
@@ -94,7 +143,11 @@ a1.sinks.k1.channel = c1
     assert.equal(body.failing[0].component, 'source.r1');
     assert.match(body.failing[0].reason, /in use|EADDRINUSE/i);
     await new Promise<void>((r) => blocker.close(() => r()));
-    await waitFor(async () => (await get(mport, '/health')).status === 200, 15_000, 'source started after the port was freed');
+    await waitFor(
+      async () => (await get(mport, '/health')).status === 200,
+      15_000,
+      'source started after the port was freed',
+    );
   } finally {
     blocker.close();
     assert.equal(await agent.stop(), 0);
@@ -108,7 +161,10 @@ class AckedSender {
   sent = 0;
   acked = 0;
   private stopped = false;
-  constructor(port: number, private readonly prefix: string) {
+  constructor(
+    port: number,
+    private readonly prefix: string,
+  ) {
     this.sock = net.connect(port, '127.0.0.1');
     this.sock.setEncoding('utf8');
     this.sock.on('data', (d: string) => (this.acked += (d.match(/OK\n/g) ?? []).length));
@@ -161,7 +217,11 @@ ${extra}`;
     fs.writeFileSync(conf, text);
     const before = (agent.stdout.match(/Reloading configuration/g) ?? []).length;
     agent.proc.kill('SIGHUP');
-    await waitFor(() => (agent.stdout.match(/Reloading configuration/g) ?? []).length > before, 10_000, 'reload started');
+    await waitFor(
+      () => (agent.stdout.match(/Reloading configuration/g) ?? []).length > before,
+      10_000,
+      'reload started',
+    );
     await agent.waitForOutput(expect);
   };
   try {
@@ -193,7 +253,10 @@ a1.sinks.k2.channel = c2
 a1.sinks.k2.sink.directory = ${out2}
 a1.sinks.k2.sink.rollInterval = 0
 `;
-    await reload(base(added, 'k1 k2', '1', '20000').replace('a1.sources = r1\na1.channels = c1\n', ''), /started="channel.c2 sink.k2 source.r2"/);
+    await reload(
+      base(added, 'k1 k2', '1', '20000').replace('a1.sources = r1\na1.channels = c1\n', ''),
+      /started="channel.c2 sink.k2 source.r2"/,
+    );
     // 5. invalid file: the running pipeline stays
     await reload('a1.sources = r1\na1.sources.r1.type = nope\n', /New configuration is invalid/);
     const m = await metrics(mport);
@@ -207,16 +270,26 @@ a1.sinks.k2.sink.rollInterval = 0
     await reload(base('', 'k1', '1', '20000'), /stopped="source.r2 sink.k2 channel.c2"/);
     await sender.finish();
     assert.equal(await agent.stop(), 0);
-    const lines = fs.readdirSync(out1).flatMap((f) => fs.readFileSync(path.join(out1, f), 'utf8').split('\n').filter(Boolean));
+    const lines = fs
+      .readdirSync(out1)
+      .flatMap((f) => fs.readFileSync(path.join(out1, f), 'utf8').split('\n').filter(Boolean));
     const counts = new Map<string, number>();
     for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
     const dups = [...counts.values()].filter((c) => c > 1).length;
     const missing = Array.from({ length: sender.sent }, (_, i) => `n${i}`).filter((l) => !counts.has(l)).length;
-    console.log(`reload under load: sent=${sender.sent} acked=${sender.acked} delivered=${lines.length} missing=${missing} duplicates=${dups}`);
+    console.log(
+      `reload under load: sent=${sender.sent} acked=${sender.acked} delivered=${lines.length} missing=${missing} duplicates=${dups}`,
+    );
     assert.equal(missing, 0);
     assert.equal(dups, 0);
-    const seq = fs.readdirSync(out2).flatMap((f) => fs.readFileSync(path.join(out2, f), 'utf8').split('\n').filter(Boolean));
-    assert.deepEqual(seq, Array.from({ length: seq.length }, (_, i) => String(i)), 'seq path delivered in order, no gaps');
+    const seq = fs
+      .readdirSync(out2)
+      .flatMap((f) => fs.readFileSync(path.join(out2, f), 'utf8').split('\n').filter(Boolean));
+    assert.deepEqual(
+      seq,
+      Array.from({ length: seq.length }, (_, i) => String(i)),
+      'seq path delivered in order, no gaps',
+    );
   } finally {
     await agent.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -237,13 +310,27 @@ a1.sinks.k1.type = null
 a1.sinks.k1.channel = c1
 `;
   const conf = writeConfig(dir, text(10));
-  const agent = new AgentProcess(['agent', '-n', 'a1', '-f', conf, '-i', '0.2', '-Dflume.root.logger=INFO,console', ...mon(mport)]);
+  const agent = new AgentProcess([
+    'agent',
+    '-n',
+    'a1',
+    '-f',
+    conf,
+    '-i',
+    '0.2',
+    '-Dflume.root.logger=INFO,console',
+    ...mon(mport),
+  ]);
   try {
     await agent.waitForOutput(/Monitoring server listening/);
     await waitFor(async () => (await metrics(mport))['SINK.k1']?.EventDrainSuccessCount === '10', 10_000, '10 events');
     fs.writeFileSync(conf, text(20));
     await agent.waitForOutput(/Configuration reloaded/);
-    await waitFor(async () => (await metrics(mport))['SOURCE.r1']?.EventAcceptedCount === '20', 10_000, 'the new source ran');
+    await waitFor(
+      async () => (await metrics(mport))['SOURCE.r1']?.EventAcceptedCount === '20',
+      10_000,
+      'the new source ran',
+    );
   } finally {
     assert.equal(await agent.stop(), 0);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -33,12 +33,24 @@ function linesIn(dir: string): string[] {
 }
 
 function filesIn(dir: string): string[][] {
-  return fs.readdirSync(dir).sort().map((n) => fs.readFileSync(path.join(dir, n), 'utf8').split('\n').filter((l) => l !== ''));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((n) =>
+      fs
+        .readFileSync(path.join(dir, n), 'utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => String(from + i));
 
-async function withAgent(config: string, fn: (agent: AgentProcess, dir: string) => Promise<void>, dir = tmpDir('flume-routing-')): Promise<void> {
+async function withAgent(
+  config: string,
+  fn: (agent: AgentProcess, dir: string) => Promise<void>,
+  dir = tmpDir('flume-routing-'),
+): Promise<void> {
   const file = writeConfig(dir, config);
   const agent = AgentProcess.agent(file);
   try {
@@ -51,7 +63,10 @@ async function withAgent(config: string, fn: (agent: AgentProcess, dir: string) 
 }
 
 async function send(port: number, lines: string[]): Promise<void> {
-  const reply = await tcpExchange(port, `${lines.join('\n')}\n`, { until: (r) => (r.match(/OK\n/g)?.length ?? 0) >= lines.length, timeoutMs: 10_000 });
+  const reply = await tcpExchange(port, `${lines.join('\n')}\n`, {
+    until: (r) => (r.match(/OK\n/g)?.length ?? 0) >= lines.length,
+    timeoutMs: 10_000,
+  });
   assert.equal(reply.match(/OK\n/g)?.length, lines.length, `acks: ${reply.slice(0, 200)}`);
 }
 
@@ -61,7 +76,8 @@ test('replicating: two file_roll sinks receive identical output', async () => {
   const b = path.join(dir, 'b');
   fs.mkdirSync(a);
   fs.mkdirSync(b);
-  await withAgent(`
+  await withAgent(
+    `
 a1.sources = r1
 a1.channels = c1 c2
 a1.sinks = k1 k2
@@ -83,14 +99,21 @@ a1.sinks.k2.type = file_roll
 a1.sinks.k2.channel = c2
 a1.sinks.k2.sink.directory = ${b}
 a1.sinks.k2.sink.rollInterval = 0
-`, async (agent) => {
-    await waitFor(() => linesIn(a).length >= 5000 && linesIn(b).length >= 5000, 20_000, 'both sinks wrote 5000 events');
-    assert.equal(await agent.stop(), 0);
-    const fa = filesIn(a);
-    const fb = filesIn(b);
-    assert.deepEqual(fa.flat(), range(0, 5000));
-    assert.deepEqual(fb.flat(), fa.flat(), 'identical output');
-  }, dir);
+`,
+    async (agent) => {
+      await waitFor(
+        () => linesIn(a).length >= 5000 && linesIn(b).length >= 5000,
+        20_000,
+        'both sinks wrote 5000 events',
+      );
+      assert.equal(await agent.stop(), 0);
+      const fa = filesIn(a);
+      const fb = filesIn(b);
+      assert.deepEqual(fa.flat(), range(0, 5000));
+      assert.deepEqual(fb.flat(), fa.flat(), 'identical output');
+    },
+    dir,
+  );
 });
 
 test('multiplexing: routes by a header an interceptor extracted; default and optional channels', async () => {
@@ -98,7 +121,8 @@ test('multiplexing: routes by a header an interceptor extracted; default and opt
   const dirs = { red: path.join(dir, 'red'), blue: path.join(dir, 'blue'), other: path.join(dir, 'other') };
   for (const d of Object.values(dirs)) fs.mkdirSync(d);
   const port = await freePort();
-  await withAgent(`
+  await withAgent(
+    `
 a1.sources = r1
 a1.channels = c1 c2 c3
 a1.sinks = k1 k2 k3
@@ -132,14 +156,25 @@ a1.sinks.k3.type = file_roll
 a1.sinks.k3.channel = c3
 a1.sinks.k3.sink.directory = ${dirs.other}
 a1.sinks.k3.sink.rollInterval = 0
-`, async (agent) => {
-    await send(port, ['red:1', 'blue:2', 'green:3', 'RED:4', 'red:5', 'no header here', 'blue:6']);
-    await waitFor(() => linesIn(dirs.red).length >= 2 && linesIn(dirs.blue).length >= 2 && linesIn(dirs.other).length >= 5, 10_000, 'routed events');
-    assert.equal(await agent.stop(), 0);
-    assert.deepEqual(linesIn(dirs.red), ['red:1', 'red:5']);
-    assert.deepEqual(linesIn(dirs.blue), ['blue:2', 'blue:6']);
-    assert.deepEqual(linesIn(dirs.other).sort(), ['RED:4', 'green:3', 'no header here', 'red:1', 'red:5'], 'default (unmapped, other case, no header) plus the optional copy of red');
-  }, dir);
+`,
+    async (agent) => {
+      await send(port, ['red:1', 'blue:2', 'green:3', 'RED:4', 'red:5', 'no header here', 'blue:6']);
+      await waitFor(
+        () => linesIn(dirs.red).length >= 2 && linesIn(dirs.blue).length >= 2 && linesIn(dirs.other).length >= 5,
+        10_000,
+        'routed events',
+      );
+      assert.equal(await agent.stop(), 0);
+      assert.deepEqual(linesIn(dirs.red), ['red:1', 'red:5']);
+      assert.deepEqual(linesIn(dirs.blue), ['blue:2', 'blue:6']);
+      assert.deepEqual(
+        linesIn(dirs.other).sort(),
+        ['RED:4', 'green:3', 'no header here', 'red:1', 'red:5'],
+        'default (unmapped, other case, no header) plus the optional copy of red',
+      );
+    },
+    dir,
+  );
 });
 
 test('regex_filter: include and exclude', async () => {
@@ -148,7 +183,8 @@ test('regex_filter: include and exclude', async () => {
   const exc = path.join(dir, 'exc');
   fs.mkdirSync(inc);
   fs.mkdirSync(exc);
-  await withAgent(`
+  await withAgent(
+    `
 a1.sources = r1 r2
 a1.channels = c1 c2
 a1.sinks = k1 k2
@@ -177,13 +213,22 @@ a1.sinks.k2.type = file_roll
 a1.sinks.k2.channel = c2
 a1.sinks.k2.sink.directory = ${exc}
 a1.sinks.k2.sink.rollInterval = 0
-`, async (agent) => {
-    const all = range(0, 1000);
-    await waitFor(() => linesIn(inc).length >= 100 && linesIn(exc).length >= 900, 15_000, 'filtered events');
-    assert.equal(await agent.stop(), 0);
-    assert.deepEqual(linesIn(inc), all.filter((n) => n.endsWith('7')));
-    assert.deepEqual(linesIn(exc), all.filter((n) => !n.endsWith('7')));
-  }, dir);
+`,
+    async (agent) => {
+      const all = range(0, 1000);
+      await waitFor(() => linesIn(inc).length >= 100 && linesIn(exc).length >= 900, 15_000, 'filtered events');
+      assert.equal(await agent.stop(), 0);
+      assert.deepEqual(
+        linesIn(inc),
+        all.filter((n) => n.endsWith('7')),
+      );
+      assert.deepEqual(
+        linesIn(exc),
+        all.filter((n) => !n.endsWith('7')),
+      );
+    },
+    dir,
+  );
 });
 
 test('failover: the primary breaks and recovers; zero loss, order kept, switch times reported', async (t) => {
@@ -194,7 +239,8 @@ test('failover: the primary breaks and recovers; zero loss, order kept, switch t
   fs.mkdirSync(primary);
   fs.mkdirSync(secondary);
   const port = await freePort();
-  await withAgent(`
+  await withAgent(
+    `
 a1.sources = r1
 a1.channels = c1
 a1.sinks = k1 k2
@@ -221,64 +267,78 @@ a1.sinkgroups.g1.processor.type = failover
 a1.sinkgroups.g1.processor.priority.k1 = 10
 a1.sinkgroups.g1.processor.priority.k2 = 5
 a1.sinkgroups.g1.processor.maxpenalty = 1000
-`, async (agent) => {
-    let next = 0;
-    const sendNext = async (n: number) => {
-      await send(port, range(next, next + n));
-      next += n;
-    };
-    const delivered = () => [...linesIn(primary), ...linesIn(parked), ...linesIn(secondary)];
-    /** Sends 10 events every 50 ms until `cond` holds (at most 10 s). */
-    const trickleUntil = async (cond: () => boolean, since: number, what: string) => {
-      while (!cond()) {
-        assert.ok(performance.now() - since < 10_000, `timed out: ${what}`);
-        await sendNext(10);
-        await new Promise((r) => setTimeout(r, 50));
+`,
+    async (agent) => {
+      let next = 0;
+      const sendNext = async (n: number) => {
+        await send(port, range(next, next + n));
+        next += n;
+      };
+      const delivered = () => [...linesIn(primary), ...linesIn(parked), ...linesIn(secondary)];
+      /** Sends 10 events every 50 ms until `cond` holds (at most 10 s). */
+      const trickleUntil = async (cond: () => boolean, since: number, what: string) => {
+        while (!cond()) {
+          assert.ok(performance.now() - since < 10_000, `timed out: ${what}`);
+          await sendNext(10);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+
+      // 1. the primary takes everything
+      await sendNext(300);
+      await waitFor(() => linesIn(primary).length === 300, 10_000, 'primary has the first 300 events');
+      assert.deepEqual(linesIn(secondary), []);
+
+      // 2. break the primary: its directory becomes a regular file (works as root, unlike chmod 000);
+      //    file_roll fails when it starts its next file (every 100 ms)
+      fs.renameSync(primary, parked);
+      fs.writeFileSync(primary, 'not a directory');
+      const tBreak = performance.now();
+      // a trickle: the batch that reaches the primary after its next roll fails and moves to the secondary
+      await trickleUntil(() => linesIn(secondary).length > 0, tBreak, 'the secondary takes over');
+      const switchMs = performance.now() - tBreak;
+      await sendNext(300);
+      await waitFor(() => delivered().length === next, 10_000, 'every event delivered while the primary is down');
+
+      // 3. repair the primary; keep a trickle going until it delivers again
+      fs.rmSync(primary);
+      fs.renameSync(parked, primary);
+      const tRepair = performance.now();
+      const before = new Set(linesIn(primary));
+      await trickleUntil(
+        () => linesIn(primary).some((l) => !before.has(l)),
+        tRepair,
+        'the group fails back to the primary',
+      );
+      const failbackMs = performance.now() - tRepair;
+      const secondaryDone = linesIn(secondary).length;
+      await sendNext(200);
+      await waitFor(() => delivered().length === next, 10_000, 'everything delivered after the failback');
+      assert.equal(linesIn(secondary).length, secondaryDone, 'after the failback the primary gets every batch');
+
+      assert.equal(await agent.stop(), 0);
+      const p = linesIn(primary).map(Number);
+      const s = linesIn(secondary).map(Number);
+      // zero lost, none duplicated
+      assert.deepEqual(
+        [...p, ...s].sort((x, y) => x - y),
+        range(0, next).map(Number),
+      );
+      // order within each path
+      for (const [name, seq] of [
+        ['primary', p],
+        ['secondary', s],
+      ] as const) {
+        for (let i = 1; i < seq.length; i++)
+          assert.ok(seq[i]! > seq[i - 1]!, `${name} out of order at ${i}: ${seq[i - 1]} then ${seq[i]}`);
       }
-    };
-
-    // 1. the primary takes everything
-    await sendNext(300);
-    await waitFor(() => linesIn(primary).length === 300, 10_000, 'primary has the first 300 events');
-    assert.deepEqual(linesIn(secondary), []);
-
-    // 2. break the primary: its directory becomes a regular file (works as root, unlike chmod 000);
-    //    file_roll fails when it starts its next file (every 100 ms)
-    fs.renameSync(primary, parked);
-    fs.writeFileSync(primary, 'not a directory');
-    const tBreak = performance.now();
-    // a trickle: the batch that reaches the primary after its next roll fails and moves to the secondary
-    await trickleUntil(() => linesIn(secondary).length > 0, tBreak, 'the secondary takes over');
-    const switchMs = performance.now() - tBreak;
-    await sendNext(300);
-    await waitFor(() => delivered().length === next, 10_000, 'every event delivered while the primary is down');
-
-    // 3. repair the primary; keep a trickle going until it delivers again
-    fs.rmSync(primary);
-    fs.renameSync(parked, primary);
-    const tRepair = performance.now();
-    const before = new Set(linesIn(primary));
-    await trickleUntil(() => linesIn(primary).some((l) => !before.has(l)), tRepair, 'the group fails back to the primary');
-    const failbackMs = performance.now() - tRepair;
-    const secondaryDone = linesIn(secondary).length;
-    await sendNext(200);
-    await waitFor(() => delivered().length === next, 10_000, 'everything delivered after the failback');
-    assert.equal(linesIn(secondary).length, secondaryDone, 'after the failback the primary gets every batch');
-
-    assert.equal(await agent.stop(), 0);
-    const p = linesIn(primary).map(Number);
-    const s = linesIn(secondary).map(Number);
-    // zero lost, none duplicated
-    assert.deepEqual([...p, ...s].sort((x, y) => x - y), range(0, next).map(Number));
-    // order within each path
-    for (const [name, seq] of [['primary', p], ['secondary', s]] as const) {
-      for (let i = 1; i < seq.length; i++) assert.ok(seq[i]! > seq[i - 1]!, `${name} out of order at ${i}: ${seq[i - 1]} then ${seq[i]}`);
-    }
-    assert.ok(s.length > 0 && s[0]! >= 300 && s[s.length - 1]! < next - 200);
-    assert.match(agent.stdout, /Failing over to a lower-priority sink/);
-    assert.match(agent.stdout, /Failing back to a higher-priority sink/);
-    const report = `failover: switch ${switchMs.toFixed(0)} ms after the break, failback ${failbackMs.toFixed(0)} ms after the repair; ${next} events, ${s.length} via the secondary, 0 lost, 0 duplicated`;
-    t.diagnostic(report);
-    console.log(report);
-  }, dir);
+      assert.ok(s.length > 0 && s[0]! >= 300 && s[s.length - 1]! < next - 200);
+      assert.match(agent.stdout, /Failing over to a lower-priority sink/);
+      assert.match(agent.stdout, /Failing back to a higher-priority sink/);
+      const report = `failover: switch ${switchMs.toFixed(0)} ms after the break, failback ${failbackMs.toFixed(0)} ms after the repair; ${next} events, ${s.length} via the secondary, 0 lost, 0 duplicated`;
+      t.diagnostic(report);
+      console.log(report);
+    },
+    dir,
+  );
 });

@@ -44,7 +44,9 @@ async function takeAll(ch: Channel): Promise<FlumeEvent[]> {
 
 function logger(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) => (err ? reject(new Error(`logger ${args.join(' ')}: ${stderr}`)) : resolve()));
+    execFile('logger', args, { timeout: 10_000 }, (err, _o, stderr) =>
+      err ? reject(new Error(`logger ${args.join(' ')}: ${stderr}`)) : resolve(),
+    );
   });
 }
 
@@ -57,17 +59,53 @@ function example(name: string, edits: [RegExp, string][]): string {
 test('examples/syslog.properties: logger over TCP (LF and octet-counted) and UDP, RFC 5424 and 3164, lands in rolled files', async () => {
   const out = path.join(tmp, 'out');
   fs.mkdirSync(out);
-  const a = await startAgent(example('syslog.properties', [[/port = 5514/g, 'port = 0'], [/\/tmp\/flume-syslog/g, out]]));
+  const a = await startAgent(
+    example('syslog.properties', [
+      [/port = 5514/g, 'port = 0'],
+      [/\/tmp\/flume-syslog/g, out],
+    ]),
+  );
   try {
     const [tcp] = portsOf(a, 'tcp');
     const [udp] = portsOf(a, 'udp');
     await logger(['--tcp', '-n', '127.0.0.1', '-P', String(tcp), '--rfc5424', '-t', 'app', 'tcp-5424']);
     await logger(['--tcp', '-n', '127.0.0.1', '-P', String(tcp), '--rfc3164', '-t', 'app', 'tcp-3164']);
-    await logger(['--tcp', '--octet-count', '-n', '127.0.0.1', '-P', String(tcp), '--rfc5424', '--msgid', 'ID47', 'tcp-octet']);
-    await logger(['--udp', '-n', '127.0.0.1', '-P', String(udp), '--rfc5424', '--sd-id', 'zoo@123', '--sd-param', 'tiger="hungry"', 'udp-5424']);
+    await logger([
+      '--tcp',
+      '--octet-count',
+      '-n',
+      '127.0.0.1',
+      '-P',
+      String(tcp),
+      '--rfc5424',
+      '--msgid',
+      'ID47',
+      'tcp-octet',
+    ]);
+    await logger([
+      '--udp',
+      '-n',
+      '127.0.0.1',
+      '-P',
+      String(udp),
+      '--rfc5424',
+      '--sd-id',
+      'zoo@123',
+      '--sd-param',
+      'tiger="hungry"',
+      'udp-5424',
+    ]);
     await logger(['--udp', '-n', '127.0.0.1', '-P', String(udp), '--rfc3164', '-p', 'local3.err', 'udp-3164']);
-    const read = () => fs.readdirSync(out).map((f) => fs.readFileSync(path.join(out, f), 'utf8')).join('');
-    await waitFor(() => ['tcp-5424', 'tcp-3164', 'tcp-octet', 'udp-5424', 'udp-3164'].every((m) => read().includes(m)), 10_000, 'all five messages in the files');
+    const read = () =>
+      fs
+        .readdirSync(out)
+        .map((f) => fs.readFileSync(path.join(out, f), 'utf8'))
+        .join('');
+    await waitFor(
+      () => ['tcp-5424', 'tcp-3164', 'tcp-octet', 'udp-5424', 'udp-3164'].every((m) => read().includes(m)),
+      10_000,
+      'all five messages in the files',
+    );
     const lines = read().split('\n').filter(Boolean);
     const line = (m: string) => lines.find((l) => l.includes(m))!;
     assert.match(line('tcp-5424'), /Facility=1/);
@@ -137,7 +175,14 @@ a1.channels.c1.transactionCapacity = 1000
     for (let i = 0; i < 10_000; i++) {
       const junk = Buffer.alloc(20 + (i % 50));
       for (let j = 0; j < junk.length; j++) junk[j] = (i * 31 + j * 17) % 256;
-      for (let j = 0; j < junk.length; j++) if (junk[j] === 0x0a || junk[j] === 0x0d || junk[j] === 0x3c || (j === 0 && junk[j]! >= 0x31 && junk[j]! <= 0x39)) junk[j] = 0x41;
+      for (let j = 0; j < junk.length; j++)
+        if (
+          junk[j] === 0x0a ||
+          junk[j] === 0x0d ||
+          junk[j] === 0x3c ||
+          (j === 0 && junk[j]! >= 0x31 && junk[j]! <= 0x39)
+        )
+          junk[j] = 0x41;
       parts.push(junk, Buffer.from(`\n<14>1 2024-01-01T00:00:00Z host app - - - valid ${i}\n`));
     }
     await new Promise<void>((resolve, reject) => {
@@ -152,19 +197,40 @@ a1.channels.c1.transactionCapacity = 1000
     const valid = evs.filter((e) => e.headers.priority === '14');
     assert.equal(invalid.length, 10_000);
     assert.equal(valid.length, 10_000);
-    assert.deepEqual(valid.slice(0, 3).map((e) => e.body.toString()), ['app - - - valid 0', 'app - - - valid 1', 'app - - - valid 2']);
+    assert.deepEqual(
+      valid.slice(0, 3).map((e) => e.body.toString()),
+      ['app - - - valid 0', 'app - - - valid 1', 'app - - - valid 2'],
+    );
   } finally {
     await a.stop(2000);
   }
 });
 
 test('examples/http-json.properties: the interceptors stamp events posted with curl', async () => {
-  const text = example('http-json.properties', [[/port = 5080/, 'port = 0'], [/^a1\.sinks.*$/gm, '']]);
+  const text = example('http-json.properties', [
+    [/port = 5080/, 'port = 0'],
+    [/^a1\.sinks.*$/gm, ''],
+  ]);
   const a = await startAgent(text);
   try {
     const port = inst<{ port: number }>(a.sources.get('r1')).port;
     const status = await new Promise<string>((resolve, reject) => {
-      execFile('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', '-d', '[{"headers":{"k1":"v1"},"body":"hello"}]', `http://127.0.0.1:${port}`], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      execFile(
+        'curl',
+        [
+          '-s',
+          '-o',
+          '/dev/null',
+          '-w',
+          '%{http_code}',
+          '-X',
+          'POST',
+          '-d',
+          '[{"headers":{"k1":"v1"},"body":"hello"}]',
+          `http://127.0.0.1:${port}`,
+        ],
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
     });
     assert.equal(status, '200');
     const [e] = await takeAll(channelOf(a));

@@ -33,7 +33,11 @@ function findRsyslogd(): string | undefined {
 
 const RSYSLOGD = findRsyslogd();
 const SKIP = process.env.FLUME_TS_SKIP_RSYSLOG === '1';
-const skipReason = RSYSLOGD ? false : SKIP ? 'rsyslogd not found and FLUME_TS_SKIP_RSYSLOG=1: rsyslog forwarding test skipped' : false;
+const skipReason = RSYSLOGD
+  ? false
+  : SKIP
+    ? 'rsyslogd not found and FLUME_TS_SKIP_RSYSLOG=1: rsyslog forwarding test skipped'
+    : false;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flume-rsyslog-it-'));
 const running = new Set<ChildProcess>();
@@ -67,11 +71,18 @@ function rfc3339Local(ms: number, micros: number): string {
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const a = Math.abs(off);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
-    + `.${pad(d.getMilliseconds(), 3)}${pad(micros, 3)}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}` +
+    `.${pad(d.getMilliseconds(), 3)}${pad(micros, 3)}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`
+  );
 }
 
-interface Sent { pri: number; host: string; ms: number; text: string }
+interface Sent {
+  pri: number;
+  host: string;
+  ms: number;
+  text: string;
+}
 
 /** N messages with varied PRI (all 24 facilities, all 8 severities), hosts and timestamps, sent in RFC 5424. */
 function messages(tag: string): { lines: string; sent: Sent[] } {
@@ -89,9 +100,19 @@ function messages(tag: string): { lines: string; sent: Sent[] } {
   return { lines, sent };
 }
 
-interface Rsyslog { proc: ChildProcess; port: number; output: () => string; stop: () => Promise<void> }
+interface Rsyslog {
+  proc: ChildProcess;
+  port: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
 
-async function startRsyslog(dir: string, agentPort: number, framing: 'octet-counted' | 'traditional', template: string): Promise<Rsyslog> {
+async function startRsyslog(
+  dir: string,
+  agentPort: number,
+  framing: 'octet-counted' | 'traditional',
+  template: string,
+): Promise<Rsyslog> {
   const portFile = path.join(dir, 'imtcp.port');
   const conf = `
 global(workDirectory="${dir}" net.enableDNS="off")
@@ -104,17 +125,21 @@ ruleset(name="fwd") {
 `;
   const confFile = path.join(dir, 'rsyslog.conf');
   fs.writeFileSync(confFile, conf);
-  const proc = spawn(RSYSLOGD!, ['-n', '-f', confFile, '-i', path.join(dir, 'rsyslogd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(RSYSLOGD!, ['-n', '-f', confFile, '-i', path.join(dir, 'rsyslogd.pid')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(proc);
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   let exited = false;
-  const exitP = new Promise<void>((resolve) => proc.once('exit', () => {
-    exited = true;
-    running.delete(proc);
-    resolve();
-  }));
+  const exitP = new Promise<void>((resolve) =>
+    proc.once('exit', () => {
+      exited = true;
+      running.delete(proc);
+      resolve();
+    }),
+  );
   proc.once('error', (err) => (out += `spawn error: ${err.message}\n`));
   const stop = async () => {
     if (exited) return;
@@ -124,10 +149,18 @@ ruleset(name="fwd") {
     clearTimeout(t);
   };
   try {
-    await waitFor(() => {
-      if (exited) throw new Error(`rsyslogd exited during start-up:\n${out}`);
-      return fs.existsSync(portFile) && /^\d+\s*$/.test(fs.readFileSync(portFile, 'utf8')) && Number(fs.readFileSync(portFile, 'utf8')) > 0;
-    }, 15_000, `rsyslogd listening (port file ${portFile}); output so far:\n${out}`);
+    await waitFor(
+      () => {
+        if (exited) throw new Error(`rsyslogd exited during start-up:\n${out}`);
+        return (
+          fs.existsSync(portFile) &&
+          /^\d+\s*$/.test(fs.readFileSync(portFile, 'utf8')) &&
+          Number(fs.readFileSync(portFile, 'utf8')) > 0
+        );
+      },
+      15_000,
+      `rsyslogd listening (port file ${portFile}); output so far:\n${out}`,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -145,20 +178,40 @@ function send(port: number, data: string): Promise<void> {
 }
 
 const CASES = [
-  { name: 'octet-counted, RFC 5424 (RSYSLOG_SyslogProtocol23Format)', framing: 'octet-counted', template: 'RSYSLOG_SyslogProtocol23Format', rfc: 5424 },
-  { name: 'LF framing, RFC 5424 (RSYSLOG_SyslogProtocol23Format)', framing: 'traditional', template: 'RSYSLOG_SyslogProtocol23Format', rfc: 5424 },
-  { name: 'LF framing, RFC 3164 (RSYSLOG_TraditionalForwardFormat)', framing: 'traditional', template: 'RSYSLOG_TraditionalForwardFormat', rfc: 3164 },
+  {
+    name: 'octet-counted, RFC 5424 (RSYSLOG_SyslogProtocol23Format)',
+    framing: 'octet-counted',
+    template: 'RSYSLOG_SyslogProtocol23Format',
+    rfc: 5424,
+  },
+  {
+    name: 'LF framing, RFC 5424 (RSYSLOG_SyslogProtocol23Format)',
+    framing: 'traditional',
+    template: 'RSYSLOG_SyslogProtocol23Format',
+    rfc: 5424,
+  },
+  {
+    name: 'LF framing, RFC 3164 (RSYSLOG_TraditionalForwardFormat)',
+    framing: 'traditional',
+    template: 'RSYSLOG_TraditionalForwardFormat',
+    rfc: 3164,
+  },
 ] as const;
 
 for (const [k, c] of CASES.entries()) {
-  test(`rsyslogd omfwd -> syslogtcp: ${c.name}: all ${N} messages with Facility/Severity/host/timestamp`, { skip: skipReason }, async () => {
-    if (!RSYSLOGD) {
-      assert.fail('rsyslogd not found: this test forwards through a real rsyslog (apt-get install -y rsyslog). '
-        + 'Set FLUME_TS_SKIP_RSYSLOG=1 to skip it.');
-    }
-    const dir = path.join(tmp, `case${k}`);
-    fs.mkdirSync(dir);
-    const a: Agent = await startAgent(`
+  test(
+    `rsyslogd omfwd -> syslogtcp: ${c.name}: all ${N} messages with Facility/Severity/host/timestamp`,
+    { skip: skipReason },
+    async () => {
+      if (!RSYSLOGD) {
+        assert.fail(
+          'rsyslogd not found: this test forwards through a real rsyslog (apt-get install -y rsyslog). ' +
+            'Set FLUME_TS_SKIP_RSYSLOG=1 to skip it.',
+        );
+      }
+      const dir = path.join(tmp, `case${k}`);
+      fs.mkdirSync(dir);
+      const a: Agent = await startAgent(`
 a1.sources = s
 a1.channels = c1
 a1.sources.s.type = syslogtcp
@@ -170,42 +223,46 @@ a1.channels.c1.type = memory
 a1.channels.c1.capacity = ${N * 2}
 a1.channels.c1.transactionCapacity = 100
 `);
-    let rs: Rsyslog | undefined;
-    try {
-      const src = inst<{ ports: number[] }>(a.sources.get('s'));
-      const ch = inst<Channel>(a.channels.get('c1'));
-      rs = await startRsyslog(dir, src.ports[0]!, c.framing, c.template);
-      const tag = `rs${k}`;
-      const { lines, sent } = messages(tag);
-      await send(rs.port, lines);
-      await waitFor(() => (ch.size() ?? 0) >= N, 20_000,
-        `${N} events forwarded by rsyslogd (have ${ch.size()}); rsyslogd output:\n${rs!.output()}`);
-      const evs = await takeAll(ch);
-      assert.equal(evs.length, N, 'exactly N events, no duplicates and nothing extra');
-      for (let i = 0; i < N; i++) {
-        const e = evs[i]!;
-        const s = sent[i]!;
-        const where = `event ${i}: ${JSON.stringify(e.headers)} ${JSON.stringify(e.body.toString())}`;
-        assert.equal(e.headers['flume.syslog.status'], undefined, where);
-        assert.equal(e.headers.Facility, String(s.pri >> 3), where);
-        assert.equal(e.headers.Severity, String(s.pri & 7), where);
-        assert.equal(e.headers.priority, String(s.pri), where);
-        assert.equal(e.headers.host, s.host, where);
-        assert.equal(e.headers.client, '127.0.0.1', where);
-        // RFC 5424 keeps the fraction (truncated to ms); RFC 3164 has whole seconds in local time
-        assert.equal(e.headers.timestamp, String(c.rfc === 5424 ? s.ms : Math.floor(s.ms / 1000) * 1000), where);
-        if (c.rfc === 5424) {
-          assert.equal(e.headers.version, '1', where);
-          assert.equal(e.body.toString(), `app${i % 3} ${1000 + i} ID${i % 4} - ${s.text}`, where);
-        } else {
-          assert.equal(e.headers.version, undefined, where);
-          assert.equal(e.body.toString(), `app${i % 3}[${1000 + i}] ${s.text}`, where);
+      let rs: Rsyslog | undefined;
+      try {
+        const src = inst<{ ports: number[] }>(a.sources.get('s'));
+        const ch = inst<Channel>(a.channels.get('c1'));
+        rs = await startRsyslog(dir, src.ports[0]!, c.framing, c.template);
+        const tag = `rs${k}`;
+        const { lines, sent } = messages(tag);
+        await send(rs.port, lines);
+        await waitFor(
+          () => (ch.size() ?? 0) >= N,
+          20_000,
+          `${N} events forwarded by rsyslogd (have ${ch.size()}); rsyslogd output:\n${rs!.output()}`,
+        );
+        const evs = await takeAll(ch);
+        assert.equal(evs.length, N, 'exactly N events, no duplicates and nothing extra');
+        for (let i = 0; i < N; i++) {
+          const e = evs[i]!;
+          const s = sent[i]!;
+          const where = `event ${i}: ${JSON.stringify(e.headers)} ${JSON.stringify(e.body.toString())}`;
+          assert.equal(e.headers['flume.syslog.status'], undefined, where);
+          assert.equal(e.headers.Facility, String(s.pri >> 3), where);
+          assert.equal(e.headers.Severity, String(s.pri & 7), where);
+          assert.equal(e.headers.priority, String(s.pri), where);
+          assert.equal(e.headers.host, s.host, where);
+          assert.equal(e.headers.client, '127.0.0.1', where);
+          // RFC 5424 keeps the fraction (truncated to ms); RFC 3164 has whole seconds in local time
+          assert.equal(e.headers.timestamp, String(c.rfc === 5424 ? s.ms : Math.floor(s.ms / 1000) * 1000), where);
+          if (c.rfc === 5424) {
+            assert.equal(e.headers.version, '1', where);
+            assert.equal(e.body.toString(), `app${i % 3} ${1000 + i} ID${i % 4} - ${s.text}`, where);
+          } else {
+            assert.equal(e.headers.version, undefined, where);
+            assert.equal(e.body.toString(), `app${i % 3}[${1000 + i}] ${s.text}`, where);
+          }
         }
+      } finally {
+        await rs?.stop();
+        await a.stop(2000);
       }
-    } finally {
-      await rs?.stop();
-      await a.stop(2000);
-    }
-    assert.equal(rs!.proc.exitCode !== null || rs!.proc.signalCode !== null, true, 'rsyslogd has exited');
-  });
+      assert.equal(rs!.proc.exitCode !== null || rs!.proc.signalCode !== null, true, 'rsyslogd has exited');
+    },
+  );
 }

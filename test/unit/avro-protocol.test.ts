@@ -5,8 +5,19 @@ import { makeEvent } from '../../src/core/event.js';
 import { AvroDecodeError, Reader, Writer } from '../../src/rpc/avro/avro-binary.js';
 import { encodeFrameBuffers, FrameDecoder, FrameError, type FrameLimits } from '../../src/rpc/avro/framing.js';
 import {
-  decodeEventDatum, encodeCallFrame, encodeEventDatum, encodeResponseFrame, PROTOCOL_HASH, PROTOCOL_JSON, readCallHead,
-  readCallResult, readEventArray, readHandshakeRequest, readHandshakeResponse, writeHandshakeRequest, writeHandshakeResponse,
+  decodeEventDatum,
+  encodeCallFrame,
+  encodeEventDatum,
+  encodeResponseFrame,
+  PROTOCOL_HASH,
+  PROTOCOL_JSON,
+  readCallHead,
+  readCallResult,
+  readEventArray,
+  readHandshakeRequest,
+  readHandshakeResponse,
+  writeHandshakeRequest,
+  writeHandshakeResponse,
   DEFAULT_DECODE_LIMITS,
 } from '../../src/rpc/avro/protocol.js';
 
@@ -14,7 +25,7 @@ const hex = (s: string) => Buffer.from(s.replace(/[\s|]/g, ''), 'hex');
 
 // reference §11.3, appendBatch([{headers:{a:"b"}, body:"hi"}]) with serial 7 on a connected connection
 const GOLDEN_PAYLOAD = hex('00 16 61 70 70 65 6E 64 42 61 74 63 68 02 02 02 61 02 62 00 04 68 69 00');
-const GOLDEN_FRAME = hex('00 00 00 07 | 00 00 00 01 | 00 00 00 18') ;
+const GOLDEN_FRAME = hex('00 00 00 07 | 00 00 00 01 | 00 00 00 18');
 const GOLDEN_REPLY = hex('00 00 00 07 | 00 00 00 01 | 00 00 00 03 | 00 00 00');
 
 const LIMITS: FrameLimits = { maxFramesPerMessage: 16, maxFrameBytes: 1024, maxMessageBytes: 4096 };
@@ -55,7 +66,25 @@ test('golden §11.3: the request decodes back, fed one byte at a time', () => {
 });
 
 test('varints: zig-zag round trip over small, large and negative values', () => {
-  const values = [0, -1, 1, 63, 64, -64, -65, 127, 128, 8191, 8192, 2 ** 31 - 1, -(2 ** 31), 2 ** 40 + 3, -(2 ** 45), 2 ** 52, -(2 ** 52)];
+  const values = [
+    0,
+    -1,
+    1,
+    63,
+    64,
+    -64,
+    -65,
+    127,
+    128,
+    8191,
+    8192,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 40 + 3,
+    -(2 ** 45),
+    2 ** 52,
+    -(2 ** 52),
+  ];
   const w = new Writer(8);
   for (const v of values) w.long(v);
   const r = new Reader(Buffer.from(w.finish()));
@@ -101,9 +130,9 @@ test('event limits: too many events in a batch, too many headers', () => {
 
 test('AvroFlumeEvent datum round trip keeps non-ASCII headers and binary bodies', () => {
   const body = Buffer.from([0, 255, 10, 13, 0xc3, 0xa9]);
-  const e = makeEvent(body, { 'ключ': 'значение', emoji: '🚀', empty: '' });
+  const e = makeEvent(body, { ключ: 'значение', emoji: '🚀', empty: '' });
   const back = decodeEventDatum(encodeEventDatum(e));
-  assert.deepEqual({ ...back.headers }, { 'ключ': 'значение', emoji: '🚀', empty: '' });
+  assert.deepEqual({ ...back.headers }, { ключ: 'значение', emoji: '🚀', empty: '' });
   assert.deepEqual(back.body, body);
 });
 
@@ -127,7 +156,10 @@ test('handshake request and response round trip, including the NONE shape', () =
   writeHandshakeResponse(w3, { match: 'BOTH', serverProtocol: null, serverHash: null, meta: null });
   assert.deepEqual(Buffer.from(w3.finish()), hex('00 00 00 00'));
   // a ping: handshake + empty meta + empty name
-  const ping = encodeCallFrame('', [], { serial: 1, handshake: { clientHash: PROTOCOL_HASH, clientProtocol: null, serverHash: PROTOCOL_HASH, meta: null } });
+  const ping = encodeCallFrame('', [], {
+    serial: 1,
+    handshake: { clientHash: PROTOCOL_HASH, clientProtocol: null, serverHash: PROTOCOL_HASH, meta: null },
+  });
   assert.deepEqual(ping.subarray(12 + 34), hex('00 00'));
 });
 
@@ -152,7 +184,10 @@ test('frames: hostile numbers are refused on the header, before any allocation',
     lens.forEach((l, i) => b.writeInt32BE(l, 8 + i * 4));
     return b;
   };
-  assert.throws(() => decodeAll([head(1, 0x7fffffff)]), (e: unknown) => e instanceof FrameError && /count 2147483647 exceeds/.test(e.message));
+  assert.throws(
+    () => decodeAll([head(1, 0x7fffffff)]),
+    (e: unknown) => e instanceof FrameError && /count 2147483647 exceeds/.test(e.message),
+  );
   assert.throws(() => decodeAll([head(1, -1)]), /negative buffer count/);
   assert.throws(() => decodeAll([head(1, 1, -5)]), /negative buffer length/);
   assert.throws(() => decodeAll([head(1, 1, 0x7fffffff)]), /exceeds the limit of 1024 bytes/);
@@ -200,11 +235,22 @@ test('wire errors carry stable codes: frame, decode, ip rule, call', async () =>
     return 'no error';
   };
   const limits = { maxFramesPerMessage: 1, maxFrameBytes: 8, maxMessageBytes: 8 };
-  assert.equal(code(() => new FrameDecoder(limits, () => {}).push(hex('00000001 00000002'))), 'FLUME_ERR_RPC_FRAME');
-  assert.equal(code(() => new Reader(hex('80')).long()), 'FLUME_ERR_RPC_DECODE');
-  assert.equal(code(() => parseIpFilterRules('permit:ip:*')), 'FLUME_ERR_NET_IP_RULE');
+  assert.equal(
+    code(() => new FrameDecoder(limits, () => {}).push(hex('00000001 00000002'))),
+    'FLUME_ERR_RPC_FRAME',
+  );
+  assert.equal(
+    code(() => new Reader(hex('80')).long()),
+    'FLUME_ERR_RPC_DECODE',
+  );
+  assert.equal(
+    code(() => parseIpFilterRules('permit:ip:*')),
+    'FLUME_ERR_NET_IP_RULE',
+  );
   // nothing listens on port 1 of the loopback address: the connect fails with a call error
   const nowhere = { host: '127.0.0.1', port: 1, connectTimeoutMs: 2000, requestTimeoutMs: 2000 };
-  await assert.rejects(AvroRpcClient.connect(nowhere),
-    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_RPC_CALL' && /cannot connect/.test(e.message));
+  await assert.rejects(
+    AvroRpcClient.connect(nowhere),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_RPC_CALL' && /cannot connect/.test(e.message),
+  );
 });

@@ -7,7 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ipFilter, parseIpFilterRules } from '../../src/net/ip-filter.js';
 import {
-  cipherList, keyMaterial, opensslCipherName, protocolRange, readJks, sniffStore, trustedCertificates,
+  cipherList,
+  keyMaterial,
+  opensslCipherName,
+  protocolRange,
+  readJks,
+  sniffStore,
+  trustedCertificates,
 } from '../../src/net/tls/index.js';
 import avroSource from '../../src/sources/avro.js';
 import avroSink from '../../src/sinks/avro.js';
@@ -44,12 +50,24 @@ test('config checks: ssl needs key material, ipFilter needs valid rules, unknown
   assert.match(JSON.stringify(src({ ipFilter: 'true', ipFilterRules: 'allow:ip' }).issues), /ipFilterRules/);
   assert.match(JSON.stringify(src({ 'compression-type': 'gzip' }).issues), /none, deflate/);
   assert.match(JSON.stringify(src({ threads: '4' }).issues), /warning/);
-  const sink = componentOptions(avroSink, { hostname: 'h', port: '4141', 'batch-size': '1000', 'connect-timeout': '5000', 'reset-connection-interval': '60' });
+  const sink = componentOptions(avroSink, {
+    hostname: 'h',
+    port: '4141',
+    'batch-size': '1000',
+    'connect-timeout': '5000',
+    'reset-connection-interval': '60',
+  });
   assert.equal(sink.options!['batch-size'], 1000);
   assert.equal(sink.options!['connect-timeout'], 5000);
   assert.equal(sink.options!['reset-connection-interval'], 60_000);
-  assert.match(JSON.stringify(componentOptions(avroSink, { hostname: 'h', port: '4141', 'compression-level': '10' }).issues), /maximum 9/);
-  assert.match(JSON.stringify(componentOptions(avroSink, { hostname: 'h', port: '4141', batchsize: '10' }).issues), /batch-size/);
+  assert.match(
+    JSON.stringify(componentOptions(avroSink, { hostname: 'h', port: '4141', 'compression-level': '10' }).issues),
+    /maximum 9/,
+  );
+  assert.match(
+    JSON.stringify(componentOptions(avroSink, { hostname: 'h', port: '4141', batchsize: '10' }).issues),
+    /batch-size/,
+  );
 });
 
 test('TLS protocol ranges and Java cipher names', () => {
@@ -69,28 +87,85 @@ test('TLS protocol ranges and Java cipher names', () => {
 const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
 const haveKeytool = spawnSync('keytool', ['-help']).status === 0;
 
-test('stores: PEM, PKCS12 (key and cert-only), JKS with integrity and key decryption', { skip: haveOpenssl ? false : 'openssl not found' }, (t) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'avro-stores-'));
-  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
-  const f = (n: string) => path.join(d, n);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('key.pem'), '-out', f('cert.pem'),
-    '-days', '2', '-subj', '/CN=test'], { stdio: 'ignore' });
-  execFileSync('openssl', ['pkcs12', '-export', '-in', f('cert.pem'), '-inkey', f('key.pem'), '-out', f('ks.p12'), '-passout', 'pass:pw'], { stdio: 'ignore' });
-  execFileSync('openssl', ['pkcs12', '-export', '-nokeys', '-in', f('cert.pem'), '-out', f('ts.p12'), '-passout', 'pass:pw'], { stdio: 'ignore' });
-  const certPem = fs.readFileSync(f('cert.pem'), 'utf8').trim();
-  assert.equal(sniffStore(fs.readFileSync(f('cert.pem'))), 'pem');
-  assert.equal(sniffStore(fs.readFileSync(f('ts.p12'))), 'pkcs12');
-  assert.deepEqual(trustedCertificates(fs.readFileSync(f('ts.p12')), 'pw').map((s) => s.trim()), [certPem]);
-  assert.throws(() => trustedCertificates(fs.readFileSync(f('ts.p12')), 'wrong'), /wrong truststore-password/);
-  assert.ok(keyMaterial(fs.readFileSync(f('ks.p12')), 'pw').pfx);
-  if (!haveKeytool) return;
-  execFileSync('keytool', ['-importkeystore', '-noprompt', '-srckeystore', f('ks.p12'), '-srcstoretype', 'PKCS12', '-srcstorepass', 'pw',
-    '-destkeystore', f('ks.jks'), '-deststoretype', 'JKS', '-deststorepass', 'secret', '-destkeypass', 'secret'], { stdio: 'ignore' });
-  const jks = fs.readFileSync(f('ks.jks'));
-  assert.equal(sniffStore(jks), 'jks');
-  assert.throws(() => readJks(jks, 'nope'), /integrity check failed|wrong keystore-password/);
-  const km = keyMaterial(jks, 'secret');
-  assert.match(km.key!, /BEGIN PRIVATE KEY/);
-  assert.equal(km.cert!.trim(), certPem);
-  assert.deepEqual(trustedCertificates(jks, 'secret').map((s) => s.trim()), [certPem]);
-});
+test(
+  'stores: PEM, PKCS12 (key and cert-only), JKS with integrity and key decryption',
+  { skip: haveOpenssl ? false : 'openssl not found' },
+  (t) => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'avro-stores-'));
+    t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+    const f = (n: string) => path.join(d, n);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        f('key.pem'),
+        '-out',
+        f('cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=test',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync(
+      'openssl',
+      ['pkcs12', '-export', '-in', f('cert.pem'), '-inkey', f('key.pem'), '-out', f('ks.p12'), '-passout', 'pass:pw'],
+      { stdio: 'ignore' },
+    );
+    execFileSync(
+      'openssl',
+      ['pkcs12', '-export', '-nokeys', '-in', f('cert.pem'), '-out', f('ts.p12'), '-passout', 'pass:pw'],
+      { stdio: 'ignore' },
+    );
+    const certPem = fs.readFileSync(f('cert.pem'), 'utf8').trim();
+    assert.equal(sniffStore(fs.readFileSync(f('cert.pem'))), 'pem');
+    assert.equal(sniffStore(fs.readFileSync(f('ts.p12'))), 'pkcs12');
+    assert.deepEqual(
+      trustedCertificates(fs.readFileSync(f('ts.p12')), 'pw').map((s) => s.trim()),
+      [certPem],
+    );
+    assert.throws(() => trustedCertificates(fs.readFileSync(f('ts.p12')), 'wrong'), /wrong truststore-password/);
+    assert.ok(keyMaterial(fs.readFileSync(f('ks.p12')), 'pw').pfx);
+    if (!haveKeytool) return;
+    execFileSync(
+      'keytool',
+      [
+        '-importkeystore',
+        '-noprompt',
+        '-srckeystore',
+        f('ks.p12'),
+        '-srcstoretype',
+        'PKCS12',
+        '-srcstorepass',
+        'pw',
+        '-destkeystore',
+        f('ks.jks'),
+        '-deststoretype',
+        'JKS',
+        '-deststorepass',
+        'secret',
+        '-destkeypass',
+        'secret',
+      ],
+      { stdio: 'ignore' },
+    );
+    const jks = fs.readFileSync(f('ks.jks'));
+    assert.equal(sniffStore(jks), 'jks');
+    assert.throws(() => readJks(jks, 'nope'), /integrity check failed|wrong keystore-password/);
+    const km = keyMaterial(jks, 'secret');
+    assert.match(km.key!, /BEGIN PRIVATE KEY/);
+    assert.equal(km.cert!.trim(), certPem);
+    assert.deepEqual(
+      trustedCertificates(jks, 'secret').map((s) => s.trim()),
+      [certPem],
+    );
+  },
+);

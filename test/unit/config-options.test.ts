@@ -60,7 +60,8 @@ test('renamed: an old spelling warns, names the new key and resolves as it; the 
   const { defineSource } = await import('../../src/contract/index.js');
   const { describeText } = await import('../../src/registry/docs.js');
   const def = defineSource({
-    type: 't', summary: 's',
+    type: 't',
+    summary: 's',
     options: {
       'keystore-password': opt.string({ doc: 'Password.' }),
       keystorePassword: opt.renamed({ to: 'keystore-password' }),

@@ -2,8 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { substitute } from '../../src/config/substitute.js';
 
-const ctx = (keys: Record<string, string> = {}, env: Record<string, string> = {}, sys: Record<string, string> = {}) => ({
-  env, sys, lookupKey: (k: string) => keys[k],
+const ctx = (
+  keys: Record<string, string> = {},
+  env: Record<string, string> = {},
+  sys: Record<string, string> = {},
+) => ({
+  env,
+  sys,
+  lookupKey: (k: string) => keys[k],
 });
 
 test('env, sys and key references resolve', () => {

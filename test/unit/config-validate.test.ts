@@ -44,13 +44,19 @@ test('the quick-start config is valid and planned in order', () => {
 });
 
 test('type aliases are case-insensitive and Flume class names map to our types', () => {
-  const r = check(BASE.replace('type = netcat', 'type = NETCAT').replace('type = logger', 'type = org.apache.flume.sink.LoggerSink').replace('type = memory', 'type = Memory'));
+  const r = check(
+    BASE.replace('type = netcat', 'type = NETCAT')
+      .replace('type = logger', 'type = org.apache.flume.sink.LoggerSink')
+      .replace('type = memory', 'type = Memory'),
+  );
   assert.ok(r.plan, JSON.stringify(r.issues));
   assert.equal(r.plan.sinks[0]!.def.type, 'logger');
 });
 
 test('misspelt keys and types get a did-you-mean with file:line', () => {
-  const errs = errors(BASE.replace('a1.sources.r1.port', 'a1.sources.r1.prot').replace('type = logger', 'type = loger'));
+  const errs = errors(
+    BASE.replace('a1.sources.r1.port', 'a1.sources.r1.prot').replace('type = logger', 'type = loger'),
+  );
   const k = find(errs, /unknown property 'prot'/);
   assert.equal(k.file, 'test.properties');
   assert.equal(k.line, 7);
@@ -63,18 +69,29 @@ test('misspelt keys and types get a did-you-mean with file:line', () => {
 });
 
 test('unknown channel references are errors with a suggestion', () => {
-  const e = find(errors(BASE.replace('a1.sinks.k1.channel = c1', 'a1.sinks.k1.channel = c2')), /channel 'c2' is not defined/);
+  const e = find(
+    errors(BASE.replace('a1.sinks.k1.channel = c1', 'a1.sinks.k1.channel = c2')),
+    /channel 'c2' is not defined/,
+  );
   assert.match(e.hint!, /did you mean 'c1'/);
 });
 
 test('sources need the plural channels key, sinks the singular channel key', () => {
-  const errs = errors(BASE.replace('a1.sources.r1.channels = c1', 'a1.sources.r1.channel = c1').replace('a1.sinks.k1.channel = c1', 'a1.sinks.k1.channels = c1'));
+  const errs = errors(
+    BASE.replace('a1.sources.r1.channels = c1', 'a1.sources.r1.channel = c1').replace(
+      'a1.sinks.k1.channel = c1',
+      'a1.sinks.k1.channels = c1',
+    ),
+  );
   assert.match(find(errs, /source is not connected/).hint!, /plural key: a1.sources.r1.channels = c1/);
   assert.match(find(errs, /sink has no channel/).hint!, /singular key: a1.sinks.k1.channel = c1/);
 });
 
 test('batchSize above transactionCapacity is an error naming both keys', () => {
-  const e = find(errors(`${BASE}\na1.sinks.k1.batchSize = 500\n`), /batchSize 500 exceeds transactionCapacity 100 of channel c1/);
+  const e = find(
+    errors(`${BASE}\na1.sinks.k1.batchSize = 500\n`),
+    /batchSize 500 exceeds transactionCapacity 100 of channel c1/,
+  );
   assert.equal(e.key, 'a1.sinks.k1.batchSize');
   assert.match(e.hint!, /a1.channels.c1.transactionCapacity/);
 });
@@ -84,7 +101,9 @@ test('memory channel transactionCapacity above capacity is an error', () => {
 });
 
 test('two components binding the same port are an error', () => {
-  const text = BASE.replace('a1.sources = r1', 'a1.sources = r1 r2') + `
+  const text =
+    BASE.replace('a1.sources = r1', 'a1.sources = r1 r2') +
+    `
 a1.sources.r2.type = netcat
 a1.sources.r2.bind = 0.0.0.0
 a1.sources.r2.port = 44444
@@ -94,7 +113,9 @@ a1.sources.r2.channels = c1
 });
 
 test('a sink in two groups and a group without processor.type are errors', () => {
-  const text = BASE.replace('a1.sinks = k1', 'a1.sinks = k1\na1.sinkgroups = g1 g2') + `
+  const text =
+    BASE.replace('a1.sinks = k1', 'a1.sinks = k1\na1.sinkgroups = g1 g2') +
+    `
 a1.sinkgroups.g1.sinks = k1
 a1.sinkgroups.g1.processor.type = default
 a1.sinkgroups.g2.sinks = k1
@@ -105,7 +126,9 @@ a1.sinkgroups.g2.sinks = k1
 });
 
 test('listed components without properties, and defined components not listed, are errors', () => {
-  const errs = errors(BASE.replace('a1.sinks = k1', 'a1.sinks = k1 k9') + 'a1.sinks.k2.type = null\na1.sinks.k2.channel = c1\n');
+  const errs = errors(
+    BASE.replace('a1.sinks = k1', 'a1.sinks = k1 k9') + 'a1.sinks.k2.type = null\na1.sinks.k2.channel = c1\n',
+  );
   find(errs, /sink 'k9' is listed but has no properties/);
   const e = find(errs, /sink 'k2' has properties but is not listed/);
   assert.match(e.hint!, /a1.sinks = k1 k9 k2|did you mean/);
@@ -139,7 +162,9 @@ test('Flume keys with no effect are warnings naming the key; config still valid'
 });
 
 test('substitution: ${env:X}, ${sys:X} and ${KEY} apply to values before validation', () => {
-  const text = BASE.replace('port = 44444', 'port = ${NC_PORT}').replace('bind = 127.0.0.1', 'bind = ${sys:bind}') + 'NC_PORT = ${env:PORT}\n';
+  const text =
+    BASE.replace('port = 44444', 'port = ${NC_PORT}').replace('bind = 127.0.0.1', 'bind = ${sys:bind}') +
+    'NC_PORT = ${env:PORT}\n';
   const r = check(text, 'a1', { bind: '127.0.0.2' }, { PORT: '5555' });
   assert.ok(r.plan, JSON.stringify(r.issues));
   assert.equal(r.plan.sources[0]!.options.port, 5555);
@@ -149,7 +174,10 @@ test('substitution: ${env:X}, ${sys:X} and ${KEY} apply to values before validat
 test('unresolved substitutions are warnings, and the value fails its own validation', () => {
   const r = check(BASE.replace('port = 44444', 'port = ${env:NOPE_PORT}'));
   assert.ok(!r.plan);
-  find(r.issues.filter((i) => i.severity === 'warning'), /unresolved reference \$\{env:NOPE_PORT\}/);
+  find(
+    r.issues.filter((i) => i.severity === 'warning'),
+    /unresolved reference \$\{env:NOPE_PORT\}/,
+  );
   find(r.issues, /not a whole number/);
 });
 
@@ -181,7 +209,10 @@ test('an unknown key does not hide the cross-option check of the same component'
 test('a check that reads a value which failed to parse is skipped (no verdict on a guessed value)', () => {
   const errs = errors(`${BASE}a1.channels.c1.capacity = lots\na1.channels.c1.transactionCapacity = 1000\n`);
   find(errs, /'lots' is not a whole number/);
-  assert.deepEqual(errs.map((e) => e.message), ["'lots' is not a whole number"]);
+  assert.deepEqual(
+    errs.map((e) => e.message),
+    ["'lots' is not a whole number"],
+  );
 });
 
 test('batchSize against transactionCapacity is checked even when the sink has other mistakes', () => {
@@ -191,7 +222,9 @@ test('batchSize against transactionCapacity is checked even when the sink has ot
 });
 
 test('a port claimed twice is found even when a claimant has an unrelated mistake, not when its port failed', () => {
-  const second = (port: string) => BASE.replace('a1.sources = r1', 'a1.sources = r1 r2') + `
+  const second = (port: string) =>
+    BASE.replace('a1.sources = r1', 'a1.sources = r1 r2') +
+    `
 a1.sources.r2.type = netcat
 a1.sources.r2.bind = 127.0.0.1
 a1.sources.r2.port = ${port}
@@ -204,29 +237,38 @@ a1.sources.r2.max-line-lenght = 10
   assert.ok(!errors(second('44444x')).some((e) => /also claimed/.test(e.message)));
 });
 
-test('selector checks run even when another of the source\'s channels is undefined', () => {
-  const errs = errors(BASE.replace('a1.sources.r1.channels = c1', 'a1.sources.r1.channels = c1 c9') + `
+test("selector checks run even when another of the source's channels is undefined", () => {
+  const errs = errors(
+    BASE.replace('a1.sources.r1.channels = c1', 'a1.sources.r1.channels = c1 c9') +
+      `
 a1.sources.r1.selector.type = multiplexing
 a1.sources.r1.selector.mapping.x = c1 c3
 a1.sources.r1.selector.default = c1
-`);
+`,
+  );
   find(errs, /channel 'c9' is not defined/);
   assert.equal(find(errs, /channel 'c3' in selector\.mapping\.x is not one of the source's channels/).line, 14);
 });
 
 test('the seed multiplexing config reports every mistake in one run, each at its key with a hint', () => {
-  const seed = BASE.replace('a1.channels = c1', 'a1.channels = c1 c2')
-    .replace('a1.sources.r1.channels = c1', `a1.sources.r1.channels = c1 c2
+  const seed =
+    BASE.replace('a1.channels = c1', 'a1.channels = c1 c2').replace(
+      'a1.sources.r1.channels = c1',
+      `a1.sources.r1.channels = c1 c2
 a1.sources.r1.selector.type = multiplexing
 a1.sources.r1.selector.head = state
 a1.sources.r1.selector.mapping.READ = c1
 a1.sources.r1.selector.mapping.WRITE = c2
-a1.sources.r1.selector.default = c`) + 'a1.channels.c2.type = memory\n';
+a1.sources.r1.selector.default = c`,
+    ) + 'a1.channels.c2.type = memory\n';
   const errs = errors(seed);
-  assert.deepEqual(errs.map((e) => [e.line, e.key, e.hint]), [
-    [10, 'a1.sources.r1.selector.head', "did you mean 'header'?"],
-    [13, 'a1.sources.r1.selector.default', "did you mean 'c1'?"],
-  ]);
+  assert.deepEqual(
+    errs.map((e) => [e.line, e.key, e.hint]),
+    [
+      [10, 'a1.sources.r1.selector.head', "did you mean 'header'?"],
+      [13, 'a1.sources.r1.selector.default', "did you mean 'c1'?"],
+    ],
+  );
   assert.match(errs[0]!.message, /unknown property 'head' for selector type 'multiplexing'/);
   assert.match(errs[1]!.message, /channel 'c' in selector\.default is not one of the source's channels \(c1, c2\)/);
 });
@@ -240,7 +282,8 @@ test('a key cut short gets the one key it starts; a selector key without its pre
 
 test('a misspelt old spelling is pointed to the new key, not to the old one', () => {
   const def = defineSource({
-    type: 't', summary: 's',
+    type: 't',
+    summary: 's',
     options: {
       'keystore-password': opt.string({ doc: 'Password.' }),
       keystorePassword: opt.renamed({ to: 'keystore-password' }),

@@ -57,12 +57,20 @@ function harness(maxBatchSize = 1000): Harness {
     },
   }) as Logger;
   const h: Harness = {
-    events: [], times: [], full: 0, logs, counters: sourceCounters('r1'),
+    events: [],
+    times: [],
+    full: 0,
+    logs,
+    counters: sourceCounters('r1'),
     bodies: () => h.events.map((e) => e.body.toString('utf8')),
     ctx: undefined as unknown as SourceContext,
   };
   h.ctx = {
-    name: 'r1', logger, clock: systemClock, counters: h.counters, maxBatchSize,
+    name: 'r1',
+    logger,
+    clock: systemClock,
+    counters: h.counters,
+    maxBatchSize,
     emit: countEmits(async (b) => {
       if (h.full > 0) {
         h.full--;
@@ -84,7 +92,11 @@ function source(h: Harness, props: Record<string, string>): ExecSource {
 /** pids of live (not zombie) processes in process group `pgid`. */
 function groupMembers(pgid: number): number[] {
   const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat='], { encoding: 'utf8' });
-  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 3 && Number(f[1]) === pgid && !f[2]!.startsWith('Z')).map((f) => Number(f[0]));
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 3 && Number(f[1]) === pgid && !f[2]!.startsWith('Z'))
+    .map((f) => Number(f[0]));
 }
 
 test('options and argv: Flume defaults; whitespace split without a shell; shell words + the command as one argument', () => {
@@ -95,8 +107,16 @@ test('options and argv: Flume defaults; whitespace split without a shell; shell 
   assert.equal(o.restart, false);
   assert.equal(o.logStdErr, false);
   assert.deepEqual(commandLine(o), ['tail', '-F', '/var/log/app.log']);
-  assert.deepEqual(commandLine({ command: 'echo a | wc -c', shell: '/bin/sh -c' }), ['/bin/sh', '-c', 'echo a | wc -c']);
-  const errors = (props: Record<string, string>) => componentOptions(exec, props).issues.filter((i) => i.severity === 'error').map((i) => i.message).join('\n');
+  assert.deepEqual(commandLine({ command: 'echo a | wc -c', shell: '/bin/sh -c' }), [
+    '/bin/sh',
+    '-c',
+    'echo a | wc -c',
+  ]);
+  const errors = (props: Record<string, string>) =>
+    componentOptions(exec, props)
+      .issues.filter((i) => i.severity === 'error')
+      .map((i) => i.message)
+      .join('\n');
   assert.match(errors({}), /required property 'command'/);
   assert.match(errors({ command: 'x', charset: 'UTF-16' }), /not supported by exec/);
   assert.match(errors({ command: 'x', charset: 'UTF-32LE' }), /not supported by exec/);
@@ -158,7 +178,10 @@ test('a command that exits is restarted after restartThrottle, not before', asyn
   await waitFor(() => h.events.length >= 3, 10_000, 'three runs');
   await s.close();
   const gaps = h.times.slice(1, 3).map((t, i) => t - h.times[i]!);
-  assert.ok(gaps.every((g) => g >= 280), `gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
+  assert.ok(
+    gaps.every((g) => g >= 280),
+    `gaps ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`,
+  );
   assert.ok(s.runs >= 3);
   const n = h.events.length;
   await sleep(500);
@@ -172,7 +195,10 @@ test('a full channel: the source stops reading the pipe and retries; nothing is 
   await s.start();
   await waitFor(() => h.events.length === 20000, 20_000, 'all lines');
   await s.close();
-  assert.deepEqual(h.bodies(), Array.from({ length: 20000 }, (_, i) => String(i + 1)));
+  assert.deepEqual(
+    h.bodies(),
+    Array.from({ length: 20000 }, (_, i) => String(i + 1)),
+  );
   assert.equal(h.counters.get('ChannelWriteFail'), 5);
   assert.ok(h.logs.some((l) => /stopped reading the command output/.test(l)));
 });
@@ -186,7 +212,10 @@ test('stderr is drained, and logged only with logStdErr', async () => {
   await sleep(100);
   await s1.close();
   assert.ok(!quiet.logs.some((l) => l.includes('Command stderr')));
-  assert.ok(quiet.logs.some((l) => l.includes('Exec source started')), 'the logger is wired');
+  assert.ok(
+    quiet.logs.some((l) => l.includes('Exec source started')),
+    'the logger is wired',
+  );
   const loud = harness();
   const s2 = source(loud, { command: cmd, shell: '/bin/sh -c', logStdErr: 'true' });
   await s2.start();
@@ -223,7 +252,10 @@ test('the command does not inherit agent secrets: only a safe environment, env.*
     await waitFor(() => h.bodies().some((b) => b.startsWith('EXTRA=')), 5000, 'env output');
     const vars = h.bodies();
     assert.ok(vars.includes('EXTRA=given'));
-    assert.ok(vars.some((v) => v.startsWith('PATH=')), 'PATH is passed');
+    assert.ok(
+      vars.some((v) => v.startsWith('PATH=')),
+      'PATH is passed',
+    );
     assert.ok(!vars.some((v) => v.startsWith('FLUME_TS_TEST_SECRET=')), 'secrets are not passed');
     await s.close();
     const h2 = harness();

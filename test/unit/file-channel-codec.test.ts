@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CodecError, decodeEvents, decodePutState, decodeTakeState, encodeEvents, encodePutState, encodeTakeState, parseRecordKey, recordKey,
+  CodecError,
+  decodeEvents,
+  decodePutState,
+  decodeTakeState,
+  encodeEvents,
+  encodePutState,
+  encodeTakeState,
+  parseRecordKey,
+  recordKey,
 } from '../../src/channels/file/codec.js';
 import { addConsumed, liveParts, rangesLength } from '../../src/channels/file/ranges.js';
 import { makeEvent } from '../../src/core/event.js';
@@ -10,7 +18,7 @@ import { makeEvent } from '../../src/core/event.js';
 test('records round-trip headers (UTF-8, empty values) and binary bodies', () => {
   const events = [
     makeEvent(Buffer.from([0, 255, 10, 13, 0])),
-    makeEvent('', { a: '', 'ключ': 'значение 🙂', timestamp: '1700000000000' }),
+    makeEvent('', { a: '', ключ: 'значение 🙂', timestamp: '1700000000000' }),
     makeEvent('x'.repeat(70_000), { h: 'v' }),
   ];
   const buf = encodeEvents(events);
@@ -46,7 +54,12 @@ test('record keys sort by first index and carry the event count', () => {
 });
 
 test('state records round-trip and a flipped bit is refused', () => {
-  const t = { head: 123456789012, done: [123456789100, 123456789200, 2 ** 50, 2 ** 50 + 1], headBase: 123456789000, taken: 77 };
+  const t = {
+    head: 123456789012,
+    done: [123456789100, 123456789200, 2 ** 50, 2 ** 50 + 1],
+    headBase: 123456789000,
+    taken: 77,
+  };
   assert.deepEqual(decodeTakeState(encodeTakeState(t)), t);
   const p = { nextIndex: 2 ** 51, puts: 2 ** 40 };
   assert.deepEqual(decodePutState(encodePutState(p)), p);

@@ -43,9 +43,22 @@ function tmp(): string {
 }
 
 async function open(dir: string, props: Record<string, string> = {}): Promise<FileChannel> {
-  const r = componentOptions(fileDef, { dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), minimumRequiredSpace: '1m', transactionCapacity: '100', capacity: '100000', ...props });
+  const r = componentOptions(fileDef, {
+    dataDirs: path.join(dir, 'data'),
+    checkpointDir: path.join(dir, 'cp'),
+    minimumRequiredSpace: '1m',
+    transactionCapacity: '100',
+    capacity: '100000',
+    ...props,
+  });
   if (!r.options) throw new Error(formatIssues(r.issues));
-  const ch = new FileChannel(r.options as never, { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') });
+  const ch = new FileChannel(r.options as never, {
+    name: 'c1',
+    logger: silentLogger(),
+    clock: systemClock,
+    agentDir: dir,
+    counters: new ChannelCounters('c1'),
+  });
   await ch.start();
   let closed = false;
   cleanup.push(async () => {
@@ -156,14 +169,26 @@ test('an unencodable put fails alone (FLUME_ERR_CHANNEL_RECORD); the puts behind
 test('netcat pipelines batches into a file channel: 20,000 lines through channel-full retries arrive once each, in order', async () => {
   const dir = tmp();
   const ch = await open(dir, { capacity: '3000', transactionCapacity: '500', 'keep-alive': '50ms' });
-  const selector = replicating.create({ optional: [] } as never, { source: 'r1', channels: ['c1'], logger: silentLogger() });
+  const selector = replicating.create({ optional: [] } as never, {
+    source: 'r1',
+    channels: ['c1'],
+    logger: silentLogger(),
+  });
   const counters = sourceCounters('r1');
   const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
   assert.equal(processor.pipelineDepth, ch.putsInFlight);
   const o: Record<string, unknown> = {};
   for (const [k, spec] of Object.entries(netcat.options)) o[k] = spec.default;
   Object.assign(o, { bind: '127.0.0.1', port: 0 });
-  const src = netcat.create(o as never, { name: 'r1', logger: silentLogger(), clock: systemClock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth }) as NetcatSource;
+  const src = netcat.create(o as never, {
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    emit: processor.emit,
+    maxBatchSize: processor.maxBatchSize,
+    pipelineDepth: processor.pipelineDepth,
+  }) as NetcatSource;
   src.retryInitialMs = 5;
   src.retryMaxMs = 20;
   await src.start();
@@ -178,7 +203,9 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
     sock.destroy();
   });
   const N = 20_000;
-  const payload = seq(0, N).map((i) => `e${i}\n`).join('');
+  const payload = seq(0, N)
+    .map((i) => `e${i}\n`)
+    .join('');
   for (let off = 0; off < payload.length; off += 16384) sock.write(payload.slice(off, off + 16384));
   // a slow sink: small takes with pauses, so the channel is full again and again
   const got: number[] = [];
@@ -196,10 +223,22 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
 
 test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through channel-full retries, once each and in order', async () => {
   const ch = await open(tmp(), { capacity: '2000', transactionCapacity: '300', 'keep-alive': '50ms' });
-  const selector = replicating.create({ optional: [] } as never, { source: 'r1', channels: ['c1'], logger: silentLogger() });
+  const selector = replicating.create({ optional: [] } as never, {
+    source: 'r1',
+    channels: ['c1'],
+    logger: silentLogger(),
+  });
   const counters = sourceCounters('r1');
   const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
-  const src = syslogtcp.create(optionsFor(syslogtcp, { host: '127.0.0.1', port: '0' }), { name: 'r1', logger: silentLogger(), clock: systemClock, counters, emit: processor.emit, maxBatchSize: processor.maxBatchSize, pipelineDepth: processor.pipelineDepth }) as TcpIntake;
+  const src = syslogtcp.create(optionsFor(syslogtcp, { host: '127.0.0.1', port: '0' }), {
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    emit: processor.emit,
+    maxBatchSize: processor.maxBatchSize,
+    pipelineDepth: processor.pipelineDepth,
+  }) as TcpIntake;
   src.retryInitialMs = 5;
   src.retryMaxMs = 20;
   await src.start();
@@ -209,7 +248,11 @@ test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through
   await once(sock, 'connect');
   const closed = once(sock, 'close');
   sock.on('error', () => {});
-  sock.end(seq(0, N).map((i) => `<13>1 - host app - - - n${i}\n`).join(''));
+  sock.end(
+    seq(0, N)
+      .map((i) => `<13>1 - host app - - - n${i}\n`)
+      .join(''),
+  );
   const got: string[] = [];
   while (got.length < N) {
     await ch.waitForEvents(50);
@@ -218,7 +261,11 @@ test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through
     await tx.commit();
     await new Promise((r) => setTimeout(r, 2));
   }
-  assert.deepEqual(got, seq(0, N).map((i) => `app - - - n${i}`), 'every message once, in order');
+  assert.deepEqual(
+    got,
+    seq(0, N).map((i) => `app - - - n${i}`),
+    'every message once, in order',
+  );
   await closed; // the source closed the connection after the last batch committed
   assert.ok(counters.get('ChannelWriteFail') > 0, 'the channel was full at least once');
   assert.equal(counters.get('EventAcceptedCount'), N);
@@ -252,7 +299,11 @@ test('takes.log missing or from another store: the store copy is used (events ma
   const kept = fs.readFileSync(log);
   fs.rmSync(log);
   ch = await open(dir);
-  assert.deepEqual(await drain(ch), seq(100, 200), 'the 30 events only takes.log knew are delivered again; nothing lost');
+  assert.deepEqual(
+    await drain(ch),
+    seq(100, 200),
+    'the 30 events only takes.log knew are delivered again; nothing lost',
+  );
   await ch.close();
   // a takes.log of another store (same bytes, other id) is ignored
   const foreign = Buffer.from(kept);
@@ -275,7 +326,11 @@ test('takes.log that cannot be written: start is refused with a message naming i
   fs.rmSync(log);
   fs.mkdirSync(log);
   fs.writeFileSync(path.join(log, 'in-the-way'), 'x'); // works as root too, unlike chmod
-  await assert.rejects(open(dir), (e: unknown) => e instanceof FileChannelError && e.reason === 'io' && e.message.includes(log) && /writable/.test(e.message));
+  await assert.rejects(
+    open(dir),
+    (e: unknown) =>
+      e instanceof FileChannelError && e.reason === 'io' && e.message.includes(log) && /writable/.test(e.message),
+  );
   fs.rmSync(log, { recursive: true });
   ch = await open(dir);
   assert.deepEqual(await drain(ch), seq(0, 10));

@@ -35,11 +35,26 @@ function tmp(): string {
 }
 
 function make(dir: string, props: Record<string, string> = {}, internals: FileChannelInternals = {}): FileChannel {
-  const r = componentOptions(fileDef, { dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), minimumRequiredSpace: '1m', transactionCapacity: '1000', capacity: '100000', ...props });
+  const r = componentOptions(fileDef, {
+    dataDirs: path.join(dir, 'data'),
+    checkpointDir: path.join(dir, 'cp'),
+    minimumRequiredSpace: '1m',
+    transactionCapacity: '1000',
+    capacity: '100000',
+    ...props,
+  });
   if (!r.options) throw new Error(formatIssues(r.issues));
-  return new FileChannel(r.options as any, { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') }, internals);
+  return new FileChannel(
+    r.options as any,
+    { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') },
+    internals,
+  );
 }
-async function open(dir: string, props: Record<string, string> = {}, internals: FileChannelInternals = {}): Promise<FileChannel> {
+async function open(
+  dir: string,
+  props: Record<string, string> = {},
+  internals: FileChannelInternals = {},
+): Promise<FileChannel> {
   const ch = make(dir, props, internals);
   await ch.start();
   cleanup.push(() => ch.close());
@@ -47,7 +62,8 @@ async function open(dir: string, props: Record<string, string> = {}, internals: 
 }
 
 /** Event i carries its number in the body and a header, so a delivered event can be checked on its own. */
-const ev = (i: number, pad = 0): FlumeEvent => makeEvent(`e${i}:${crypto.randomBytes(pad).toString('base64')}`, { i: String(i) });
+const ev = (i: number, pad = 0): FlumeEvent =>
+  makeEvent(`e${i}:${crypto.randomBytes(pad).toString('base64')}`, { i: String(i) });
 const valid = (e: FlumeEvent) => e.body.toString().startsWith(`e${e.headers.i}:`);
 const num = (e: FlumeEvent) => Number(e.headers.i);
 
@@ -78,7 +94,10 @@ async function refused(dir: string, reason: string, re: RegExp): Promise<FileCha
   return caught;
 }
 async function withDb(dir: string, fn: (db: Level<Buffer, Buffer>) => Promise<void>): Promise<void> {
-  const db = new Level<Buffer, Buffer>(path.join(dir, 'data', 'leveldb'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const db = new Level<Buffer, Buffer>(path.join(dir, 'data', 'leveldb'), {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+  });
   await db.open();
   try {
     await fn(db);
@@ -111,7 +130,10 @@ test('a damaged record refuses the start with a recovery hint; recover = true dr
   const got = await drain(ch);
   assert.equal(got.length, 900);
   assert.ok(got.every(valid));
-  assert.deepEqual(got.map(num), [...Array(1000).keys()].filter((i) => i < 300 || i >= 400));
+  assert.deepEqual(
+    got.map(num),
+    [...Array(1000).keys()].filter((i) => i < 300 || i >= 400),
+  );
   assert.equal(ch.lostEvents, 100);
 });
 
@@ -121,7 +143,10 @@ test('a record missing from the middle is detected as lost events, not skipped s
   await refused(dir, 'corrupt', /100 committed events \(indices 500\.\.599\) are missing/);
   const ch = await open(dir, { recover: 'true' });
   const got = await drain(ch);
-  assert.deepEqual(got.map(num), [...Array(1000).keys()].filter((i) => i < 500 || i >= 600));
+  assert.deepEqual(
+    got.map(num),
+    [...Array(1000).keys()].filter((i) => i < 500 || i >= 600),
+  );
   assert.equal(ch.lostEvents, 100);
   await ch.close();
   const again = await open(dir);
@@ -151,7 +176,11 @@ test('an empty MANIFEST: refused; recover = true repairs it', async () => {
 test('random bytes flipped in a table: never a wrong event; refused, or recovered with the loss counted', async (t) => {
   const dir = await prepared(100, 10, 150);
   const ldb = path.join(dir, 'data', 'leveldb');
-  const table = fs.readdirSync(ldb).filter((n) => n.endsWith('.ldb')).sort().pop()!;
+  const table = fs
+    .readdirSync(ldb)
+    .filter((n) => n.endsWith('.ldb'))
+    .sort()
+    .pop()!;
   const file = path.join(ldb, table);
   const buf = fs.readFileSync(file);
   let seed = 7;
@@ -175,10 +204,16 @@ test('random bytes flipped in a table: never a wrong event; refused, or recovere
   const got = await drain(ch);
   assert.ok(got.every(valid), 'every delivered event is intact');
   const nums = got.map(num);
-  assert.deepEqual(nums, [...nums].sort((a, b) => a - b), 'order kept');
+  assert.deepEqual(
+    nums,
+    [...nums].sort((a, b) => a - b),
+    'order kept',
+  );
   assert.equal(new Set(nums).size, nums.length, 'no duplicates');
   assert.equal(got.length + ch.lostEvents, 1000, `recovered ${got.length} + lost ${ch.lostEvents}`);
-  t.diagnostic(`first start: ${refusedErr ? `refused (${(refusedErr as Error).message.slice(0, 120)}...)` : 'found while draining'}; recover: recovered ${got.length}, lost ${ch.lostEvents}`);
+  t.diagnostic(
+    `first start: ${refusedErr ? `refused (${(refusedErr as Error).message.slice(0, 120)}...)` : 'found while draining'}; recover: recovered ${got.length}, lost ${ch.lostEvents}`,
+  );
 });
 
 test('a data directory that vanished is refused (the checkpoint remembers the events); recover = true accepts the loss', async () => {
@@ -262,7 +297,11 @@ test('ENOSPC inside a write rolls the transaction back; committed events stay; t
   const filler = path.join(mnt, 'filler');
   fs.writeFileSync(filler, Buffer.alloc(12 * 1024 * 1024));
   // the floor is bypassed (statfs says plenty) so the real ENOSPC is hit
-  const ch = make(mnt, { transactionCapacity: '1000' }, { statfs: async () => ({ free: 1e15 }), writeBufferSize: 1024 * 1024 });
+  const ch = make(
+    mnt,
+    { transactionCapacity: '1000' },
+    { statfs: async () => ({ free: 1e15 }), writeBufferSize: 1024 * 1024 },
+  );
   await ch.start();
   cleanup.push(() => ch.close());
   let committed = 0;

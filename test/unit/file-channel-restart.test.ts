@@ -30,13 +30,28 @@ function tmp(): string {
 }
 
 function options(dir: string, props: Record<string, string> = {}): any {
-  const r = componentOptions(fileDef, { dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), minimumRequiredSpace: '1m', transactionCapacity: '100', capacity: '100000', ...props });
+  const r = componentOptions(fileDef, {
+    dataDirs: path.join(dir, 'data'),
+    checkpointDir: path.join(dir, 'cp'),
+    minimumRequiredSpace: '1m',
+    transactionCapacity: '100',
+    capacity: '100000',
+    ...props,
+  });
   if (!r.options) throw new Error(formatIssues(r.issues));
   return r.options;
 }
 
-async function open(dir: string, props: Record<string, string> = {}, internals: FileChannelInternals = {}): Promise<FileChannel> {
-  const ch = new FileChannel(options(dir, props), { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') }, internals);
+async function open(
+  dir: string,
+  props: Record<string, string> = {},
+  internals: FileChannelInternals = {},
+): Promise<FileChannel> {
+  const ch = new FileChannel(
+    options(dir, props),
+    { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') },
+    internals,
+  );
   await ch.start();
   cleanup.push(() => ch.close());
   return ch;
@@ -142,7 +157,7 @@ test('puts and takes interleaved at random keep FIFO and the count (model check)
   const dir = tmp();
   let ch = await open(dir, {}, { windowEvents: 64 });
   let seed = 42;
-  const rnd = (m: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % m);
+  const rnd = (m: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % m;
   let next = 0;
   const delivered: number[] = [];
   for (let step = 0; step < 400; step++) {
@@ -172,7 +187,13 @@ test('puts and takes interleaved at random keep FIFO and the count (model check)
 test('a second channel on the same directory fails with a lock error naming the directory and the holder', async () => {
   const dir = tmp();
   await open(dir);
-  const second = new FileChannel(options(dir), { name: 'c2', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c2') });
+  const second = new FileChannel(options(dir), {
+    name: 'c2',
+    logger: silentLogger(),
+    clock: systemClock,
+    agentDir: dir,
+    counters: new ChannelCounters('c2'),
+  });
   await assert.rejects(second.start(), (e: unknown) => {
     assert.ok(e instanceof FileChannelError);
     assert.equal(e.reason, 'locked');
@@ -187,7 +208,13 @@ test('a second channel on the same directory fails with a lock error naming the 
 test('defaults live under <agent dir>/.flume-ts/file-channel/<name>; the pid file goes away on close', async () => {
   const dir = tmp();
   const r = componentOptions(fileDef, { minimumRequiredSpace: '1m' });
-  const ch = new FileChannel(r.options as any, { name: 'chan-x', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('chan-x') });
+  const ch = new FileChannel(r.options as any, {
+    name: 'chan-x',
+    logger: silentLogger(),
+    clock: systemClock,
+    agentDir: dir,
+    counters: new ChannelCounters('chan-x'),
+  });
   assert.equal(ch.capacity, 1000000);
   assert.equal(ch.transactionCapacity, 10000);
   await ch.start();
@@ -223,25 +250,52 @@ test('config: Flume keys accepted, ignored ones warned, shared directories refus
   const errors = res.issues.filter((i) => i.severity === 'error');
   assert.equal(errors.length, 1, JSON.stringify(res.issues, null, 1));
   assert.match(errors[0]!.message, /\/tmp\/x\/d1.*also claimed/);
-  const warned = res.issues.filter((i) => i.severity === 'warning').map((i) => i.key ?? '').join(' ');
+  const warned = res.issues
+    .filter((i) => i.severity === 'warning')
+    .map((i) => i.key ?? '')
+    .join(' ');
   for (const k of ['useDualCheckpoints', 'use-fast-replay']) assert.match(warned, new RegExp(k.replace('.', '\\.')));
   const enc = componentOptions(fileDef, { 'encryption.activeKey': 'key-0' });
   assert.equal(enc.options, undefined, 'encryption keys are refused: events would be stored unencrypted');
   assert.match(enc.issues[0]!.message, /encryption is not supported/);
   const ok = componentOptions(fileDef, { dataDirs: '/a, /b', transactionCapacity: '5', capacity: '4' });
   assert.equal(ok.options, undefined, 'transactionCapacity > capacity is refused');
-  const o = componentOptions(fileDef, { dataDirs: '/a, /b', 'keep-alive': '2', minimumRequiredSpace: '1g', checkpointInterval: '1000' }).options!;
+  const o = componentOptions(fileDef, {
+    dataDirs: '/a, /b',
+    'keep-alive': '2',
+    minimumRequiredSpace: '1g',
+    checkpointInterval: '1000',
+  }).options!;
   assert.deepEqual(o.dataDirs, ['/a', '/b']);
   assert.equal(o['keep-alive'], 2000);
   assert.equal(o.minimumRequiredSpace, 1024 ** 3);
-  assert.equal(componentOptions(fileDef, { minimumRequiredSpace: '1000' }).options, undefined, 'floor of 1 MiB like Flume');
+  assert.equal(
+    componentOptions(fileDef, { minimumRequiredSpace: '1000' }).options,
+    undefined,
+    'floor of 1 MiB like Flume',
+  );
 });
 
 test('spillablememory: arrival order across memory and overflow; after a restart only the spilled part is there', async () => {
   const { default: spillDef, SpillableMemoryChannel } = await import('../../src/channels/spillable-memory.js');
   const dir = tmp();
-  const r = componentOptions(spillDef, { memoryCapacity: '5', overflowCapacity: '1000', overflowTimeout: '0', transactionCapacity: '100', dataDirs: path.join(dir, 'data'), checkpointDir: path.join(dir, 'cp'), minimumRequiredSpace: '1m' });
-  const mk = () => new SpillableMemoryChannel(r.options as any, { name: 's1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('s1') });
+  const r = componentOptions(spillDef, {
+    memoryCapacity: '5',
+    overflowCapacity: '1000',
+    overflowTimeout: '0',
+    transactionCapacity: '100',
+    dataDirs: path.join(dir, 'data'),
+    checkpointDir: path.join(dir, 'cp'),
+    minimumRequiredSpace: '1m',
+  });
+  const mk = () =>
+    new SpillableMemoryChannel(r.options as any, {
+      name: 's1',
+      logger: silentLogger(),
+      clock: systemClock,
+      agentDir: dir,
+      counters: new ChannelCounters('s1'),
+    });
   let ch = mk();
   await ch.start();
   cleanup.push(() => ch.close());

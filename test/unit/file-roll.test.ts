@@ -65,9 +65,18 @@ function tmpDir(): string {
   return d;
 }
 
-function makeSink(raw: Record<string, string>, clock: Clock = fakeClock(1700000000000)): { sink: RollingFileSink; counters: SinkCounters } {
+function makeSink(
+  raw: Record<string, string>,
+  clock: Clock = fakeClock(1700000000000),
+): { sink: RollingFileSink; counters: SinkCounters } {
   const counters = sinkCounters('k1');
-  const sink = def.create(resolveOptions(raw), { name: 'k1', logger: silentLogger(), clock, counters, agentDir: os.tmpdir() }) as RollingFileSink;
+  const sink = def.create(resolveOptions(raw), {
+    name: 'k1',
+    logger: silentLogger(),
+    clock,
+    counters,
+    agentDir: os.tmpdir(),
+  }) as RollingFileSink;
   cleanups.push(() => sink.close());
   return { sink, counters };
 }
@@ -87,10 +96,16 @@ async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
 const ev = (body: string, headers?: Record<string, string>): FlumeEvent => makeEvent(body, headers);
 
 /** Minimal independent Avro container decoder: returns [records per block] and the codec. */
-function decodeAvro(file: Buffer): { codec: string; schema: string; blocks: { headers: Record<string, string>; body: string }[][] } {
+function decodeAvro(file: Buffer): {
+  codec: string;
+  schema: string;
+  blocks: { headers: Record<string, string>; body: string }[][];
+} {
   let pos = 0;
   const long = (b: Buffer = file, p: { i: number } = { i: 0 }, own = true): number => {
-    let n = 0, mul = 1, x: number;
+    let n = 0,
+      mul = 1,
+      x: number;
     do {
       x = own ? file[pos++]! : b[p.i++]!;
       n += (x & 0x7f) * mul;
@@ -136,7 +151,11 @@ function decodeAvro(file: Buffer): { codec: string; schema: string; blocks: { he
 
 test('text serializer: exact bytes, DEFAULT naming with prefix and extension', async () => {
   const dir = tmpDir();
-  const { sink, counters } = makeSink({ 'sink.directory': dir, 'sink.pathManager.prefix': 'app-', 'sink.pathManager.extension': 'log' });
+  const { sink, counters } = makeSink({
+    'sink.directory': dir,
+    'sink.pathManager.prefix': 'app-',
+    'sink.pathManager.extension': 'log',
+  });
   assert.equal(sink.batchSize, 100);
   await sink.start();
   await sink.deliver([ev('one'), ev('two', { h: 'x' })], signal);
@@ -150,7 +169,11 @@ test('text serializer: exact bytes, DEFAULT naming with prefix and extension', a
 
 test('text serializer with appendNewline=false', async () => {
   const dir = tmpDir();
-  const { sink } = makeSink({ 'sink.directory': dir, 'sink.serializer': 'TEXT', 'sink.serializer.appendNewline': 'false' });
+  const { sink } = makeSink({
+    'sink.directory': dir,
+    'sink.serializer': 'TEXT',
+    'sink.serializer.appendNewline': 'false',
+  });
   await sink.start();
   await sink.deliver([ev('a'), ev('b')], signal);
   await sink.deliver([ev('c')], signal);
@@ -182,7 +205,12 @@ test('header_and_text serializer, with and without newline', async () => {
 test('avro_event: each file is a valid container with the header once; deflate too', async () => {
   for (const codec of ['null', 'deflate']) {
     const dir = tmpDir();
-    const { sink } = makeSink({ 'sink.directory': dir, 'sink.serializer': 'avro_event', 'sink.serializer.compressionCodec': codec, 'sink.rollInterval': '0' });
+    const { sink } = makeSink({
+      'sink.directory': dir,
+      'sink.serializer': 'avro_event',
+      'sink.serializer.compressionCodec': codec,
+      'sink.rollInterval': '0',
+    });
     await sink.start();
     await sink.deliver([ev('a1', { h: '1' }), ev('a2')], signal);
     await sink.deliver([ev('a3')], signal);
@@ -192,8 +220,17 @@ test('avro_event: each file is a valid container with the header once; deflate t
     assert.deepEqual(files(dir), ['1700000000000-1', '1700000000000-2']);
     const f1 = decodeAvro(fs.readFileSync(path.join(dir, '1700000000000-1')));
     assert.equal(f1.codec, codec);
-    assert.equal(f1.schema, '{"type":"record","name":"Event","fields":[{"name":"headers","type":{"type":"map","values":"string"}},{"name":"body","type":"bytes"}]}');
-    assert.deepEqual(f1.blocks, [[{ headers: { h: '1' }, body: 'a1' }, { headers: {}, body: 'a2' }], [{ headers: {}, body: 'a3' }]]);
+    assert.equal(
+      f1.schema,
+      '{"type":"record","name":"Event","fields":[{"name":"headers","type":{"type":"map","values":"string"}},{"name":"body","type":"bytes"}]}',
+    );
+    assert.deepEqual(f1.blocks, [
+      [
+        { headers: { h: '1' }, body: 'a1' },
+        { headers: {}, body: 'a2' },
+      ],
+      [{ headers: {}, body: 'a3' }],
+    ]);
     const f2 = decodeAvro(fs.readFileSync(path.join(dir, '1700000000000-2')));
     assert.deepEqual(f2.blocks, [[{ headers: { k: 'v' }, body: 'b1' }]]);
   }
@@ -249,7 +286,16 @@ test('ROLLTIME naming: yyyyMMddHHmmss, n restarts when the timestamp changes', a
   const dir = tmpDir();
   const clock = fakeClock(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
   assert.equal(formatRollTime(clock.ms), '20240102030405');
-  const { sink } = makeSink({ 'sink.directory': dir, 'sink.pathManager': 'rolltime', 'sink.pathManager.prefix': 'p_', 'sink.pathManager.extension': 'txt', 'sink.rollInterval': '0' }, clock);
+  const { sink } = makeSink(
+    {
+      'sink.directory': dir,
+      'sink.pathManager': 'rolltime',
+      'sink.pathManager.prefix': 'p_',
+      'sink.pathManager.extension': 'txt',
+      'sink.rollInterval': '0',
+    },
+    clock,
+  );
   await sink.start();
   await sink.deliver([ev('1')], signal);
   sink.requestRoll();
@@ -260,7 +306,12 @@ test('ROLLTIME naming: yyyyMMddHHmmss, n restarts when the timestamp changes', a
   sink.requestRoll();
   await sink.deliver([ev('4')], signal);
   await sink.close();
-  assert.deepEqual(files(dir), ['p_20240102030405-1.txt', 'p_20240102030405-2.txt', 'p_20240102030406-1.txt', 'p_20240102030406-2.txt']);
+  assert.deepEqual(files(dir), [
+    'p_20240102030405-1.txt',
+    'p_20240102030405-2.txt',
+    'p_20240102030406-1.txt',
+    'p_20240102030406-2.txt',
+  ]);
   assert.equal(fs.readFileSync(path.join(dir, 'p_20240102030406-1.txt'), 'utf8'), '3\n');
 });
 
@@ -298,11 +349,18 @@ test('start fails with FLUME_ERR_SINK_START when the directory is missing or not
   const base = tmpDir();
   const missing = path.join(base, 'nope');
   const { sink } = makeSink({ 'sink.directory': missing });
-  await assert.rejects(sink.start(), (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_START' && e.message.includes(missing));
+  await assert.rejects(
+    sink.start(),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_START' && e.message.includes(missing),
+  );
   const file = path.join(base, 'plain-file');
   fs.writeFileSync(file, '');
   const { sink: s2 } = makeSink({ 'sink.directory': file });
-  await assert.rejects(s2.start(), (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_START' && /is not a directory/.test(e.message));
+  await assert.rejects(
+    s2.start(),
+    (e: unknown) =>
+      e instanceof AgentError && e.code === 'FLUME_ERR_SINK_START' && /is not a directory/.test(e.message),
+  );
 });
 
 test('a failed open is a retriable delivery error; the retry reuses the file name', async () => {
@@ -312,8 +370,15 @@ test('a failed open is a retriable delivery error; the retry reuses the file nam
   const { sink, counters } = makeSink({ 'sink.directory': dir });
   await sink.start();
   fs.rmdirSync(dir);
-  await assert.rejects(sink.deliver([ev('x')], signal), (e: unknown) =>
-    e instanceof AgentError && e.code === 'FLUME_ERR_SINK_DELIVERY' && e.retriable && (e.cause as NodeJS.ErrnoException).code === 'ENOENT' && e.message.includes(dir));
+  await assert.rejects(
+    sink.deliver([ev('x')], signal),
+    (e: unknown) =>
+      e instanceof AgentError &&
+      e.code === 'FLUME_ERR_SINK_DELIVERY' &&
+      e.retriable &&
+      (e.cause as NodeJS.ErrnoException).code === 'ENOENT' &&
+      e.message.includes(dir),
+  );
   assert.equal(counters.get('ConnectionFailedCount'), 1);
   fs.mkdirSync(dir);
   await sink.deliver([ev('x')], signal);
@@ -348,9 +413,15 @@ test('one write call per batch (header included), no fsync per batch; close fsyn
     const dir = tmpDir();
     const { sink } = makeSink({ 'sink.directory': dir, 'sink.serializer': 'avro_event' });
     await sink.start();
-    await sink.deliver(Array.from({ length: 100 }, (_, i) => ev(`event ${i}`)), signal);
+    await sink.deliver(
+      Array.from({ length: 100 }, (_, i) => ev(`event ${i}`)),
+      signal,
+    );
     assert.equal(writes, 1);
-    await sink.deliver(Array.from({ length: 100 }, (_, i) => ev(`event ${i}`)), signal);
+    await sink.deliver(
+      Array.from({ length: 100 }, (_, i) => ev(`event ${i}`)),
+      signal,
+    );
     assert.equal(writes, 2);
     assert.equal(syncs, 0);
     await sink.close();
@@ -381,8 +452,14 @@ test('a write failing half-way is cut back; the retried batch is not duplicated'
     return origWrite.call(this, buf, off, len, pos);
   };
   try {
-    await assert.rejects(sink.deliver([ev('retry-me'), ev('and-me')], signal), (e: unknown) =>
-      e instanceof AgentError && e.code === 'FLUME_ERR_SINK_DELIVERY' && e.retriable && (e.cause as NodeJS.ErrnoException).code === 'ENOSPC');
+    await assert.rejects(
+      sink.deliver([ev('retry-me'), ev('and-me')], signal),
+      (e: unknown) =>
+        e instanceof AgentError &&
+        e.code === 'FLUME_ERR_SINK_DELIVERY' &&
+        e.retriable &&
+        (e.cause as NodeJS.ErrnoException).code === 'ENOSPC',
+    );
     assert.equal(fs.readFileSync(path.join(dir, '1700000000000-1'), 'utf8'), 'ok\n');
     assert.equal(counters.get('EventWriteFail'), 1);
     await sink.deliver([ev('retry-me'), ev('and-me')], signal);
@@ -399,7 +476,10 @@ test('deliver after close is rejected; close and destroy are idempotent', async 
   await sink.start();
   await sink.deliver([ev('a')], signal);
   await Promise.all([sink.close(), sink.close()]);
-  await assert.rejects(sink.deliver([ev('b')], signal), (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_DELIVERY');
+  await assert.rejects(
+    sink.deliver([ev('b')], signal),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_DELIVERY',
+  );
   sink.destroy();
   sink.destroy();
   assert.equal(fs.readFileSync(path.join(dir, '1700000000000-1'), 'utf8'), 'a\n');
@@ -419,21 +499,38 @@ test('option table: Flume keys, defaults, serializer checks, claims', () => {
   assert.deepEqual(def.claims!(o), [{ resource: 'dir', id: '/tmp/x', key: 'sink.directory' }]);
   assert.equal(def.batchSize(resolveOptions({ 'sink.directory': '/tmp/x', 'sink.batchSize': '500' })), 500);
   assert.equal(resolveOptions({ 'sink.directory': '/tmp/x', 'sink.rollInterval': '500ms' })['sink.rollInterval'], 500);
-  assert.equal(resolveOptions({ 'sink.directory': '/tmp/x', 'sink.serializer': 'AVRO_EVENT' })['sink.serializer'], 'avro_event');
+  assert.equal(
+    resolveOptions({ 'sink.directory': '/tmp/x', 'sink.serializer': 'AVRO_EVENT' })['sink.serializer'],
+    'avro_event',
+  );
   assert.throws(() => resolveOptions({}), /missing required sink.directory/);
   assert.throws(() => resolveOptions({ 'sink.directory': '/tmp/x', batchSize: '10' }), /unknown key batchSize/);
-  assert.throws(() => resolveOptions({ 'sink.directory': '/tmp/x', 'sink.pathManager': 'hourly' }), /not one of DEFAULT, ROLLTIME/);
+  assert.throws(
+    () => resolveOptions({ 'sink.directory': '/tmp/x', 'sink.pathManager': 'hourly' }),
+    /not one of DEFAULT, ROLLTIME/,
+  );
   assert.throws(
     () => def.options['sink.serializer']!.parse('avro'),
     (e: any) => /unknown serializer 'avro'/.test(e.message),
   );
-  assert.throws(() => def.options['sink.serializer']!.parse('txt'), (e: any) => e.hint === "did you mean 'text'?");
   assert.throws(
-    () => resolveOptions({ 'sink.directory': '/tmp/x', 'sink.serializer.appendNewLine': 'false' }),
-    (e: any) => e.problems?.[0]?.key === 'sink.serializer.appendNewLine' && e.problems[0].hint === "did you mean 'sink.serializer.appendNewline'?",
+    () => def.options['sink.serializer']!.parse('txt'),
+    (e: any) => e.hint === "did you mean 'text'?",
   );
   assert.throws(
-    () => resolveOptions({ 'sink.directory': '/tmp/x', 'sink.serializer': 'avro_event', 'sink.serializer.compressionCodec': 'snappy' }),
-    (e: any) => e.problems?.[0]?.key === 'sink.serializer.compressionCodec' && /not supported/.test(e.problems[0].message),
+    () => resolveOptions({ 'sink.directory': '/tmp/x', 'sink.serializer.appendNewLine': 'false' }),
+    (e: any) =>
+      e.problems?.[0]?.key === 'sink.serializer.appendNewLine' &&
+      e.problems[0].hint === "did you mean 'sink.serializer.appendNewline'?",
+  );
+  assert.throws(
+    () =>
+      resolveOptions({
+        'sink.directory': '/tmp/x',
+        'sink.serializer': 'avro_event',
+        'sink.serializer.compressionCodec': 'snappy',
+      }),
+    (e: any) =>
+      e.problems?.[0]?.key === 'sink.serializer.compressionCodec' && /not supported/.test(e.problems[0].message),
   );
 });

@@ -5,7 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  cipherList, loadServerTls, opensslCipherName, protocolRange, resolveTls, tlsProblems,
+  cipherList,
+  loadServerTls,
+  opensslCipherName,
+  protocolRange,
+  resolveTls,
+  tlsProblems,
 } from '../../src/net/tls/index.js';
 import { AgentError } from '../../src/core/errors.js';
 
@@ -33,7 +38,10 @@ test('cipher suites: Java/IANA names map to OpenSSL names; unknown ones are repo
   assert.equal(opensslCipherName('TLS_AES_128_GCM_SHA256'), 'TLS_AES_128_GCM_SHA256');
   assert.equal(opensslCipherName('ECDHE-RSA-AES128-GCM-SHA256'), 'ECDHE-RSA-AES128-GCM-SHA256');
   assert.equal(opensslCipherName('TLS_FOO_WITH_BAR'), undefined);
-  assert.equal(cipherList(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'], ['TLS_RSA_WITH_AES_128_CBC_SHA']), 'ECDHE-RSA-AES128-GCM-SHA256:!AES128-SHA');
+  assert.equal(
+    cipherList(['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'], ['TLS_RSA_WITH_AES_128_CBC_SHA']),
+    'ECDHE-RSA-AES128-GCM-SHA256:!AES128-SHA',
+  );
   assert.deepEqual(typeof cipherList(['NOPE_CIPHER'], []), 'object');
 });
 
@@ -41,7 +49,12 @@ test('tlsProblems: ssl needs key material; PEM pair must be complete', () => {
   assert.deepEqual(problems({ ...base, ssl: false }), []);
   assert.match(problems(base)[0]!.message, /keystore/);
   assert.deepEqual(problems({ ...base, keystore: '/x.p12', 'keystore-password': 'p' }), []);
-  assert.match(problems({ ...base, sslCertificate: '/c.pem' }).map((p) => p.message).join(), /go together/);
+  assert.match(
+    problems({ ...base, sslCertificate: '/c.pem' })
+      .map((p) => p.message)
+      .join(),
+    /go together/,
+  );
   // Flume's global environment settings fill in
   assert.deepEqual(problems(base, { FLUME_SSL_KEYSTORE_PATH: '/x.p12', FLUME_SSL_KEYSTORE_PASSWORD: 'p' }), []);
 });
@@ -50,8 +63,30 @@ test('tlsServerOptions: PKCS12, PEM pair and PEM keystore load; wrong password a
   const key = path.join(tmp, 'key.pem');
   const cert = path.join(tmp, 'cert.pem');
   const p12 = path.join(tmp, 's.p12');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2'], { stdio: 'ignore' });
-  execFileSync('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:secret'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', 'pass:secret'], {
+    stdio: 'ignore',
+  });
   const o = load({ keystore: p12, 'keystore-password': 'secret' });
   assert.ok(o.pfx);
   assert.equal(o.minVersion, 'TLSv1.2');
@@ -63,8 +98,10 @@ test('tlsServerOptions: PKCS12, PEM pair and PEM keystore load; wrong password a
   assert.throws(() => load({ keystore: p12, 'keystore-password': 'nope' }), /keystore-password/);
   const jks = path.join(tmp, 'old.jks');
   fs.writeFileSync(jks, Buffer.from([0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2]));
-  assert.throws(() => load({ keystore: jks, 'keystore-password': 'x', 'keystore-type': 'JKS' }),
-    (e: unknown) => e instanceof AgentError && /keytool -importkeystore/.test(e.message));
+  assert.throws(
+    () => load({ keystore: jks, 'keystore-password': 'x', 'keystore-type': 'JKS' }),
+    (e: unknown) => e instanceof AgentError && /keytool -importkeystore/.test(e.message),
+  );
   const missing = path.join(tmp, 'missing.p12');
   assert.throws(() => load({ keystore: missing, 'keystore-password': 'x' }), /cannot read keystore/);
 });

@@ -44,7 +44,11 @@ function importsOf(folder: string): Map<string, string[]> {
 
 test('telemetry/ imports nothing above core/', () => {
   for (const [file, folders] of importsOf('telemetry')) {
-    assert.deepEqual(folders.filter((f) => f !== 'core'), [], file);
+    assert.deepEqual(
+      folders.filter((f) => f !== 'core'),
+      [],
+      file,
+    );
   }
 });
 
@@ -55,10 +59,24 @@ test('runtime/ never imports monitor/; monitor/ is wired by cli/', () => {
 });
 
 test('compat/ imports no component family, runtime, monitor or cli', () => {
-  const above = ['sources', 'sinks', 'channels', 'interceptors', 'selectors', 'processors', 'serializers', 'runtime',
-    'monitor', 'cli'];
+  const above = [
+    'sources',
+    'sinks',
+    'channels',
+    'interceptors',
+    'selectors',
+    'processors',
+    'serializers',
+    'runtime',
+    'monitor',
+    'cli',
+  ];
   for (const [file, folders] of importsOf('compat')) {
-    assert.deepEqual(folders.filter((f) => above.includes(f)), [], file);
+    assert.deepEqual(
+      folders.filter((f) => above.includes(f)),
+      [],
+      file,
+    );
   }
 });
 

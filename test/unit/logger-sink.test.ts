@@ -86,11 +86,20 @@ test('the sink logs each event at INFO with the default 16-byte limit', async ()
   const sink = def.create(o, { name: 'k1', logger, clock: systemClock, counters: sinkCounters('k1'), agentDir: '.' });
   assert.equal(sink.batchSize, 100);
   await sink.start();
-  await sink.deliver([makeEvent('Hello world!\r'), makeEvent('0123456789abcdefXYZ', { h: 'x' })], new AbortController().signal);
+  await sink.deliver(
+    [makeEvent('Hello world!\r'), makeEvent('0123456789abcdefXYZ', { h: 'x' })],
+    new AbortController().signal,
+  );
   await sink.close();
   assert.deepEqual(lines, [
-    { level: 'info', message: 'Event: { headers:{} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }' },
-    { level: 'info', message: 'Event: { headers:{h=x} body: 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66 0123456789abcdef }' },
+    {
+      level: 'info',
+      message: 'Event: { headers:{} body: 48 65 6C 6C 6F 20 77 6F 72 6C 64 21 0D          Hello world!. }',
+    },
+    {
+      level: 'info',
+      message: 'Event: { headers:{h=x} body: 30 31 32 33 34 35 36 37 38 39 61 62 63 64 65 66 0123456789abcdef }',
+    },
   ]);
 });
 
@@ -107,5 +116,8 @@ test('option table: maxBytesToLog and batchSize', async () => {
   const sink = def.create(o, { name: 'k1', logger, clock: systemClock, counters: sinkCounters('k1'), agentDir: '.' });
   await sink.start();
   await sink.deliver([makeEvent('abcdefgh')], new AbortController().signal);
-  assert.deepEqual(lines.map((l) => l.message), [`Event: { headers:{} body: 61 62 63 64 ${' '.repeat(36)}abcd }`]);
+  assert.deepEqual(
+    lines.map((l) => l.message),
+    [`Event: { headers:{} body: 61 62 63 64 ${' '.repeat(36)}abcd }`],
+  );
 });

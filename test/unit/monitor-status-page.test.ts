@@ -36,8 +36,13 @@ test('the installed page inlines every asset once, leaves no placeholder and esc
   assert.ok(html.includes('--edge-on: #2563eb'), 'the stylesheet is inlined');
   // every browser script is there, the one that starts polling last
   const at = (s: string) => html.indexOf(s);
-  const scripts = ['function fmtRate(', 'function rate(', 'function build(', 'function update(',
-    'function renderBanner('];
+  const scripts = [
+    'function fmtRate(',
+    'function rate(',
+    'function build(',
+    'function update(',
+    'function renderBanner(',
+  ];
   for (const fn of scripts) {
     assert.ok(at(fn) > 0 && at(fn) < at("fetch('./api/status'"), `${fn} comes before the polling script`);
   }
@@ -47,7 +52,7 @@ test('the installed page inlines every asset once, leaves no placeholder and esc
 
 test('an agent name is inserted as text, never read as a placeholder or a replacement pattern', () => {
   const html = statusPageHtml("{{status.css}}$&$'");
-  assert.ok(html.includes("<title>{{status.css}}$&amp;$&#39; · flume-ts status</title>"));
+  assert.ok(html.includes('<title>{{status.css}}$&amp;$&#39; · flume-ts status</title>'));
   assert.equal(html.match(/--edge-on: #2563eb/g)?.length, 1, 'the stylesheet is not inlined a second time');
 });
 
@@ -59,8 +64,11 @@ test('assets are inlined as they are: their text is not scanned for placeholders
   });
   try {
     const page = loadStatusPage(url);
-    assert.equal(page('k<1>'), "<title>k&lt;1&gt;</title><style>/* {{agent}} $' */</style>"
-      + "<script>// b.js\ns.replace(/x/g, '$&$1');</script><p>k&lt;1&gt;</p>");
+    assert.equal(
+      page('k<1>'),
+      "<title>k&lt;1&gt;</title><style>/* {{agent}} $' */</style>" +
+        "<script>// b.js\ns.replace(/x/g, '$&$1');</script><p>k&lt;1&gt;</p>",
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -74,25 +82,34 @@ test('scripts are linked with the modules they import: each once, dependencies f
   };
   const read = (name: string) => modules[name]!;
   const linked = linkModules('main.js', read);
-  assert.equal(linked, '// a.js\nconst one = 1;\n// b.js\nfunction twice(n) {\n    return 2 * n + one - 1;\n}'
-    + '\n// main.js\nresult = twice(one) + one;');
+  assert.equal(
+    linked,
+    '// a.js\nconst one = 1;\n// b.js\nfunction twice(n) {\n    return 2 * n + one - 1;\n}' +
+      '\n// main.js\nresult = twice(one) + one;',
+  );
   const scope: { result?: number } = {};
   vm.runInNewContext(linked, scope);
   assert.equal(scope.result, 3);
 });
 
 test('what cannot share one scope is refused with FLUME_ERR_MONITOR_ASSET naming the module', () => {
-  const refused = (modules: Record<string, string>, re: RegExp) => assert.throws(
-    () => linkModules('main.js', (n) => modules[n] ?? ''),
-    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_MONITOR_ASSET' && re.test(e.message));
+  const refused = (modules: Record<string, string>, re: RegExp) =>
+    assert.throws(
+      () => linkModules('main.js', (n) => modules[n] ?? ''),
+      (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_MONITOR_ASSET' && re.test(e.message),
+    );
   refused({ 'main.js': "import * as a from './a.js';" }, /main\.js: cannot link 'import \* as a/);
   refused({ 'main.js': "import { x } from 'lib';" }, /main\.js: cannot link/);
   refused({ 'main.js': 'export default 1;' }, /main\.js: cannot link 'export default 1;'/);
   const main = "import { f } from './a.js';\nfunction helper() {}";
-  refused({ 'main.js': main, 'a.js': "import { helper } from './main.js';\nexport function f() {}" },
-    /import cycle: main\.js -> a\.js -> main\.js/);
-  refused({ 'main.js': main, 'a.js': 'export function f() {}\nconst helper = 1;' },
-    /main\.js: 'helper' is also declared at the top level of a\.js/);
+  refused(
+    { 'main.js': main, 'a.js': "import { helper } from './main.js';\nexport function f() {}" },
+    /import cycle: main\.js -> a\.js -> main\.js/,
+  );
+  refused(
+    { 'main.js': main, 'a.js': 'export function f() {}\nconst helper = 1;' },
+    /main\.js: 'helper' is also declared at the top level of a\.js/,
+  );
 });
 
 test('a missing or unusable asset is FLUME_ERR_MONITOR_ASSET naming the file', () => {
@@ -119,8 +136,12 @@ test('-Dflume.monitoring.* flags: off by default, bad values are FLUME_ERR_USAGE
   assert.deepEqual(monitoringFrom({ 'flume.monitoring.type': 'HTTP' }), { type: 'http', port: 41414, host: '0.0.0.0' });
   const usage = (re: RegExp) => (e: unknown) =>
     e instanceof AgentError && e.code === 'FLUME_ERR_USAGE' && re.test(e.message);
-  assert.throws(() => monitoringFrom({ 'flume.monitoring.type': 'ganglia' }),
-    usage(/^-Dflume\.monitoring\.type=ganglia is not supported; use http \(Flume's JSON\) or prometheus$/));
-  assert.throws(() => monitoringFrom({ 'flume.monitoring.type': 'http', 'flume.monitoring.port': '70000' }),
-    usage(/^-Dflume\.monitoring\.port=70000 is not a port number$/));
+  assert.throws(
+    () => monitoringFrom({ 'flume.monitoring.type': 'ganglia' }),
+    usage(/^-Dflume\.monitoring\.type=ganglia is not supported; use http \(Flume's JSON\) or prometheus$/),
+  );
+  assert.throws(
+    () => monitoringFrom({ 'flume.monitoring.type': 'http', 'flume.monitoring.port': '70000' }),
+    usage(/^-Dflume\.monitoring\.port=70000 is not a port number$/),
+  );
 });

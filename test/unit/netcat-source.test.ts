@@ -41,9 +41,13 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
     clock: systemClock,
     counters,
     maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: countEmits(opts.emit ?? (async (b) => {
-      batches.push(b);
-    }), counters),
+    emit: countEmits(
+      opts.emit ??
+        (async (b) => {
+          batches.push(b);
+        }),
+      counters,
+    ),
   };
   return { ctx, counters, batches, bodies: () => batches.flat().map((e) => e.body.toString('utf8')) };
 }
@@ -304,11 +308,13 @@ test('encodings: UTF-32 (a name other components accept) and windows-1252 as Win
   const c = await connect(src.port);
   try {
     const text = `${FRENCH}\n\u{1F600}\n`;
-    const enc = Buffer.concat([...text].map((ch) => {
-      const b = Buffer.alloc(4);
-      b.writeUInt32BE(ch.codePointAt(0)!);
-      return b;
-    }));
+    const enc = Buffer.concat(
+      [...text].map((ch) => {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(ch.codePointAt(0)!);
+        return b;
+      }),
+    );
     c.sock.write(enc.subarray(0, 6)); // a character split across writes
     c.sock.write(enc.subarray(6));
     await waitFor(() => h.bodies().length === 2, 5000, 'lines');
@@ -502,7 +508,11 @@ test('close() ends idle connections, stops listening, is idempotent; retries giv
   assert.equal(h.counters.get('OpenConnectionCount'), 0);
 
   // a batch stuck on a full channel: close waits for the grace, then gives up (the batch was never acked)
-  const stuck = recordingCtx({ emit: async () => { throw new ChannelFullError('full'); } });
+  const stuck = recordingCtx({
+    emit: async () => {
+      throw new ChannelFullError('full');
+    },
+  });
   const src2 = await startSource({}, stuck);
   src2.closeGraceMs = 100;
   src2.retryInitialMs = 10;

@@ -17,7 +17,11 @@ function recording(): { ctx: SourceContext; events: FlumeEvent[]; batches: numbe
   const batches: number[] = [];
   const counters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: 100,
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    maxBatchSize: 100,
     emit: countEmits(async (b) => {
       batches.push(b.length);
       events.push(...b);
@@ -29,11 +33,17 @@ function recording(): { ctx: SourceContext; events: FlumeEvent[]; batches: numbe
 test('datagramLines: every line is an event; trailing LF adds none; CR kept; empty datagram = one empty event', () => {
   const out: FlumeEvent[] = [];
   datagramLines(Buffer.from('a\r\nb\n\nc'), 'ra', '/1.2.3.4:5', out);
-  assert.deepEqual(out.map((e) => e.body.toString()), ['a\r', 'b', '', 'c']);
+  assert.deepEqual(
+    out.map((e) => e.body.toString()),
+    ['a\r', 'b', '', 'c'],
+  );
   assert.equal(out[0]!.headers.ra, '/1.2.3.4:5');
   out.length = 0;
   datagramLines(Buffer.from('only\n'), undefined, '/x:1', out);
-  assert.deepEqual(out.map((e) => e.body.toString()), ['only']);
+  assert.deepEqual(
+    out.map((e) => e.body.toString()),
+    ['only'],
+  );
   assert.deepEqual(Object.keys(out[0]!.headers), []);
   out.length = 0;
   datagramLines(Buffer.alloc(0), undefined, '/x:1', out);
@@ -44,7 +54,10 @@ test('datagramLines: every line is an event; trailing LF adds none; CR kept; emp
 for (const key of ['remoteAddressHeader', 'remoteAddress']) {
   test(`netcatudp over a real socket: lines of datagrams, sender address under ${key}`, async () => {
     const { ctx, events } = recording();
-    const src: UdpIntake = netcatudp.create(optionsFor(netcatudp, { bind: '127.0.0.1', port: '0', [key]: 'sender' }), ctx) as UdpIntake;
+    const src: UdpIntake = netcatudp.create(
+      optionsFor(netcatudp, { bind: '127.0.0.1', port: '0', [key]: 'sender' }),
+      ctx,
+    ) as UdpIntake;
     await src.start();
     const c = dgram.createSocket('udp4');
     try {
@@ -53,7 +66,10 @@ for (const key of ['remoteAddressHeader', 'remoteAddress']) {
       await new Promise<void>((r) => c.send('first\nsecond\n', src.port, '127.0.0.1', () => r()));
       await new Promise<void>((r) => c.send(Buffer.from([0x00, 0xff, 0x0a, 0x41]), src.port, '127.0.0.1', () => r()));
       await waitFor(() => events.length === 4, 5000, 'four lines');
-      assert.deepEqual(events.slice(0, 2).map((e) => e.body.toString()), ['first', 'second']);
+      assert.deepEqual(
+        events.slice(0, 2).map((e) => e.body.toString()),
+        ['first', 'second'],
+      );
       assert.deepEqual(events[2]!.body, Buffer.from([0x00, 0xff]));
       assert.deepEqual(events[3]!.body, Buffer.from('A'));
       for (const e of events) assert.equal(e.headers.sender, `/127.0.0.1:${myPort}`);
@@ -74,7 +90,10 @@ test('netcatudp batches datagrams that arrive together into one emit', async () 
     for (let i = 0; i < 50; i++) c.send(`m${i}`, src.port, '127.0.0.1');
     await waitFor(() => events.length === 50, 5000, '50 datagrams');
     assert.ok(batches.length < 50, `batches: ${batches.join(',')}`);
-    assert.deepEqual(events.map((e) => e.body.toString()), Array.from({ length: 50 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      events.map((e) => e.body.toString()),
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
   } finally {
     c.close();
     await src.close();

@@ -33,7 +33,10 @@ function capturingLogger(): { logger: winston.Logger; messages: string[] } {
       cb();
     },
   });
-  return { logger: winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream })] }), messages };
+  return {
+    logger: winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream })] }),
+    messages,
+  };
 }
 
 const events = (n: number): FlumeEvent[] => Array.from({ length: n }, (_, i) => makeEvent(String(i)));

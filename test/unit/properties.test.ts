@@ -30,7 +30,14 @@ function lines(text: string): Record<string, number> {
 describe('parseProperties: rules of java.util.Properties.load', () => {
   it('separators: =, :, whitespace, and one optional separator after whitespace', () => {
     assert.deepEqual(p('a=1\nb:2\nc 3\nd\t4\ne\f5\nf = 6\ng : 7\nh  =  8\n'), {
-      a: '1', b: '2', c: '3', d: '4', e: '5', f: '6', g: '7', h: '8',
+      a: '1',
+      b: '2',
+      c: '3',
+      d: '4',
+      e: '5',
+      f: '6',
+      g: '7',
+      h: '8',
     });
     assert.deepEqual(p('a = = b\nc:=d\ne==f\ng::h\ni := j\n'), { a: '= b', c: '=d', e: '=f', g: ':h', i: '= j' });
   });
@@ -52,7 +59,9 @@ describe('parseProperties: rules of java.util.Properties.load', () => {
 
   it('comments: # or ! as first non-blank char; # later in a line is data', () => {
     assert.deepEqual(p('# c\n! c\n  # c\n\t! c\nk=v # not a comment\nk2 = !x\na#b=c\n'), {
-      k: 'v # not a comment', k2: '!x', 'a#b': 'c',
+      k: 'v # not a comment',
+      k2: '!x',
+      'a#b': 'c',
     });
   });
 
@@ -63,13 +72,19 @@ describe('parseProperties: rules of java.util.Properties.load', () => {
 
   it('odd number of trailing backslashes continues; even does not', () => {
     assert.deepEqual(p('a=1\\\n2\nb=1\\\\\nc=1\\\\\\\n   2\nd=1\\\\\\\\\ne=x\n'), {
-      a: '12', b: '1\\', c: '1\\2', d: '1\\\\', e: 'x',
+      a: '12',
+      b: '1\\',
+      c: '1\\2',
+      d: '1\\\\',
+      e: 'x',
     });
   });
 
   it("continuation drops the next line's leading whitespace, and a continuation line starting with # is data", () => {
     assert.deepEqual(p('k=a \\\n\t \f b \\\n   c\nk2=x\\\n# data\nk3=y\\\n  !data\n'), {
-      k: 'a b c', k2: 'x# data', k3: 'y!data',
+      k: 'a b c',
+      k2: 'x# data',
+      k3: 'y!data',
     });
   });
 
@@ -104,7 +119,12 @@ describe('parseProperties: rules of java.util.Properties.load', () => {
 
   it('key runs to the first unescaped = : or whitespace; escaped separators belong to the key', () => {
     assert.deepEqual(p('a\\=b=c\nd\\:e:f\ng\\ h i\n\\#x=1\n\\!y=2\nz\\\\=w\n'), {
-      'a=b': 'c', 'd:e': 'f', 'g h': 'i', '#x': '1', '!y': '2', 'z\\': 'w',
+      'a=b': 'c',
+      'd:e': 'f',
+      'g h': 'i',
+      '#x': '1',
+      '!y': '2',
+      'z\\': 'w',
     });
   });
 
@@ -180,7 +200,10 @@ describe('parseProperties: rules of java.util.Properties.load', () => {
     assert.deepEqual(r.entries.get('d'), { key: 'd', value: '3', file: 'f', line: 4 });
     assert.deepEqual(
       r.duplicates.map((e) => [e.value, e.line]),
-      [['1', 1], ['2', 3]],
+      [
+        ['1', 1],
+        ['2', 3],
+      ],
     );
   });
 
@@ -200,7 +223,8 @@ describe('parseProperties: rules of java.util.Properties.load', () => {
 
   it('is fast on large input', () => {
     const parts: string[] = [];
-    for (let i = 0; i < 100_000; i++) parts.push(`# c ${i}\nagent.sources.s${i}.type = exec \\\n   tail -F /var/log/x${i}.log\n`);
+    for (let i = 0; i < 100_000; i++)
+      parts.push(`# c ${i}\nagent.sources.s${i}.type = exec \\\n   tail -F /var/log/x${i}.log\n`);
     const text = parts.join('');
     const t0 = process.hrtime.bigint();
     const r = parseProperties(text);
@@ -271,8 +295,36 @@ const GENERATED: Record<string, string> = {
 function fuzzFiles(count: number): Record<string, string> {
   const rand = rng(0xf1e3);
   const alphabet = [
-    'a', 'b', 'k', '=', ':', ' ', ' ', '\t', '\f', '\\', '\\', '\\', '\n', '\n', '\r', '\r\n', '#', '!',
-    'u', 't', 'n', '0', 'F', 'é', '😀', '\\u0041', '\\u00', 'x=y\n', '\\\n', '\\\r\n',
+    'a',
+    'b',
+    'k',
+    '=',
+    ':',
+    ' ',
+    ' ',
+    '\t',
+    '\f',
+    '\\',
+    '\\',
+    '\\',
+    '\n',
+    '\n',
+    '\r',
+    '\r\n',
+    '#',
+    '!',
+    'u',
+    't',
+    'n',
+    '0',
+    'F',
+    'é',
+    '😀',
+    '\\u0041',
+    '\\u00',
+    'x=y\n',
+    '\\\n',
+    '\\\r\n',
   ];
   const out: Record<string, string> = {};
   for (let f = 0; f < count; f++) {
@@ -288,8 +340,17 @@ function fuzzFiles(count: number): Record<string, string> {
 function bigFile(): string {
   const rand = rng(42);
   const pieces = [
-    'key%=value%\n', 'key% = a \\\r\n    b\r\n', '# comment % \\\n', 'k% : v\\\\\n', 'k%\\\r  cont\r',
-    '\n\n', '   \t\f\n', 'r%.regex = ^(\\\\d+)\\\\s+$\n', 'u% = \\u00e9\\u0041\r\n', 'e%=\n', '\\\r\n!c\n',
+    'key%=value%\n',
+    'key% = a \\\r\n    b\r\n',
+    '# comment % \\\n',
+    'k% : v\\\\\n',
+    'k%\\\r  cont\r',
+    '\n\n',
+    '   \t\f\n',
+    'r%.regex = ^(\\\\d+)\\\\s+$\n',
+    'u% = \\u00e9\\u0041\r\n',
+    'e%=\n',
+    '\\\r\n!c\n',
   ];
   let s = '';
   for (let i = 0; s.length < 300_000; i++) {

@@ -13,12 +13,25 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
 import { optionsFor } from '../helpers/agent.js';
-import type { Channel, ChannelSelector, ChannelTransaction, Interceptor, SelectorDef } from '../../src/contract/index.js';
+import type {
+  Channel,
+  ChannelSelector,
+  ChannelTransaction,
+  Interceptor,
+  SelectorDef,
+} from '../../src/contract/index.js';
 
 async function mem(name: string, capacity = 100, tx = Math.min(100, capacity)): Promise<Channel> {
-  const ch = memory.create(optionsFor(memory, { capacity: String(capacity), transactionCapacity: String(tx), 'keep-alive': '0' }), {
-    name, logger: silentLogger(), clock: systemClock, agentDir: '.', counters: new ChannelCounters(name),
-  });
+  const ch = memory.create(
+    optionsFor(memory, { capacity: String(capacity), transactionCapacity: String(tx), 'keep-alive': '0' }),
+    {
+      name,
+      logger: silentLogger(),
+      clock: systemClock,
+      agentDir: '.',
+      counters: new ChannelCounters(name),
+    },
+  );
   await ch.start();
   return ch;
 }
@@ -27,19 +40,37 @@ async function mem(name: string, capacity = 100, tx = Math.min(100, capacity)): 
 class FlakyChannel implements Channel {
   failCommits = 0;
   constructor(private readonly inner: Channel) {}
-  get name() { return this.inner.name; }
-  get capacity() { return this.inner.capacity; }
-  get transactionCapacity() { return this.inner.transactionCapacity; }
-  get counters() { return this.inner.counters; }
-  start() { return this.inner.start(); }
-  close() { return this.inner.close(); }
-  size() { return this.inner.size(); }
-  waitForEvents(ms: number, s?: AbortSignal) { return this.inner.waitForEvents(ms, s); }
+  get name() {
+    return this.inner.name;
+  }
+  get capacity() {
+    return this.inner.capacity;
+  }
+  get transactionCapacity() {
+    return this.inner.transactionCapacity;
+  }
+  get counters() {
+    return this.inner.counters;
+  }
+  start() {
+    return this.inner.start();
+  }
+  close() {
+    return this.inner.close();
+  }
+  size() {
+    return this.inner.size();
+  }
+  waitForEvents(ms: number, s?: AbortSignal) {
+    return this.inner.waitForEvents(ms, s);
+  }
   begin(): ChannelTransaction {
     const tx = this.inner.begin();
     const self = this;
     return {
-      get state() { return tx.state; },
+      get state() {
+        return tx.state;
+      },
       put: (e) => tx.put(e),
       take: (n) => tx.take(n),
       commit: async () => {
@@ -107,7 +138,10 @@ test('a batch one channel refuses at staging (transactionCapacity) is committed 
   const big = await mem('c1', 100, 100);
   const small = await mem('c2', 100, 2);
   const p = proc([], selector(replicating, {}, ['c1', 'c2']), [big, small]);
-  await assert.rejects(p.emit(batch('a', 'b', 'c')), (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_CHANNEL_TX_CAPACITY');
+  await assert.rejects(
+    p.emit(batch('a', 'b', 'c')),
+    (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_CHANNEL_TX_CAPACITY',
+  );
   assert.equal(big.size(), 0);
 });
 
@@ -115,7 +149,12 @@ test('partial commit: a retry of the same batch writes only the channels that fa
   const c1 = await mem('c1', 10); // less room: committed first
   const c2 = new FlakyChannel(await mem('c2', 100));
   let intercepted = 0;
-  const counting: Interceptor = { intercept: (evs) => { intercepted += evs.length; return evs.map((e, i) => makeEvent(e.body, { n: String(intercepted - evs.length + i) })); } };
+  const counting: Interceptor = {
+    intercept: (evs) => {
+      intercepted += evs.length;
+      return evs.map((e, i) => makeEvent(e.body, { n: String(intercepted - evs.length + i) }));
+    },
+  };
   const p = proc([counting], selector(replicating, {}, ['c1', 'c2']), [c1, c2]);
   const b = batch('a', 'b');
   c2.failCommits = 1;
@@ -129,7 +168,13 @@ test('partial commit: a retry of the same batch writes only the channels that fa
   const tx = c2.begin();
   const got = await tx.take(10);
   await tx.commit();
-  assert.deepEqual(got.map((e) => [e.body.toString(), e.headers.n]), [['a', '0'], ['b', '1']]);
+  assert.deepEqual(
+    got.map((e) => [e.body.toString(), e.headers.n]),
+    [
+      ['a', '0'],
+      ['b', '1'],
+    ],
+  );
   // a rebuilt batch (new event objects) is a new put: duplicates in the channels that had committed, as in Flume
   c2.failCommits = 1;
   await assert.rejects(p.emit(batch('c')));
@@ -166,8 +211,16 @@ test('a processor with the source counters counts its emits; a resumed partial p
   const c1 = await mem('c1', 10);
   const c2 = new FlakyChannel(await mem('c2', 100));
   const counters = sourceCounters('r1');
-  const p = new ChannelProcessor([], selector(replicating, {}, ['c1', 'c2']), new Map([['c1', c1], ['c2', c2]]),
-    silentLogger(), counters);
+  const p = new ChannelProcessor(
+    [],
+    selector(replicating, {}, ['c1', 'c2']),
+    new Map([
+      ['c1', c1],
+      ['c2', c2],
+    ]),
+    silentLogger(),
+    counters,
+  );
   const b = batch('a', 'b');
   c2.failCommits = 1;
   await assert.rejects(p.emit(b));
@@ -180,9 +233,19 @@ test('a processor with the source counters counts its emits; a resumed partial p
 
 test('multiplexing: events are grouped per channel; unmatched events are dropped and counted when confirmed', async () => {
   const [c1, c2, c3] = await Promise.all([mem('c1'), mem('c2'), mem('c3')]);
-  const sel = selector(multiplexing, { header: 'color', 'mapping.red': 'c1', 'mapping.blue': 'c2', 'optional.red': 'c3', unmatched: 'drop' }, ['c1', 'c2', 'c3']);
+  const sel = selector(
+    multiplexing,
+    { header: 'color', 'mapping.red': 'c1', 'mapping.blue': 'c2', 'optional.red': 'c3', unmatched: 'drop' },
+    ['c1', 'c2', 'c3'],
+  );
   const p = proc([], sel, [c1, c2, c3]);
-  await p.emit([makeEvent('r1', { color: 'red' }), makeEvent('b1', { color: 'blue' }), makeEvent('g1', { color: 'green' }), makeEvent('r2', { color: 'red' }), makeEvent('none')]);
+  await p.emit([
+    makeEvent('r1', { color: 'red' }),
+    makeEvent('b1', { color: 'blue' }),
+    makeEvent('g1', { color: 'green' }),
+    makeEvent('r2', { color: 'red' }),
+    makeEvent('none'),
+  ]);
   assert.deepEqual(await drain(c1), ['r1', 'r2']);
   assert.deepEqual(await drain(c2), ['b1']);
   assert.deepEqual(await drain(c3), ['r1', 'r2']);
@@ -202,15 +265,27 @@ test('interceptors run in order; an empty result stops the chain and writes noth
   const tag = staticIc.create(optionsFor(staticIc, { key: 'k', value: 'v' }), { name: 'i1', logger: silentLogger() });
   const keep = regexFilter.create(optionsFor(regexFilter, { regex: '^keep' }), { name: 'i2', logger: silentLogger() });
   let after = 0;
-  const spy: Interceptor = { intercept: (evs: FlumeEvent[]) => { after++; return evs; } };
+  const spy: Interceptor = {
+    intercept: (evs: FlumeEvent[]) => {
+      after++;
+      return evs;
+    },
+  };
   const p = proc([tag, keep, spy], selector(replicating, {}, ['c1']), [c1]);
   const input = batch('keep 1', 'drop 2');
   await p.emit(input);
-  assert.deepEqual(input.map((e) => e.headers.k), [undefined, undefined], 'input events are not mutated');
+  assert.deepEqual(
+    input.map((e) => e.headers.k),
+    [undefined, undefined],
+    'input events are not mutated',
+  );
   const tx = c1.begin();
   const got = await tx.take(10);
   await tx.commit();
-  assert.deepEqual(got.map((e) => [e.body.toString(), e.headers.k]), [['keep 1', 'v']]);
+  assert.deepEqual(
+    got.map((e) => [e.body.toString(), e.headers.k]),
+    [['keep 1', 'v']],
+  );
   await p.emit(batch('drop 3'));
   assert.equal(after, 1, 'the chain stops at an empty list');
   assert.equal(c1.size(), 0);

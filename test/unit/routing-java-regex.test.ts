@@ -1,10 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileJavaRegex, compileJavaReplacement, translateJavaRegex, JavaRegex } from '../../src/compat/java/java-regex/index.js';
+import {
+  compileJavaRegex,
+  compileJavaReplacement,
+  translateJavaRegex,
+  JavaRegex,
+} from '../../src/compat/java/java-regex/index.js';
 import { OptionError } from '../../src/contract/index.js';
 
 function rejects(src: string, re: RegExp): void {
-  assert.throws(() => compileJavaRegex(src), (e: unknown) => e instanceof OptionError && re.test(e.message), `expected '${src}' to be rejected with ${re}`);
+  assert.throws(
+    () => compileJavaRegex(src),
+    (e: unknown) => e instanceof OptionError && re.test(e.message),
+    `expected '${src}' to be rejected with ${re}`,
+  );
 }
 const find = (src: string, s: string) => compileJavaRegex(src).test(s);
 
@@ -70,7 +79,7 @@ test('anchors follow Java: $ before a final line terminator, \\A \\z \\Z, (?m)',
   assert.equal(find('(?d)c$', 'abc\r'), false, 'UNIX_LINES: only \\n is a line terminator');
 });
 
-test('. and \\s use Java\'s definitions', () => {
+test(". and \\s use Java's definitions", () => {
   assert.equal(find('a.c', 'a\rc'), false);
   assert.equal(find('a.c', 'a\u0085c'), false);
   assert.ok(find('(?s)a.c', 'a\nc'));
@@ -162,7 +171,11 @@ test('constructs without a JavaScript equivalent are rejected by name', () => {
 test('Java replacement strings: $n, ${name}, \\$, and errors Java raises at runtime', () => {
   const r = compileJavaRegex('(?<word>[a-z]+)(\\d)');
   assert.equal(r.replaceAll('ab1 cd2', compileJavaReplacement('${word}=$2\\$', r)), 'ab=1$ cd=2$');
-  assert.equal(r.replaceAll('ab1', compileJavaReplacement('$21', r)), '11', '$21 is group 2 then "1" when there is no group 21');
+  assert.equal(
+    r.replaceAll('ab1', compileJavaReplacement('$21', r)),
+    '11',
+    '$21 is group 2 then "1" when there is no group 21',
+  );
   assert.equal(r.replaceAll('ab1', compileJavaReplacement('', r)), '');
   assert.deepEqual(compileJavaReplacement('plain', r).literal, 'plain');
   assert.throws(() => compileJavaReplacement('$3', r), /refers to group 3, but the regex has 2/);

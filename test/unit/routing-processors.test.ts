@@ -26,7 +26,10 @@ class FakeSink implements SinkHandle {
   calls = 0;
   delivered = 0;
   waits = 0;
-  constructor(readonly name: string, private readonly log: string[]) {}
+  constructor(
+    readonly name: string,
+    private readonly log: string[],
+  ) {}
   async process(): Promise<'ready' | 'backoff'> {
     this.calls++;
     if (this.mode === 'fail') {
@@ -58,7 +61,11 @@ const signal = new AbortController().signal;
 // --- failover (TestFailoverSinkProcessor)
 
 test('failover: the highest priority delivers; a failure moves the same call to the next sink', async () => {
-  const { proc, sinks, log, problems } = group(failover, { 'priority.s1': '1', 'priority.s2': '2', 'priority.s3': '3' }, ['s1', 's2', 's3']);
+  const { proc, sinks, log, problems } = group(
+    failover,
+    { 'priority.s1': '1', 'priority.s2': '2', 'priority.s3': '3' },
+    ['s1', 's2', 's3'],
+  );
   assert.deepEqual(problems, []);
   assert.equal(await proc.process(signal), 'ready');
   sinks.s3!.mode = 'fail';
@@ -74,7 +81,10 @@ test('failover: the highest priority delivers; a failure moves the same call to 
 });
 
 test('failover: penalties 1 s, 2 s, 4 s ... capped at maxpenalty on the monotonic clock; fail back on recovery', async () => {
-  const { proc, sinks, clock, log } = group(failover, { 'priority.k1': '10', 'priority.k2': '5', maxpenalty: '5000' }, ['k1', 'k2']);
+  const { proc, sinks, clock, log } = group(failover, { 'priority.k1': '10', 'priority.k2': '5', maxpenalty: '5000' }, [
+    'k1',
+    'k2',
+  ]);
   const fp = proc as FailoverSinkProcessor;
   const st = fp.sinks.find((s) => s.name === 'k1')!;
   await proc.process(signal);
@@ -129,7 +139,13 @@ test('failover: every sink failing or cooling down is an error for the runner', 
   const { proc, sinks, clock } = group(failover, { 'priority.a': '2', 'priority.b': '1' }, ['a', 'b']);
   sinks.a!.mode = 'fail';
   sinks.b!.mode = 'fail';
-  await assert.rejects(proc.process(signal), (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SINK_DELIVERY' && /every sink .* failed .* next retry of a in 1000 ms/.test(e.message));
+  await assert.rejects(
+    proc.process(signal),
+    (e: unknown) =>
+      e instanceof AgentError &&
+      e.code === 'FLUME_ERR_SINK_DELIVERY' &&
+      /every sink .* failed .* next retry of a in 1000 ms/.test(e.message),
+  );
   await assert.rejects(proc.process(signal), /cooling down/);
   assert.equal(sinks.a!.calls, 1);
   clock.t += 1000;
@@ -153,7 +169,10 @@ test('failover: a delivery cut by shutdown is not a failure', async () => {
 
 test('failover: sinks without a priority come after the others, in listed order', async () => {
   const { proc } = group(failover, { 'priority.c': '-5' }, ['a', 'b', 'c']);
-  assert.deepEqual((proc as FailoverSinkProcessor).sinks.map((s) => s.name), ['c', 'a', 'b']);
+  assert.deepEqual(
+    (proc as FailoverSinkProcessor).sinks.map((s) => s.name),
+    ['c', 'a', 'b'],
+  );
 });
 
 test('failover: duplicate priorities and priorities for other sinks are problems', () => {
@@ -212,7 +231,10 @@ test('load_balance: random spreads over every sink', async () => {
 });
 
 test('load_balance: backoff excludes a failed sink for 1 s, 2 s, 4 s ... up to maxTimeOut; success resets', async () => {
-  const { proc, sinks, clock, log } = group(loadBalance, { backoff: 'true', 'selector.maxTimeOut': '3000' }, ['s1', 's2']);
+  const { proc, sinks, clock, log } = group(loadBalance, { backoff: 'true', 'selector.maxTimeOut': '3000' }, [
+    's1',
+    's2',
+  ]);
   const lb = proc as LoadBalancingSinkProcessor;
   sinks.s1!.mode = 'fail';
   const exclusions: number[] = [];
@@ -270,7 +292,10 @@ a1.sinks.k2.channel = c1
 a1.sinks.k3.type = null
 a1.sinks.k3.channel = c1
 `;
-const errorsOf = (text: string) => configFromText(text, { agent: 'a1', sys: {}, env: {}, file: 'g.properties' }).issues.filter((i) => i.severity === 'error');
+const errorsOf = (text: string) =>
+  configFromText(text, { agent: 'a1', sys: {}, env: {}, file: 'g.properties' }).issues.filter(
+    (i) => i.severity === 'error',
+  );
 
 test('validation: a group without processor.type is an error with a hint', () => {
   const errs = errorsOf(`${BASE}a1.sinkgroups = g1\na1.sinkgroups.g1.sinks = k1 k2\n`);
@@ -304,9 +329,17 @@ a1.sinkgroups.g2.sinks = k3
 a1.sinkgroups.g2.processor.type = load_balance
 `);
   const msgs = errs.map((e) => e.message);
-  assert.ok(msgs.some((m) => /unknown property 'maxPenalty'/.test(m)), msgs.join('\n'));
-  assert.ok(errs.find((e) => /unknown property 'maxPenalty'/.test(e.message))!.hint!.includes("did you mean 'maxpenalty'"));
-  assert.ok(msgs.some((m) => /at least 2 sinks/.test(m)), msgs.join('\n'));
+  assert.ok(
+    msgs.some((m) => /unknown property 'maxPenalty'/.test(m)),
+    msgs.join('\n'),
+  );
+  assert.ok(
+    errs.find((e) => /unknown property 'maxPenalty'/.test(e.message))!.hint!.includes("did you mean 'maxpenalty'"),
+  );
+  assert.ok(
+    msgs.some((m) => /at least 2 sinks/.test(m)),
+    msgs.join('\n'),
+  );
   const ok = errorsOf(`${BASE}a1.sinkgroups = g1
 a1.sinkgroups.g1.sinks = k1 k2
 a1.sinkgroups.g1.processor.type = failover
@@ -321,13 +354,16 @@ a1.sinkgroups.g1.processor.priority.k4 = 1
 });
 
 test('validation: valid failover and load_balance groups plan with the class names Flume uses', () => {
-  const r = configFromText(`${BASE}a1.sinkgroups = g1
+  const r = configFromText(
+    `${BASE}a1.sinkgroups = g1
 a1.sinkgroups.g1.sinks = k1 k2 k3
 a1.sinkgroups.g1.processor.type = org.apache.flume.sink.LoadBalancingSinkProcessor
 a1.sinkgroups.g1.processor.selector = random
 a1.sinkgroups.g1.processor.backoff = true
 a1.sinkgroups.g1.processor.selector.maxTimeOut = 10000
-`, { agent: 'a1', sys: {}, env: {} });
+`,
+    { agent: 'a1', sys: {}, env: {} },
+  );
   assert.ok(r.plan, JSON.stringify(r.issues));
   const g = r.plan.groups.find((x) => x.name === 'g1')!;
   assert.equal(g.processor.def.type, 'load_balance');

@@ -12,7 +12,11 @@ import { configFromText } from '../../src/config/load.js';
 const CH = ['ch1', 'ch2', 'ch3', 'ch4'];
 function make(def: SelectorDef<any>, props: Record<string, string>, channels = CH) {
   const o = optionsFor(def, props);
-  return { o, sel: def.create(o, { source: 'r1', channels, logger: silentLogger() }), problems: def.checkChannels?.(o, channels) ?? [] };
+  return {
+    o,
+    sel: def.create(o, { source: 'r1', channels, logger: silentLogger() }),
+    problems: def.checkChannels?.(o, channels) ?? [],
+  };
 }
 const ev = (h?: Record<string, string>) => makeEvent('x', h);
 
@@ -39,7 +43,13 @@ test('replicating: an optional channel the source does not write to is a problem
 
 // --- multiplexing (TestMultiplexingChannelSelector)
 
-const MUX = { header: 'myheader', 'mapping.foo': 'ch1 ch2', 'mapping.bar': 'ch2 ch3', 'mapping.xyz': 'ch1 ch2 ch3', default: 'ch4' };
+const MUX = {
+  header: 'myheader',
+  'mapping.foo': 'ch1 ch2',
+  'mapping.bar': 'ch2 ch3',
+  'mapping.xyz': 'ch1 ch2 ch3',
+  default: 'ch4',
+};
 
 test('multiplexing: exact mapping, default for absent/blank/unmapped/different-case values', () => {
   const { sel, problems } = make(multiplexing, MUX);
@@ -61,13 +71,22 @@ test('multiplexing: the default header name is flume.selector.header', () => {
 });
 
 test('multiplexing: optional channels minus the required ones; optional for unmapped values go with the default', () => {
-  const { sel } = make(multiplexing, { ...MUX, 'optional.foo': 'ch2 ch3', 'optional.zebra': 'ch2 ch4', 'optional.xyz': 'ch1 ch4' });
+  const { sel } = make(multiplexing, {
+    ...MUX,
+    'optional.foo': 'ch2 ch3',
+    'optional.zebra': 'ch2 ch4',
+    'optional.xyz': 'ch1 ch4',
+  });
   let s = sel.select(ev({ myheader: 'foo' }));
   assert.deepEqual([s.required, s.optional], [['ch1', 'ch2'], ['ch3']]);
   s = sel.select(ev({ myheader: 'xyz' }));
   assert.deepEqual([s.required, s.optional], [['ch1', 'ch2', 'ch3'], ['ch4']]);
   s = sel.select(ev({ myheader: 'zebra' }));
-  assert.deepEqual([s.required, s.optional], [['ch4'], ['ch2']], 'unmapped value: default required, its optional channels minus the default');
+  assert.deepEqual(
+    [s.required, s.optional],
+    [['ch4'], ['ch2']],
+    'unmapped value: default required, its optional channels minus the default',
+  );
   s = sel.select(ev({ myheader: 'bar' }));
   assert.deepEqual(s.optional, []);
 });
@@ -90,8 +109,16 @@ test('multiplexing: no default is refused unless the drop is confirmed; drops ar
 });
 
 test('multiplexing: channels outside the source are problems keyed to their property', () => {
-  const { problems } = make(multiplexing, { header: 'h', 'mapping.a': 'ch1 chx', default: 'ch9', 'optional.a': 'ch22' });
-  assert.deepEqual(problems.map((p) => p.key), ['mapping.a', 'optional.a', 'default']);
+  const { problems } = make(multiplexing, {
+    header: 'h',
+    'mapping.a': 'ch1 chx',
+    default: 'ch9',
+    'optional.a': 'ch22',
+  });
+  assert.deepEqual(
+    problems.map((p) => p.key),
+    ['mapping.a', 'optional.a', 'default'],
+  );
   assert.match(problems[0]!.message, /channel 'chx' in selector\.mapping\.a is not one of the source's channels/);
 });
 
@@ -100,7 +127,10 @@ test('multiplexing: channels outside the source are problems keyed to their prop
 test('load_balancing: round robin per event over all channels, one channel each', () => {
   const { sel } = make(loadBalancing, {}, ['c1', 'c2', 'c3']);
   const got = Array.from({ length: 7 }, () => sel.select(ev()));
-  assert.deepEqual(got.map((s) => s.required[0]), ['c1', 'c2', 'c3', 'c1', 'c2', 'c3', 'c1']);
+  assert.deepEqual(
+    got.map((s) => s.required[0]),
+    ['c1', 'c2', 'c3', 'c1', 'c2', 'c3', 'c1'],
+  );
   assert.ok(got.every((s) => s.required.length === 1 && s.optional.length === 0));
 });
 
@@ -127,7 +157,10 @@ a1.sinks.k1.channel = c1
 a1.sinks.k2.type = null
 a1.sinks.k2.channel = c2
 `;
-const errorsOf = (text: string) => (configFromText(text, { agent: 'a1', sys: {}, env: {}, file: 't.properties' }).issues).filter((i) => i.severity === 'error');
+const errorsOf = (text: string) =>
+  configFromText(text, { agent: 'a1', sys: {}, env: {}, file: 't.properties' }).issues.filter(
+    (i) => i.severity === 'error',
+  );
 
 test('validation: multiplexing config errors point at the key with a hint', () => {
   const errs = errorsOf(`${BASE}a1.sources.r1.selector.type = multiplexing
@@ -143,7 +176,10 @@ a1.sources.r1.mapping.blue = c2
   assert.ok(prefix);
   assert.match(prefix.hint!, /selector keys need the prefix: a1\.sources\.r1\.selector\.mapping\.blue/);
   // the unknown key does not hide the channel checks (c3 is reported in the same run)
-  assert.ok(errs.some((e) => /'c3' in selector\.mapping\.red/.test(e.message)), JSON.stringify(errs));
+  assert.ok(
+    errs.some((e) => /'c3' in selector\.mapping\.red/.test(e.message)),
+    JSON.stringify(errs),
+  );
   const errs2 = errorsOf(`${BASE}a1.sources.r1.selector.type = multiplexing
 a1.sources.r1.selector.header = color
 a1.sources.r1.selector.mapping.red = c1 c3
@@ -155,11 +191,14 @@ a1.sources.r1.selector.mapping.red = c1 c3
 });
 
 test('validation: a complete multiplexing config is accepted, load_balancing and class names too', () => {
-  const ok = configFromText(`${BASE}a1.sources.r1.selector.type = org.apache.flume.channel.MultiplexingChannelSelector
+  const ok = configFromText(
+    `${BASE}a1.sources.r1.selector.type = org.apache.flume.channel.MultiplexingChannelSelector
 a1.sources.r1.selector.header = color
 a1.sources.r1.selector.mapping.red = c1
 a1.sources.r1.selector.default = c2
-`, { agent: 'a1', sys: {}, env: {} });
+`,
+    { agent: 'a1', sys: {}, env: {} },
+  );
   assert.ok(ok.plan, JSON.stringify(ok.issues));
   assert.equal(ok.plan.sources[0]!.selector.def.type, 'multiplexing');
   assert.deepEqual(errorsOf(`${BASE}a1.sources.r1.selector.type = load_balancing\n`), []);

@@ -16,7 +16,8 @@ type Opts = Resolved<typeof seq.options>;
 
 function options(raw: Record<string, string | number> = {}): Opts {
   const out: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(seq.options)) out[k] = raw[k] !== undefined ? spec.parse(String(raw[k])) : spec.default;
+  for (const [k, spec] of Object.entries(seq.options))
+    out[k] = raw[k] !== undefined ? spec.parse(String(raw[k])) : spec.default;
   return out as Opts;
 }
 
@@ -31,10 +32,18 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
   const batches: FlumeEvent[][] = [];
   const counters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: countEmits(opts.emit ?? (async (b) => {
-      batches.push(b);
-    }), counters),
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    maxBatchSize: opts.maxBatchSize ?? 1000,
+    emit: countEmits(
+      opts.emit ??
+        (async (b) => {
+          batches.push(b);
+        }),
+      counters,
+    ),
   };
   return { ctx, counters, batches, bodies: () => batches.flat().map((e) => e.body.toString('latin1')) };
 }
@@ -54,7 +63,10 @@ test('seq emits 0..N-1 in batches, then stops', async () => {
   await src.start();
   await src.finished();
   assert.deepEqual(h.bodies(), range(25));
-  assert.deepEqual(h.batches.map((b) => b.length), [10, 10, 5]);
+  assert.deepEqual(
+    h.batches.map((b) => b.length),
+    [10, 10, 5],
+  );
   assert.equal(Object.keys(h.batches[0]![0]!.headers).length, 0);
   assert.equal(src.sequence, 25);
   assert.equal(h.counters.get('EventReceivedCount'), 25);
@@ -78,7 +90,10 @@ test('seq with batchSize 1 (Flume default) counts events, not batches; batches a
   const src2 = seq.create(options({ batchSize: 10, totalEvents: 10 }), h2.ctx) as SequenceSource;
   await src2.start();
   await src2.finished();
-  assert.deepEqual(h2.batches.map((b) => b.length), [4, 4, 2]);
+  assert.deepEqual(
+    h2.batches.map((b) => b.length),
+    [4, 4, 2],
+  );
   assert.deepEqual(h2.bodies(), range(10));
 });
 
@@ -111,7 +126,10 @@ test('seq retries the same numbers on a full channel: 0..49 arrive once, in orde
       }
     },
   });
-  const src = seq.create(options({ batchSize: 5, totalEvents: 50, backoffSleepIncrement: 5, maxBackoffSleep: 20 }), h.ctx) as SequenceSource;
+  const src = seq.create(
+    options({ batchSize: 5, totalEvents: 50, backoffSleepIncrement: 5, maxBackoffSleep: 20 }),
+    h.ctx,
+  ) as SequenceSource;
   await src.start();
   await waitFor(() => h.counters.get('ChannelWriteFail') >= 2, 5000, 'channel full');
   assert.equal(src.sequence, 5);
@@ -144,19 +162,33 @@ test('seq close() stops an unlimited generator after the in-flight batch', async
 });
 
 test('runPollable: linear backoff min(n x increment, max), reset on ready, max after an error, done ends', async () => {
-  const script: (PollResult | Error)[] = ['backoff', 'backoff', 'backoff', 'ready', 'backoff', new Error('boom'), 'done'];
+  const script: (PollResult | Error)[] = [
+    'backoff',
+    'backoff',
+    'backoff',
+    'ready',
+    'backoff',
+    new Error('boom'),
+    'done',
+  ];
   const sleeps: number[] = [];
   let i = 0;
-  await runPollable(async () => {
-    const s = script[i++]!;
-    if (s instanceof Error) throw s;
-    return s;
-  }, {
-    incrementMs: 1000, maxMs: 2500, signal: new AbortController().signal, logger: silentLogger(),
-    sleep: async (ms) => {
-      sleeps.push(ms);
+  await runPollable(
+    async () => {
+      const s = script[i++]!;
+      if (s instanceof Error) throw s;
+      return s;
     },
-  });
+    {
+      incrementMs: 1000,
+      maxMs: 2500,
+      signal: new AbortController().signal,
+      logger: silentLogger(),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    },
+  );
   assert.equal(i, script.length);
   assert.deepEqual(sleeps, [1000, 2000, 2500, 1000, 2500]);
 });
@@ -164,10 +196,13 @@ test('runPollable: linear backoff min(n x increment, max), reset on ready, max a
 test('runPollable: abort ends the loop after the in-flight poll and wakes a sleep', async () => {
   const ctl = new AbortController();
   let polls = 0;
-  const loop = runPollable(async () => {
-    polls++;
-    return 'backoff';
-  }, { incrementMs: 60_000, maxMs: 60_000, signal: ctl.signal, logger: silentLogger() });
+  const loop = runPollable(
+    async () => {
+      polls++;
+      return 'backoff';
+    },
+    { incrementMs: 60_000, maxMs: 60_000, signal: ctl.signal, logger: silentLogger() },
+  );
   await waitFor(() => polls === 1, 5000, 'first poll');
   ctl.abort();
   await loop;
@@ -177,10 +212,13 @@ test('runPollable: abort ends the loop after the in-flight poll and wakes a slee
 test('runPollable: a poll that is always ready does not starve timers', async () => {
   const ctl = new AbortController();
   let polls = 0;
-  const loop = runPollable(async () => {
-    polls++;
-    return 'ready';
-  }, { incrementMs: 1, maxMs: 1, signal: ctl.signal, logger: silentLogger() });
+  const loop = runPollable(
+    async () => {
+      polls++;
+      return 'ready';
+    },
+    { incrementMs: 1, maxMs: 1, signal: ctl.signal, logger: silentLogger() },
+  );
   await new Promise((r) => setTimeout(r, 20));
   ctl.abort();
   await loop;
@@ -197,7 +235,10 @@ test('seq: a ChannelFullError is a backoff, other errors go to the runner and th
       h.batches.push(b);
     },
   });
-  const src = seq.create(options({ batchSize: 3, totalEvents: 3, backoffSleepIncrement: 1, maxBackoffSleep: 1 }), h.ctx) as SequenceSource;
+  const src = seq.create(
+    options({ batchSize: 3, totalEvents: 3, backoffSleepIncrement: 1, maxBackoffSleep: 1 }),
+    h.ctx,
+  ) as SequenceSource;
   await src.start();
   await src.finished();
   assert.deepEqual(h.bodies(), ['0', '1', '2']);

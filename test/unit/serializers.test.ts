@@ -4,7 +4,12 @@ import zlib from 'node:zlib';
 import { makeEvent } from '../../src/core/event.js';
 import { OptionError } from '../../src/contract/index.js';
 import {
-  canonicalSerializerName, checkSerializerOptions, createSerializer, findSerializer, listSerializers, serializerNames,
+  canonicalSerializerName,
+  checkSerializerOptions,
+  createSerializer,
+  findSerializer,
+  listSerializers,
+  serializerNames,
 } from '../../src/serializers/index.js';
 import { AvroEncoder, FLUME_EVENT_SCHEMA } from '../../src/serializers/avro-event.js';
 
@@ -63,7 +68,11 @@ export interface DecodedEvent {
   body: string;
 }
 
-export function decodeContainer(file: Buffer): { meta: Record<string, string>; sync: Buffer; blocks: DecodedEvent[][] } {
+export function decodeContainer(file: Buffer): {
+  meta: Record<string, string>;
+  sync: Buffer;
+  blocks: DecodedEvent[][];
+} {
   const r = new AvroReader(file);
   assert.deepEqual([...r.fixed(4)], [0x4f, 0x62, 0x6a, 0x01], 'magic Obj\\x01');
   const meta = r.map(() => r.bytes().toString('utf8'));
@@ -133,24 +142,51 @@ test('factory resolves Flume names case-insensitively and class names', () => {
   assert.equal(canonicalSerializerName('header_and_text'), 'header_and_text');
   assert.equal(canonicalSerializerName('Avro_Event'), 'avro_event');
   assert.equal(canonicalSerializerName('org.apache.flume.serialization.BodyTextEventSerializer$Builder'), 'text');
-  assert.equal(canonicalSerializerName('org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder'), 'header_and_text');
-  assert.equal(canonicalSerializerName('org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder'), 'avro_event');
+  assert.equal(
+    canonicalSerializerName('org.apache.flume.serialization.HeaderAndBodyTextEventSerializer$Builder'),
+    'header_and_text',
+  );
+  assert.equal(
+    canonicalSerializerName('org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder'),
+    'avro_event',
+  );
   assert.equal(findSerializer('nope'), undefined);
-  assert.deepEqual(listSerializers().map((s) => [s.name, s.options]), [
-    ['text', ['appendNewline']],
-    ['header_and_text', ['appendNewline']],
-    ['avro_event', ['syncIntervalBytes', 'compressionCodec']],
-  ]);
+  assert.deepEqual(
+    listSerializers().map((s) => [s.name, s.options]),
+    [
+      ['text', ['appendNewline']],
+      ['header_and_text', ['appendNewline']],
+      ['avro_event', ['syncIntervalBytes', 'compressionCodec']],
+    ],
+  );
   assert.ok(serializerNames().includes('org.apache.flume.serialization.FlumeEventAvroEventSerializer$Builder'));
   // default is text
-  assert.equal(createSerializer(undefined).serialize([makeEvent('z')]).toString(), 'z\n');
+  assert.equal(
+    createSerializer(undefined)
+      .serialize([makeEvent('z')])
+      .toString(),
+    'z\n',
+  );
 });
 
 test('unknown serializer names fail with a did-you-mean hint', () => {
-  assert.throws(() => createSerializer('txt'), (e: unknown) => e instanceof OptionError && /unknown serializer 'txt'/.test(e.message) && e.hint === "did you mean 'text'?");
-  assert.throws(() => canonicalSerializerName('avro_evnt'), (e: unknown) => e instanceof OptionError && e.hint === "did you mean 'avro_event'?");
-  assert.throws(() => canonicalSerializerName('com.example.MySerializer$Builder'), (e: unknown) => e instanceof OptionError && /custom serializer classes/.test(e.hint ?? ''));
-  assert.throws(() => canonicalSerializerName('org.apache.flume.sink.hdfs.AvroEventSerializer$Builder'), /not supported/);
+  assert.throws(
+    () => createSerializer('txt'),
+    (e: unknown) =>
+      e instanceof OptionError && /unknown serializer 'txt'/.test(e.message) && e.hint === "did you mean 'text'?",
+  );
+  assert.throws(
+    () => canonicalSerializerName('avro_evnt'),
+    (e: unknown) => e instanceof OptionError && e.hint === "did you mean 'avro_event'?",
+  );
+  assert.throws(
+    () => canonicalSerializerName('com.example.MySerializer$Builder'),
+    (e: unknown) => e instanceof OptionError && /custom serializer classes/.test(e.hint ?? ''),
+  );
+  assert.throws(
+    () => canonicalSerializerName('org.apache.flume.sink.hdfs.AvroEventSerializer$Builder'),
+    /not supported/,
+  );
 });
 
 test('serializer option checks: unknown keys with did-you-mean, bad values, snappy rejected', () => {
@@ -159,7 +195,11 @@ test('serializer option checks: unknown keys with did-you-mean, bad values, snap
   assert.equal(p1.length, 1);
   assert.equal(p1[0]!.key, 'sink.serializer.appendNewLines');
   assert.equal(p1[0]!.hint, "did you mean 'sink.serializer.appendNewline'?");
-  const p2 = checkSerializerOptions('avro_event', { compressionCodec: 'snappy', syncIntervalBytes: '10' }, 'sink.serializer.');
+  const p2 = checkSerializerOptions(
+    'avro_event',
+    { compressionCodec: 'snappy', syncIntervalBytes: '10' },
+    'sink.serializer.',
+  );
   assert.equal(p2.length, 2);
   assert.equal(p2[0]!.key, 'sink.serializer.compressionCodec');
   assert.match(p2[0]!.message, /snappy' is not supported/);
@@ -181,7 +221,10 @@ test('Avro encoder: zig-zag varint longs, strings, bytes', () => {
   e.bytes(Buffer.from([1, 2]));
   assert.deepEqual(
     [...e.view()],
-    [0x00, 0x01, 0x02, 0x7f, 0x80, 0x01, 0x81, 0x01, 0x80, 0x80, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x06, 0x68, 0xc3, 0xa9, 0x04, 1, 2],
+    [
+      0x00, 0x01, 0x02, 0x7f, 0x80, 0x01, 0x81, 0x01, 0x80, 0x80, 0x01, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, 0x06, 0x68,
+      0xc3, 0xa9, 0x04, 1, 2,
+    ],
   );
 });
 
@@ -197,7 +240,10 @@ test('avro_event: container header once, one block per batch, records decode', (
   assert.equal(d.meta['avro.codec'], 'null');
   assert.equal(JSON.parse(d.meta['avro.schema']!).name, 'Event');
   assert.deepEqual(d.blocks, [
-    [{ headers: { a: '1', b: 'two' }, body: 'hello' }, { headers: {}, body: '' }],
+    [
+      { headers: { a: '1', b: 'two' }, body: 'hello' },
+      { headers: {}, body: '' },
+    ],
     [{ headers: {}, body: 'world' }],
   ]);
   // the header is not repeated by serialize()
@@ -215,7 +261,7 @@ test('avro_event: deflate blocks are raw deflate and decode', () => {
   assert.equal(d.blocks[0]!.length, 50);
   assert.deepEqual(d.blocks[0]![49], { headers: { i: '49' }, body: 'line number 49 '.repeat(5) });
   // compressed: much smaller than the bodies
-  assert.ok(data.length < 50 * 75 / 3, `deflated size ${data.length}`);
+  assert.ok(data.length < (50 * 75) / 3, `deflated size ${data.length}`);
 });
 
 test('avro_event: syncIntervalBytes splits a batch into blocks', () => {
@@ -223,7 +269,10 @@ test('avro_event: syncIntervalBytes splits a batch into blocks', () => {
   // each record: 1 (empty map) + 1 (len) + 20 body = 22 bytes -> a block after every 2 records
   const events = Array.from({ length: 5 }, (_, i) => makeEvent(String(i).padStart(20, 'x')));
   const d = decodeContainer(Buffer.concat([s.header(), s.serialize(events)]));
-  assert.deepEqual(d.blocks.map((b) => b.length), [2, 2, 1]);
+  assert.deepEqual(
+    d.blocks.map((b) => b.length),
+    [2, 2, 1],
+  );
   assert.equal(d.blocks[2]![0]!.body, 'xxxxxxxxxxxxxxxxxxx4');
 });
 

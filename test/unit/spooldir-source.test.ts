@@ -45,12 +45,20 @@ interface Harness {
 }
 function harness(maxBatchSize = 1000): Harness {
   const h: Harness = {
-    events: [], batches: [], full: 0, delayMs: 0, counters: sourceCounters('r1'),
+    events: [],
+    batches: [],
+    full: 0,
+    delayMs: 0,
+    counters: sourceCounters('r1'),
     bodies: () => h.events.map((e) => e.body.toString('utf8')),
     ctx: undefined as unknown as SourceContext,
   };
   h.ctx = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters: h.counters,
+    maxBatchSize,
     emit: countEmits(async (b) => {
       h.batches.push(b);
       if (h.delayMs) await sleep(h.delayMs);
@@ -64,7 +72,10 @@ function harness(maxBatchSize = 1000): Harness {
   return h;
 }
 function source(h: Harness, props: Record<string, string>): SpoolDirectorySource {
-  const s = spooldir.create(optionsFor(spooldir, { pollDelay: '20', maxBackoff: '50', ...props }), h.ctx) as SpoolDirectorySource;
+  const s = spooldir.create(
+    optionsFor(spooldir, { pollDelay: '20', maxBackoff: '50', ...props }),
+    h.ctx,
+  ) as SpoolDirectorySource;
   sources.push(s);
   return s;
 }
@@ -77,7 +88,11 @@ function put(dir: string, name: string, content: string | Buffer, ageS = 0): str
   fs.utimesSync(p, t, t);
   return p;
 }
-const names = (d: string) => fs.readdirSync(d).filter((n) => !n.startsWith('.')).sort();
+const names = (d: string) =>
+  fs
+    .readdirSync(d)
+    .filter((n) => !n.startsWith('.'))
+    .sort();
 
 test('options: Flume keys and defaults; AVRO and unknown deserializers are config errors', () => {
   const o = optionsFor(spooldir, { spoolDir: '/var/spool/in' });
@@ -87,8 +102,18 @@ test('options: Flume keys and defaults; AVRO and unknown deserializers are confi
   assert.equal(o.maxBackoff, 4000);
   assert.equal(o.deserializer, 'LINE');
   assert.equal(o.badFilePolicy, 'quarantine');
-  assert.equal(optionsFor(spooldir, { spoolDir: '/x', deserializer: 'org.apache.flume.sink.solr.morphline.BlobDeserializer$Builder' }).deserializer, 'BLOB');
-  const errors = (props: Record<string, string>) => componentOptions(spooldir, { spoolDir: '/x', ...props }).issues.filter((i) => i.severity === 'error').map((i) => `${i.message} ${i.hint ?? ''}`).join('\n');
+  assert.equal(
+    optionsFor(spooldir, {
+      spoolDir: '/x',
+      deserializer: 'org.apache.flume.sink.solr.morphline.BlobDeserializer$Builder',
+    }).deserializer,
+    'BLOB',
+  );
+  const errors = (props: Record<string, string>) =>
+    componentOptions(spooldir, { spoolDir: '/x', ...props })
+      .issues.filter((i) => i.severity === 'error')
+      .map((i) => `${i.message} ${i.hint ?? ''}`)
+      .join('\n');
   assert.match(errors({ deserializer: 'AVRO' }), /AVRO deserializer is not implemented/);
   assert.match(errors({ deserializer: 'com.example.MyDeserializer$Builder' }), /not a known deserializer/);
   assert.match(errors({ 'deserializer.maxBlobLength': '10' }), /not an option of the LINE deserializer/);
@@ -111,7 +136,13 @@ test('LINE: oldest file first, \\r kept, last line without newline emitted, head
   put(d, 'skip.tmp', 'ignored\n', 30);
   put(d, '.hidden', 'hidden\n', 30);
   const h = harness();
-  const s = source(h, { spoolDir: d, fileHeader: 'true', basenameHeader: 'true', basenameHeaderKey: 'bn', ignorePattern: '.*\\.tmp' });
+  const s = source(h, {
+    spoolDir: d,
+    fileHeader: 'true',
+    basenameHeader: 'true',
+    basenameHeaderKey: 'bn',
+    ignorePattern: '.*\\.tmp',
+  });
   await s.start();
   await waitFor(() => s.stats.completed === 2, 5000, 'two files completed');
   await s.close();
@@ -264,7 +295,10 @@ test('BLOB: the whole file is one event; maxBlobLength splits a larger file', as
   await s.start();
   await waitFor(() => s.stats.completed === 2, 5000, 'completed');
   await s.close();
-  assert.deepEqual(h.events.map((e) => e.body.length), [400, 400, 200, 10]);
+  assert.deepEqual(
+    h.events.map((e) => e.body.length),
+    [400, 400, 200, 10],
+  );
   assert.equal(Buffer.concat(h.events.slice(0, 3).map((e) => e.body)).compare(bin), 0);
 });
 
@@ -288,7 +322,10 @@ test('a full channel retries the same batch; a restart resumes at the committed 
   await waitFor(() => s2.stats.completed === 1, 5000, 'completed after restart');
   await s2.close();
   const all = [...h.bodies(), ...h2.bodies()];
-  assert.deepEqual(all, Array.from({ length: n }, (_, i) => `l${i}`));
+  assert.deepEqual(
+    all,
+    Array.from({ length: n }, (_, i) => `l${i}`),
+  );
 });
 
 test('symbolic links in the spool directory are skipped, never renamed or deleted', async () => {

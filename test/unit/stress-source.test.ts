@@ -14,7 +14,8 @@ type Opts = Resolved<typeof stress.options>;
 
 function options(raw: Record<string, string | number> = {}): Opts {
   const out: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(stress.options)) out[k] = raw[k] !== undefined ? spec.parse(String(raw[k])) : spec.default;
+  for (const [k, spec] of Object.entries(stress.options))
+    out[k] = raw[k] !== undefined ? spec.parse(String(raw[k])) : spec.default;
   return out as Opts;
 }
 
@@ -22,10 +23,18 @@ function recordingCtx(opts: { maxBatchSize?: number; emit?: (b: FlumeEvent[]) =>
   const batches: FlumeEvent[][] = [];
   const counters: SourceCounters = sourceCounters('r1');
   const ctx: SourceContext = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters, maxBatchSize: opts.maxBatchSize ?? 1000,
-    emit: countEmits(opts.emit ?? (async (b) => {
-      batches.push(b);
-    }), counters),
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters,
+    maxBatchSize: opts.maxBatchSize ?? 1000,
+    emit: countEmits(
+      opts.emit ??
+        (async (b) => {
+          batches.push(b);
+        }),
+      counters,
+    ),
   };
   return { ctx, counters, batches };
 }
@@ -35,7 +44,10 @@ test('stress: maxTotalEvents, batch sizes, one shared body of size bytes of 0x7F
   const src = stress.create(options({ size: 100, maxTotalEvents: 7, batchSize: 3 }), h.ctx) as StressSource;
   await src.start();
   await src.finished();
-  assert.deepEqual(h.batches.map((b) => b.length), [3, 3, 1]);
+  assert.deepEqual(
+    h.batches.map((b) => b.length),
+    [3, 3, 1],
+  );
   const events = h.batches.flat();
   assert.equal(events.length, 7);
   for (const e of events) {
@@ -89,7 +101,10 @@ test('stress: refused batches count as failed (not retried) and toward maxTotalE
       }
     },
   });
-  const src = stress.create(options({ size: 10, maxTotalEvents: 10, batchSize: 2, backoffSleepIncrement: 1, maxBackoffSleep: 2 }), h.ctx) as StressSource;
+  const src = stress.create(
+    options({ size: 10, maxTotalEvents: 10, batchSize: 2, backoffSleepIncrement: 1, maxBackoffSleep: 2 }),
+    h.ctx,
+  ) as StressSource;
   await src.start();
   await src.finished();
   assert.deepEqual(src.stats, { total: 10, successful: 4, failed: 6 });

@@ -24,16 +24,34 @@ function rfc5424(clean: boolean): string {
   const v = <T>(good: readonly T[], odd: readonly T[]): T => pick(clean || rnd() < 0.5 ? good : odd);
   const pri = v([String(int(0, 191)), String(int(0, 999)), '0'], ['013', '1234', '', '00']);
   const version = v(['1', '1', '0', '9'], ['', '12']);
-  const frac = v(['', `.${pad(int(0, 999), 3)}`, `.${int(0, 9)}`, `.${pad(int(0, 99), 2)}`, `.${pad(int(0, 999999), 6)}`], ['.1234567', '.']);
+  const frac = v(
+    ['', `.${pad(int(0, 999), 3)}`, `.${int(0, 9)}`, `.${pad(int(0, 99), 2)}`, `.${pad(int(0, 999999), 6)}`],
+    ['.1234567', '.'],
+  );
   const tz = v(['Z', '', '+02:00', '-07:30', '+00:00'], ['+0200', '+02', 'z', '+2:00']);
-  const ts = v([
-    `${int(1990, 2035)}-${pad(int(1, 12))}-${pad(int(1, 28))}T${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}${frac}${tz}`,
-    `2024-06-15T12:00:00${frac}${tz}`,
-    `2023-13-45T25:61:61${frac}${tz}`,
-    '-',
-  ], ['--', '2024-06-15 12:00:00', 'Jun 15 12:00:00', `2024-6-15T12:00:00${tz}`]);
-  const host = v(['host', 'mymachine.example.com', 'a@b-c.d_e', '-', '_h', '10.0.0.9', 'H0'], ['-x', '::1', 'ho:st', '.h', 'h\u00e9', '@h']);
-  const msg = pick(['app 42 ID47 - hello', 'su - ID47 [ex@1 a="b"] \u00efmsg', '', ' leading space', 'x', 'tab\there', 'nul\u0000byte', '\u00ef\u00bb\u00bfBOM']);
+  const ts = v(
+    [
+      `${int(1990, 2035)}-${pad(int(1, 12))}-${pad(int(1, 28))}T${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}${frac}${tz}`,
+      `2024-06-15T12:00:00${frac}${tz}`,
+      `2023-13-45T25:61:61${frac}${tz}`,
+      '-',
+    ],
+    ['--', '2024-06-15 12:00:00', 'Jun 15 12:00:00', `2024-6-15T12:00:00${tz}`],
+  );
+  const host = v(
+    ['host', 'mymachine.example.com', 'a@b-c.d_e', '-', '_h', '10.0.0.9', 'H0'],
+    ['-x', '::1', 'ho:st', '.h', 'h\u00e9', '@h'],
+  );
+  const msg = pick([
+    'app 42 ID47 - hello',
+    'su - ID47 [ex@1 a="b"] \u00efmsg',
+    '',
+    ' leading space',
+    'x',
+    'tab\there',
+    'nul\u0000byte',
+    '\u00ef\u00bb\u00bfBOM',
+  ]);
   const sep = () => v([' '], ['\t', '  ', '', '\r']);
   return `<${pri}>${version}${sep()}${ts}${sep()}${host}${sep()}${msg}`;
 }
@@ -42,7 +60,10 @@ function rfc3164(clean: boolean): string {
   const v = <T>(good: readonly T[], odd: readonly T[]): T => pick(clean || rnd() < 0.5 ? good : odd);
   const pri = v([String(int(0, 191)), '0'], ['007', '']);
   const mon = v(['Jan', 'Feb', 'Jun', 'Dec', 'Foo'], ['JAN', 'jun', 'Ju']);
-  const day = v([` ${int(1, 9)}`, String(int(10, 31)), String(int(1, 9)), ` ${int(10, 31)}`], ['123', `   ${int(1, 9)}`]);
+  const day = v(
+    [` ${int(1, 9)}`, String(int(10, 31)), String(int(1, 9)), ` ${int(10, 31)}`],
+    ['123', `   ${int(1, 9)}`],
+  );
   const time = v([`${pad(int(0, 23))}:${pad(int(0, 59))}:${pad(int(0, 59))}`, '99:99:99'], ['1:02:03', '12:00']);
   const lead = v([''], ['1 ', '1', ' ']);
   const host = v(['host', 'vm', '10.0.0.99', 'a.b-c@d'], ['-', '::1', 'h\u00e9']);
@@ -51,7 +72,9 @@ function rfc3164(clean: boolean): string {
   return `<${pri}>${lead}${mon} ${day}${sep()}${time}${sep()}${host}${sep()}${msg}`;
 }
 
-const INTERESTING = [0x20, 0x09, 0x2d, 0x2e, 0x3a, 0x5a, 0x2b, 0x30, 0x31, 0x39, 0x41, 0x61, 0x00, 0xff, 0x3c, 0x3e, 0x54, 0x40, 0x5f];
+const INTERESTING = [
+  0x20, 0x09, 0x2d, 0x2e, 0x3a, 0x5a, 0x2b, 0x30, 0x31, 0x39, 0x41, 0x61, 0x00, 0xff, 0x3c, 0x3e, 0x54, 0x40, 0x5f,
+];
 
 function mutate(b: Buffer): Buffer {
   const out = Buffer.from(b);
@@ -60,8 +83,14 @@ function mutate(b: Buffer): Buffer {
   return pick([out, out.subarray(0, int(0, out.length))]);
 }
 
-interface Result { headers: Record<string, string>; body: string }
-const view = (r: { headers: Record<string, string>; body: Buffer }): Result => ({ headers: { ...r.headers }, body: r.body.toString('latin1') });
+interface Result {
+  headers: Record<string, string>;
+  body: string;
+}
+const view = (r: { headers: Record<string, string>; body: Buffer }): Result => ({
+  headers: { ...r.headers },
+  body: r.body.toString('latin1'),
+});
 
 test('fast path and reference agree on 20,000 generated and mutated messages (keepFields none/all, incomplete, extra headers)', () => {
   let declined = 0;
@@ -84,7 +113,11 @@ test('fast path and reference agree on 20,000 generated and mutated messages (ke
       const copy = rnd() < 0.5;
       const got = parser.parse(wire, 5, 5 + line.length, incomplete, keep, NOW, ex, copy);
       const want = parseClassicReference(line, incomplete, keep, NOW, ex);
-      assert.deepEqual(view(got), view(want), `${JSON.stringify(line.toString('latin1'))} keep=${keep.all ? 'all' : 'none'} incomplete=${incomplete}`);
+      assert.deepEqual(
+        view(got),
+        view(want),
+        `${JSON.stringify(line.toString('latin1'))} keep=${keep.all ? 'all' : 'none'} incomplete=${incomplete}`,
+      );
       total++;
     }
   }
@@ -95,7 +128,8 @@ test('fast path and reference agree on 20,000 generated and mutated messages (ke
 
 test('fast path: bodies are views unless copy is asked for; timestamps from the date-time cache stay right', () => {
   const parser = new ClassicParser(parseClassicReference);
-  const text = '<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - msg one\n<34>1 2003-10-11T22:14:15.250+01:00 mymachine su - - - two';
+  const text =
+    '<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - msg one\n<34>1 2003-10-11T22:14:15.250+01:00 mymachine su - - - two';
   const wire = Buffer.allocUnsafeSlow(text.length); // its own ArrayBuffer (not the shared pool)
   wire.write(text, 'latin1');
   const nl = wire.indexOf(0x0a);

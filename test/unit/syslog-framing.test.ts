@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyslogFramer, type Frame } from '../../src/sources/syslog/framing.js';
 
-function frames(input: (string | Buffer)[], max = 100, maxDeclared = 1000): { out: { s: string; inc: boolean }[]; ok: boolean; framer: SyslogFramer } {
+function frames(
+  input: (string | Buffer)[],
+  max = 100,
+  maxDeclared = 1000,
+): { out: { s: string; inc: boolean }[]; ok: boolean; framer: SyslogFramer } {
   const f = new SyslogFramer(max, maxDeclared);
   const out: Frame[] = [];
   let ok = true;
@@ -44,21 +48,30 @@ test('digits not followed by a space are an ordinary line', () => {
 test('LF frame longer than maxSize: cut, flagged incomplete, the rest skipped, next message intact', () => {
   const long = `<13>${'x'.repeat(50)}`;
   const r = frames([`${long}\n<13>next\n`], 20);
-  assert.deepEqual(r.out, [{ s: long.slice(0, 20), inc: true }, { s: '<13>next', inc: false }]);
+  assert.deepEqual(r.out, [
+    { s: long.slice(0, 20), inc: true },
+    { s: '<13>next', inc: false },
+  ]);
   assert.equal(r.framer.skippedBytes, long.length - 20);
   // exactly maxSize is complete (Flume flags it), split across chunks too
   const exact = `<13>${'y'.repeat(16)}`;
   assert.deepEqual(frames([exact.slice(0, 7), `${exact.slice(7)}\n`], 20).out, s(exact));
   // a stream without any LF stays bounded: cut once, then skipped
   const big = frames([`<13>${'z'.repeat(40)}`, 'z'.repeat(1000), 'z'.repeat(1000), '\n<13>after\n'], 20);
-  assert.deepEqual(big.out.map((x) => x.inc), [true, false]);
+  assert.deepEqual(
+    big.out.map((x) => x.inc),
+    [true, false],
+  );
   assert.equal(big.out[1]!.s, '<13>after');
 });
 
 test('octet frame longer than maxSize is cut and flagged; the following frame is intact', () => {
   const m = `<13>${'q'.repeat(60)}`;
   const r = frames([`${m.length} ${m}5 <13>k`], 20);
-  assert.deepEqual(r.out, [{ s: m.slice(0, 20), inc: true }, { s: '<13>k', inc: false }]);
+  assert.deepEqual(r.out, [
+    { s: m.slice(0, 20), inc: true },
+    { s: '<13>k', inc: false },
+  ]);
 });
 
 test('a declared octet count above the cap makes push() fail (the caller closes the connection)', () => {
@@ -81,7 +94,7 @@ test('memory stays bounded by maxSize while a long line streams in', () => {
 
 test('binary garbage never throws and every byte is accounted for as frames or skipped', () => {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let round = 0; round < 200; round++) {
     const buf = Buffer.alloc(Math.floor(rnd() * 500));
     for (let i = 0; i < buf.length; i++) buf[i] = Math.floor(rnd() * 256);

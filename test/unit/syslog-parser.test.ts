@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseClassic, parseMultiport, parseKeepFields, parseRfc3164Date, parseRfc5424Date, multiportCharset, KEEP_NONE, STATUS_HEADER,
+  parseClassic,
+  parseMultiport,
+  parseKeepFields,
+  parseRfc3164Date,
+  parseRfc5424Date,
+  multiportCharset,
+  KEEP_NONE,
+  STATUS_HEADER,
 } from '../../src/sources/syslog/parser.js';
 import { OptionError } from '../../src/contract/index.js';
 
@@ -9,11 +16,22 @@ const NOW = Date.UTC(2024, 5, 15, 12, 0, 0); // 2024-06-15T12:00:00Z
 const utf8 = multiportCharset('utf-8');
 
 function classic(line: string | Buffer, keep = 'none', incomplete = false, now = NOW) {
-  const r = parseClassic(Buffer.isBuffer(line) ? line : Buffer.from(line, 'utf8'), incomplete, parseKeepFields(keep), now);
+  const r = parseClassic(
+    Buffer.isBuffer(line) ? line : Buffer.from(line, 'utf8'),
+    incomplete,
+    parseKeepFields(keep),
+    now,
+  );
   return { h: { ...r.headers }, body: r.body.toString('utf8'), raw: r.body };
 }
 function multi(line: string | Buffer, keep = 'none', incomplete = false, cs = utf8) {
-  const r = parseMultiport(Buffer.isBuffer(line) ? line : Buffer.from(line, 'utf8'), incomplete, parseKeepFields(keep), NOW, cs);
+  const r = parseMultiport(
+    Buffer.isBuffer(line) ? line : Buffer.from(line, 'utf8'),
+    incomplete,
+    parseKeepFields(keep),
+    NOW,
+    cs,
+  );
   return { h: { ...r.headers }, body: r.body.toString('utf8'), raw: r.body };
 }
 
@@ -22,7 +40,12 @@ function multi(line: string | Buffer, keep = 'none', incomplete = false, cs = ut
 test('classic RFC 5424: headers as Flume SyslogUtils names them, body is the MSG part', () => {
   const r = classic('<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u00efsu root failed');
   assert.deepEqual(r.h, {
-    Facility: '4', Severity: '2', priority: '34', version: '1', timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15, 3)), host: 'mymachine.example.com',
+    Facility: '4',
+    Severity: '2',
+    priority: '34',
+    version: '1',
+    timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15, 3)),
+    host: 'mymachine.example.com',
   });
   assert.equal(r.body, 'su - ID47 - \u00efsu root failed');
 });
@@ -35,7 +58,10 @@ test('classic RFC 5424 timestamps: offsets, Z, fractions (read as fractions), no
   assert.equal(ts('<13>1 2012-04-13T11:11:11.123456Z h m'), String(Date.UTC(2012, 3, 13, 11, 11, 11, 123)));
   assert.equal(ts('<13>1 2012-04-13T11:11:11 h m'), String(new Date(2012, 3, 13, 11, 11, 11).getTime()));
   // logger(1) sends microseconds with an offset
-  assert.equal(ts('<13>1 2026-11-23T13:28:13.361245+00:00 vm mytag - - [timeQuality tzKnown="1"] hello'), String(Date.UTC(2026, 10, 23, 13, 28, 13, 361)));
+  assert.equal(
+    ts('<13>1 2026-11-23T13:28:13.361245+00:00 vm mytag - - [timeQuality tzKnown="1"] hello'),
+    String(Date.UTC(2026, 10, 23, 13, 28, 13, 361)),
+  );
 });
 
 test('classic RFC 5424 nil fields: "-" timestamp and host leave the headers out; version is optional', () => {
@@ -50,8 +76,12 @@ test('classic RFC 5424 nil fields: "-" timestamp and host leave the headers out;
 
 test('classic: structured data, UTF-8 BOM and NUL bytes stay in the body byte for byte', () => {
   const msg = Buffer.concat([
-    Buffer.from('<165>1 2003-10-11T22:14:15.003Z host evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App"] ', 'latin1'),
-    Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('An app\u0000event \xff', 'latin1'),
+    Buffer.from(
+      '<165>1 2003-10-11T22:14:15.003Z host evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="App"] ',
+      'latin1',
+    ),
+    Buffer.from([0xef, 0xbb, 0xbf]),
+    Buffer.from('An app\u0000event \xff', 'latin1'),
   ]);
   const r = classic(msg);
   assert.equal(r.h.Facility, '20');
@@ -64,7 +94,13 @@ test('classic: structured data, UTF-8 BOM and NUL bytes stay in the body byte fo
 
 test('classic RFC 3164: one- and two-digit days, year from the clock, host, MSG body', () => {
   const r = classic('<13>Feb  5 17:32:18 10.0.0.99 Use the BFG!');
-  assert.deepEqual(r.h, { Facility: '1', Severity: '5', priority: '13', timestamp: String(new Date(2024, 1, 5, 17, 32, 18).getTime()), host: '10.0.0.99' });
+  assert.deepEqual(r.h, {
+    Facility: '1',
+    Severity: '5',
+    priority: '13',
+    timestamp: String(new Date(2024, 1, 5, 17, 32, 18).getTime()),
+    host: '10.0.0.99',
+  });
   assert.equal(r.body, 'Use the BFG!');
   const r2 = classic('<13>Nov 23 13:28:13 vm mytag: hello 3164');
   assert.equal(r2.h.host, 'vm');
@@ -110,7 +146,10 @@ test('classic keepFields: all keeps the line; a list prepends <PRI>version times
   assert.equal(classic(line, 'all').body, line);
   assert.equal(classic(line, 'true').body, line);
   assert.equal(classic(line, 'hostname').body, 'mymachine su - ID47 - msg');
-  assert.equal(classic(line, 'priority version timestamp hostname').body, `<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - msg`);
+  assert.equal(
+    classic(line, 'priority version timestamp hostname').body,
+    `<34>1 2003-10-11T22:14:15.003Z mymachine su - ID47 - msg`,
+  );
   assert.equal(classic(line, 'timestamp priority').body, '<34>2003-10-11T22:14:15.003Z su - ID47 - msg');
   // nil fields are written as "-" (Flume writes "null")
   assert.equal(classic('<13>1 - - m', 'timestamp hostname').body, '- - m');
@@ -131,7 +170,12 @@ test('keepFields option: Flume spellings, unknown words are an error', () => {
 test('multiport: capitalised Priority/Version, host up to the next space, RFC 5424 in UTC', () => {
   const r = multi('<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - msg');
   assert.deepEqual(r.h, {
-    Priority: '34', Facility: '4', Severity: '2', Version: '1', timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15, 3)), host: 'mymachine.example.com',
+    Priority: '34',
+    Facility: '4',
+    Severity: '2',
+    Version: '1',
+    timestamp: String(Date.UTC(2003, 9, 11, 22, 14, 15, 3)),
+    host: 'mymachine.example.com',
   });
   assert.equal(r.body, 'su - ID47 - msg');
   assert.equal(multi('<13>1 2012-04-13T11:11:11 h m').h.timestamp, String(Date.UTC(2012, 3, 13, 11, 11, 11)));
@@ -150,7 +194,14 @@ test('multiport: "-" timestamp is now; RFC 3164 parsed as UTC; keepFields', () =
 });
 
 test('multiport: anything unparseable is the raw line with status Invalid and no other header', () => {
-  for (const line of ['garbage', '<13>', '<abc>1 - h m', '<13>1 2003-13-45T99:00:00Z h m', '<13>1 nodate', '<13>Feb  5 17:32']) {
+  for (const line of [
+    'garbage',
+    '<13>',
+    '<abc>1 - h m',
+    '<13>1 2003-13-45T99:00:00Z h m',
+    '<13>1 nodate',
+    '<13>Feb  5 17:32',
+  ]) {
     const r = multi(line);
     assert.deepEqual(r.h, { [STATUS_HEADER]: 'Invalid' }, line);
     assert.equal(r.body, line);
@@ -164,7 +215,10 @@ test('multiport: bytes invalid in the port charset are Invalid (Java decoders re
   const latin = multi(bad, 'none', false, multiportCharset('iso-8859-1'));
   assert.equal(latin.h[STATUS_HEADER], undefined);
   assert.deepEqual(latin.raw, Buffer.from([0xc3, 0x28]));
-  assert.equal(multi(Buffer.from('<13>1 - h \u00e9', 'utf8'), 'none', false, multiportCharset('us-ascii')).h[STATUS_HEADER], 'Invalid');
+  assert.equal(
+    multi(Buffer.from('<13>1 - h \u00e9', 'utf8'), 'none', false, multiportCharset('us-ascii')).h[STATUS_HEADER],
+    'Invalid',
+  );
 });
 
 test('multiport: incomplete flag and extra headers; header objects are null-prototype', () => {

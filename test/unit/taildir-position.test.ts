@@ -10,11 +10,24 @@ test('fingerprints and the position file format (Flume fields first; ours option
   assert.equal(fingerprintLength(fp), 5);
   assert.equal(fingerprintOf(Buffer.alloc(0)), '0:');
   const flume = '[{"inode":2752544,"pos":10,"file":"/var/log/app.log"},{"inode":7,"pos":0,"file":"/x/y"}]';
-  assert.deepEqual(parsePositions(flume, 'p'), [{ inode: 2752544, pos: 10, file: '/var/log/app.log' }, { inode: 7, pos: 0, file: '/x/y' }]);
+  assert.deepEqual(parsePositions(flume, 'p'), [
+    { inode: 2752544, pos: 10, file: '/var/log/app.log' },
+    { inode: 7, pos: 0, file: '/x/y' },
+  ]);
   const ours = [{ inode: 1, pos: 2, file: '/a "q"', dev: 3, fp }];
   assert.equal(formatPositions(ours), `[{"inode":1,"pos":2,"file":"/a \\"q\\"","dev":3,"fp":"${fp}"}]`);
   assert.deepEqual(parsePositions(formatPositions(ours), 'p'), ours);
-  for (const bad of ['', '   ', '[{"inode":1,"pos":2', '{}', '[{"inode":-1,"pos":0,"file":"/a"}]', '[{"pos":0,"file":"/a"}]', '[{"inode":1,"pos":"3","file":"/a"}]', '[{"inode":1,"pos":3}]', '[1]']) {
+  for (const bad of [
+    '',
+    '   ',
+    '[{"inode":1,"pos":2',
+    '{}',
+    '[{"inode":-1,"pos":0,"file":"/a"}]',
+    '[{"pos":0,"file":"/a"}]',
+    '[{"inode":1,"pos":"3","file":"/a"}]',
+    '[{"inode":1,"pos":3}]',
+    '[1]',
+  ]) {
     assert.throws(() => parsePositions(bad, 'p'), PositionFileError, bad);
   }
   const coded = (e: unknown) => e instanceof AgentError && e.code === 'FLUME_ERR_SOURCE_POSITION_FILE';

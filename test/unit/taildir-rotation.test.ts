@@ -44,12 +44,18 @@ interface Harness {
 }
 function harness(maxBatchSize = 1000): Harness {
   const h: Harness = {
-    events: [], counters: sourceCounters('r1'), delayMs: 0,
+    events: [],
+    counters: sourceCounters('r1'),
+    delayMs: 0,
     bodies: () => h.events.map((e) => e.body.toString('utf8')),
     ctx: undefined as unknown as SourceContext,
   };
   h.ctx = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters: h.counters,
+    maxBatchSize,
     emit: countEmits(async (b) => {
       if (h.delayMs > 0) await sleep(h.delayMs);
       h.events.push(...b);
@@ -58,7 +64,16 @@ function harness(maxBatchSize = 1000): Harness {
   return h;
 }
 function source(h: Harness, props: Record<string, string>): TaildirSource {
-  const s = taildir.create(optionsFor(taildir, { backoffSleepIncrement: '10', maxBackoffSleep: '50', writePosInterval: '50', idleTimeout: '300', ...props }), h.ctx) as TaildirSource;
+  const s = taildir.create(
+    optionsFor(taildir, {
+      backoffSleepIncrement: '10',
+      maxBackoffSleep: '50',
+      writePosInterval: '50',
+      idleTimeout: '300',
+      ...props,
+    }),
+    h.ctx,
+  ) as TaildirSource;
   sources.push(s);
   return s;
 }
@@ -68,7 +83,11 @@ class Writer {
   seq = 0;
   fd: number;
   private timer: NodeJS.Timeout | undefined;
-  constructor(readonly file: string, readonly perTick = 10, readonly pad = 'payload-é中😀') {
+  constructor(
+    readonly file: string,
+    readonly perTick = 10,
+    readonly pad = 'payload-é中😀',
+  ) {
     this.fd = fs.openSync(file, 'a');
     writers.push(this);
   }
@@ -129,13 +148,21 @@ function deletedFds(dir: string): number {
   return n;
 }
 
-for (const variant of [{ name: 'rotated names do not match', pattern: 'app\\.log' }, { name: 'rotated names match the group', pattern: 'app\\.log.*' }]) {
+for (const variant of [
+  { name: 'rotated names do not match', pattern: 'app\\.log' },
+  { name: 'rotated names match the group', pattern: 'app\\.log.*' },
+]) {
   test(`rename rotation while a writer appends (${variant.name}): lost 0, duplicated 0`, async () => {
     const d = tmp();
     const app = path.join(d, 'app.log');
     const w = new Writer(app);
     const h = harness();
-    const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/${variant.pattern}`, positionFile: path.join(d, 'pos.json'), batchSize: '200' });
+    const s = source(h, {
+      filegroups: 'g',
+      'filegroups.g': `${d}/${variant.pattern}`,
+      positionFile: path.join(d, 'pos.json'),
+      batchSize: '200',
+    });
     await s.start();
     w.start();
     for (let r = 1; r <= 6; r++) {
@@ -165,7 +192,12 @@ test('copytruncate: duplicated 0, lost only lines not yet read when the file was
   const app = path.join(d, 'app.log');
   const w = new Writer(app, 20);
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'pos.json'), batchSize: '100' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'pos.json'),
+    batchSize: '100',
+  });
   await s.start();
   w.start();
   const window = new Set<number>();
@@ -185,7 +217,11 @@ test('copytruncate: duplicated 0, lost only lines not yet read when the file was
   await sleep(100);
   const lastTruncateSeq = w.seq;
   w.close();
-  await waitFor(() => h.events.some((e) => seqOf(e.body.toString()) === lastTruncateSeq - 1), 10_000, 'the lines after the last truncation');
+  await waitFor(
+    () => h.events.some((e) => seqOf(e.body.toString()) === lastTruncateSeq - 1),
+    10_000,
+    'the lines after the last truncation',
+  );
   await sleep(200);
   const t = tally(h.bodies(), w.seq);
   assert.equal(t.dup, 0, 'duplicated');
@@ -203,13 +239,22 @@ test('truncation: every line written after the truncate is delivered, none twice
   const w = new Writer(app);
   w.write(500);
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: posFile, writePosInterval: '100000' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: posFile,
+    writePosInterval: '100000',
+  });
   await s.start();
   await waitFor(() => h.events.length === 500, 5000, 'first lines');
   const before = JSON.parse(fs.readFileSync(posFile, 'utf8') || '[]');
   fs.truncateSync(app, 0);
   await waitFor(() => s.files()[0]!.pos === 0, 5000, 'reset detected');
-  await waitFor(() => JSON.parse(fs.readFileSync(posFile, 'utf8'))[0].pos === 0, 5000, 'reset offset written at once (writePosInterval is huge)');
+  await waitFor(
+    () => JSON.parse(fs.readFileSync(posFile, 'utf8'))[0].pos === 0,
+    5000,
+    'reset offset written at once (writePosInterval is huge)',
+  );
   assert.ok(before.length === 0 || before[0].pos >= 0);
   w.write(300);
   await waitFor(() => h.events.length === 800, 5000, 'lines after the truncate');
@@ -227,7 +272,12 @@ test('delete while open: the file is drained from its descriptor, then closed wi
   w.close();
   const h = harness(100);
   h.delayMs = 3; // a slow channel: the source is behind when the file goes
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'pos.json'), idleTimeout: '400' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'pos.json'),
+    idleTimeout: '400',
+  });
   await s.start();
   await waitFor(() => h.events.length >= 200, 5000, 'reading started');
   fs.unlinkSync(app);
@@ -256,7 +306,18 @@ test('inode reuse: a saved offset applies only when the fingerprint matches', as
   fs.writeFileSync(app, 'new\nfile\nmore lines here, longer than the old file\n'); // ext4 usually hands out the same inode again
   if (fs.statSync(app).ino !== oldIno) {
     // make it deterministic: an entry claiming this inode with the old file's fingerprint and offset
-    fs.writeFileSync(posFile, JSON.stringify([{ inode: fs.statSync(app).ino, pos: 36, file: app, dev: fs.statSync(app).dev, fp: fingerprintOf(Buffer.from('first file line 1\nfirst file line 2\n')) }]));
+    fs.writeFileSync(
+      posFile,
+      JSON.stringify([
+        {
+          inode: fs.statSync(app).ino,
+          pos: 36,
+          file: app,
+          dev: fs.statSync(app).dev,
+          fp: fingerprintOf(Buffer.from('first file line 1\nfirst file line 2\n')),
+        },
+      ]),
+    );
   }
   const h2 = harness();
   const s2 = source(h2, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: posFile });
@@ -276,7 +337,12 @@ test('rotation while stopped: a renamed file keeps its offset; a file rotated ou
   fs.mkdirSync(d2);
   const svc = path.join(d2, 'svc.log');
   fs.writeFileSync(svc, 's1\n');
-  const props = { filegroups: 'g1 g2', 'filegroups.g1': `${d}/app\\.log.*`, 'filegroups.g2': `${d2}/svc\\.log`, positionFile: posFile };
+  const props = {
+    filegroups: 'g1 g2',
+    'filegroups.g1': `${d}/app\\.log.*`,
+    'filegroups.g2': `${d2}/svc\\.log`,
+    positionFile: posFile,
+  };
   const h = harness();
   const s = source(h, props);
   await s.start();
@@ -302,7 +368,12 @@ test('a 10 MiB line without newline: memory stays bounded, the offset moves past
   const app = path.join(d, 'app.log');
   fs.writeFileSync(app, 'before\n');
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'pos.json'), maxLineBytes: '64k' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'pos.json'),
+    maxLineBytes: '64k',
+  });
   await s.start();
   await waitFor(() => h.events.length === 1, 5000, 'first line');
   const mib = Buffer.alloc(1024 * 1024, 0x78);
@@ -327,7 +398,12 @@ test('a file rotated away with an unterminated last line: the tail is sent once 
   const app = path.join(d, 'app.log');
   fs.writeFileSync(app, 'a\npart');
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'pos.json'), idleTimeout: '300' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'pos.json'),
+    idleTimeout: '300',
+  });
   await s.start();
   await waitFor(() => h.events.length === 1, 5000, 'first line');
   fs.renameSync(app, `${app}.1`);

@@ -43,12 +43,19 @@ interface Harness {
 }
 function harness(maxBatchSize = 1000): Harness {
   const h: Harness = {
-    events: [], batches: [], full: 0, counters: sourceCounters('r1'),
+    events: [],
+    batches: [],
+    full: 0,
+    counters: sourceCounters('r1'),
     bodies: () => h.events.map((e) => e.body.toString('utf8')),
     ctx: undefined as unknown as SourceContext,
   };
   h.ctx = {
-    name: 'r1', logger: silentLogger(), clock: systemClock, counters: h.counters, maxBatchSize,
+    name: 'r1',
+    logger: silentLogger(),
+    clock: systemClock,
+    counters: h.counters,
+    maxBatchSize,
     emit: countEmits(async (b) => {
       h.batches.push(b);
       if (h.full > 0) {
@@ -66,7 +73,8 @@ function source(h: Harness, props: Record<string, string>): TaildirSource {
   sources.push(s);
   return s;
 }
-const readPositions = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as { inode: number; pos: number; file: string; fp?: string; dev?: number }[];
+const readPositions = (f: string) =>
+  JSON.parse(fs.readFileSync(f, 'utf8')) as { inode: number; pos: number; file: string; fp?: string; dev?: number }[];
 
 test('options: Flume keys and defaults; groups and headers are checked; TAILDIR and the class name resolve', () => {
   const o = optionsFor(taildir, { filegroups: 'f1', 'filegroups.f1': '/var/log/app\\.log' });
@@ -76,14 +84,32 @@ test('options: Flume keys and defaults; groups and headers are checked; TAILDIR 
   assert.equal(o.positionFile, '~/.flume/taildir_position.json');
   assert.equal(o.maxLineBytes, 1048576);
   assert.equal(o.cachePatternMatching, true);
-  assert.deepEqual(taildir.claims!(o), [{ resource: 'dir', id: path.join(os.homedir(), '.flume/taildir_position.json'), key: 'positionFile' }]);
-  const bad = (props: Record<string, string>) => componentOptions(taildir, props).issues.filter((i) => i.severity === 'error').map((i) => i.message).join('\n');
+  assert.deepEqual(taildir.claims!(o), [
+    { resource: 'dir', id: path.join(os.homedir(), '.flume/taildir_position.json'), key: 'positionFile' },
+  ]);
+  const bad = (props: Record<string, string>) =>
+    componentOptions(taildir, props)
+      .issues.filter((i) => i.severity === 'error')
+      .map((i) => i.message)
+      .join('\n');
   assert.match(bad({ filegroups: 'f1 f2', 'filegroups.f1': '/var/log/a' }), /file group 'f2' has no path/);
-  assert.match(bad({ filegroups: 'f1', 'filegroups.f1': '/var/log/a', 'filegroups.f3': '/x/y' }), /'f3' is defined but not listed/);
+  assert.match(
+    bad({ filegroups: 'f1', 'filegroups.f1': '/var/log/a', 'filegroups.f3': '/x/y' }),
+    /'f3' is defined but not listed/,
+  );
   assert.match(bad({ filegroups: 'f1', 'filegroups.f1': 'relative/a.log' }), /not an absolute path/);
   assert.match(bad({ filegroups: 'f1', 'filegroups.f1': '/var/log/(?i)x\\Gy' }), /\\G/);
   assert.match(bad({ filegroups: 'f1', 'filegroups.f1': '/var/log/a', 'headers.f9.k': 'v' }), /file group 'f9'/);
-  assert.equal(bad({ filegroups: 'f1', 'filegroups.f1': '/var/log/a', 'headers.f1.topic': 'x', maxLineBytes: '64k', oversizeLinePolicy: 'skip' }), '');
+  assert.equal(
+    bad({
+      filegroups: 'f1',
+      'filegroups.f1': '/var/log/a',
+      'headers.f1.topic': 'x',
+      maxLineBytes: '64k',
+      oversizeLinePolicy: 'skip',
+    }),
+    '',
+  );
   assert.ok(taildir.aliases!.includes('TAILDIR'));
   assert.ok(taildir.classNames!.includes('org.apache.flume.source.taildir.TaildirSource'));
 });
@@ -97,8 +123,14 @@ test('reads lines, holds an unterminated line until its newline, finds new files
   fs.writeFileSync(path.join(logs, 'other.txt'), 'not me\n');
   const h = harness();
   const s = source(h, {
-    filegroups: 'g1', 'filegroups.g1': `${logs}/.*\\.log`, positionFile: path.join(d, 'pos', 'p.json'),
-    'headers.g1.topic': 'app', 'headers.g1.env': 'test', fileHeader: 'true', fileHeaderKey: 'path', byteOffsetHeader: 'true',
+    filegroups: 'g1',
+    'filegroups.g1': `${logs}/.*\\.log`,
+    positionFile: path.join(d, 'pos', 'p.json'),
+    'headers.g1.topic': 'app',
+    'headers.g1.env': 'test',
+    fileHeader: 'true',
+    fileHeaderKey: 'path',
+    byteOffsetHeader: 'true',
   });
   await s.start();
   await waitFor(() => h.events.length >= 2, 5000, 'two lines');
@@ -113,7 +145,11 @@ test('reads lines, holds an unterminated line until its newline, finds new files
   assert.equal(h.bodies()[4], 'fresh');
   assert.equal(h.events[4]!.headers.path, path.join(logs, 'new.log'));
   const posFile = path.join(d, 'pos', 'p.json');
-  await waitFor(() => readPositions(posFile).find((e) => e.file === app)?.pos === fs.statSync(app).size, 5000, 'position written');
+  await waitFor(
+    () => readPositions(posFile).find((e) => e.file === app)?.pos === fs.statSync(app).size,
+    5000,
+    'position written',
+  );
   assert.equal((fs.statSync(posFile).mode & 0o777).toString(8), '600');
   await s.close();
   await s.close();
@@ -139,9 +175,19 @@ test('positions advance only after the channel committed; a full channel retries
   assert.equal(s.files()[0]!.pos, 0);
   assert.equal(readPositions(posFile)[0]!.pos, 0, 'nothing committed, nothing written');
   await waitFor(() => h.events.length === 30, 5000, 'all lines');
-  assert.deepEqual(h.bodies(), Array.from({ length: 30 }, (_, i) => `l${i}`));
-  assert.ok(h.batches.every((b) => b.length <= 10), 'batches capped by maxBatchSize');
-  assert.equal(h.batches[0], h.batches[1], 'the refused batch is retried as the same array (no duplicates in other channels)');
+  assert.deepEqual(
+    h.bodies(),
+    Array.from({ length: 30 }, (_, i) => `l${i}`),
+  );
+  assert.ok(
+    h.batches.every((b) => b.length <= 10),
+    'batches capped by maxBatchSize',
+  );
+  assert.equal(
+    h.batches[0],
+    h.batches[1],
+    'the refused batch is retried as the same array (no duplicates in other channels)',
+  );
   assert.equal(h.counters.get('ChannelWriteFail'), 3);
   await waitFor(() => readPositions(posFile)[0]!.pos === fs.statSync(f).size, 5000, 'final position');
   await s.close();
@@ -185,7 +231,15 @@ test('a corrupt position file is never silently reset: refuse, restore the backu
   fs.writeFileSync(posFile, '[{"inode":12,"pos');
   const h = harness();
   const s = source(h, props);
-  await assert.rejects(s.start(), (err: unknown) => err instanceof AgentError && err.code === 'FLUME_ERR_SOURCE_START' && err.message.includes(posFile) && /not valid JSON/.test(err.message) && /positionFileRecovery/.test(err.message));
+  await assert.rejects(
+    s.start(),
+    (err: unknown) =>
+      err instanceof AgentError &&
+      err.code === 'FLUME_ERR_SOURCE_START' &&
+      err.message.includes(posFile) &&
+      /not valid JSON/.test(err.message) &&
+      /positionFileRecovery/.test(err.message),
+  );
   assert.equal(fs.readFileSync(posFile, 'utf8'), '[{"inode":12,"pos');
   assert.equal(h.events.length, 0);
   // an empty file too (what Flume leaves after a crash while writing)
@@ -222,7 +276,12 @@ test('skipToEnd starts known-nothing files at the start of their last unterminat
   const f = path.join(d, 'app.log');
   fs.writeFileSync(f, 'old\nold2\npart');
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'p.json'), skipToEnd: 'true' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'p.json'),
+    skipToEnd: 'true',
+  });
   await s.start();
   fs.appendFileSync(f, 'ial\nnext\n');
   await waitFor(() => h.events.length >= 2, 5000, 'lines');
@@ -247,7 +306,12 @@ test('symlinks: followed inside the group directory, not to outside targets (unl
   await s.close();
   assert.deepEqual(h.bodies(), ['inside']);
   const h2 = harness();
-  const s2 = source(h2, { filegroups: 'g', 'filegroups.g': `${logs}/evil\\.log`, positionFile: path.join(d, 'p2.json'), followSymlinks: 'always' });
+  const s2 = source(h2, {
+    filegroups: 'g',
+    'filegroups.g': `${logs}/evil\\.log`,
+    positionFile: path.join(d, 'p2.json'),
+    followSymlinks: 'always',
+  });
   await s2.start();
   await waitFor(() => h2.events.length >= 1, 5000, 'outside link when allowed');
   await s2.close();
@@ -259,13 +323,26 @@ test('maxBatchCount moves on to the next file; a missing directory refuses to st
   fs.writeFileSync(path.join(d, 'a.log'), Array.from({ length: 40 }, (_, i) => `a${i}\n`).join(''));
   fs.writeFileSync(path.join(d, 'b.log'), Array.from({ length: 40 }, (_, i) => `b${i}\n`).join(''));
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/.*\\.log`, positionFile: path.join(d, 'p.json'), batchSize: '10', maxBatchCount: '1' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/.*\\.log`,
+    positionFile: path.join(d, 'p.json'),
+    batchSize: '10',
+    maxBatchCount: '1',
+  });
   await s.start();
   await waitFor(() => h.events.length === 80, 5000, 'all lines');
   await s.close();
-  const firstFour = h.batches.slice(0, 4).map((b) => b[0]!.body.toString()[0]).join('');
+  const firstFour = h.batches
+    .slice(0, 4)
+    .map((b) => b[0]!.body.toString()[0])
+    .join('');
   assert.ok(firstFour === 'abab' || firstFour === 'baba', `alternating files, got ${firstFour}`);
-  const s2 = source(harness(), { filegroups: 'g', 'filegroups.g': `${d}/nope/.*`, positionFile: path.join(d, 'p3.json') });
+  const s2 = source(harness(), {
+    filegroups: 'g',
+    'filegroups.g': `${d}/nope/.*`,
+    positionFile: path.join(d, 'p3.json'),
+  });
   await assert.rejects(s2.start(), /nope/);
 });
 
@@ -274,7 +351,12 @@ test('an idle live file is closed after idleTimeout (its partial line dropped fr
   const f = path.join(d, 'app.log');
   fs.writeFileSync(f, 'first\nabc');
   const h = harness();
-  const s = source(h, { filegroups: 'g', 'filegroups.g': `${d}/app\\.log`, positionFile: path.join(d, 'p.json'), idleTimeout: '200' });
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/app\\.log`,
+    positionFile: path.join(d, 'p.json'),
+    idleTimeout: '200',
+  });
   await s.start();
   await waitFor(() => h.events.length === 1, 5000, 'first line');
   await waitFor(() => s.files()[0]!.open === false, 5000, 'closed when idle');

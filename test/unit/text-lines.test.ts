@@ -9,7 +9,12 @@ function sink(withStarts = false): LineSink & { starts?: number[] } {
 }
 
 /** Feeds `input` to a splitter in chunks of the given sizes (cycled). */
-function split(input: Buffer | string, sizes: number[], s: LineSplitter, out = sink(true)): LineSink & { starts?: number[] } {
+function split(
+  input: Buffer | string,
+  sizes: number[],
+  s: LineSplitter,
+  out = sink(true),
+): LineSink & { starts?: number[] } {
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   let off = 0;
   let i = 0;
@@ -49,7 +54,12 @@ test('multi-byte UTF-8 split across reads comes out byte-exact', () => {
   for (const sizes of [[1], [2], [3], [5, 7], [64]]) {
     const o = split(input, sizes, new LineSplitter(1000, 'truncate', 'crlf'));
     assert.deepEqual(texts(o), lines);
-    assert.equal(Buffer.concat(o.bodies.map((b, i) => Buffer.concat([b, Buffer.from(i < lines.length ? '\n' : '')]))).compare(input), 0);
+    assert.equal(
+      Buffer.concat(o.bodies.map((b, i) => Buffer.concat([b, Buffer.from(i < lines.length ? '\n' : '')]))).compare(
+        input,
+      ),
+      0,
+    );
   }
 });
 
@@ -99,7 +109,6 @@ test('flushPartial hands out the unterminated tail once', () => {
   assert.equal(s.flushPartial(o), false);
 });
 
-
 test('a missing last newline: held until flushPartial in every mode; a lone \\r ends a line only in any mode', () => {
   for (const mode of ['lf', 'crlf', 'any'] as const) {
     const s = new LineSplitter(100, 'truncate', mode);
@@ -123,7 +132,10 @@ test('a missing last newline: held until flushPartial in every mode; a lone \\r 
 
 /** Feeds `input` to a char-line splitter cut at `cuts`; returns the UTF-8 bodies and whether every push fit. */
 function charLines(
-  charset: string, input: Buffer, max: number, cuts: number[],
+  charset: string,
+  input: Buffer,
+  max: number,
+  cuts: number[],
 ): { bodies: string[]; ok: boolean; rest: boolean } {
   const sp = charLineSplitter(charsetFor(charset), max);
   const out: FlumeEvent[] = [];
@@ -155,8 +167,11 @@ test('charLineSplitter: a multi-byte character split across chunks, for every ch
     ['UTF-32', Buffer.concat([Buffer.from([0xff, 0xfe, 0, 0]), charsetFor('UTF-32LE').encode(text)]), lines],
     ['Shift_JIS', Buffer.from('93fa967b8cea0a8365834c83580a', 'hex'), ['\u65e5\u672c\u8a9e', '\u30c6\u30ad\u30b9']],
     ['GB18030', Buffer.from('81308436813081300a', 'hex'), ['\u00a5\u0080']],
-    ['ISO-2022-JP', Buffer.from('1b2442467c4b5c1b28420a1b24423840386c1b28420a', 'hex'),
-      ['\u65e5\u672c', '\u8a00\u8a9e']],
+    [
+      'ISO-2022-JP',
+      Buffer.from('1b2442467c4b5c1b28420a1b24423840386c1b28420a', 'hex'),
+      ['\u65e5\u672c', '\u8a00\u8a9e'],
+    ],
   ];
   for (const [cs, bytes, expected] of cases) {
     for (const cuts of everyCut(bytes)) {
@@ -174,13 +189,17 @@ test('charLineSplitter: bodies are UTF-8 (UTF-8 input as is), \\r is kept, the u
   const out: FlumeEvent[] = [];
   assert.equal(sp.push(utf8, out), true);
   assert.equal(out[0]!.body.buffer, utf8.buffer, 'a UTF-8 line is a view of the chunk, never copied');
-  assert.deepEqual(out.map((e) => e.body), [Buffer.from('caf\u00e9\r', 'utf8')]);
+  assert.deepEqual(
+    out.map((e) => e.body),
+    [Buffer.from('caf\u00e9\r', 'utf8')],
+  );
   assert.equal(sp.discard(), true, 'the unterminated "rest"');
   assert.equal(sp.discard(), false);
   assert.deepEqual(charLines('ISO-8859-1', Buffer.from('caf\u00e9\n', 'latin1'), 100, []).bodies, ['caf\u00e9']);
   assert.deepEqual(charLines('US-ASCII', Buffer.from([0x61, 0xe9, 0x0a]), 100, []).bodies, ['a\ufffd']);
-  assert.deepEqual(charLines('windows-1252', Buffer.from([0x80, 0x93, 0x94, 0x0a]), 100, []).bodies,
-    ['\u20ac\u201c\u201d']);
+  assert.deepEqual(charLines('windows-1252', Buffer.from([0x80, 0x93, 0x94, 0x0a]), 100, []).bodies, [
+    '\u20ac\u201c\u201d',
+  ]);
 });
 
 test('charLineSplitter: the limit counts characters (UTF-16 units) including the newline, in every charset', () => {

@@ -85,7 +85,11 @@ export class FileChannel implements Channel {
   private readonly dataWaiters = new Waiters();
   private readonly spaceWaiters = new Waiters();
 
-  constructor(private readonly o: FileChannelOptions, ctx: ChannelContext, internals: FileChannelInternals = {}) {
+  constructor(
+    private readonly o: FileChannelOptions,
+    ctx: ChannelContext,
+    internals: FileChannelInternals = {},
+  ) {
     this.name = ctx.name;
     this.counters = ctx.counters;
     this.log = ctx.logger;
@@ -95,13 +99,17 @@ export class FileChannel implements Channel {
     this.dataDir = dirs.dataDir;
     this.checkpointDir = dirs.checkpointDir;
     if (dirs.extraDataDirs.length > 0) {
-      this.log.warn('File channel uses only the first of dataDirs; the others are ignored',
-        { used: this.dataDir, ignored: dirs.extraDataDirs.join(',') });
+      this.log.warn('File channel uses only the first of dataDirs; the others are ignored', {
+        used: this.dataDir,
+        ignored: dirs.extraDataDirs.join(','),
+      });
     }
     const windowEvents = internals.windowEvents ?? Math.max(2 * o.transactionCapacity, Math.min(o.capacity, 100_000));
     const windowBytes = internals.windowBytes ?? 64 * 1024 * 1024;
     this.store = new Store({
-      channel: this.name, dataDir: this.dataDir, checkpointDir: this.checkpointDir,
+      channel: this.name,
+      dataDir: this.dataDir,
+      checkpointDir: this.checkpointDir,
       writeBufferSize: internals.writeBufferSize ?? 16 * 1024 * 1024,
     });
     this.disk = new DiskSpaceGuard(this.dataDir, o.minimumRequiredSpace, internals.statfs);
@@ -111,25 +119,39 @@ export class FileChannel implements Channel {
     const { name, store, state, status, counters, log, dataWaiters, spaceWaiters } = this;
     const shared = { name, store, state, status, counters, log };
     const ensureOpen = () => this.guard.ensureOpen();
-    this.window = new ReadWindow({
-      ...shared,
-      recover: o.recover,
-      unavailable: () => this.guard.unavailable(),
-      corrupt: (detail, cause) => this.guard.corrupt(detail, cause),
-      takenRanges: () => this.takes.takenRanges(),
-      lose: (ranges, n) => {
-        this.lostToCorruption += n;
-        this.takes.drop(ranges, n);
+    this.window = new ReadWindow(
+      {
+        ...shared,
+        recover: o.recover,
+        unavailable: () => this.guard.unavailable(),
+        corrupt: (detail, cause) => this.guard.corrupt(detail, cause),
+        takenRanges: () => this.takes.takenRanges(),
+        lose: (ranges, n) => {
+          this.lostToCorruption += n;
+          this.takes.drop(ranges, n);
+        },
+        wake: () => dataWaiters.wakeAll(),
       },
-      wake: () => dataWaiters.wakeAll(),
-    }, windowEvents, windowBytes);
+      windowEvents,
+      windowBytes,
+    );
     const window = this.window;
     this.takes = new TakePath({
-      ...shared, window, takeLog: this.takeLog, spaceWaiters, dataWaiters, ensureOpen,
+      ...shared,
+      window,
+      takeLog: this.takeLog,
+      spaceWaiters,
+      dataWaiters,
+      ensureOpen,
       reclaim: () => this.reclaimer.reclaim(),
     });
     this.puts = new PutPipeline({
-      ...shared, window, disk: this.disk, spaceWaiters, dataWaiters, ensureOpen,
+      ...shared,
+      window,
+      disk: this.disk,
+      spaceWaiters,
+      dataWaiters,
+      ensureOpen,
       lastTakeAt: () => this.takes.lastTakeAt,
       settings: {
         capacity: o.capacity,
@@ -142,10 +164,14 @@ export class FileChannel implements Channel {
       },
     });
     this.reclaimer = new Reclaimer({
-      ...shared, window, checkpointIntervalMs: o.checkpointInterval, writeCheckpoint: () => this.writeCheckpoint(),
+      ...shared,
+      window,
+      checkpointIntervalMs: o.checkpointInterval,
+      writeCheckpoint: () => this.writeCheckpoint(),
     });
     this.guard = new StoreGuard({
-      ...shared, window,
+      ...shared,
+      window,
       quiesce: async () => {
         await window.loading?.catch(() => {});
         await this.reclaimer.housekeeping;
@@ -153,7 +179,11 @@ export class FileChannel implements Channel {
       },
     });
     this.recovery = new Recovery({
-      ...shared, dataDir: this.dataDir, checkpointFile: this.checkpoint.file, recover: o.recover, takeLog: this.takeLog,
+      ...shared,
+      dataDir: this.dataDir,
+      checkpointFile: this.checkpoint.file,
+      recover: o.recover,
+      takeLog: this.takeLog,
       lost: (n) => {
         this.lostToCorruption += n;
       },
@@ -174,8 +204,15 @@ export class FileChannel implements Channel {
     this.lostToCorruption = 0;
     this.takes.reset();
     this.puts.reset();
-    const zeroed = ['Open', 'Closed', 'Unhealthy', 'EventPutErrorCount', 'EventTakeErrorCount',
-      'CheckpointWriteErrorCount', 'CheckpointBackupWriteErrorCount'];
+    const zeroed = [
+      'Open',
+      'Closed',
+      'Unhealthy',
+      'EventPutErrorCount',
+      'EventTakeErrorCount',
+      'CheckpointWriteErrorCount',
+      'CheckpointBackupWriteErrorCount',
+    ];
     for (const c of zeroed) counters.set(c, 0);
     counters.set('Closed', 1);
     counters.set('ChannelCapacity', this.capacity);
@@ -194,11 +231,15 @@ export class FileChannel implements Channel {
         await this.window.load();
         await this.disk.refresh().catch(() => {});
         if (this.disk.estimatedFree < this.o.minimumRequiredSpace) {
-          log.warn('File channel starts below its free-space floor: puts are refused until space is freed; ' +
-            'takes continue', {
-            dir: this.dataDir, free: mib(this.disk.estimatedFree),
-            minimumRequiredSpace: mib(this.o.minimumRequiredSpace),
-          });
+          log.warn(
+            'File channel starts below its free-space floor: puts are refused until space is freed; ' +
+              'takes continue',
+            {
+              dir: this.dataDir,
+              free: mib(this.disk.estimatedFree),
+              minimumRequiredSpace: mib(this.o.minimumRequiredSpace),
+            },
+          );
         }
         break;
       } catch (err) {
@@ -209,8 +250,10 @@ export class FileChannel implements Channel {
         this.lostToCorruption = 0; // the rebuild after a repair counts the losses again, from scratch
         const corrupt = isCorruption(err);
         if (corrupt && this.o.recover && !repaired) {
-          log.error('File channel store is damaged; repairing it because recover = true',
-            { dir: this.store.location, problem: errorMessage(err) });
+          log.error('File channel store is damaged; repairing it because recover = true', {
+            dir: this.store.location,
+            problem: errorMessage(err),
+          });
           status.fault = undefined;
           counters.set('Unhealthy', 0);
           await this.store.repair();
@@ -231,8 +274,11 @@ export class FileChannel implements Channel {
     counters.started();
     this.reclaimer.start();
     this.dataWaiters.wakeAll();
-    log.info('File channel ready',
-      { dir: this.store.location, events: this.size(), startMs: Math.round(performance.now() - t0) });
+    log.info('File channel ready', {
+      dir: this.store.location,
+      events: this.size(),
+      startMs: Math.round(performance.now() - t0),
+    });
   }
 
   async close(): Promise<void> {
@@ -250,7 +296,8 @@ export class FileChannel implements Channel {
     await this.guard.reopening?.catch(() => {});
     if (!status.needsReopen) this.writeCheckpoint();
     this.takeLog.close();
-    await this.store.close()
+    await this.store
+      .close()
       .catch((err) => this.log.warn('Closing the file-channel store failed', { error: errorMessage(err) }));
     removeOwner(this.dataDir);
     this.counters.set('Open', 0);
@@ -277,7 +324,8 @@ export class FileChannel implements Channel {
       const free = mib(Math.max(0, this.disk.estimatedFree));
       return {
         ok: false,
-        reason: `disk floor reached: ${free} free on the volume of ${this.dataDir}, below minimumRequiredSpace ` +
+        reason:
+          `disk floor reached: ${free} free on the volume of ${this.dataDir}, below minimumRequiredSpace ` +
           `${mib(this.o.minimumRequiredSpace)}; puts are refused`,
       };
     }
@@ -291,8 +339,11 @@ export class FileChannel implements Channel {
    */
   hasReadyEvents(): boolean {
     const { status, window } = this;
-    return status.started && !status.fault &&
-      (window.events > 0 || (!window.caughtUp && !status.needsReopen && this.size() > 0));
+    return (
+      status.started &&
+      !status.fault &&
+      (window.events > 0 || (!window.caughtUp && !status.needsReopen && this.size() > 0))
+    );
   }
 
   waitForEvents(ms: number, signal?: AbortSignal): Promise<void> {
@@ -364,7 +415,11 @@ export class FileChannel implements Channel {
   private writeCheckpoint(): void {
     const s = this.state;
     this.checkpoint.write({
-      storeId: s.storeId, channel: this.name, dataDir: this.dataDir, size: s.durableSize, head: s.head,
+      storeId: s.storeId,
+      channel: this.name,
+      dataDir: this.dataDir,
+      size: s.durableSize,
+      head: s.head,
       nextIndex: s.nextIndex,
     });
   }

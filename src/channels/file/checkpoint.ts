@@ -25,7 +25,11 @@ export interface CheckpointFile {
 export class Checkpoint {
   readonly file: string;
 
-  constructor(checkpointDir: string, private readonly log: Logger, private readonly counters: ChannelCounters) {
+  constructor(
+    checkpointDir: string,
+    private readonly log: Logger,
+    private readonly counters: ChannelCounters,
+  ) {
     this.file = path.join(checkpointDir, CHECKPOINT_FILE);
   }
 
@@ -40,8 +44,9 @@ export class Checkpoint {
     try {
       return JSON.parse(text) as CheckpointFile;
     } catch {
-      this.log.warn('checkpoint.json is unreadable; it is rewritten (the store itself is the source of truth)',
-        { file: this.file });
+      this.log.warn('checkpoint.json is unreadable; it is rewritten (the store itself is the source of truth)', {
+        file: this.file,
+      });
       return undefined;
     }
   }
@@ -49,16 +54,24 @@ export class Checkpoint {
   /** Replaces the checkpoint atomically; a failure is counted and warned (the events are safe in the store). */
   write(cp: Omit<CheckpointFile, 'format' | 'writtenAt'>): void {
     const full: CheckpointFile = {
-      format: 1, storeId: cp.storeId, channel: cp.channel, dataDir: cp.dataDir,
-      size: cp.size, head: cp.head, nextIndex: cp.nextIndex, writtenAt: new Date().toISOString(),
+      format: 1,
+      storeId: cp.storeId,
+      channel: cp.channel,
+      dataDir: cp.dataDir,
+      size: cp.size,
+      head: cp.head,
+      nextIndex: cp.nextIndex,
+      writtenAt: new Date().toISOString(),
     };
     try {
       fs.writeFileSync(`${this.file}.tmp`, `${JSON.stringify(full, null, 1)}\n`);
       fs.renameSync(`${this.file}.tmp`, this.file);
     } catch (err) {
       this.counters.add('CheckpointWriteErrorCount');
-      this.log.warn('Writing checkpoint.json failed (the events are safe in the store)',
-        { file: this.file, error: errorMessage(err) });
+      this.log.warn('Writing checkpoint.json failed (the events are safe in the store)', {
+        file: this.file,
+        error: errorMessage(err),
+      });
     }
   }
 }

@@ -54,7 +54,8 @@ export function recordKey(base: number, count: number): Buffer {
 
 export function parseRecordKey(k: Uint8Array): { base: number; count: number } {
   const b = Buffer.isBuffer(k) ? k : Buffer.from(k.buffer, k.byteOffset, k.byteLength);
-  if (b.length !== RECORD_KEY_LEN || b[0] !== RECORD_PREFIX) throw new CodecError(`malformed record key ${b.toString('hex')}`);
+  if (b.length !== RECORD_KEY_LEN || b[0] !== RECORD_PREFIX)
+    throw new CodecError(`malformed record key ${b.toString('hex')}`);
   const count = b.readUInt32BE(9);
   if (count === 0) throw new CodecError(`record key ${b.toString('hex')} has a zero event count`);
   return { base: readU64(b, 1), count };
@@ -114,7 +115,8 @@ export function decodeEvents(v: Buffer, expectedCount?: number): FlumeEvent[] {
   if (v.length < RECORD_HEADER) throw new CodecError('record shorter than its header');
   if (v[0] !== RECORD_VERSION) throw new CodecError(`unknown record version ${v[0]}`);
   const count = v.readUInt32BE(1);
-  if (expectedCount !== undefined && count !== expectedCount) throw new CodecError(`record holds ${count} events, its key says ${expectedCount}`);
+  if (expectedCount !== undefined && count !== expectedCount)
+    throw new CodecError(`record holds ${count} events, its key says ${expectedCount}`);
   const crc = zlib.crc32(v.subarray(RECORD_HEADER)) >>> 0;
   if (crc !== v.readUInt32BE(5)) throw new CodecError('record checksum mismatch');
   const out = new Array<FlumeEvent>(count);
@@ -197,11 +199,13 @@ export function encodeTakeState(s: TakeState): Buffer {
 }
 
 export function decodeTakeState(buf: Buffer): TakeState {
-  if (buf.length < 33 || buf[0] !== STATE_VERSION) throw new CodecError('take-state record has an unknown version or is truncated');
+  if (buf.length < 33 || buf[0] !== STATE_VERSION)
+    throw new CodecError('take-state record has an unknown version or is truncated');
   const n = buf.readUInt32BE(25);
   const end = 29 + n * 16;
   if (buf.length !== end + 4) throw new CodecError('take-state record has the wrong length');
-  if ((zlib.crc32(buf.subarray(0, end)) >>> 0) !== buf.readUInt32BE(end)) throw new CodecError('take-state record checksum mismatch');
+  if (zlib.crc32(buf.subarray(0, end)) >>> 0 !== buf.readUInt32BE(end))
+    throw new CodecError('take-state record checksum mismatch');
   const done: number[] = [];
   for (let off = 29; off < end; off += 8) done.push(readU64(buf, off));
   return { head: readU64(buf, 1), headBase: readU64(buf, 9), taken: readU64(buf, 17), done };
@@ -217,8 +221,10 @@ export function encodePutState(s: PutState): Buffer {
 }
 
 export function decodePutState(buf: Buffer): PutState {
-  if (buf.length !== 21 || buf[0] !== STATE_VERSION) throw new CodecError('put-state record has an unknown version or the wrong length');
-  if ((zlib.crc32(buf.subarray(0, 17)) >>> 0) !== buf.readUInt32BE(17)) throw new CodecError('put-state record checksum mismatch');
+  if (buf.length !== 21 || buf[0] !== STATE_VERSION)
+    throw new CodecError('put-state record has an unknown version or the wrong length');
+  if (zlib.crc32(buf.subarray(0, 17)) >>> 0 !== buf.readUInt32BE(17))
+    throw new CodecError('put-state record checksum mismatch');
   return { nextIndex: readU64(buf, 1), puts: readU64(buf, 9) };
 }
 

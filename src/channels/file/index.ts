@@ -22,10 +22,16 @@ export { FileChannelError } from './store.js';
 export default defineChannel({
   type: 'file',
   classNames: ['org.apache.flume.channel.file.FileChannel'],
-  summary: 'Durable queue on LevelDB: a committed put survives kill -9 (and power loss with fsyncPerTransaction); uncommitted takes come back after a crash.',
+  summary:
+    'Durable queue on LevelDB: a committed put survives kill -9 (and power loss with fsyncPerTransaction); uncommitted takes come back after a crash.',
   options,
   transactionCapacity: (o) => o.transactionCapacity,
-  check: (o) => o.transactionCapacity <= o.capacity || { key: 'transactionCapacity', message: `transactionCapacity ${o.transactionCapacity} exceeds capacity ${o.capacity}`, hint: 'raise capacity or lower transactionCapacity' },
+  check: (o) =>
+    o.transactionCapacity <= o.capacity || {
+      key: 'transactionCapacity',
+      message: `transactionCapacity ${o.transactionCapacity} exceeds capacity ${o.capacity}`,
+      hint: 'raise capacity or lower transactionCapacity',
+    },
   claims: (o) => dirClaims(o),
   create: (o, ctx) => new FileChannel(o, ctx),
 });

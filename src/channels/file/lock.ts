@@ -74,7 +74,14 @@ export function describeHolder(dataDir: string): string {
   const o = readOwner(dataDir);
   if (!o) return 'another process (no in_use.pid file says which)';
   const same = o.host === os.hostname();
-  const state = same ? (alive(o.pid) ? 'running' : 'no longer running: the lock is held by some other process') : `on host ${o.host}`;
-  const who = o.pid === process.pid && same ? `this same process (channel ${o.channel})` : `pid ${o.pid} (${state}; channel ${o.channel}, started ${o.startedAt}${o.command ? `, command: ${o.command}` : ''})`;
+  const state = same
+    ? alive(o.pid)
+      ? 'running'
+      : 'no longer running: the lock is held by some other process'
+    : `on host ${o.host}`;
+  const who =
+    o.pid === process.pid && same
+      ? `this same process (channel ${o.channel})`
+      : `pid ${o.pid} (${state}; channel ${o.channel}, started ${o.startedAt}${o.command ? `, command: ${o.command}` : ''})`;
   return who;
 }

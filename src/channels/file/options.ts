@@ -53,14 +53,27 @@ export const storeOptions = {
   // an error, not a warning: accepting it would store events unencrypted while the operator asked for encryption
   'encryption.': opt.map({
     doc: 'Not supported: flume-ts does not encrypt the store. Setting any encryption key is an error (put dataDirs on an encrypted filesystem instead).',
-    of: { ...opt.string({ doc: '' }), parse: () => { throw new OptionError('file channel encryption is not supported by flume-ts; events would be stored unencrypted', 'remove the encryption.* keys and put dataDirs on an encrypted filesystem (e.g. LUKS, fscrypt)'); } },
+    of: {
+      ...opt.string({ doc: '' }),
+      parse: () => {
+        throw new OptionError(
+          'file channel encryption is not supported by flume-ts; events would be stored unencrypted',
+          'remove the encryption.* keys and put dataDirs on an encrypted filesystem (e.g. LUKS, fscrypt)',
+        );
+      },
+    },
   }),
 };
 
 export const options = {
   capacity: opt.int({ default: 1000000, min: 1, doc: 'Most events the channel holds.' }),
   transactionCapacity: opt.int({ default: 10000, min: 1, doc: 'Most events in one put or one take transaction.' }),
-  'keep-alive': opt.duration({ default: 3, unit: 's', min: 0, doc: 'How long a put commit waits for free capacity before failing with ChannelFullError.' }),
+  'keep-alive': opt.duration({
+    default: 3,
+    unit: 's',
+    min: 0,
+    doc: 'How long a put commit waits for free capacity before failing with ChannelFullError.',
+  }),
   ...storeOptions,
 };
 
@@ -78,7 +91,11 @@ export function defaultBase(agentDir: string, channel: string): string {
   return path.join(agentDir, '.flume-ts', 'file-channel', channel);
 }
 
-export function resolveDirs(o: { checkpointDir?: string; dataDirs?: string[] }, agentDir: string, channel: string): ResolvedDirs {
+export function resolveDirs(
+  o: { checkpointDir?: string; dataDirs?: string[] },
+  agentDir: string,
+  channel: string,
+): ResolvedDirs {
   const base = defaultBase(agentDir, channel);
   const dirs = o.dataDirs?.length ? o.dataDirs : [path.join(base, 'data')];
   return {

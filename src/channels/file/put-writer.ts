@@ -21,7 +21,11 @@ export class PendingPut {
   private res!: () => void;
   private rej!: (err: unknown) => void;
 
-  constructor(readonly events: FlumeEvent[], readonly takeCount: number, readonly deadline: number) {
+  constructor(
+    readonly events: FlumeEvent[],
+    readonly takeCount: number,
+    readonly deadline: number,
+  ) {
     this.promise = new Promise<void>((resolve, reject) => {
       this.res = resolve;
       this.rej = reject;
@@ -170,20 +174,31 @@ export class PutWriter {
       counters.add('EventPutErrorCount', puts);
       counters.set('Unhealthy', 1);
       status.needsReopen = true;
-      this.host.log.error(full
-        ? 'File channel write failed: the disk is full. The transactions were rolled back; ' +
-          'the store is reopened before the next write.'
-        : 'File channel write failed; the transactions were rolled back and the store is reopened before the ' +
-          'next write',
-      { error: errorMessage(err), puts, code: errCode(err) });
+      this.host.log.error(
+        full
+          ? 'File channel write failed: the disk is full. The transactions were rolled back; ' +
+              'the store is reopened before the next write.'
+          : 'File channel write failed; the transactions were rolled back and the store is reopened before the ' +
+              'next write',
+        { error: errorMessage(err), puts, code: errCode(err) },
+      );
     }
     for (const put of group) {
-      this.settle(put, full
-        ? new ChannelFullError(`Channel ${name}: the disk of ${this.host.settings.dataDir} is full ` +
-          `(${errorMessage(err)}); the put was rolled back.`)
-        : err instanceof AgentError ? err : new FileChannelError('io',
-          `Channel ${name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`,
-          { cause: err, retriable: true }));
+      this.settle(
+        put,
+        full
+          ? new ChannelFullError(
+              `Channel ${name}: the disk of ${this.host.settings.dataDir} is full ` +
+                `(${errorMessage(err)}); the put was rolled back.`,
+            )
+          : err instanceof AgentError
+            ? err
+            : new FileChannelError(
+                'io',
+                `Channel ${name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`,
+                { cause: err, retriable: true },
+              ),
+      );
     }
   }
 }

@@ -120,8 +120,10 @@ export class PutPipeline {
    */
   private shouldPace(put: PendingPut): boolean {
     const { state, settings } = this.host;
-    return state.durableSize + state.reserved + put.events.length > settings.paceAbove &&
-      performance.now() - this.host.lastTakeAt() < 100;
+    return (
+      state.durableSize + state.reserved + put.events.length > settings.paceAbove &&
+      performance.now() - this.host.lastTakeAt() < 100
+    );
   }
 
   /** Waits for room, a reopened store and the disk floor, then submits; always shifts `put` off the queue. */
@@ -138,8 +140,9 @@ export class PutPipeline {
         if (left <= 0) {
           throw new ChannelFullError(
             `Channel ${name} is full: no space for ${put.events.length} events within keep-alive ` +
-            `${settings.keepAliveMs} ms (capacity ${settings.capacity}, queued ${this.host.state.size}). ` +
-            'A sink is too slow or down; consider raising capacity.');
+              `${settings.keepAliveMs} ms (capacity ${settings.capacity}, queued ${this.host.state.size}). ` +
+              'A sink is too slow or down; consider raising capacity.',
+          );
         }
         await this.host.spaceWaiters.wait(left);
         if (put.settled) return;
@@ -152,20 +155,24 @@ export class PutPipeline {
           status.belowFloor = true;
           counters.set('Unhealthy', 1);
           log.error('File channel is below its free-space floor: puts are refused until space is freed', {
-            dir: settings.dataDir, free: mib(disk.estimatedFree),
+            dir: settings.dataDir,
+            free: mib(disk.estimatedFree),
             minimumRequiredSpace: mib(settings.minimumRequiredSpace),
           });
         }
         throw new ChannelFullError(
           `Channel ${name}: only ${mib(Math.max(0, disk.estimatedFree))} free on the volume of ${settings.dataDir}, ` +
-          `below minimumRequiredSpace ${mib(settings.minimumRequiredSpace)}; puts are refused until disk space is ` +
-          'freed (the put was rolled back).');
+            `below minimumRequiredSpace ${mib(settings.minimumRequiredSpace)}; puts are refused until disk space is ` +
+            'freed (the put was rolled back).',
+        );
       }
       if (status.belowFloor) {
         status.belowFloor = false;
         if (!status.needsReopen && !status.fault) counters.set('Unhealthy', 0);
-        log.info('File channel is above its free-space floor again; puts resume',
-          { dir: settings.dataDir, free: mib(disk.estimatedFree) });
+        log.info('File channel is above its free-space floor again; puts resume', {
+          dir: settings.dataDir,
+          free: mib(disk.estimatedFree),
+        });
       }
       if (put.settled) return;
       if (status.closed) throw this.closedError();
@@ -185,8 +192,11 @@ export class PutPipeline {
 
   /** Fails every put queued behind `first` (a put that failed with `err`): admitted-but-unwritten and waiting ones. */
   private failLaterPuts(first: PendingPut | undefined, err: unknown): void {
-    const why = (n: number) => new ChannelFullError(`Channel ${this.host.name} did not write this put of ${n} events ` +
-      `because a put submitted before it failed (${errorMessage(err)}); retry it`);
+    const why = (n: number) =>
+      new ChannelFullError(
+        `Channel ${this.host.name} did not write this put of ${n} events ` +
+          `because a put submitted before it failed (${errorMessage(err)}); retry it`,
+      );
     this.writer.failQueued(why);
     for (const put of this.admitQueue) if (put !== first && !put.settled) put.reject(why(put.events.length));
   }

@@ -56,8 +56,10 @@ export function liveParts(base: number, end: number, c: Consumed, skip: readonly
   const start = Math.max(base, c.head);
   if (start >= end) return [];
   const holes: [number, number][] = [];
-  for (let i = 0; i < c.done.length; i += 2) if (c.done[i + 1]! > start && c.done[i]! < end) holes.push([c.done[i]!, c.done[i + 1]!]);
-  for (let i = 0; i < skip.length; i += 2) if (skip[i + 1]! > start && skip[i]! < end) holes.push([skip[i]!, skip[i + 1]!]);
+  for (let i = 0; i < c.done.length; i += 2)
+    if (c.done[i + 1]! > start && c.done[i]! < end) holes.push([c.done[i]!, c.done[i + 1]!]);
+  for (let i = 0; i < skip.length; i += 2)
+    if (skip[i + 1]! > start && skip[i]! < end) holes.push([skip[i]!, skip[i + 1]!]);
   if (holes.length === 0) return [start, end];
   holes.sort((a, b) => a[0] - b[0]);
   const out: number[] = [];

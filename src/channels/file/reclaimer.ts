@@ -69,8 +69,11 @@ export class Reclaimer {
         } catch (err) {
           status.needsReopen = true;
           counters.set('Unhealthy', 1);
-          log.error('Deleting consumed records from the file-channel store failed; the store is reopened before the ' +
-            'next write (no event is affected)', { error: errorMessage(err), code: errCode(err) });
+          log.error(
+            'Deleting consumed records from the file-channel store failed; the store is reopened before the ' +
+              'next write (no event is affected)',
+            { error: errorMessage(err), code: errCode(err) },
+          );
           return;
         }
         // a window reset during the write cleared the list; the reader re-reads from headBase

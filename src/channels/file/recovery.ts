@@ -9,8 +9,17 @@ import crypto from 'node:crypto';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import {
-  KEY_META, KEY_PUT_STATE, KEY_RECORDS_END, KEY_STATE, decodeEvents, encodePutState, encodeTakeState, parseRecordKey,
-  recordKey, type StoreMeta, type StoreState,
+  KEY_META,
+  KEY_PUT_STATE,
+  KEY_RECORDS_END,
+  KEY_STATE,
+  decodeEvents,
+  encodePutState,
+  encodeTakeState,
+  parseRecordKey,
+  recordKey,
+  type StoreMeta,
+  type StoreState,
 } from './codec.js';
 import { addConsumed, liveParts, liveRanges, rangesLength } from './ranges.js';
 import { FileChannelError, type Op } from './store.js';
@@ -45,9 +54,11 @@ export function warnAboutFlumeFiles(dataDir: string, checkpointDir: string, log:
     }
   };
   if (has(dataDir, (n) => FLUME_DATA_FILE.test(n)) || has(checkpointDir, (n) => FLUME_CHECKPOINT_FILES.has(n))) {
-    log.warn('These directories hold Apache Flume file-channel files, which flume-ts does not read: events queued by ' +
-      'Flume stay there. Drain them with Flume first, or point this channel at new directories.',
-    { dataDir, checkpointDir });
+    log.warn(
+      'These directories hold Apache Flume file-channel files, which flume-ts does not read: events queued by ' +
+        'Flume stay there. Drain them with Flume first, or point this channel at new directories.',
+      { dataDir, checkpointDir },
+    );
   }
 }
 
@@ -55,7 +66,8 @@ export function warnAboutFlumeFiles(dataDir: string, checkpointDir: string, log:
 function stateOps(s: StoreState): Op[] {
   return [
     {
-      type: 'put', key: KEY_STATE,
+      type: 'put',
+      key: KEY_STATE,
       value: encodeTakeState({ head: s.head, done: s.done, headBase: s.headBase, taken: 0 }),
     },
     { type: 'put', key: KEY_PUT_STATE, value: encodePutState({ nextIndex: s.nextIndex, puts: s.size }) },
@@ -77,26 +89,34 @@ export class Recovery {
     if (!storedMeta && (found || hasRecords) && !recover) {
       throw store.corrupt('its identity record is missing while it holds data');
     }
-    const meta: StoreMeta = storedMeta ??
-      { format: 1, storeId: crypto.randomUUID(), createdAt: new Date().toISOString(), channel: name };
+    const meta: StoreMeta = storedMeta ?? {
+      format: 1,
+      storeId: crypto.randomUUID(),
+      createdAt: new Date().toISOString(),
+      channel: name,
+    };
     state.storeId = meta.storeId;
     if (found) found = this.withTakeLog(found);
     if (checkpoint && checkpoint.storeId !== meta.storeId && checkpoint.size > 0) {
       const cpFile = this.host.checkpointFile;
-      const msg = !existed || (!found && !hasRecords)
-        ? `checkpoint ${cpFile} says this channel held ${checkpoint.size} events in the store at ` +
-          `${checkpoint.dataDir}, but ${dataDir} has no store (was the data directory deleted or moved, or is its ` +
-          'volume not mounted?)'
-        : `checkpoint ${cpFile} belongs to another store (${checkpoint.storeId}, at ${checkpoint.dataDir}, ` +
-          `${checkpoint.size} events) than the one in ${dataDir} (${meta.storeId})`;
+      const msg =
+        !existed || (!found && !hasRecords)
+          ? `checkpoint ${cpFile} says this channel held ${checkpoint.size} events in the store at ` +
+            `${checkpoint.dataDir}, but ${dataDir} has no store (was the data directory deleted or moved, or is its ` +
+            'volume not mounted?)'
+          : `checkpoint ${cpFile} belongs to another store (${checkpoint.storeId}, at ${checkpoint.dataDir}, ` +
+            `${checkpoint.size} events) than the one in ${dataDir} (${meta.storeId})`;
       if (!recover) {
-        throw new FileChannelError('mismatch',
+        throw new FileChannelError(
+          'mismatch',
           `Channel ${name}: ${msg}. The agent refuses to start rather than run over the wrong or an empty store. ` +
-          `Fix dataDirs/checkpointDir, or mount the volume. If those events are really gone, delete ${cpFile} ` +
-          `(or set <agent>.channels.${name}.recover = true for one start).`);
+            `Fix dataDirs/checkpointDir, or mount the volume. If those events are really gone, delete ${cpFile} ` +
+            `(or set <agent>.channels.${name}.recover = true for one start).`,
+        );
       }
-      log.error('File channel checkpoint does not match the store; continuing because recover = true',
-        { problem: msg });
+      log.error('File channel checkpoint does not match the store; continuing because recover = true', {
+        problem: msg,
+      });
     }
     if (repaired) {
       found = await this.rebuild(found);
@@ -107,7 +127,8 @@ export class Recovery {
     const stateStored = found !== undefined;
     found ??= { head: 0, done: [], nextIndex: 0, size: 0, headBase: 0 };
     if (checkpoint && checkpoint.storeId === meta.storeId && checkpoint.nextIndex > found.nextIndex) {
-      const msg = `the store ends at event index ${found.nextIndex} but checkpoint.json saw ${checkpoint.nextIndex}: ` +
+      const msg =
+        `the store ends at event index ${found.nextIndex} but checkpoint.json saw ${checkpoint.nextIndex}: ` +
         `up to ${checkpoint.nextIndex - found.nextIndex} committed events are missing (was the store restored ` +
         'from an older copy, or its log truncated?)';
       if (!recover) throw store.corrupt(msg);
@@ -121,9 +142,12 @@ export class Recovery {
     try {
       takeLog.reset(state.storeId, state.takeState());
     } catch (err) {
-      throw new FileChannelError('io',
+      throw new FileChannelError(
+        'io',
         `Channel ${name}: cannot write the take log ${takeLog.file}: ${errorMessage(err)}. ` +
-        'Check that the directory is writable by this user and the disk is not full.', { cause: err, retriable: true });
+          'Check that the directory is writable by this user and the disk is not full.',
+        { cause: err, retriable: true },
+      );
     }
     await this.purgeConsumed();
   }
@@ -155,14 +179,19 @@ export class Recovery {
     const { takeLog, log } = this.host;
     const r = takeLog.read(this.host.state.storeId);
     if (r.problem) {
-      log.warn('The take log is not usable; using the take state kept in the store (some events may be delivered ' +
-        'again)', { problem: r.problem });
+      log.warn(
+        'The take log is not usable; using the take state kept in the store (some events may be delivered ' + 'again)',
+        { problem: r.problem },
+      );
     }
     const t = r.state;
     if (!t || t.taken <= (found.taken ?? 0) || found.puts === undefined) return found;
     if (t.head > found.nextIndex || t.taken > found.puts || t.head < found.head) {
-      log.warn('The take log does not match the store; using the take state kept in the store (some events may be ' +
-        'delivered again)', { file: takeLog.file });
+      log.warn(
+        'The take log does not match the store; using the take state kept in the store (some events may be ' +
+          'delivered again)',
+        { file: takeLog.file },
+      );
       return found;
     }
     return { ...found, head: t.head, done: t.done, headBase: t.headBase, taken: t.taken, size: found.puts - t.taken };
@@ -241,13 +270,20 @@ export class Recovery {
       size += live;
     }
     const state: StoreState = {
-      head: consumed.head, done: consumed.done, nextIndex, size, headBase: firstLive ?? nextIndex,
+      head: consumed.head,
+      done: consumed.done,
+      nextIndex,
+      size,
+      headBase: firstLive ?? nextIndex,
     };
     ops.push(...stateOps(state));
     await this.host.store.write(ops, true);
     this.host.lost(lost);
     const fields = {
-      recoveredEvents: size, lostEvents: lost, unreadableRecords: badRecords, ms: Math.round(performance.now() - t0),
+      recoveredEvents: size,
+      lostEvents: lost,
+      unreadableRecords: badRecords,
+      ms: Math.round(performance.now() - t0),
       stateRecord: prev ? 'kept' : 'missing: every event still in the store will be delivered again',
     };
     if (lost > 0 || badRecords > 0 || !prev) {

@@ -39,8 +39,11 @@ export class StoreGuard {
     status.fault = fault;
     counters.set('Unhealthy', 1);
     counters.add('EventTakeErrorCount');
-    this.host.log.error('File channel store is damaged: takes are stopped (puts continue). Restart the agent with ' +
-      'recover = true to drop the unreadable record and go on.', { problem: detail });
+    this.host.log.error(
+      'File channel store is damaged: takes are stopped (puts continue). Restart the agent with ' +
+        'recover = true to drop the unreadable record and go on.',
+      { problem: detail },
+    );
     return fault;
   }
 

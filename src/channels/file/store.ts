@@ -6,15 +6,34 @@ import path from 'node:path';
 import { Level } from 'level';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import { describeHolder } from './lock.js';
-import { KEY_META, KEY_PUT_STATE, KEY_STATE, decodePutState, decodeTakeState, type StoreMeta, type StoreState } from './codec.js';
+import {
+  KEY_META,
+  KEY_PUT_STATE,
+  KEY_STATE,
+  decodePutState,
+  decodeTakeState,
+  type StoreMeta,
+  type StoreState,
+} from './codec.js';
 
 export type FileChannelProblem = 'locked' | 'corrupt' | 'mismatch' | 'io' | 'disk-full';
 
 /** A file channel failure; `reason` says which kind (match on it, or on `code`). */
 export class FileChannelError extends AgentError {
-  constructor(readonly reason: FileChannelProblem, message: string, opts: { cause?: unknown; retriable?: boolean } = {}) {
-    super(reason === 'locked' ? 'FLUME_ERR_CHANNEL_LOCKED' : reason === 'corrupt' || reason === 'mismatch' ? 'FLUME_ERR_CHANNEL_CORRUPT' : 'FLUME_ERR_CHANNEL_IO',
-      message, { cause: opts.cause, retriable: opts.retriable ?? false });
+  constructor(
+    readonly reason: FileChannelProblem,
+    message: string,
+    opts: { cause?: unknown; retriable?: boolean } = {},
+  ) {
+    super(
+      reason === 'locked'
+        ? 'FLUME_ERR_CHANNEL_LOCKED'
+        : reason === 'corrupt' || reason === 'mismatch'
+          ? 'FLUME_ERR_CHANNEL_CORRUPT'
+          : 'FLUME_ERR_CHANNEL_IO',
+      message,
+      { cause: opts.cause, retriable: opts.retriable ?? false },
+    );
     this.name = 'FileChannelError';
   }
 }
@@ -63,16 +82,21 @@ export class Store {
   }
 
   recoverHint(): string {
-    return `To salvage what is readable: stop the agent, back up ${this.o.dataDir}, set ` +
+    return (
+      `To salvage what is readable: stop the agent, back up ${this.o.dataDir}, set ` +
       `<agent>.channels.${this.o.channel}.recover = true, start the agent once (its log reports how many events were ` +
       `recovered and how many were lost), then remove the key. To throw the queued events away instead, delete ` +
-      `${this.o.dataDir} and ${this.o.checkpointDir}.`;
+      `${this.o.dataDir} and ${this.o.checkpointDir}.`
+    );
   }
 
   corrupt(detail: string, cause?: unknown): FileChannelError {
-    return new FileChannelError('corrupt',
+    return new FileChannelError(
+      'corrupt',
       `Channel ${this.o.channel}: the file-channel store ${this.location} is damaged (${detail}). The agent does not ` +
-      `start over a damaged store, so queued events are never dropped silently. ${this.recoverHint()}`, { cause });
+        `start over a damaged store, so queued events are never dropped silently. ${this.recoverHint()}`,
+      { cause },
+    );
   }
 
   /** What is on disk before opening: nothing, a store, or LevelDB files without the CURRENT pointer. */
@@ -96,7 +120,10 @@ export class Store {
     fs.mkdirSync(this.location, { recursive: true });
     let repaired = false;
     if (this.inspect() === 'no-current') {
-      if (!repair) throw this.corrupt('its CURRENT file is missing while table and log files are present; LevelDB would start an empty store and delete them');
+      if (!repair)
+        throw this.corrupt(
+          'its CURRENT file is missing while table and log files are present; LevelDB would start an empty store and delete them',
+        );
       await this.repair();
       repaired = true;
     }
@@ -115,10 +142,12 @@ export class Store {
       } catch (err) {
         const code = errCode(err);
         if (code === 'LEVEL_LOCKED') {
-          throw new FileChannelError('locked',
+          throw new FileChannelError(
+            'locked',
             `Channel ${this.o.channel}: the file-channel store ${this.location} is in use by ${describeHolder(this.o.dataDir)}. ` +
-            'Two agents or two channels cannot share a store: give each file channel its own dataDirs and checkpointDir, or stop the other agent first.',
-            { cause: err });
+              'Two agents or two channels cannot share a store: give each file channel its own dataDirs and checkpointDir, or stop the other agent first.',
+            { cause: err },
+          );
         }
         if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(errText(err))) {
           if (repair && !repaired) {
@@ -128,7 +157,11 @@ export class Store {
           }
           throw this.corrupt(`LevelDB: ${errText(err)}`, err);
         }
-        throw new FileChannelError('io', `Channel ${this.o.channel}: cannot open the file-channel store ${this.location}: ${errText(err)}`, { cause: err, retriable: true });
+        throw new FileChannelError(
+          'io',
+          `Channel ${this.o.channel}: cannot open the file-channel store ${this.location}: ${errText(err)}`,
+          { cause: err, retriable: true },
+        );
       }
     }
   }
@@ -138,12 +171,17 @@ export class Store {
     try {
       await L.repair(this.location);
     } catch (err) {
-      throw new FileChannelError('corrupt', `Channel ${this.o.channel}: LevelDB could not repair ${this.location}: ${errText(err)}. Move the directory away and start with an empty channel, or restore a backup.`, { cause: err });
+      throw new FileChannelError(
+        'corrupt',
+        `Channel ${this.o.channel}: LevelDB could not repair ${this.location}: ${errText(err)}. Move the directory away and start with an empty channel, or restore a backup.`,
+        { cause: err },
+      );
     }
   }
 
   private get open_(): DB {
-    if (!this.db) throw new FileChannelError('io', `Channel ${this.o.channel}: the store is not open`, { retriable: true });
+    if (!this.db)
+      throw new FileChannelError('io', `Channel ${this.o.channel}: the store is not open`, { retriable: true });
     return this.db;
   }
 
@@ -163,12 +201,21 @@ export class Store {
   async readState(): Promise<(StoreState & { puts: number; taken: number }) | undefined> {
     const [tv, pv] = await this.open_.getMany([KEY_STATE, KEY_PUT_STATE]);
     if (tv === undefined && pv === undefined) return undefined;
-    if (tv === undefined || pv === undefined) throw this.corrupt(`its ${tv === undefined ? 'take' : 'put'}-state record is missing`);
+    if (tv === undefined || pv === undefined)
+      throw this.corrupt(`its ${tv === undefined ? 'take' : 'put'}-state record is missing`);
     try {
       const t = decodeTakeState(tv);
       const p = decodePutState(pv);
       if (p.puts < t.taken) throw new Error(`it counts more events taken (${t.taken}) than put (${p.puts})`);
-      return { head: t.head, done: t.done, headBase: t.headBase, nextIndex: p.nextIndex, size: p.puts - t.taken, puts: p.puts, taken: t.taken };
+      return {
+        head: t.head,
+        done: t.done,
+        headBase: t.headBase,
+        nextIndex: p.nextIndex,
+        size: p.puts - t.taken,
+        puts: p.puts,
+        taken: t.taken,
+      };
     } catch (err) {
       throw this.corrupt(`its state record is unreadable: ${errText(err)}`, err);
     }

@@ -33,7 +33,10 @@ export class TakeLog {
   private fd: number | undefined;
   private size = 0;
 
-  constructor(dir: string, private readonly rotateBytes = 4 * 1024 * 1024) {
+  constructor(
+    dir: string,
+    private readonly rotateBytes = 4 * 1024 * 1024,
+  ) {
     this.file = path.join(dir, TAKE_LOG_FILE);
   }
 
@@ -46,7 +49,8 @@ export class TakeLog {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
       return { problem: `cannot read ${this.file}: ${(err as Error).message}` };
     }
-    if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return { problem: `${this.file} has no take-log header` };
+    if (buf.length < HEADER || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+      return { problem: `${this.file} has no take-log header` };
     const id = buf.toString('latin1', MAGIC.length, HEADER);
     if (id !== storeId) return { problem: `${this.file} belongs to another store (${id})` };
     let state: TakeState | undefined;

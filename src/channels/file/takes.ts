@@ -105,8 +105,9 @@ export class TakePath {
     try {
       this.record(undefined, ranges, 0, n);
     } catch (err) {
-      this.host.log.warn('Recording dropped events failed; they are counted again on the next start',
-        { error: errorMessage(err) });
+      this.host.log.warn('Recording dropped events failed; they are counted again on the next start', {
+        error: errorMessage(err),
+      });
     }
   }
 
@@ -123,9 +124,12 @@ export class TakePath {
       this.host.takeLog.append(state.storeId, { head: consumed.head, done: consumed.done, headBase, taken });
     } catch (err) {
       counters.add('EventTakeErrorCount');
-      throw new FileChannelError(isDiskFull(err) ? 'disk-full' : 'io',
+      throw new FileChannelError(
+        isDiskFull(err) ? 'disk-full' : 'io',
         `Channel ${this.host.name}: recording the take in ${this.host.takeLog.file} failed (${errorMessage(err)}); ` +
-        'the events will be delivered again.', { cause: err, retriable: true });
+          'the events will be delivered again.',
+        { cause: err, retriable: true },
+      );
     }
     state.head = consumed.head;
     state.done = consumed.done;

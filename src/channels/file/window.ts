@@ -65,7 +65,11 @@ export class ReadWindow {
   /** Events per record seen by the reader (sizes its reads). */
   private avgRecord = 0;
 
-  constructor(private readonly host: WindowHost, readonly maxEvents: number, readonly maxBytes: number) {}
+  constructor(
+    private readonly host: WindowHost,
+    readonly maxEvents: number,
+    readonly maxBytes: number,
+  ) {}
 
   /** Events decoded in memory ahead of the takers. */
   get events(): number {
@@ -111,10 +115,17 @@ export class ReadWindow {
   /** Reads ahead in the background when the window is half empty and the store has more. */
   prefetch(): void {
     const st = this.host.status;
-    if (!this.caught && !this.loadRun && !st.fault && !st.needsReopen && !st.closed &&
-      this.memEvents < this.maxEvents / 2) {
-      this.load().catch((err) => this.host.log.warn('Reading ahead from the file-channel store failed',
-        { error: errorMessage(err) }));
+    if (
+      !this.caught &&
+      !this.loadRun &&
+      !st.fault &&
+      !st.needsReopen &&
+      !st.closed &&
+      this.memEvents < this.maxEvents / 2
+    ) {
+      this.load().catch((err) =>
+        this.host.log.warn('Reading ahead from the file-channel store failed', { error: errorMessage(err) }),
+      );
     }
   }
 
@@ -189,15 +200,18 @@ export class ReadWindow {
       if (status.fault) throw status.fault;
       if (status.needsReopen) throw this.host.unavailable();
       const writesBefore = this.writeSeq;
-      const it = store.iterator(this.lastLoadedKey
-        ? { gt: this.lastLoadedKey, lt: KEY_RECORDS_END }
-        : { gte: recordKey(state.headBase, 0), lt: KEY_RECORDS_END });
+      const it = store.iterator(
+        this.lastLoadedKey
+          ? { gt: this.lastLoadedKey, lt: KEY_RECORDS_END }
+          : { gte: recordKey(state.headBase, 0), lt: KEY_RECORDS_END },
+      );
       let exhausted = false;
       try {
         while (this.memEvents < this.maxEvents && this.memBytes < this.maxBytes) {
-          const want = this.avgRecord === 0
-            ? 1
-            : Math.max(1, Math.min(1000, Math.ceil((this.maxEvents - this.memEvents) / this.avgRecord)));
+          const want =
+            this.avgRecord === 0
+              ? 1
+              : Math.max(1, Math.min(1000, Math.ceil((this.maxEvents - this.memEvents) / this.avgRecord)));
           const entries = await it.nextv(want);
           if (this.generation !== g) return;
           if (entries.length === 0) {
@@ -221,8 +235,11 @@ export class ReadWindow {
         }
         if (!(err instanceof FileChannelError)) {
           this.host.counters.add('EventTakeErrorCount');
-          throw new FileChannelError('io', `Channel ${this.host.name}: reading the store failed: ${errorMessage(err)}`,
-            { cause: err, retriable: true });
+          throw new FileChannelError(
+            'io',
+            `Channel ${this.host.name}: reading the store failed: ${errorMessage(err)}`,
+            { cause: err, retriable: true },
+          );
         }
         throw err;
       } finally {
@@ -267,8 +284,12 @@ export class ReadWindow {
         throw this.host.corrupt(`record of events ${key.base}..${end - 1}: ${errorMessage(err)}`, err);
       }
       const live = rangesLength(parts);
-      this.host.log.error('Dropping an unreadable file-channel record (recover = true)',
-        { firstEvent: key.base, events: key.count, lostEvents: live, problem: errorMessage(err) });
+      this.host.log.error('Dropping an unreadable file-channel record (recover = true)', {
+        firstEvent: key.base,
+        events: key.count,
+        lostEvents: live,
+        problem: errorMessage(err),
+      });
       this.host.lose(parts, live);
       return key.count;
     }
@@ -291,10 +312,15 @@ export class ReadWindow {
     const n = rangesLength(parts);
     if (!this.host.recover) {
       throw this.host.corrupt(
-        `${n} committed events (indices ${parts[0]}..${parts[parts.length - 1]! - 1}) are missing from it`, undefined);
+        `${n} committed events (indices ${parts[0]}..${parts[parts.length - 1]! - 1}) are missing from it`,
+        undefined,
+      );
     }
-    this.host.log.error('File-channel events are missing from the store; counting them as lost (recover = true)',
-      { lostEvents: n, from: parts[0], to: parts[parts.length - 1] });
+    this.host.log.error('File-channel events are missing from the store; counting them as lost (recover = true)', {
+      lostEvents: n,
+      from: parts[0],
+      to: parts[parts.length - 1],
+    });
     this.host.lose(parts, n);
   }
 

@@ -24,7 +24,8 @@ export interface AgentArgs {
 export async function runAgent(a: AgentArgs): Promise<number> {
   const logger = configureLogging(logSettingsFrom(a.sys));
   const log = logger.child({ component: `agent.${a.name}` });
-  for (const f of a.ignoredFlags) log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
+  for (const f of a.ignoredFlags)
+    log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
   if (a.jvm.length) log.info('JVM options ignored', { options: a.jvm.join(' ') });
 
   let monitoring;
@@ -39,13 +40,22 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   const files = a.confFile.map((f) => path.resolve(f));
   const res = loadConfig({ files, agent: a.name, sys: a.sys });
   if (!res.plan) {
-    process.stderr.write(`Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`);
+    process.stderr.write(
+      `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`,
+    );
     await flushLogs();
     return EXIT.CONFIG;
   }
-  for (const i of res.issues) log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  for (const i of res.issues)
+    log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
   const agent = new Agent(res.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
-  const reloader = new ConfigReloader(agent, { files, agentName: a.name, sys: a.sys, pollMs: (a.pollInterval ?? 30) * 1000, logger: log });
+  const reloader = new ConfigReloader(agent, {
+    files,
+    agentName: a.name,
+    sys: a.sys,
+    pollMs: (a.pollInterval ?? 30) * 1000,
+    logger: log,
+  });
   const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
 
   let signals = 0;
@@ -56,14 +66,17 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
       reloader.stop();
-      agent.stop().then(async (left) => {
-        await server?.close();
-        log.info('Agent stopped', { eventsLeftInChannels: left });
-        resolveExit(EXIT.OK);
-      }, (err) => {
-        log.error('Agent did not stop cleanly', { error: errorMessage(err) });
-        resolveExit(EXIT.FAILURE);
-      });
+      agent.stop().then(
+        async (left) => {
+          await server?.close();
+          log.info('Agent stopped', { eventsLeftInChannels: left });
+          resolveExit(EXIT.OK);
+        },
+        (err) => {
+          log.error('Agent did not stop cleanly', { error: errorMessage(err) });
+          resolveExit(EXIT.FAILURE);
+        },
+      );
     } else {
       log.warn('Second signal: aborting without draining', { signal: sig });
       agent.destroy();

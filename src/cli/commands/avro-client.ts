@@ -47,15 +47,28 @@ export function avroClientBuilder<T>(y: Argv<T>) {
     .option('port', { alias: 'p', type: 'string', describe: 'Port of the avro source' })
     .option('rpcProps', { alias: 'P', type: 'string', describe: 'RPC client properties file (instead of -H/-p)' })
     .option('filename', { alias: 'F', type: 'string', describe: 'File whose lines to send (default: stdin)' })
-    .option('dirname', { type: 'string', describe: 'Send every file of this directory, renaming each to .COMPLETED when done' })
-    .option('headerFile', { alias: 'R', type: 'string', describe: 'Java properties file of headers to put on every event' })
+    .option('dirname', {
+      type: 'string',
+      describe: 'Send every file of this directory, renaming each to .COMPLETED when done',
+    })
+    .option('headerFile', {
+      alias: 'R',
+      type: 'string',
+      describe: 'Java properties file of headers to put on every event',
+    })
     .option('batch-size', { type: 'string', describe: 'Events per appendBatch (default 100; Flume sends 5)' });
 }
 
 /** Turns parsed yargs flags into AvroClientArgs; throws UsageError on bad combinations. */
 export function avroClientArgs(a: Record<string, unknown>): AvroClientArgs {
   const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : undefined);
-  const out: AvroClientArgs = { host: str('host'), rpcProps: str('rpcProps'), filename: str('filename'), dirname: str('dirname'), headerFile: str('headerFile') };
+  const out: AvroClientArgs = {
+    host: str('host'),
+    rpcProps: str('rpcProps'),
+    filename: str('filename'),
+    dirname: str('dirname'),
+    headerFile: str('headerFile'),
+  };
   const port = str('port');
   if (port !== undefined) {
     const n = Number(port);
@@ -68,7 +81,8 @@ export function avroClientArgs(a: Record<string, unknown>): AvroClientArgs {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--batch-size: '${bs}' is not a positive whole number`);
     out.batchSize = n;
   }
-  if (!out.rpcProps && (!out.host || out.port === undefined)) throw new UsageError('avro-client needs -H/--host and -p/--port, or -P/--rpcProps <file>');
+  if (!out.rpcProps && (!out.host || out.port === undefined))
+    throw new UsageError('avro-client needs -H/--host and -p/--port, or -P/--rpcProps <file>');
   if (out.filename && out.dirname) throw new UsageError('give either -F/--filename or --dirname, not both');
   return out;
 }
@@ -90,7 +104,14 @@ function readProps(file: string): Map<string, string> {
 }
 
 function settingsFrom(a: AvroClientArgs, warn: (s: string) => void): ClientSettings {
-  const s: ClientSettings = { host: a.host ?? '', port: a.port ?? 0, batchSize: a.batchSize ?? 100, connectTimeoutMs: 20000, requestTimeoutMs: 20000, layers: {} };
+  const s: ClientSettings = {
+    host: a.host ?? '',
+    port: a.port ?? 0,
+    batchSize: a.batchSize ?? 100,
+    connectTimeoutMs: 20000,
+    requestTimeoutMs: 20000,
+    layers: {},
+  };
   if (!a.rpcProps) return s;
   const p = readProps(a.rpcProps);
   const type = p.get('client.type');
@@ -114,7 +135,8 @@ function settingsFrom(a: AvroClientArgs, warn: (s: string) => void): ClientSetti
   if (ct) s.connectTimeoutMs = parseDurationMs(ct, 'ms');
   const rt = p.get('request-timeout');
   if (rt) s.requestTimeoutMs = parseDurationMs(rt, 'ms');
-  if ((p.get('compression-type') ?? 'none').toLowerCase() === 'deflate') s.layers.deflate = { level: num('compression-level') ?? 6 };
+  if ((p.get('compression-type') ?? 'none').toLowerCase() === 'deflate')
+    s.layers.deflate = { level: num('compression-level') ?? 6 };
   if ((p.get('ssl') ?? 'false').toLowerCase() === 'true') {
     const o = { ...tlsOptionsFromProperties(tlsClientOptions, p, (m) => warn(`${a.rpcProps}: ${m}`)), ssl: true };
     s.layers.tlsClient = loadClientTls(resolveTls(o, 'client'), { label: a.rpcProps, host: s.host, warn });
@@ -123,7 +145,12 @@ function settingsFrom(a: AvroClientArgs, warn: (s: string) => void): ClientSetti
 }
 
 /** Splits a byte stream into lines (\n, \r\n, \r) and calls `send` with batches of `batchSize` events; returns the count. */
-async function forEachBatch(input: Readable, batchSize: number, headers: Record<string, string> | undefined, send: (batch: FlumeEvent[]) => Promise<void>): Promise<number> {
+async function forEachBatch(
+  input: Readable,
+  batchSize: number,
+  headers: Record<string, string> | undefined,
+  send: (batch: FlumeEvent[]) => Promise<void>,
+): Promise<number> {
   let carry: Buffer | undefined;
   let batch: FlumeEvent[] = [];
   let total = 0;
@@ -185,14 +212,26 @@ export async function runAvroClient(a: AvroClientArgs): Promise<number> {
   let batches = 0;
   const send = async (batch: FlumeEvent[]) => {
     const status = await client!.appendBatch(batch);
-    if (status !== 'OK') throw new Error(`${settings.host}:${settings.port} answered ${status} to a batch of ${batch.length} events (${sent} events were delivered before it)`);
+    if (status !== 'OK')
+      throw new Error(
+        `${settings.host}:${settings.port} answered ${status} to a batch of ${batch.length} events (${sent} events were delivered before it)`,
+      );
     sent += batch.length;
     batches++;
   };
   try {
-    client = await AvroRpcClient.connect({ host: settings.host, port: settings.port, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs, layers: settings.layers });
+    client = await AvroRpcClient.connect({
+      host: settings.host,
+      port: settings.port,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      layers: settings.layers,
+    });
     if (a.dirname) {
-      const names = fs.readdirSync(a.dirname).filter((n) => !n.startsWith('.') && !n.endsWith('.COMPLETED')).sort();
+      const names = fs
+        .readdirSync(a.dirname)
+        .filter((n) => !n.startsWith('.') && !n.endsWith('.COMPLETED'))
+        .sort();
       for (const n of names) {
         const f = path.join(a.dirname, n);
         if (!fs.statSync(f).isFile()) continue;

@@ -15,7 +15,9 @@ export function runDescribe(a: { kind?: string; type?: string; markdown: boolean
   const kind = a.kind.replace(/s$/, '').replace(/^sinkgroup$/, 'processor') as Kind;
   if (!KINDS.includes(kind)) {
     const g = closest(a.kind, KINDS);
-    process.stderr.write(`flume-ng describe: unknown kind '${a.kind}'${g ? ` (did you mean '${g}'?)` : ''}; kinds: ${KINDS.join(', ')}\n`);
+    process.stderr.write(
+      `flume-ng describe: unknown kind '${a.kind}'${g ? ` (did you mean '${g}'?)` : ''}; kinds: ${KINDS.join(', ')}\n`,
+    );
     return EXIT.USAGE;
   }
   if (!a.type) {

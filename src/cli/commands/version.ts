@@ -4,6 +4,8 @@ import { EXIT } from '../exit-codes.js';
 export function runVersion(): number {
   const require = createRequire(import.meta.url);
   const pkg = require('../../../../package.json') as { version: string };
-  process.stdout.write(`flume-ts ${pkg.version}\nCompatible with Apache Flume 1.11 configurations and Avro RPC\nNode.js ${process.version}\n`);
+  process.stdout.write(
+    `flume-ts ${pkg.version}\nCompatible with Apache Flume 1.11 configurations and Avro RPC\nNode.js ${process.version}\n`,
+  );
   return EXIT.OK;
 }

@@ -8,14 +8,52 @@
  */
 import { OptionError } from '../../contract/index.js';
 
-type Field = 'year' | 'month' | 'day' | 'hour' | 'hour12' | 'hour24' | 'hour0_11' | 'ampm' | 'minute' | 'second' | 'fraction' | 'dayname' | 'offset';
+type Field =
+  | 'year'
+  | 'month'
+  | 'day'
+  | 'hour'
+  | 'hour12'
+  | 'hour24'
+  | 'hour0_11'
+  | 'ampm'
+  | 'minute'
+  | 'second'
+  | 'fraction'
+  | 'dayname'
+  | 'offset';
 type Token = { lit: string } | { field: Field; count: number };
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 const LETTER: Record<string, Field> = {
-  y: 'year', Y: 'year', M: 'month', d: 'day', H: 'hour', k: 'hour24', K: 'hour0_11', h: 'hour12', a: 'ampm',
-  m: 'minute', s: 'second', S: 'fraction', E: 'dayname', Z: 'offset',
+  y: 'year',
+  Y: 'year',
+  M: 'month',
+  d: 'day',
+  H: 'hour',
+  k: 'hour24',
+  K: 'hour0_11',
+  h: 'hour12',
+  a: 'ampm',
+  m: 'minute',
+  s: 'second',
+  S: 'fraction',
+  E: 'dayname',
+  Z: 'offset',
 };
 const NUMERIC = new Set<Field>(['year', 'day', 'hour', 'hour12', 'hour24', 'hour0_11', 'minute', 'second', 'fraction']);
 
@@ -31,10 +69,10 @@ export class JodaPattern {
     let i = 0;
     while (i < pattern.length) {
       const c = pattern[i]!;
-      if (c === '\'') {
-        const end = pattern.indexOf('\'', i + 1);
+      if (c === "'") {
+        const end = pattern.indexOf("'", i + 1);
         if (end === i + 1) {
-          this.tokens.push({ lit: '\'' });
+          this.tokens.push({ lit: "'" });
           i += 2;
           continue;
         }
@@ -47,8 +85,16 @@ export class JodaPattern {
         let n = 1;
         while (pattern[i + n] === c) n++;
         const f = LETTER[c];
-        if (!f) throw new OptionError(`date pattern '${pattern}': letter '${c}' is not supported`, 'supported: y M d H k K h a m s S E Z and quoted text');
-        if (f === 'offset' && n > 2) throw new OptionError(`date pattern '${pattern}': zone ids (ZZZ) are not supported`, 'use Z (+0100) or ZZ (+01:00)');
+        if (!f)
+          throw new OptionError(
+            `date pattern '${pattern}': letter '${c}' is not supported`,
+            'supported: y M d H k K h a m s S E Z and quoted text',
+          );
+        if (f === 'offset' && n > 2)
+          throw new OptionError(
+            `date pattern '${pattern}': zone ids (ZZZ) are not supported`,
+            'use Z (+0100) or ZZ (+01:00)',
+          );
         this.tokens.push({ field: f, count: n });
         i += n;
         continue;
@@ -61,7 +107,13 @@ export class JodaPattern {
   /** Epoch milliseconds, or undefined when `text` does not fit the pattern. */
   parse(text: string): number | undefined {
     let pos = 0;
-    let year = 2000, month = 1, day = 1, hour = 0, minute = 0, second = 0, ms = 0;
+    let year = 2000,
+      month = 1,
+      day = 1,
+      hour = 0,
+      minute = 0,
+      second = 0,
+      ms = 0;
     let pm: boolean | undefined;
     let h12: number | undefined;
     let offsetMin: number | undefined;
@@ -129,16 +181,38 @@ export class JodaPattern {
             year = base + ((v - (base % 100) + 100) % 100);
           } else year = sign * v;
           break;
-        case 'month': month = v; break;
-        case 'day': day = v; break;
-        case 'hour': hour = v; break;
-        case 'hour24': hour = v === 24 ? 0 : v; if (v < 1 || v > 24) return undefined; break;
-        case 'hour12': h12 = v; if (v < 1 || v > 12) return undefined; break;
-        case 'hour0_11': h12 = v; if (v > 11) return undefined; break;
-        case 'minute': minute = v; break;
-        case 'second': second = v; break;
-        case 'fraction': ms = Math.floor(Number(`0.${digits}`) * 1000 + 1e-9); break;
-        default: break;
+        case 'month':
+          month = v;
+          break;
+        case 'day':
+          day = v;
+          break;
+        case 'hour':
+          hour = v;
+          break;
+        case 'hour24':
+          hour = v === 24 ? 0 : v;
+          if (v < 1 || v > 24) return undefined;
+          break;
+        case 'hour12':
+          h12 = v;
+          if (v < 1 || v > 12) return undefined;
+          break;
+        case 'hour0_11':
+          h12 = v;
+          if (v > 11) return undefined;
+          break;
+        case 'minute':
+          minute = v;
+          break;
+        case 'second':
+          second = v;
+          break;
+        case 'fraction':
+          ms = Math.floor(Number(`0.${digits}`) * 1000 + 1e-9);
+          break;
+        default:
+          break;
       }
     }
     if (pos !== text.length) return undefined;

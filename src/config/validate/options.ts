@@ -5,7 +5,14 @@
  */
 import type { PropEntry } from '../properties.js';
 import type { ConfigIssue } from '../issues.js';
-import { closest, OptionError, type OptionSpec, type OptionTable, type AnyDef, type Problem } from '../../contract/index.js';
+import {
+  closest,
+  OptionError,
+  type OptionSpec,
+  type OptionTable,
+  type AnyDef,
+  type Problem,
+} from '../../contract/index.js';
 import { Collector } from './context.js';
 
 /** A component's options as far as they parsed. */

@@ -6,7 +6,14 @@
  */
 import type { ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
-import { closest, type AnyDef, type InterceptorDef, type Problem, type ProcessorDef, type SelectorDef } from '../../contract/index.js';
+import {
+  closest,
+  type AnyDef,
+  type InterceptorDef,
+  type Problem,
+  type ProcessorDef,
+  type SelectorDef,
+} from '../../contract/index.js';
 import { firstEntry, signatureOf, sub, words, type Ctx } from './context.js';
 import { lookupType } from './types.js';
 import { reportProblems, resolveOptions, whenParsed, type Resolution } from './options.js';

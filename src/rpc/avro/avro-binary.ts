@@ -17,7 +17,11 @@ export class AvroDecodeError extends AgentError {
 
 export class Reader {
   pos: number;
-  constructor(readonly buf: Buffer, pos = 0, readonly end = buf.length) {
+  constructor(
+    readonly buf: Buffer,
+    pos = 0,
+    readonly end = buf.length,
+  ) {
     this.pos = pos;
   }
 
@@ -70,7 +74,8 @@ export class Reader {
   private len(what: string, max: number): number {
     const n = this.long();
     if (n < 0) throw new AvroDecodeError(`negative ${what} length ${n}`);
-    if (n > this.end - this.pos) throw new AvroDecodeError(`${what} length ${n} exceeds the ${this.end - this.pos} bytes left`);
+    if (n > this.end - this.pos)
+      throw new AvroDecodeError(`${what} length ${n} exceeds the ${this.end - this.pos} bytes left`);
     if (n > max) throw new AvroDecodeError(`${what} length ${n} exceeds the limit ${max}`);
     return n;
   }

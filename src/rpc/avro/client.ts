@@ -14,8 +14,16 @@ import { AgentError, errorMessage } from '../../core/errors.js';
 import { Reader } from './avro-binary.js';
 import { DEFAULT_FRAME_LIMITS, FrameDecoder, type FrameLimits } from './framing.js';
 import {
-  DEFAULT_DECODE_LIMITS, encodeCallFrame, PROTOCOL_HASH, PROTOCOL_JSON, readCallResult, readHandshakeResponse,
-  type CallName, type CallResult, type HandshakeResponse, type Status,
+  DEFAULT_DECODE_LIMITS,
+  encodeCallFrame,
+  PROTOCOL_HASH,
+  PROTOCOL_JSON,
+  readCallResult,
+  readHandshakeResponse,
+  type CallName,
+  type CallResult,
+  type HandshakeResponse,
+  type Status,
 } from './protocol.js';
 import { connectStream, type LayerOptions } from './transport.js';
 
@@ -23,7 +31,11 @@ export type RpcErrorKind = 'connect' | 'handshake' | 'timeout' | 'closed' | 'pro
 
 /** A failed call; `kind` says how (match on it, or on `code`). */
 export class RpcError extends AgentError {
-  constructor(message: string, readonly kind: RpcErrorKind, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly kind: RpcErrorKind,
+    options?: { cause?: unknown },
+  ) {
     super('FLUME_ERR_RPC_CALL', message, options);
     this.name = 'RpcError';
   }
@@ -57,7 +69,11 @@ export class AvroRpcClient {
   private readonly closeListeners: ((err?: RpcError) => void)[] = [];
   readonly createdAt = performance.now();
 
-  private constructor(private readonly o: RpcClientOptions, readonly socket: net.Socket, private readonly stream: Duplex) {
+  private constructor(
+    private readonly o: RpcClientOptions,
+    readonly socket: net.Socket,
+    private readonly stream: Duplex,
+  ) {
     this.decoder = new FrameDecoder(o.frameLimits ?? DEFAULT_FRAME_LIMITS, (s, m) => this.onMessage(s, m));
     stream.on('data', (d: Buffer) => {
       try {
@@ -66,7 +82,9 @@ export class AvroRpcClient {
         this.fail(new RpcError(`bad response from ${this.address}: ${errorMessage(err)}`, 'protocol'));
       }
     });
-    stream.on('error', (e: Error) => this.fail(new RpcError(`connection to ${this.address} failed: ${e.message}`, 'closed', { cause: e })));
+    stream.on('error', (e: Error) =>
+      this.fail(new RpcError(`connection to ${this.address} failed: ${e.message}`, 'closed', { cause: e })),
+    );
     stream.on('end', () => this.fail(new RpcError(`connection closed by ${this.address}`, 'closed')));
     stream.on('close', () => this.fail(new RpcError(`connection to ${this.address} closed`, 'closed')));
     socket.on('error', () => {});
@@ -93,14 +111,20 @@ export class AvroRpcClient {
     try {
       conn = await connectStream({ host: o.host, port: o.port, timeoutMs: o.connectTimeoutMs, signal, ...o.layers });
     } catch (err) {
-      throw new RpcError(`cannot connect to ${o.host}:${o.port}: ${errorMessage(err)}`, signal?.aborted ? 'aborted' : 'connect', { cause: err });
+      throw new RpcError(
+        `cannot connect to ${o.host}:${o.port}: ${errorMessage(err)}`,
+        signal?.aborted ? 'aborted' : 'connect',
+        { cause: err },
+      );
     }
     const c = new AvroRpcClient(o, conn.socket, conn.stream);
     try {
       await c.handshake(Math.max(1, o.connectTimeoutMs - (performance.now() - start)), signal);
     } catch (err) {
       c.destroy();
-      throw err instanceof RpcError ? err : new RpcError(`handshake with ${o.host}:${o.port} failed: ${errorMessage(err)}`, 'handshake', { cause: err });
+      throw err instanceof RpcError
+        ? err
+        : new RpcError(`handshake with ${o.host}:${o.port} failed: ${errorMessage(err)}`, 'handshake', { cause: err });
     }
     return c;
   }
@@ -111,9 +135,20 @@ export class AvroRpcClient {
     let sendText = false;
     for (let attempt = 0; attempt < 2; attempt++) {
       const serverHash = learnedHashes.get(key) ?? PROTOCOL_HASH;
-      const { hs } = await this.send('', [], {
-        handshake: { clientHash: PROTOCOL_HASH, clientProtocol: sendText ? PROTOCOL_JSON : null, serverHash, meta: null },
-      }, Math.max(1, deadline - performance.now()), signal);
+      const { hs } = await this.send(
+        '',
+        [],
+        {
+          handshake: {
+            clientHash: PROTOCOL_HASH,
+            clientProtocol: sendText ? PROTOCOL_JSON : null,
+            serverHash,
+            meta: null,
+          },
+        },
+        Math.max(1, deadline - performance.now()),
+        signal,
+      );
       if (!hs) throw new RpcError('no handshake response', 'handshake');
       if (hs.serverHash) {
         if (learnedHashes.size > 1000) learnedHashes.clear();
@@ -142,7 +177,13 @@ export class AvroRpcClient {
     return res.status;
   }
 
-  private send(name: CallName, events: readonly FlumeEvent[], opts: { handshake?: Parameters<typeof encodeCallFrame>[2]['handshake'] }, timeoutMs: number, signal?: AbortSignal): Promise<{ hs?: HandshakeResponse; result?: CallResult }> {
+  private send(
+    name: CallName,
+    events: readonly FlumeEvent[],
+    opts: { handshake?: Parameters<typeof encodeCallFrame>[2]['handshake'] },
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ hs?: HandshakeResponse; result?: CallResult }> {
     if (this.closedErr) return Promise.reject(this.closedErr);
     if (signal?.aborted) return Promise.reject(new RpcError('aborted', 'aborted'));
     this.serial = (this.serial + 1) | 0;

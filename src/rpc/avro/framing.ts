@@ -87,7 +87,10 @@ export class FrameDecoder {
   private held = 0;
   private pieces: Buffer[] = [];
 
-  constructor(private readonly limits: FrameLimits, private readonly onMessage: MessageHandler) {}
+  constructor(
+    private readonly limits: FrameLimits,
+    private readonly onMessage: MessageHandler,
+  ) {}
 
   /** True when part of a message has arrived but not all of it. */
   get midMessage(): boolean {
@@ -134,7 +137,8 @@ export class FrameDecoder {
         this.serial = view.readInt32BE(at);
         const count = view.readInt32BE(at + 4);
         if (count < 0) throw new FrameError(`negative buffer count ${count}`);
-        if (count > this.limits.maxFramesPerMessage) throw new FrameError(`buffer count ${count} exceeds the limit of ${this.limits.maxFramesPerMessage}`);
+        if (count > this.limits.maxFramesPerMessage)
+          throw new FrameError(`buffer count ${count} exceeds the limit of ${this.limits.maxFramesPerMessage}`);
         this.framesLeft = count;
         this.messageBytes = 0;
         this.held = 0;
@@ -144,8 +148,10 @@ export class FrameDecoder {
       } else {
         const len = view.readInt32BE(at);
         if (len < 0) throw new FrameError(`negative buffer length ${len}`);
-        if (len > this.limits.maxFrameBytes) throw new FrameError(`buffer length ${len} exceeds the limit of ${this.limits.maxFrameBytes} bytes`);
-        if (this.messageBytes + len > this.limits.maxMessageBytes) throw new FrameError(`message of more than ${this.limits.maxMessageBytes} bytes`);
+        if (len > this.limits.maxFrameBytes)
+          throw new FrameError(`buffer length ${len} exceeds the limit of ${this.limits.maxFrameBytes} bytes`);
+        if (this.messageBytes + len > this.limits.maxMessageBytes)
+          throw new FrameError(`message of more than ${this.limits.maxMessageBytes} bytes`);
         this.messageBytes += len;
         if (len === 0) this.endBuffer();
         else {

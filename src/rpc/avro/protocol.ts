@@ -14,7 +14,9 @@ export const PROTOCOL_JSON = JSON.stringify({
   types: [
     { type: 'enum', name: 'Status', symbols: ['OK', 'FAILED', 'UNKNOWN'] },
     {
-      type: 'record', name: 'AvroFlumeEvent', fields: [
+      type: 'record',
+      name: 'AvroFlumeEvent',
+      fields: [
         { name: 'headers', type: { type: 'map', values: 'string' } },
         { name: 'body', type: 'bytes' },
       ],
@@ -22,7 +24,10 @@ export const PROTOCOL_JSON = JSON.stringify({
   ],
   messages: {
     append: { request: [{ name: 'event', type: 'AvroFlumeEvent' }], response: 'Status' },
-    appendBatch: { request: [{ name: 'events', type: { type: 'array', items: 'AvroFlumeEvent' } }], response: 'Status' },
+    appendBatch: {
+      request: [{ name: 'events', type: { type: 'array', items: 'AvroFlumeEvent' } }],
+      response: 'Status',
+    },
   },
 });
 export const PROTOCOL_HASH: Buffer = crypto.createHash('md5').update(PROTOCOL_JSON, 'utf8').digest();
@@ -56,7 +61,12 @@ export interface DecodeLimits {
   /** Most call-metadata entries. */
   maxMetaEntries: number;
 }
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxEvents: 100_000, maxHeaders: 10_000, maxProtocolBytes: 1 << 20, maxMetaEntries: 1024 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxEvents: 100_000,
+  maxHeaders: 10_000,
+  maxProtocolBytes: 1 << 20,
+  maxMetaEntries: 1024,
+};
 
 // ----------------------------------------------------------------------------------------------- handshake
 
@@ -138,7 +148,8 @@ export function checkClientProtocol(text: string): string | undefined {
   const messages = (p as { messages?: unknown }).messages;
   if (typeof messages !== 'object' || messages === null) return 'client protocol declares no messages';
   const names = Object.keys(messages);
-  if (!names.includes('append') && !names.includes('appendBatch')) return `client protocol '${String((p as { protocol?: unknown }).protocol)}' has neither append nor appendBatch`;
+  if (!names.includes('append') && !names.includes('appendBatch'))
+    return `client protocol '${String((p as { protocol?: unknown }).protocol)}' has neither append nor appendBatch`;
   return undefined;
 }
 
@@ -197,7 +208,10 @@ export interface CallRequestOptions {
  * metadata, the message name and its parameters. `name` '' is a handshake-only ping.
  */
 export function encodeCallFrame(name: CallName, events: readonly FlumeEvent[], o: CallRequestOptions): Buffer {
-  const w = new Writer(estimate(events) + (o.handshake ? 64 + (o.handshake.clientProtocol?.length ?? 0) * 3 : 0), FRAME_HEADER_BYTES);
+  const w = new Writer(
+    estimate(events) + (o.handshake ? 64 + (o.handshake.clientProtocol?.length ?? 0) * 3 : 0),
+    FRAME_HEADER_BYTES,
+  );
   if (o.handshake) writeHandshakeRequest(w, o.handshake);
   w.long(0); // empty call metadata
   w.string(name);
@@ -225,7 +239,8 @@ export function readCallHead(r: Reader, lim: DecodeLimits = DEFAULT_DECODE_LIMIT
 export function readEventArray(r: Reader, lim: DecodeLimits = DEFAULT_DECODE_LIMITS): FlumeEvent[] {
   const out: FlumeEvent[] = [];
   for (let n = r.blockCount(2); n !== 0; n = r.blockCount(2)) {
-    if (out.length + n > lim.maxEvents) throw new AvroDecodeError(`appendBatch carries more than ${lim.maxEvents} events`);
+    if (out.length + n > lim.maxEvents)
+      throw new AvroDecodeError(`appendBatch carries more than ${lim.maxEvents} events`);
     for (let i = 0; i < n; i++) out.push(readEvent(r, lim));
   }
   return out;
@@ -242,7 +257,11 @@ export type CallResult = { status: Status } | { error: string };
  * One complete response frame: optional handshake response, then (unless `result` is undefined: handshake only)
  * empty metadata, the error flag and the Status or the system-error string.
  */
-export function encodeResponseFrame(serial: number, handshake: HandshakeResponse | undefined, result: CallResult | undefined): Buffer {
+export function encodeResponseFrame(
+  serial: number,
+  handshake: HandshakeResponse | undefined,
+  result: CallResult | undefined,
+): Buffer {
   const w = new Writer(64 + (handshake?.serverProtocol?.length ?? 0) * 3, FRAME_HEADER_BYTES);
   if (handshake) writeHandshakeResponse(w, handshake);
   if (result) {

@@ -18,8 +18,17 @@ import type { Logger } from '../../telemetry/logger.js';
 import { AvroDecodeError, Reader } from './avro-binary.js';
 import { FrameDecoder, FrameError, type FrameLimits } from './framing.js';
 import {
-  checkClientProtocol, encodeResponseFrame, PROTOCOL_HASH, PROTOCOL_JSON, readCallHead, readEventArray, readHandshakeRequest,
-  readSingleEvent, type DecodeLimits, type HandshakeResponse, type Status,
+  checkClientProtocol,
+  encodeResponseFrame,
+  PROTOCOL_HASH,
+  PROTOCOL_JSON,
+  readCallHead,
+  readEventArray,
+  readHandshakeRequest,
+  readSingleEvent,
+  type DecodeLimits,
+  type HandshakeResponse,
+  type Status,
 } from './protocol.js';
 import { serverStream, type LayerOptions } from './transport.js';
 import { listen } from '../../net/listen.js';
@@ -85,7 +94,10 @@ class LogBudget {
   private windowStart = 0;
   private used = 0;
   private suppressed = 0;
-  constructor(private readonly max = 20, private readonly windowMs = 10_000) {}
+  constructor(
+    private readonly max = 20,
+    private readonly windowMs = 10_000,
+  ) {}
   take(): { ok: boolean; suppressed: number } {
     const now = performance.now();
     if (now - this.windowStart >= this.windowMs) {
@@ -126,7 +138,9 @@ class Connection {
 
   start(): void {
     this.stream.on('data', (d: Buffer) => this.onData(d));
-    this.stream.on('error', (e: Error) => this.fail(`connection error: ${e.message}`, !/ECONNRESET|EPIPE/.test(e.message)));
+    this.stream.on('error', (e: Error) =>
+      this.fail(`connection error: ${e.message}`, !/ECONNRESET|EPIPE/.test(e.message)),
+    );
     this.stream.on('end', () => this.end());
     this.stream.on('close', () => this.onClosed());
     this.socket.on('close', () => this.onClosed());
@@ -205,9 +219,10 @@ class Connection {
         known = true;
       }
       const match = !known ? 'NONE' : req.serverHash.equals(PROTOCOL_HASH) ? 'BOTH' : 'CLIENT';
-      hs = match === 'BOTH'
-        ? { match, serverProtocol: null, serverHash: null, meta: null }
-        : { match, serverProtocol: PROTOCOL_JSON, serverHash: PROTOCOL_HASH, meta: null };
+      hs =
+        match === 'BOTH'
+          ? { match, serverProtocol: null, serverHash: null, meta: null }
+          : { match, serverProtocol: PROTOCOL_JSON, serverHash: PROTOCOL_HASH, meta: null };
       if (match === 'NONE') return encodeResponseFrame(serial, hs, undefined);
       this.connected = true;
     }
@@ -222,7 +237,10 @@ class Connection {
       kind = 'append';
       events = [readSingleEvent(r, lim)];
     } else {
-      this.server.warn('Client called an unknown message; answered with an error', { remote: this.remote, message: name.slice(0, 64) });
+      this.server.warn('Client called an unknown message; answered with an error', {
+        remote: this.remote,
+        message: name.slice(0, 64),
+      });
       return encodeResponseFrame(serial, hs, { error: `No such remote message: ${name}` });
     }
     let status: Status;
@@ -265,9 +283,12 @@ class Connection {
     const ms = reading ? o.readTimeoutMs : o.idleTimeoutMs;
     if (ms > 0 && performance.now() - this.lastActivity >= ms) {
       if (reading) {
-        this.fail(this.connected
-          ? `stalled: no bytes for ${ms} ms in the middle of a request (${this.decoder.bufferedBytes} bytes buffered)`
-          : `no complete handshake within ${ms} ms`, true);
+        this.fail(
+          this.connected
+            ? `stalled: no bytes for ${ms} ms in the middle of a request (${this.decoder.bufferedBytes} bytes buffered)`
+            : `no complete handshake within ${ms} ms`,
+          true,
+        );
       } else {
         this.server.o.logger.info('Closing idle connection', { remote: this.remote, idleTimeoutMs: ms });
         this.end();
@@ -332,7 +353,10 @@ export class AvroRpcServer {
   private idleWaiters: (() => void)[] = [];
   private readonly logBudget = new LogBudget();
 
-  constructor(readonly o: RpcServerOptions, readonly hooks: ServerHooks) {}
+  constructor(
+    readonly o: RpcServerOptions,
+    readonly hooks: ServerHooks,
+  ) {}
 
   /** @internal A warning about a client, rate-limited. */
   warn(message: string, fields: Record<string, unknown>): void {
@@ -354,7 +378,12 @@ export class AvroRpcServer {
     this.server = server;
     server.maxConnections = this.o.maxConnections;
     server.on('connection', (s) => this.onConnection(s));
-    server.on('drop', (d) => this.o.logger.warn('Connection refused: maxConnections reached', { maxConnections: this.o.maxConnections, remote: d?.remoteAddress }));
+    server.on('drop', (d) =>
+      this.o.logger.warn('Connection refused: maxConnections reached', {
+        maxConnections: this.o.maxConnections,
+        remote: d?.remoteAddress,
+      }),
+    );
     server.on('error', (e) => this.o.logger.error('Avro RPC server error', { error: errorMessage(e) }));
     return listen(server, { host: this.o.host, port: this.o.port, owner: this.o.owner ?? 'Avro RPC server' });
   }

@@ -16,7 +16,10 @@ export class DeflateDuplex extends Duplex {
   private readonly inflate: zlib.Inflate;
   private readonly deflate: zlib.Deflate;
 
-  constructor(private readonly socket: net.Socket | Duplex, level: number) {
+  constructor(
+    private readonly socket: net.Socket | Duplex,
+    level: number,
+  ) {
     super({ allowHalfOpen: false });
     this.inflate = zlib.createInflate();
     this.deflate = zlib.createDeflate({ level });
@@ -71,7 +74,12 @@ export class DeflateDuplex extends Duplex {
 
   /** Buffer sizes of the zlib streams, for tests of boundedness. */
   get pendingBytes(): number {
-    return this.inflate.readableLength + this.inflate.writableLength + this.deflate.readableLength + this.deflate.writableLength;
+    return (
+      this.inflate.readableLength +
+      this.inflate.writableLength +
+      this.deflate.readableLength +
+      this.deflate.writableLength
+    );
   }
 }
 
@@ -122,7 +130,10 @@ export function connectStream(o: ConnectOptions): Promise<Connected> {
       socket.destroy();
       reject(err);
     };
-    const timer = setTimeout(() => fail(new Error(`connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)),
+      o.timeoutMs,
+    );
     const onAbort = () => fail(new Error('aborted'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const onErr = (e: Error) => fail(e);
@@ -148,7 +159,12 @@ export function connectStream(o: ConnectOptions): Promise<Connected> {
         resolve({ socket, stream });
         return;
       }
-      const t = tls.connect({ ...o.tlsClient, socket: stream as net.Socket, host: o.host, servername: o.tlsClient.servername ?? (net.isIP(o.host) ? undefined : o.host) });
+      const t = tls.connect({
+        ...o.tlsClient,
+        socket: stream as net.Socket,
+        host: o.host,
+        servername: o.tlsClient.servername ?? (net.isIP(o.host) ? undefined : o.host),
+      });
       stream = t;
       t.once('error', onErr);
       t.once('close', onClose);

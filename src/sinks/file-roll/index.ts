@@ -27,7 +27,12 @@ import type { FlumeEvent } from '../../core/event.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { SinkCounters } from '../../telemetry/counters.js';
-import { checkSerializerOptions, createSerializer, serializerTypeOption, type EventSerializer } from '../../serializers/index.js';
+import {
+  checkSerializerOptions,
+  createSerializer,
+  serializerTypeOption,
+  type EventSerializer,
+} from '../../serializers/index.js';
 import { createPathManager, type PathManager, type PathManagerType } from './path-manager.js';
 
 /** Map-option key (trailing dot = prefix) for the serializer's own options: `sink.serializer.<option>` entries. */
@@ -51,8 +56,13 @@ const options = {
     doc: 'File naming: `DEFAULT` names files `<prefix><epoch millis at start>-<n>`, `ROLLTIME` names them `<prefix><yyyyMMddHHmmss>-<n>` (local time, n restarts for each new timestamp).',
   }),
   'sink.pathManager.prefix': opt.string({ default: '', doc: 'Text put before each file name.' }),
-  'sink.pathManager.extension': opt.string({ default: '', doc: 'File name extension, without the dot (the dot is added).' }),
-  'sink.serializer': serializerTypeOption('How events are written: `text` (body per line), `header_and_text` (headers then body per line) or `avro_event` (Avro container file).'),
+  'sink.pathManager.extension': opt.string({
+    default: '',
+    doc: 'File name extension, without the dot (the dot is added).',
+  }),
+  'sink.serializer': serializerTypeOption(
+    'How events are written: `text` (body per line), `header_and_text` (headers then body per line) or `avro_event` (Avro container file).',
+  ),
   [SERIALIZER_OPTIONS_KEY]: opt.map({
     doc: 'Options of the serializer, e.g. `sink.serializer.appendNewline = false` (text, header_and_text), `sink.serializer.compressionCodec = deflate` or `sink.serializer.syncIntervalBytes` (avro_event).',
     keyText: '<option>',
@@ -119,7 +129,13 @@ export class RollingFileSink implements Sink {
     this.log = ctx.logger;
     this.counters = ctx.counters;
     this.clock = ctx.clock;
-    this.paths = createPathManager(o['sink.pathManager'] as PathManagerType, this.directory, o['sink.pathManager.prefix'], o['sink.pathManager.extension'], ctx.clock);
+    this.paths = createPathManager(
+      o['sink.pathManager'] as PathManagerType,
+      this.directory,
+      o['sink.pathManager.prefix'],
+      o['sink.pathManager.extension'],
+      ctx.clock,
+    );
   }
 
   /** The file being written, if one is open. */
@@ -147,13 +163,22 @@ export class RollingFileSink implements Sink {
     try {
       isDir = (await fsp.stat(dir)).isDirectory();
     } catch (err) {
-      throw new AgentError('FLUME_ERR_SINK_START', `Sink ${this.name}: sink.directory ${dir} does not exist or cannot be read (${errorMessage(err)}); create it before starting`, { cause: err });
+      throw new AgentError(
+        'FLUME_ERR_SINK_START',
+        `Sink ${this.name}: sink.directory ${dir} does not exist or cannot be read (${errorMessage(err)}); create it before starting`,
+        { cause: err },
+      );
     }
-    if (!isDir) throw new AgentError('FLUME_ERR_SINK_START', `Sink ${this.name}: sink.directory ${dir} is not a directory`);
+    if (!isDir)
+      throw new AgentError('FLUME_ERR_SINK_START', `Sink ${this.name}: sink.directory ${dir} is not a directory`);
     try {
       await fsp.access(dir, fsc.W_OK | fsc.X_OK);
     } catch (err) {
-      throw new AgentError('FLUME_ERR_SINK_START', `Sink ${this.name}: sink.directory ${dir} is not writable by this process`, { cause: err });
+      throw new AgentError(
+        'FLUME_ERR_SINK_START',
+        `Sink ${this.name}: sink.directory ${dir} is not writable by this process`,
+        { cause: err },
+      );
     }
     this.state = 'started';
     this.closing = undefined;
@@ -164,7 +189,11 @@ export class RollingFileSink implements Sink {
       this.timer.unref();
     }
     this.counters.started(this.clock.nowMs());
-    this.log.info('Rolling file sink started', { directory: dir, rollIntervalMs: this.rollMs, serializer: this.serializerType });
+    this.log.info('Rolling file sink started', {
+      directory: dir,
+      rollIntervalMs: this.rollMs,
+      serializer: this.serializerType,
+    });
   }
 
   deliver(batch: FlumeEvent[], signal?: AbortSignal): Promise<void> {
@@ -175,7 +204,8 @@ export class RollingFileSink implements Sink {
 
   private async writeBatch(batch: FlumeEvent[], signal: AbortSignal | undefined): Promise<void> {
     if (this.state !== 'started') throw new AgentError('FLUME_ERR_SINK_DELIVERY', `Sink ${this.name} is not running`);
-    if (signal?.aborted) throw new AgentError('FLUME_ERR_SINK_DELIVERY', `Sink ${this.name}: delivery aborted`, { cause: signal.reason });
+    if (signal?.aborted)
+      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `Sink ${this.name}: delivery aborted`, { cause: signal.reason });
     // An empty batch creates nothing (Flume would open a file anyway).
     if (batch.length === 0) return;
     if (this.rotatePending) {
@@ -205,7 +235,11 @@ export class RollingFileSink implements Sink {
           continue;
         }
         this.counters.add('ConnectionFailedCount');
-        throw new AgentError('FLUME_ERR_SINK_DELIVERY', `Sink ${this.name}: cannot create ${file}: ${errorMessage(err)}`, { cause: err });
+        throw new AgentError(
+          'FLUME_ERR_SINK_DELIVERY',
+          `Sink ${this.name}: cannot create ${file}: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
       this.fh = fh;
       this.offset = 0;
@@ -233,7 +267,11 @@ export class RollingFileSink implements Sink {
       } catch {
         await this.abandonFile();
       }
-      throw new AgentError('FLUME_ERR_SINK_DELIVERY', `Sink ${this.name}: cannot write ${events} events to ${file}: ${errorMessage(err)}`, { cause: err });
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `Sink ${this.name}: cannot write ${events} events to ${file}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 

@@ -25,7 +25,12 @@ function fileName(prefix: string, stamp: string, n: number, extension: string): 
 export class DefaultPathManager implements PathManager {
   current: string | undefined;
   protected index = 0;
-  constructor(protected readonly dir: string, protected readonly prefix: string, protected readonly extension: string, readonly seriesTimestamp: number) {}
+  constructor(
+    protected readonly dir: string,
+    protected readonly prefix: string,
+    protected readonly extension: string,
+    readonly seriesTimestamp: number,
+  ) {}
 
   next(): string {
     this.index++;
@@ -49,7 +54,12 @@ export class RollTimePathManager implements PathManager {
   current: string | undefined;
   private index = 0;
   private lastRoll: string | undefined;
-  constructor(private readonly dir: string, private readonly prefix: string, private readonly extension: string, private readonly clock: Clock) {}
+  constructor(
+    private readonly dir: string,
+    private readonly prefix: string,
+    private readonly extension: string,
+    private readonly clock: Clock,
+  ) {}
 
   next(): string {
     const stamp = formatRollTime(this.clock.nowMs());
@@ -67,7 +77,13 @@ export class RollTimePathManager implements PathManager {
   }
 }
 
-export function createPathManager(type: PathManagerType, dir: string, prefix: string, extension: string, clock: Clock): PathManager {
+export function createPathManager(
+  type: PathManagerType,
+  dir: string,
+  prefix: string,
+  extension: string,
+  clock: Clock,
+): PathManager {
   return type === 'ROLLTIME'
     ? new RollTimePathManager(dir, prefix, extension, clock)
     : new DefaultPathManager(dir, prefix, extension, clock.nowMs());

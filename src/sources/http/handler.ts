@@ -4,7 +4,10 @@ import { AgentError } from '../../core/errors.js';
 
 /** A client error with its HTTP status; the message goes into the response body. */
 export class HttpError extends AgentError {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super('FLUME_ERR_SOURCE_HTTP_REQUEST', message);
     this.name = 'HttpError';
   }

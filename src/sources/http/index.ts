@@ -19,7 +19,16 @@ import https from 'node:https';
 import zlib from 'node:zlib';
 import type net from 'node:net';
 import { promisify } from 'node:util';
-import { defineSource, type Problem, type Source, type SourceContext, opt, OptionError, type OptionSpec, type Resolved } from '../../contract/index.js';
+import {
+  defineSource,
+  type Problem,
+  type Source,
+  type SourceContext,
+  opt,
+  OptionError,
+  type OptionSpec,
+  type Resolved,
+} from '../../contract/index.js';
 import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js';
 import type { FlumeEvent } from '../../core/event.js';
 import { idleTimeout, Listener } from '../../net/listen.js';
@@ -38,32 +47,76 @@ const HANDLERS = {
 type HandlerName = keyof typeof HANDLERS;
 
 const handler: OptionSpec<HandlerName> = {
-  ...(opt.string({ default: 'json', doc: 'Turns a request into events: org.apache.flume.source.http.JSONHandler (json: a JSON array of {"headers":{...},"body":"..."}) or org.apache.flume.sink.solr.morphline.BlobHandler (blob: the whole body is one event).' }) as OptionSpec<any>),
+  ...(opt.string({
+    default: 'json',
+    doc: 'Turns a request into events: org.apache.flume.source.http.JSONHandler (json: a JSON array of {"headers":{...},"body":"..."}) or org.apache.flume.sink.solr.morphline.BlobHandler (blob: the whole body is one event).',
+  }) as OptionSpec<any>),
   defaultText: 'org.apache.flume.source.http.JSONHandler',
   typeText: 'JSONHandler | BlobHandler (Flume class names, or json | blob)',
   parse: (raw: string): HandlerName => {
     for (const [name, spellings] of Object.entries(HANDLERS) as [HandlerName, readonly string[]][]) {
       if (spellings.some((s) => s.toLowerCase() === raw.toLowerCase())) return name;
     }
-    throw new OptionError(`handler '${raw}' is not available in flume-ts (custom Java handler classes cannot be loaded)`,
-      `use ${HANDLERS.json[0]} or ${HANDLERS.blob[0]}`);
+    throw new OptionError(
+      `handler '${raw}' is not available in flume-ts (custom Java handler classes cannot be loaded)`,
+      `use ${HANDLERS.json[0]} or ${HANDLERS.blob[0]}`,
+    );
   },
 };
 
-const jettyIgnored = (what: string) => ({ ...opt.map({ doc: `Jetty ${what} bean settings; no effect (see maxConnections, headersTimeout, requestTimeout).` }), ignored: true });
+const jettyIgnored = (what: string) => ({
+  ...opt.map({ doc: `Jetty ${what} bean settings; no effect (see maxConnections, headersTimeout, requestTimeout).` }),
+  ignored: true,
+});
 
 const options = {
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port (0 = any free port).' }),
   bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to listen on.' }),
   handler,
-  'handler.': opt.map({ doc: 'Handler settings: handler.maxBlobLength (BlobHandler: most body bytes kept, default 100000000; longer bodies are truncated). The JSON handler takes none.' }),
-  maxRequestBytes: opt.size({ default: 16 * 1024 * 1024, defaultText: '16m', min: 1, doc: 'Most bytes of a request body, both as sent and after gzip/deflate/br decompression; larger requests are answered 413 (flume-ts).' }),
-  maxBufferedBytes: opt.size({ default: 256 * 1024 * 1024, defaultText: '256m', min: 1, doc: 'Most request-body bytes held in memory over all requests at once; a request that would go beyond is answered 503 + Retry-After (flume-ts).' }),
-  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent connections; further connections are closed at once (flume-ts).' }),
-  headersTimeout: opt.duration({ default: 10, unit: 's', min: 0, doc: 'A client must send the complete request headers within this time, else the connection is closed (flume-ts; bare number = seconds).' }),
-  requestTimeout: opt.duration({ default: 30, unit: 's', min: 0, doc: 'A client must send the complete request (headers and body) within this time, else it gets 408 and the connection is closed (flume-ts; 0 = no limit).' }),
-  keepAliveTimeout: opt.duration({ default: 5, unit: 's', min: 0, doc: 'An idle keep-alive connection is closed after this time (flume-ts).' }),
-  retryAfter: opt.duration({ default: 1, unit: 's', min: 0, doc: 'Retry-After sent with 503 when a channel is full (flume-ts; whole seconds).' }),
+  'handler.': opt.map({
+    doc: 'Handler settings: handler.maxBlobLength (BlobHandler: most body bytes kept, default 100000000; longer bodies are truncated). The JSON handler takes none.',
+  }),
+  maxRequestBytes: opt.size({
+    default: 16 * 1024 * 1024,
+    defaultText: '16m',
+    min: 1,
+    doc: 'Most bytes of a request body, both as sent and after gzip/deflate/br decompression; larger requests are answered 413 (flume-ts).',
+  }),
+  maxBufferedBytes: opt.size({
+    default: 256 * 1024 * 1024,
+    defaultText: '256m',
+    min: 1,
+    doc: 'Most request-body bytes held in memory over all requests at once; a request that would go beyond is answered 503 + Retry-After (flume-ts).',
+  }),
+  maxConnections: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most concurrent connections; further connections are closed at once (flume-ts).',
+  }),
+  headersTimeout: opt.duration({
+    default: 10,
+    unit: 's',
+    min: 0,
+    doc: 'A client must send the complete request headers within this time, else the connection is closed (flume-ts; bare number = seconds).',
+  }),
+  requestTimeout: opt.duration({
+    default: 30,
+    unit: 's',
+    min: 0,
+    doc: 'A client must send the complete request (headers and body) within this time, else it gets 408 and the connection is closed (flume-ts; 0 = no limit).',
+  }),
+  keepAliveTimeout: opt.duration({
+    default: 5,
+    unit: 's',
+    min: 0,
+    doc: 'An idle keep-alive connection is closed after this time (flume-ts).',
+  }),
+  retryAfter: opt.duration({
+    default: 1,
+    unit: 's',
+    min: 0,
+    doc: 'Retry-After sent with 503 when a channel is full (flume-ts; whole seconds).',
+  }),
   ...tlsServerOptions,
   'QueuedThreadPool.': jettyIgnored('QueuedThreadPool'),
   'HttpConfiguration.': jettyIgnored('HttpConfiguration'),
@@ -78,10 +131,18 @@ function handlerProblems(o: HttpSourceOptions): Problem[] {
   const hs = o['handler.'];
   for (const k of Object.keys(hs)) {
     if (o.handler === 'blob' && k === 'maxBlobLength') {
-      if (!/^\d+$/.test(hs[k]!.trim()) || Number(hs[k]) < 1) out.push({ key: `handler.${k}`, message: `handler.maxBlobLength must be a whole number above 0, got '${hs[k]}'` });
+      if (!/^\d+$/.test(hs[k]!.trim()) || Number(hs[k]) < 1)
+        out.push({
+          key: `handler.${k}`,
+          message: `handler.maxBlobLength must be a whole number above 0, got '${hs[k]}'`,
+        });
       continue;
     }
-    out.push({ key: `handler.${k}`, message: `unknown handler setting '${k}' for the ${o.handler === 'blob' ? 'BlobHandler' : 'JSON handler'}`, hint: o.handler === 'blob' ? 'BlobHandler takes handler.maxBlobLength' : 'the JSON handler has no settings' });
+    out.push({
+      key: `handler.${k}`,
+      message: `unknown handler setting '${k}' for the ${o.handler === 'blob' ? 'BlobHandler' : 'JSON handler'}`,
+      hint: o.handler === 'blob' ? 'BlobHandler takes handler.maxBlobLength' : 'the JSON handler has no settings',
+    });
   }
   return out;
 }
@@ -89,7 +150,10 @@ function handlerProblems(o: HttpSourceOptions): Problem[] {
 function check(o: HttpSourceOptions): Problem[] {
   const out = [...handlerProblems(o), ...tlsProblems(resolveTls(o, 'server'))];
   if (o.requestTimeout > 0 && o.headersTimeout > o.requestTimeout) {
-    out.push({ key: 'headersTimeout', message: `headersTimeout (${o.headersTimeout} ms) must not exceed requestTimeout (${o.requestTimeout} ms)` });
+    out.push({
+      key: 'headersTimeout',
+      message: `headersTimeout (${o.headersTimeout} ms) must not exceed requestTimeout (${o.requestTimeout} ms)`,
+    });
   }
   return out;
 }
@@ -213,7 +277,10 @@ export class HttpSource implements Source {
   private lastWarn = new Map<string, number>();
   readonly budget: ByteBudget;
 
-  constructor(readonly o: HttpSourceOptions, readonly ctx: SourceContext) {
+  constructor(
+    readonly o: HttpSourceOptions,
+    readonly ctx: SourceContext,
+  ) {
     this.handler = createHandler(o);
     this.budget = new ByteBudget(o.maxBufferedBytes);
     const { logger, counters } = ctx;
@@ -244,7 +311,9 @@ export class HttpSource implements Source {
       connectionsCheckingInterval: Math.max(100, Math.min(1000, o.headersTimeout / 4 || 1000)),
     };
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
-    const server: http.Server = tlsOpts ? https.createServer({ ...tlsOpts, ...httpOpts }, onRequest) : http.createServer(httpOpts, onRequest);
+    const server: http.Server = tlsOpts
+      ? https.createServer({ ...tlsOpts, ...httpOpts }, onRequest)
+      : http.createServer(httpOpts, onRequest);
     server.keepAliveTimeout = o.keepAliveTimeout;
     server.on('checkContinue', (req, res) => {
       if (this.declaredTooLarge(req)) this.tooLarge(req, res);
@@ -261,7 +330,10 @@ export class HttpSource implements Source {
     this.listener.trackSockets(server);
     server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      this.warnLimited('clientError', 'Bad or slow HTTP client; closing its connection', { code: err.code, error: errorMessage(err) });
+      this.warnLimited('clientError', 'Bad or slow HTTP client; closing its connection', {
+        code: err.code,
+        error: errorMessage(err),
+      });
       if (socket.writable && !(err.code === 'ECONNRESET')) {
         const reason = http.STATUS_CODES[code] ?? 'Bad Request';
         socket.end(`HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -277,7 +349,12 @@ export class HttpSource implements Source {
     }
     this.boundPort = await this.listener.listen(server, o.bind, o.port);
     this.server = server;
-    this.ctx.logger.info('HTTP source listening', { bind: o.bind, port: this.boundPort, handler: o.handler, tls: Boolean(tlsOpts) });
+    this.ctx.logger.info('HTTP source listening', {
+      bind: o.bind,
+      port: this.boundPort,
+      handler: o.handler,
+      tls: Boolean(tlsOpts),
+    });
   }
 
   private warnLimited(key: string, msg: string, fields: Record<string, unknown>): void {
@@ -296,10 +373,20 @@ export class HttpSource implements Source {
     return cl !== undefined && /^\d+$/.test(cl) && Number(cl) > this.o.maxRequestBytes;
   }
 
-  private send(res: http.ServerResponse, status: number, message: string, extra: Record<string, string> = {}, close = false): void {
+  private send(
+    res: http.ServerResponse,
+    status: number,
+    message: string,
+    extra: Record<string, string> = {},
+    close = false,
+  ): void {
     if (res.headersSent || res.destroyed) return;
     const body = message ? `${message}\n` : '';
-    const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra };
+    const headers: Record<string, string | number> = {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      ...extra,
+    };
     if (close || this.stopping) headers.Connection = 'close';
     res.writeHead(status, headers);
     res.end(body);
@@ -307,7 +394,10 @@ export class HttpSource implements Source {
 
   private tooLarge(req: http.IncomingMessage, res: http.ServerResponse, what = 'Request body'): void {
     this.ctx.counters.add('EventReadFail');
-    this.warnLimited('413', 'Request too large; answered 413', { remote: req.socket.remoteAddress, maxRequestBytes: this.o.maxRequestBytes });
+    this.warnLimited('413', 'Request too large; answered 413', {
+      remote: req.socket.remoteAddress,
+      maxRequestBytes: this.o.maxRequestBytes,
+    });
     this.send(res, 413, `${what} exceeds maxRequestBytes (${this.o.maxRequestBytes} bytes)`, {}, true);
     lingeringClose(req, res);
   }
@@ -328,10 +418,25 @@ export class HttpSource implements Source {
     req.socket.setTimeout(0); // headers arrived: from here requestTimeout and keepAliveTimeout apply
     const method = req.method ?? 'GET';
     if (method === 'TRACE' || method === 'OPTIONS') return this.send(res, 403, `${method} is not allowed`);
-    if (method !== 'POST' && method !== 'GET') return this.send(res, 405, `${method} is not supported; use POST`, { Allow: 'POST, GET' });
-    if (this.stopping) return this.send(res, 503, 'The source is stopping', { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) }, true);
+    if (method !== 'POST' && method !== 'GET')
+      return this.send(res, 405, `${method} is not supported; use POST`, { Allow: 'POST, GET' });
+    if (this.stopping)
+      return this.send(
+        res,
+        503,
+        'The source is stopping',
+        { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) },
+        true,
+      );
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-    if (!(encoding in DECODERS)) return this.send(res, 415, `Unsupported Content-Encoding '${encoding}' (use gzip, deflate, br or none)`, {}, true);
+    if (!(encoding in DECODERS))
+      return this.send(
+        res,
+        415,
+        `Unsupported Content-Encoding '${encoding}' (use gzip, deflate, br or none)`,
+        {},
+        true,
+      );
     if (this.declaredTooLarge(req)) return this.tooLarge(req, res);
     const max = this.o.maxRequestBytes;
     const read = await readBody(req, max, this.budget);
@@ -353,19 +458,33 @@ export class HttpSource implements Source {
   }
 
   private busy(res: http.ServerResponse): void {
-    this.warnLimited('busy', 'Too many request bytes in memory (maxBufferedBytes); answered 503', { maxBufferedBytes: this.o.maxBufferedBytes });
-    this.send(res, 503, `Server busy: request bodies in memory exceed maxBufferedBytes (${this.o.maxBufferedBytes}); retry later`, { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) });
+    this.warnLimited('busy', 'Too many request bytes in memory (maxBufferedBytes); answered 503', {
+      maxBufferedBytes: this.o.maxBufferedBytes,
+    });
+    this.send(
+      res,
+      503,
+      `Server busy: request bodies in memory exceed maxBufferedBytes (${this.o.maxBufferedBytes}); retry later`,
+      { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) },
+    );
   }
 
   /** Decompresses (within maxRequestBytes and the shared byte budget), then hands the body on. */
-  private async afterRead(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer, encoding: string, method: string): Promise<void> {
+  private async afterRead(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    raw: Buffer,
+    encoding: string,
+    method: string,
+  ): Promise<void> {
     const decode = DECODERS[encoding];
     if (!decode || raw.length === 0) return this.toChannel(req, res, raw, method);
     let body: Buffer;
     try {
       body = await decode(raw, { maxOutputLength: this.o.maxRequestBytes });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) return this.tooLarge(req, res, 'Decompressed request body');
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
+        return this.tooLarge(req, res, 'Decompressed request body');
       this.ctx.counters.add('EventReadFail');
       return this.send(res, 400, `Request body is not valid ${encoding} data: ${errorMessage(err)}`);
     }
@@ -378,7 +497,12 @@ export class HttpSource implements Source {
   }
 
   /** Handler, then one emit; answers the request. */
-  private async toChannel(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, method: string): Promise<void> {
+  private async toChannel(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    method: string,
+  ): Promise<void> {
     const contentType = req.headers['content-type'];
     const info: RequestInfo = {
       method,
@@ -393,7 +517,11 @@ export class HttpSource implements Source {
     } catch (err) {
       this.ctx.counters.add('EventReadFail');
       if (err instanceof HttpError) {
-        this.warnLimited(`h${err.status}`, 'Bad request from client', { status: err.status, remote: req.socket.remoteAddress, error: err.message });
+        this.warnLimited(`h${err.status}`, 'Bad request from client', {
+          status: err.status,
+          remote: req.socket.remoteAddress,
+          error: err.message,
+        });
         return this.send(res, err.status, err.message);
       }
       this.ctx.logger.warn('Handler failed', { error: errorMessage(err) });
@@ -404,17 +532,29 @@ export class HttpSource implements Source {
     if (events.length > maxEvents) {
       // refused before any emit: received, never put (emit counts everything else)
       counters.add('EventReceivedCount', events.length);
-      return this.send(res, 413, `Request has ${events.length} events; at most ${maxEvents} fit in one request (the smallest transactionCapacity of this source's channels)`);
+      return this.send(
+        res,
+        413,
+        `Request has ${events.length} events; at most ${maxEvents} fit in one request (the smallest transactionCapacity of this source's channels)`,
+      );
     }
     if (events.length > 0) {
       try {
         await this.ctx.emit(events);
       } catch (err) {
         if (err instanceof ChannelFullError || (err instanceof AgentError && err.code === 'FLUME_ERR_CHANNEL_CLOSED')) {
-          this.warnLimited('503', 'Channel full; answered 503 (the client should retry)', { events: events.length, error: errorMessage(err) });
-          return this.send(res, 503, `Channel full, nothing was committed; retry later: ${errorMessage(err)}`, { 'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)) });
+          this.warnLimited('503', 'Channel full; answered 503 (the client should retry)', {
+            events: events.length,
+            error: errorMessage(err),
+          });
+          return this.send(res, 503, `Channel full, nothing was committed; retry later: ${errorMessage(err)}`, {
+            'Retry-After': String(Math.ceil(this.o.retryAfter / 1000)),
+          });
         }
-        this.ctx.logger.error('Unexpected error putting events into the channel', { events: events.length, error: errorMessage(err) });
+        this.ctx.logger.error('Unexpected error putting events into the channel', {
+          events: events.length,
+          error: errorMessage(err),
+        });
         return this.send(res, 500, `Error putting events into the channel: ${errorMessage(err)}`);
       }
     }
@@ -451,7 +591,8 @@ export class HttpSource implements Source {
 export default defineSource({
   type: 'http',
   classNames: ['org.apache.flume.source.http.HTTPSource'],
-  summary: 'HTTP(S) server: JSON arrays of events (or whole bodies as one event) are committed in one transaction per request, answered 200 only after the commit.',
+  summary:
+    'HTTP(S) server: JSON arrays of events (or whole bodies as one event) are committed in one transaction per request, answered 200 only after the commit.',
   options,
   check,
   claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.bind}:${o.port}`, key: 'port' }]),

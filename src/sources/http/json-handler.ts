@@ -52,14 +52,23 @@ export class JsonHandler implements HttpHandler {
     let cs: Charset = UTF8;
     if (req.charset !== undefined) {
       const c = jsonCharset(req.charset);
-      if (!c) throw new HttpError(415, `Unsupported charset '${req.charset}': the JSON handler supports UTF-8, UTF-16 and UTF-32`);
+      if (!c)
+        throw new HttpError(
+          415,
+          `Unsupported charset '${req.charset}': the JSON handler supports UTF-8, UTF-16 and UTF-32`,
+        );
       cs = charsetFor(c);
     }
     // a leading UTF-8 BOM is skipped
     const text = cs.decode(cs === UTF8 && hasUtf8Bom(body) ? body.subarray(3) : body);
-    if (text.trim() === '') throw new HttpError(400, 'Empty request body: expected a JSON array of events, e.g. [{"headers":{},"body":"text"}]');
+    if (text.trim() === '')
+      throw new HttpError(
+        400,
+        'Empty request body: expected a JSON array of events, e.g. [{"headers":{},"body":"text"}]',
+      );
     // JSON.parse is iterative but slow on pathological nesting: refuse it before parsing (large bodies only)
-    if (text.length > 65_536 && tooDeep(text, MAX_DEPTH)) throw new HttpError(400, `Request JSON is nested deeper than ${MAX_DEPTH} levels`);
+    if (text.length > 65_536 && tooDeep(text, MAX_DEPTH))
+      throw new HttpError(400, `Request JSON is nested deeper than ${MAX_DEPTH} levels`);
     let data: unknown;
     try {
       data = JSON.parse(text);
@@ -68,22 +77,28 @@ export class JsonHandler implements HttpHandler {
     }
     if (!Array.isArray(data)) throw new HttpError(400, `Request JSON must be an array of events, got ${kind(data)}`);
     if (data.length > limits.maxEvents) {
-      throw new HttpError(413, `Request has ${data.length} events; at most ${limits.maxEvents} fit in one request (the smallest transactionCapacity of this source's channels). Split the request.`);
+      throw new HttpError(
+        413,
+        `Request has ${data.length} events; at most ${limits.maxEvents} fit in one request (the smallest transactionCapacity of this source's channels). Split the request.`,
+      );
     }
     const out = new Array<FlumeEvent>(data.length);
     for (let i = 0; i < data.length; i++) {
       const el: unknown = data[i];
-      if (el === null || typeof el !== 'object' || Array.isArray(el)) throw new HttpError(400, `Event ${i}: expected an object {"headers":{...},"body":"..."}, got ${kind(el)}`);
+      if (el === null || typeof el !== 'object' || Array.isArray(el))
+        throw new HttpError(400, `Event ${i}: expected an object {"headers":{...},"body":"..."}, got ${kind(el)}`);
       const e = el as Record<string, unknown>;
       const headers = Object.create(null) as Record<string, string>;
       const h = e.headers;
       if (h !== undefined && h !== null) {
-        if (typeof h !== 'object' || Array.isArray(h)) throw new HttpError(400, `Event ${i}: "headers" must be an object of strings, got ${kind(h)}`);
+        if (typeof h !== 'object' || Array.isArray(h))
+          throw new HttpError(400, `Event ${i}: "headers" must be an object of strings, got ${kind(h)}`);
         for (const k of Object.keys(h)) {
           const v = (h as Record<string, unknown>)[k];
           if (typeof v === 'string') headers[k] = v;
           else if (typeof v === 'number' || typeof v === 'boolean') headers[k] = String(v);
-          else if (v !== null) throw new HttpError(400, `Event ${i}: header ${JSON.stringify(k)} must be a string, got ${kind(v)}`);
+          else if (v !== null)
+            throw new HttpError(400, `Event ${i}: header ${JSON.stringify(k)} must be a string, got ${kind(v)}`);
         }
       }
       const b = e.body;

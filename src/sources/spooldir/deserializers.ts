@@ -20,7 +20,10 @@ export type { DecodeErrorPolicy };
 
 /** Undecodable input with decodeErrorPolicy = FAIL, located: the file offset of the line it is in. */
 export class DecodeError extends UndecodableError {
-  constructor(readonly offset: number, charset: string) {
+  constructor(
+    readonly offset: number,
+    charset: string,
+  ) {
     super(charset, `undecodable ${charset} input in the line starting at byte ${offset}`);
     this.name = 'DecodeError';
   }
@@ -106,7 +109,11 @@ export class LineDeserializer implements Deserializer {
   private readonly passThrough: boolean;
   private readonly holdCap: number;
 
-  constructor(private readonly fh: FileHandle, start: number, private readonly o: LineOptions) {
+  constructor(
+    private readonly fh: FileHandle,
+    start: number,
+    private readonly o: LineOptions,
+  ) {
     this.readPos = start;
     this.lineStart = start;
     this.passThrough = o.input.utf8 && o.output.name === 'utf-8';
@@ -126,7 +133,10 @@ export class LineDeserializer implements Deserializer {
     }
     const k = Math.min(n, this.q.bodies.length - this.head);
     if (k === 0 && this.failure) throw this.failure;
-    const out = { bodies: this.q.bodies.slice(this.head, this.head + k), ends: this.q.ends.slice(this.head, this.head + k) };
+    const out = {
+      bodies: this.q.bodies.slice(this.head, this.head + k),
+      ends: this.q.ends.slice(this.head, this.head + k),
+    };
     this.head += k;
     if (this.head === this.q.bodies.length) {
       this.q = { bodies: [], ends: [] };
@@ -234,7 +244,11 @@ const BLOB_BATCH_BYTES = 32 * 1024 * 1024;
 
 export class BlobDeserializer implements Deserializer {
   private pos: number;
-  constructor(private readonly fh: FileHandle, start: number, private readonly maxBlobLength: number) {
+  constructor(
+    private readonly fh: FileHandle,
+    start: number,
+    private readonly maxBlobLength: number,
+  ) {
     this.pos = start;
   }
 

@@ -22,7 +22,15 @@ import { ExponentialBackoff } from '../../core/backoff.js';
 import { sleep } from '../../core/clock.js';
 import { retrying } from '../../core/retry.js';
 import { compileJavaRegex, type JavaRegex } from '../../compat/java/java-regex/index.js';
-import { BlobDeserializer, DecodeError, inputCharset, LineDeserializer, outputCharset, type DecodeErrorPolicy, type Deserializer } from './deserializers.js';
+import {
+  BlobDeserializer,
+  DecodeError,
+  inputCharset,
+  LineDeserializer,
+  outputCharset,
+  type DecodeErrorPolicy,
+  type Deserializer,
+} from './deserializers.js';
 import { check, deserializerConfig, options, type DeserializerConfig, type SpoolDirOptions } from './options.js';
 import { SpoolFiles, type Candidate, type Current, type Meta } from './files.js';
 
@@ -43,7 +51,10 @@ export class SpoolDirectorySource implements Source {
   private stopping = false;
   private closing: Promise<void> | undefined;
 
-  constructor(readonly o: SpoolDirOptions, readonly ctx: SourceContext) {
+  constructor(
+    readonly o: SpoolDirOptions,
+    readonly ctx: SourceContext,
+  ) {
     this.spoolDir = path.resolve(o.spoolDir);
     this.trackerDir = path.resolve(this.spoolDir, o.trackerDir);
     this.include = compileJavaRegex(o.includePattern);
@@ -55,7 +66,8 @@ export class SpoolDirectorySource implements Source {
 
   async start(): Promise<void> {
     if (this.running) return;
-    const fail = (msg: string, cause?: unknown) => new AgentError('FLUME_ERR_SOURCE_START', `spooldir source ${this.ctx.name}: ${msg}`, { cause });
+    const fail = (msg: string, cause?: unknown) =>
+      new AgentError('FLUME_ERR_SOURCE_START', `spooldir source ${this.ctx.name}: ${msg}`, { cause });
     const st = await fsp.stat(this.spoolDir).catch((err) => {
       throw fail(`spoolDir ${this.spoolDir} cannot be read: ${errorMessage(err)}`, err);
     });
@@ -73,7 +85,12 @@ export class SpoolDirectorySource implements Source {
       throw fail(`trackerDir ${this.trackerDir} cannot be created: ${errorMessage(err)}`, err);
     }
     await this.resume();
-    this.ctx.logger.info('Spooling directory source started', { spoolDir: this.spoolDir, deserializer: this.des.kind, trackingPolicy: this.o.trackingPolicy, deletePolicy: this.o.deletePolicy });
+    this.ctx.logger.info('Spooling directory source started', {
+      spoolDir: this.spoolDir,
+      deserializer: this.des.kind,
+      trackingPolicy: this.o.trackingPolicy,
+      deletePolicy: this.o.deletePolicy,
+    });
     this.running = this.loop();
   }
 
@@ -125,12 +142,16 @@ export class SpoolDirectorySource implements Source {
         const cur = this.current;
         if (cur) {
           this.current = undefined;
-          const why = err instanceof DecodeError
-            ? `${err.message} (decodeErrorPolicy = FAIL)`
-            : `read failed: ${errorMessage(err)}`;
+          const why =
+            err instanceof DecodeError
+              ? `${err.message} (decodeErrorPolicy = FAIL)`
+              : `read failed: ${errorMessage(err)}`;
           await this.files.badFile(cur, why);
         } else {
-          this.ctx.logger.error('Spooling directory scan failed; retrying', { spoolDir: this.spoolDir, error: errorMessage(err) });
+          this.ctx.logger.error('Spooling directory scan failed; retrying', {
+            spoolDir: this.spoolDir,
+            error: errorMessage(err),
+          });
           await sleep(this.o.pollDelay, this.abort.signal);
         }
       }
@@ -203,10 +224,27 @@ export class SpoolDirectorySource implements Source {
     if (this.o.basenameHeader) headers[this.o.basenameHeaderKey] = c.name;
     Object.freeze(headers);
     const d = this.des;
-    const reader: Deserializer = d.kind === 'LINE'
-      ? new LineDeserializer(fh, pos, { maxLineLength: d.maxLineLength, input: inputCharset(this.o.inputCharset), output: outputCharset(d.outputCharset), policy: this.o.decodeErrorPolicy as DecodeErrorPolicy })
-      : new BlobDeserializer(fh, pos, d.maxBlobLength);
-    this.current = { ...c, size: st.size, mtimeMs: st.mtimeMs, fh, reader, pos, pendingEnd: pos, inflight: undefined, headers, firstRead: pos === 0 };
+    const reader: Deserializer =
+      d.kind === 'LINE'
+        ? new LineDeserializer(fh, pos, {
+            maxLineLength: d.maxLineLength,
+            input: inputCharset(this.o.inputCharset),
+            output: outputCharset(d.outputCharset),
+            policy: this.o.decodeErrorPolicy as DecodeErrorPolicy,
+          })
+        : new BlobDeserializer(fh, pos, d.maxBlobLength);
+    this.current = {
+      ...c,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      fh,
+      reader,
+      pos,
+      pendingEnd: pos,
+      inflight: undefined,
+      headers,
+      firstRead: pos === 0,
+    };
     await this.files.saveMeta(this.current);
     this.ctx.logger.info('Spooling directory: reading file', { file: c.path, pos });
   }
@@ -217,29 +255,50 @@ export class SpoolDirectorySource implements Source {
     try {
       const text = await fsp.readFile(this.files.metaFile, 'utf8');
       meta = JSON.parse(text) as Meta;
-      if (typeof meta.file !== 'string' || !Number.isSafeInteger(meta.pos) || meta.pos < 0) throw new Error('missing fields');
+      if (typeof meta.file !== 'string' || !Number.isSafeInteger(meta.pos) || meta.pos < 0)
+        throw new Error('missing fields');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         const fields = { file: this.files.metaFile, error: errorMessage(err) };
-        this.ctx.logger.warn('Spooling directory position file is unreadable; the file it named (if any) is read again '
-          + 'from the start', fields);
+        this.ctx.logger.warn(
+          'Spooling directory position file is unreadable; the file it named (if any) is read again ' +
+            'from the start',
+          fields,
+        );
       }
       return;
     }
     const st = await fsp.lstat(meta.file).catch(() => undefined);
     if (!st || !st.isFile() || st.ino !== meta.ino || st.dev !== meta.dev) return;
     if (st.size < meta.pos) {
-      this.ctx.logger.warn('File being read before the restart is now shorter than its committed offset; reading it from the start', { file: meta.file });
+      this.ctx.logger.warn(
+        'File being read before the restart is now shorter than its committed offset; reading it from the start',
+        { file: meta.file },
+      );
       meta.pos = 0;
     }
     const rel = path.relative(this.spoolDir, meta.file);
-    await this.openCurrent({ path: meta.file, rel, name: path.basename(meta.file), size: meta.size, mtimeMs: meta.mtimeMs, dev: st.dev, ino: st.ino }, meta.pos);
+    await this.openCurrent(
+      {
+        path: meta.file,
+        rel,
+        name: path.basename(meta.file),
+        size: meta.size,
+        mtimeMs: meta.mtimeMs,
+        dev: st.dev,
+        ino: st.ino,
+      },
+      meta.pos,
+    );
     if (this.current) {
       // the size and mtime seen at pickup, for the changed-file check
       this.current.size = meta.size;
       this.current.mtimeMs = meta.mtimeMs;
       this.current.firstRead = meta.pos === 0 && meta.size === 0;
-      this.ctx.logger.info('Spooling directory: resuming the file being read before the restart', { file: meta.file, pos: meta.pos });
+      this.ctx.logger.info('Spooling directory: resuming the file being read before the restart', {
+        file: meta.file,
+        pos: meta.pos,
+      });
     }
   }
 }
@@ -247,7 +306,8 @@ export class SpoolDirectorySource implements Source {
 export default defineSource({
   type: 'spooldir',
   classNames: ['org.apache.flume.source.SpoolDirectorySource'],
-  summary: 'Ingests complete files dropped into a directory, then renames, deletes or records them; at-least-once with a durable channel.',
+  summary:
+    'Ingests complete files dropped into a directory, then renames, deletes or records them; at-least-once with a durable channel.',
   options,
   check,
   batchSize: (o) => o.batchSize,

@@ -50,7 +50,10 @@ export async function runPollable(poll: () => Promise<PollResult>, opts: Pollabl
     try {
       status = await poll();
     } catch (err) {
-      logger.error('Pollable source failed; sleeping before the next poll', { error: errorMessage(err), sleepMs: opts.maxMs });
+      logger.error('Pollable source failed; sleeping before the next poll', {
+        error: errorMessage(err),
+        sleepMs: opts.maxMs,
+      });
       await sleep(opts.maxMs, signal);
       lastYield = performance.now();
       continue;

@@ -2,8 +2,15 @@
 import { opt } from '../../contract/index.js';
 
 export const clientIPHeader = opt.string({ doc: 'Header that receives the client IP address (e.g. 192.0.2.7).' });
-export const clientHostnameHeader = opt.string({ doc: 'Header that receives the client host name (reverse lookup through the system resolver, cached; the IP when it has no name).' });
-export const formatIgnored = { ...opt.map({ doc: 'Flume\'s undocumented custom format (format.regex, format.search, format.replace, format.dateFormat): not implemented; the built-in RFC 5424 and RFC 3164 parsers are used.' }), ignored: true };
+export const clientHostnameHeader = opt.string({
+  doc: 'Header that receives the client host name (reverse lookup through the system resolver, cached; the IP when it has no name).',
+});
+export const formatIgnored = {
+  ...opt.map({
+    doc: "Flume's undocumented custom format (format.regex, format.search, format.replace, format.dateFormat): not implemented; the built-in RFC 5424 and RFC 3164 parsers are used.",
+  }),
+  ignored: true,
+};
 
 /** Builds the per-client extra headers (null-prototype), or undefined when none are configured. */
 export function clientHeaders(

@@ -1,6 +1,19 @@
 /** Syslog date parsing shared by the classic and multiport parsers (RFC 3164 with a guessed year, RFC 5424). */
 
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+const MONTHS: Record<string, number> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
 
 /** Java Calendar.add(MONTH, n): the day is clamped to the target month's length. */
 function addMonths(d: Date, n: number, utc: boolean): number {
@@ -31,7 +44,8 @@ export function parseRfc3164Date(ts: string, nowMs: number, utc: boolean): numbe
   if (mon === undefined) return undefined;
   const now = new Date(nowMs);
   const year = now.getUTCFullYear();
-  const mk = (y: number) => (utc ? new Date(Date.UTC(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!)) : new Date(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!));
+  const mk = (y: number) =>
+    utc ? new Date(Date.UTC(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!)) : new Date(y, mon, +m[2]!, +m[3]!, +m[4]!, +m[5]!);
   let d = mk(year);
   if (d.getTime() > nowMs && addMonths(d, -1, utc) > nowMs) d = mk(year - 1);
   else if (d.getTime() < nowMs && addMonths(d, 11, utc) < nowMs) d = mk(year + 1);
@@ -59,13 +73,24 @@ export function parseRfc5424Date(ts: string, localDefault: boolean, strict: bool
     if (base !== undefined) {
       cache.prefix = prefix;
       cache.local = base;
-      cache.utc = Date.UTC(+prefix.slice(0, 4), +prefix.slice(5, 7) - 1, +prefix.slice(8, 10), +prefix.slice(11, 13), +prefix.slice(14, 16), +prefix.slice(17, 19));
+      cache.utc = Date.UTC(
+        +prefix.slice(0, 4),
+        +prefix.slice(5, 7) - 1,
+        +prefix.slice(8, 10),
+        +prefix.slice(11, 13),
+        +prefix.slice(14, 16),
+        +prefix.slice(17, 19),
+      );
     }
   }
   return v;
 }
 
-interface DateCache { prefix: string; local: number; utc: number }
+interface DateCache {
+  prefix: string;
+  local: number;
+  utc: number;
+}
 const cacheL: DateCache = { prefix: '', local: 0, utc: 0 };
 const cacheLS: DateCache = { prefix: '', local: 0, utc: 0 };
 const cacheU: DateCache = { prefix: '', local: 0, utc: 0 };

@@ -33,7 +33,13 @@ interface Keep {
   readonly hostname: boolean;
 }
 
-export type ClassicFallback = (line: Buffer, incomplete: boolean, keep: Keep, nowMs: number, extra?: Record<string, string>) => FlumeEvent;
+export type ClassicFallback = (
+  line: Buffer,
+  incomplete: boolean,
+  keep: Keep,
+  nowMs: number,
+  extra?: Record<string, string>,
+) => FlumeEvent;
 
 const STATUS_HEADER = 'flume.syslog.status';
 const NUM: string[] = Array.from({ length: 1000 }, (_, i) => String(i));
@@ -98,15 +104,39 @@ export class ClassicParser {
    * One message `buf[start, end)` (without its delimiter) to an event. `copy`: the body is copied out of `buf`
    * (else it may be a view into it).
    */
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean, keep: Keep, nowMs: number, extra: Record<string, string> | undefined, copy: boolean): FlumeEvent {
+  parse(
+    buf: Buffer,
+    start: number,
+    end: number,
+    incomplete: boolean,
+    keep: Keep,
+    nowMs: number,
+    extra: Record<string, string> | undefined,
+    copy: boolean,
+  ): FlumeEvent {
     if (!(keep.priority || keep.version || keep.timestamp || keep.hostname)) {
       const ev = this.fast(buf, start, end, incomplete, keep.all, nowMs, extra, copy);
       if (ev !== undefined) return ev;
     }
-    return this.fallback(start === 0 && end === buf.length ? buf : buf.subarray(start, end), incomplete, keep, nowMs, extra);
+    return this.fallback(
+      start === 0 && end === buf.length ? buf : buf.subarray(start, end),
+      incomplete,
+      keep,
+      nowMs,
+      extra,
+    );
   }
 
-  private fast(b: Buffer, s: number, e: number, incomplete: boolean, keepAll: boolean, nowMs: number, extra: Record<string, string> | undefined, copy: boolean): FlumeEvent | undefined {
+  private fast(
+    b: Buffer,
+    s: number,
+    e: number,
+    incomplete: boolean,
+    keepAll: boolean,
+    nowMs: number,
+    extra: Record<string, string> | undefined,
+    copy: boolean,
+  ): FlumeEvent | undefined {
     // <PRI>: 1-3 digits, no leading zero (the reference keeps the PRI text as it was written)
     if (e - s < 4 || b[s] !== LT) return undefined;
     let i = s + 1;
@@ -170,7 +200,17 @@ export class ClassicParser {
       if (b[i] !== SP) return undefined;
       i++;
       if (e - i < 10) return undefined;
-      if (!isDigit(b[i]) || !isDigit(b[i + 1]) || b[i + 2] !== COLON || !isDigit(b[i + 3]) || !isDigit(b[i + 4]) || b[i + 5] !== COLON || !isDigit(b[i + 6]) || !isDigit(b[i + 7])) return undefined;
+      if (
+        !isDigit(b[i]) ||
+        !isDigit(b[i + 1]) ||
+        b[i + 2] !== COLON ||
+        !isDigit(b[i + 3]) ||
+        !isDigit(b[i + 4]) ||
+        b[i + 5] !== COLON ||
+        !isDigit(b[i + 6]) ||
+        !isDigit(b[i + 7])
+      )
+        return undefined;
       i += 8;
       if (b[i] !== SP) return undefined;
       const d = this.date3164(b, t0, i, nowMs);
@@ -230,7 +270,14 @@ export class ClassicParser {
     if (!cached) {
       for (let k = 0; k < 19; k++) {
         const c = b[i + k]!;
-        const ok = k === 4 || k === 7 ? c === DASH : k === 10 ? c === 0x54 : k === 13 || k === 16 ? c === COLON : c >= 0x30 && c <= 0x39;
+        const ok =
+          k === 4 || k === 7
+            ? c === DASH
+            : k === 10
+              ? c === 0x54
+              : k === 13 || k === 16
+                ? c === COLON
+                : c >= 0x30 && c <= 0x39;
         if (!ok) return -1;
       }
     }
@@ -254,7 +301,15 @@ export class ClassicParser {
       tz = 1;
       p++;
     } else if (p < e && (b[p] === 0x2b || b[p] === DASH)) {
-      if (e - p < 6 || !isDigit(b[p + 1]) || !isDigit(b[p + 2]) || b[p + 3] !== COLON || !isDigit(b[p + 4]) || !isDigit(b[p + 5])) return -1;
+      if (
+        e - p < 6 ||
+        !isDigit(b[p + 1]) ||
+        !isDigit(b[p + 2]) ||
+        b[p + 3] !== COLON ||
+        !isDigit(b[p + 4]) ||
+        !isDigit(b[p + 5])
+      )
+        return -1;
       offMin = ((b[p + 1]! - 0x30) * 10 + (b[p + 2]! - 0x30)) * 60 + (b[p + 4]! - 0x30) * 10 + (b[p + 5]! - 0x30);
       if (b[p] === DASH) offMin = -offMin;
       tz = 2;
@@ -326,7 +381,8 @@ export class ClassicParser {
     known = this.hostBytes[slot ^ 1];
     if (known !== undefined && known.length === len && same(known, b, s, len)) return this.hostText[slot ^ 1]!;
     // miss: fill an empty way, else take turns
-    if (this.hostBytes[slot] !== undefined && (this.hostBytes[slot ^ 1] === undefined || (this.hostTurn++ & 1) === 1)) slot ^= 1;
+    if (this.hostBytes[slot] !== undefined && (this.hostBytes[slot ^ 1] === undefined || (this.hostTurn++ & 1) === 1))
+      slot ^= 1;
     const text = b.toString('latin1', s, e);
     const copy = Buffer.allocUnsafeSlow(len);
     b.copy(copy, 0, s, e);

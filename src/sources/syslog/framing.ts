@@ -28,14 +28,23 @@ export interface FrameSink {
 
 /** A sink collecting Frame objects (push/end, for tests and simple callers). */
 function collect(out: Frame[]): FrameSink {
-  return { frame: (buf, start, end, incomplete) => out.push({ data: start === 0 && end === buf.length ? buf : buf.subarray(start, end), incomplete }) };
+  return {
+    frame: (buf, start, end, incomplete) =>
+      out.push({ data: start === 0 && end === buf.length ? buf : buf.subarray(start, end), incomplete }),
+  };
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 
-const enum Mode { Start, Digits, Line, Octet, SkipLine }
+const enum Mode {
+  Start,
+  Digits,
+  Line,
+  Octet,
+  SkipLine,
+}
 
 export class SyslogFramer {
   private mode = Mode.Start;
@@ -50,7 +59,10 @@ export class SyslogFramer {
   /** Declared length of the frame that made push() fail. */
   badLength = 0;
 
-  constructor(readonly maxSize: number, readonly maxDeclared: number) {}
+  constructor(
+    readonly maxSize: number,
+    readonly maxDeclared: number,
+  ) {}
 
   private take(): Buffer {
     const b = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLen);

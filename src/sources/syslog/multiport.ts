@@ -8,7 +8,15 @@
  * UTF-32) are refused, since LF framing cannot work with them; readBufferBytes/numProcessors have no effect (Node's
  * event loop).
  */
-import { defineSource, type Problem, type SourceContext, opt, OptionError, type OptionSpec, type Resolved } from '../../contract/index.js';
+import {
+  defineSource,
+  type Problem,
+  type SourceContext,
+  opt,
+  OptionError,
+  type OptionSpec,
+  type Resolved,
+} from '../../contract/index.js';
 import { charsetOption } from '../../text/index.js';
 import { keepFieldsOption, multiportCharset, parseMultiport, type MultiportCharset } from './parser.js';
 import { clientHeaders, clientHostnameHeader, clientIPHeader } from './common.js';
@@ -27,7 +35,8 @@ const ports: OptionSpec<number[]> = {
   parse: (raw: string) => {
     const out: number[] = [];
     for (const p of raw.split(/\s+/).filter(Boolean)) {
-      if (!/^\d+$/.test(p) || Number(p) > 65535) throw new OptionError(`'${p}' is not a port number`, 'ports is a space-separated list of numbers 1..65535');
+      if (!/^\d+$/.test(p) || Number(p) > 65535)
+        throw new OptionError(`'${p}' is not a port number`, 'ports is a space-separated list of numbers 1..65535');
       out.push(Number(p));
     }
     if (out.length === 0) throw new OptionError('no ports listed');
@@ -41,14 +50,22 @@ const options = {
   portHeader: opt.string({ doc: 'Header that receives the port the message arrived on.' }),
   'charset.default': charset,
   'charset.port': opt.map({ of: charset, doc: 'Charset for one port: charset.port.<port> = <charset>.' }),
-  eventSize: opt.int({ default: 2500, min: 10, doc: 'Most bytes per message; a longer one is cut, flagged flume.syslog.status=Incomplete, and the rest of it skipped.' }),
+  eventSize: opt.int({
+    default: 2500,
+    min: 10,
+    doc: 'Most bytes per message; a longer one is cut, flagged flume.syslog.status=Incomplete, and the rest of it skipped.',
+  }),
   batchSize: opt.int({ default: 100, min: 1, doc: 'Most events per channel transaction.' }),
   keepFields: keepFieldsOption,
   clientIPHeader,
   clientHostnameHeader,
-  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent client connections over all ports; further connections are closed at once (flume-ts).' }),
+  maxConnections: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most concurrent client connections over all ports; further connections are closed at once (flume-ts).',
+  }),
   readBufferBytes: opt.ignored({ doc: 'Mina read buffer size; Node.js sizes its reads itself.' }),
-  readBufferSize: opt.ignored({ doc: 'The user guide\'s spelling of readBufferBytes; no effect.' }),
+  readBufferSize: opt.ignored({ doc: "The user guide's spelling of readBufferBytes; no effect." }),
   numProcessors: opt.ignored({ doc: 'Mina processor threads; Node.js uses one event loop.' }),
   ...tlsServerOptions,
 };
@@ -65,7 +82,12 @@ function check(o: MultiportOptions): Problem[] {
   for (const port of Object.keys(o['charset.port'])) {
     const key = `charset.port.${port}`;
     if (!/^\d+$/.test(port)) out.push({ key, message: `'${port}' is not a port number` });
-    else if (!o.ports.includes(Number(port))) out.push({ key, message: `port ${port} is not one of ports (${o.ports.join(' ')})`, hint: 'add it to ports or remove this key' });
+    else if (!o.ports.includes(Number(port)))
+      out.push({
+        key,
+        message: `port ${port} is not one of ports (${o.ports.join(' ')})`,
+        hint: 'add it to ports or remove this key',
+      });
   }
   return out;
 }
@@ -92,36 +114,45 @@ export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpInt
     }
     return defaultCs;
   };
-  intake = new TcpIntake({
-    kind: 'multiport_syslogtcp',
-    host: o.host,
-    ports: o.ports,
-    tls: () => {
-      const t = resolveTls(o, 'server');
-      const label = `multiport_syslogtcp source ${ctx.name}`;
-      return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
+  intake = new TcpIntake(
+    {
+      kind: 'multiport_syslogtcp',
+      host: o.host,
+      ports: o.ports,
+      tls: () => {
+        const t = resolveTls(o, 'server');
+        const label = `multiport_syslogtcp source ${ctx.name}`;
+        return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
+      },
+      eventSize: o.eventSize,
+      batchSize: o.batchSize,
+      maxConnections: o.maxConnections,
+      wantsHostname: Boolean(o.clientHostnameHeader),
+      extraHeaders: (ip, hostname, localPort) =>
+        clientHeaders(o, ip, hostname, o.portHeader ? { [o.portHeader]: String(localPort) } : undefined),
+      parser: (localPort) => {
+        const charset = charsetFor(localPort); // connections arrive after start(): the bound ports are known
+        // parseMultiport copies the body: `copy` is always honoured
+        return {
+          parse: (buf, start, end, incomplete, nowMs, extra) =>
+            parseMultiport(buf.subarray(start, end), incomplete, o.keepFields, nowMs, charset, extra),
+        };
+      },
     },
-    eventSize: o.eventSize,
-    batchSize: o.batchSize,
-    maxConnections: o.maxConnections,
-    wantsHostname: Boolean(o.clientHostnameHeader),
-    extraHeaders: (ip, hostname, localPort) => clientHeaders(o, ip, hostname, o.portHeader ? { [o.portHeader]: String(localPort) } : undefined),
-    parser: (localPort) => {
-      const charset = charsetFor(localPort); // connections arrive after start(): the bound ports are known
-      // parseMultiport copies the body: `copy` is always honoured
-      return { parse: (buf, start, end, incomplete, nowMs, extra) => parseMultiport(buf.subarray(start, end), incomplete, o.keepFields, nowMs, charset, extra) };
-    },
-  }, ctx);
+    ctx,
+  );
   return intake;
 }
 
 export default defineSource({
   type: 'multiport_syslogtcp',
   classNames: ['org.apache.flume.source.MultiportSyslogTCPSource'],
-  summary: 'Syslog over TCP on several ports (per-port charsets, optional TLS), parsed with Flume\'s multiport header names (Priority, Version, ...).',
+  summary:
+    "Syslog over TCP on several ports (per-port charsets, optional TLS), parsed with Flume's multiport header names (Priority, Version, ...).",
   options,
   batchSize: (o) => o.batchSize,
   check,
-  claims: (o) => o.ports.filter((p) => p !== 0).map((p) => ({ resource: 'tcp' as const, id: `${o.host}:${p}`, key: 'ports' })),
+  claims: (o) =>
+    o.ports.filter((p) => p !== 0).map((p) => ({ resource: 'tcp' as const, id: `${o.host}:${p}`, key: 'ports' })),
   create: (o, ctx) => createMultiport(o, ctx),
 });

@@ -45,8 +45,20 @@ export interface KeepFields {
   readonly hostname: boolean;
 }
 
-export const KEEP_NONE: KeepFields = Object.freeze({ all: false, priority: false, version: false, timestamp: false, hostname: false });
-const KEEP_ALL: KeepFields = Object.freeze({ all: true, priority: false, version: false, timestamp: false, hostname: false });
+export const KEEP_NONE: KeepFields = Object.freeze({
+  all: false,
+  priority: false,
+  version: false,
+  timestamp: false,
+  hostname: false,
+});
+const KEEP_ALL: KeepFields = Object.freeze({
+  all: true,
+  priority: false,
+  version: false,
+  timestamp: false,
+  hostname: false,
+});
 const FIELD_NAMES = ['priority', 'version', 'timestamp', 'hostname'] as const;
 
 /** Flume's keepFields: none/false, all/true, or a list of priority version timestamp hostname. */
@@ -56,10 +68,17 @@ export function parseKeepFields(raw: string): KeepFields {
   if (v === 'all' || v === 'true') return KEEP_ALL;
   const words = v.split(/[\s,;]+/).filter(Boolean);
   const bad = words.filter((w) => !(FIELD_NAMES as readonly string[]).includes(w));
-  if (bad.length) throw new OptionError(`'${raw}' is not none, all, or a list of priority version timestamp hostname`, `unknown: ${bad.join(', ')}`);
+  if (bad.length)
+    throw new OptionError(
+      `'${raw}' is not none, all, or a list of priority version timestamp hostname`,
+      `unknown: ${bad.join(', ')}`,
+    );
   return Object.freeze({
-    all: false, priority: words.includes('priority'), version: words.includes('version'),
-    timestamp: words.includes('timestamp'), hostname: words.includes('hostname'),
+    all: false,
+    priority: words.includes('priority'),
+    version: words.includes('version'),
+    timestamp: words.includes('timestamp'),
+    hostname: words.includes('hostname'),
   });
 }
 
@@ -89,8 +108,13 @@ function keptPrefix(k: KeepFields, priority: string, version: string | undefined
 // Java's \s is [ \t\n\x0B\f\r]; JS's \s also matches U+00A0 etc., so spell it out. Bodies may hold any byte (s flag).
 const WS = '[ \\t\\n\\x0B\\f\\r]';
 const RFC5424_RE = new RegExp(
-  `^<(\\d{1,3})>(\\d?)${WS}?(?:(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,6})?(?:[+-]\\d{2}:\\d{2}|Z)?)|-)${WS}(?:(\\w[\\w.@-]*)|-)${WS}(.*)$`, 's');
-const RFC3164_RE = new RegExp(`^<(\\d{1,3})>(?:(\\d)?${WS}?)([A-Z][a-z][a-z]${WS}{1,2}\\d{1,2}${WS}\\d{2}:\\d{2}:\\d{2})${WS}(\\w[\\w.@-]*)${WS}(.*)$`, 's');
+  `^<(\\d{1,3})>(\\d?)${WS}?(?:(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(?:\\.\\d{1,6})?(?:[+-]\\d{2}:\\d{2}|Z)?)|-)${WS}(?:(\\w[\\w.@-]*)|-)${WS}(.*)$`,
+  's',
+);
+const RFC3164_RE = new RegExp(
+  `^<(\\d{1,3})>(?:(\\d)?${WS}?)([A-Z][a-z][a-z]${WS}{1,2}\\d{1,2}${WS}\\d{2}:\\d{2}:\\d{2})${WS}(\\w[\\w.@-]*)${WS}(.*)$`,
+  's',
+);
 
 export interface ParsedSyslog {
   headers: Record<string, string>;
@@ -122,7 +146,13 @@ let shared: ClassicParser | undefined;
  * Well-formed messages take the byte-scanning fast path (fast-classic.ts); everything else, and keepFields
  * lists, go through parseClassicReference.
  */
-export function parseClassic(line: Buffer, incomplete: boolean, keep: KeepFields, nowMs: number, extra?: Record<string, string>): FlumeEvent {
+export function parseClassic(
+  line: Buffer,
+  incomplete: boolean,
+  keep: KeepFields,
+  nowMs: number,
+  extra?: Record<string, string>,
+): FlumeEvent {
   shared ??= new ClassicParser(parseClassicReference);
   return shared.parse(line, 0, line.length, incomplete, keep, nowMs, extra, true);
 }
@@ -132,7 +162,13 @@ export function parseClassic(line: Buffer, incomplete: boolean, keep: KeepFields
  * path must agree with (a differential test checks it), and the fallback for whatever the fast path declines.
  * The body is always a copy.
  */
-export function parseClassicReference(line: Buffer, incomplete: boolean, keep: KeepFields, nowMs: number, extra?: Record<string, string>): ParsedSyslog {
+export function parseClassicReference(
+  line: Buffer,
+  incomplete: boolean,
+  keep: KeepFields,
+  nowMs: number,
+  extra?: Record<string, string>,
+): ParsedSyslog {
   const h = Object.create(null) as Record<string, string>;
   const pri = classicPri(line);
   let body: Buffer | undefined;
@@ -154,7 +190,9 @@ export function parseClassicReference(line: Buffer, incomplete: boolean, keep: K
       h.priority = priority;
       if (version) h.version = version;
       if (tsText !== undefined) {
-        const ms = /^\d/.test(tsText) ? parseRfc5424Date(tsText, true, false) : parseRfc3164Date(tsText.replace(/[ \t\n\x0B\f\r]/g, ' '), nowMs, false);
+        const ms = /^\d/.test(tsText)
+          ? parseRfc5424Date(tsText, true, false)
+          : parseRfc3164Date(tsText.replace(/[ \t\n\x0B\f\r]/g, ' '), nowMs, false);
         if (ms !== undefined && Number.isFinite(ms)) h.timestamp = String(ms);
       }
       if (host) h.host = host;
@@ -197,7 +235,14 @@ class Bad extends AgentError {
  * Flume SyslogParser semantics (multiport_syslogtcp). Throws nothing: a message it cannot parse becomes the
  * raw line with status Invalid.
  */
-export function parseMultiport(line: Buffer, incomplete: boolean, keep: KeepFields, nowMs: number, cs: MultiportCharset, extra?: Record<string, string>): ParsedSyslog {
+export function parseMultiport(
+  line: Buffer,
+  incomplete: boolean,
+  keep: KeepFields,
+  nowMs: number,
+  cs: MultiportCharset,
+  extra?: Record<string, string>,
+): ParsedSyslog {
   let parsed: ParsedSyslog | undefined;
   if (!cs.check || cs.check(line)) {
     try {
@@ -267,7 +312,9 @@ function multiport(line: Buffer, keep: KeepFields, nowMs: number, cs: MultiportC
   let body: Buffer;
   if (len > sp + 1 && !keep.all) {
     const prefix = keptPrefix(keep, priority, version, tsText, host);
-    body = prefix ? Buffer.concat([Buffer.from(prefix, 'utf8'), line.subarray(sp + 1)]) : Buffer.from(line.subarray(sp + 1));
+    body = prefix
+      ? Buffer.concat([Buffer.from(prefix, 'utf8'), line.subarray(sp + 1)])
+      : Buffer.from(line.subarray(sp + 1));
   } else {
     body = Buffer.from(line);
   }

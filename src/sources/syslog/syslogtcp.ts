@@ -17,11 +17,19 @@ import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../../
 const options = {
   host: opt.string({ required: true, nonEmpty: true, doc: 'Address to listen on (0.0.0.0 for all interfaces).' }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'TCP port (0 = any free port).' }),
-  eventSize: opt.int({ default: 2500, min: 10, doc: 'Most bytes per message; a longer one is cut, flagged flume.syslog.status=Incomplete, and the rest of it skipped.' }),
+  eventSize: opt.int({
+    default: 2500,
+    min: 10,
+    doc: 'Most bytes per message; a longer one is cut, flagged flume.syslog.status=Incomplete, and the rest of it skipped.',
+  }),
   keepFields: keepFieldsOption,
   clientIPHeader,
   clientHostnameHeader,
-  maxConnections: opt.int({ default: 1000, min: 1, doc: 'Most concurrent client connections; further connections are closed at once (flume-ts).' }),
+  maxConnections: opt.int({
+    default: 1000,
+    min: 1,
+    doc: 'Most concurrent client connections; further connections are closed at once (flume-ts).',
+  }),
   format: formatIgnored,
   ...tlsServerOptions,
 };
@@ -29,33 +37,40 @@ const options = {
 export type SyslogTcpOptions = Resolved<typeof options>;
 
 export function createSyslogTcp(o: SyslogTcpOptions, ctx: SourceContext): TcpIntake {
-  return new TcpIntake({
-    kind: 'syslogtcp',
-    host: o.host,
-    ports: [o.port],
-    tls: () => {
-      const t = resolveTls(o, 'server');
-      const label = `syslogtcp source ${ctx.name}`;
-      return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
+  return new TcpIntake(
+    {
+      kind: 'syslogtcp',
+      host: o.host,
+      ports: [o.port],
+      tls: () => {
+        const t = resolveTls(o, 'server');
+        const label = `syslogtcp source ${ctx.name}`;
+        return t.enabled ? loadServerTls(t, { label, warn: (msg) => ctx.logger.warn(msg) }) : undefined;
+      },
+      eventSize: o.eventSize,
+      batchSize: ctx.maxBatchSize,
+      maxConnections: o.maxConnections,
+      wantsHostname: Boolean(o.clientHostnameHeader),
+      extraHeaders: (ip, hostname) => clientHeaders(o, ip, hostname),
+      // one parser per connection (it caches dates and host names); well-formed messages take its byte-scanning
+      // fast path, anything else the reference regular expressions
+      parser: () => {
+        const p = new ClassicParser(parseClassicReference);
+        return {
+          parse: (buf, start, end, incomplete, nowMs, extra, copy) =>
+            p.parse(buf, start, end, incomplete, o.keepFields, nowMs, extra, copy),
+        };
+      },
     },
-    eventSize: o.eventSize,
-    batchSize: ctx.maxBatchSize,
-    maxConnections: o.maxConnections,
-    wantsHostname: Boolean(o.clientHostnameHeader),
-    extraHeaders: (ip, hostname) => clientHeaders(o, ip, hostname),
-    // one parser per connection (it caches dates and host names); well-formed messages take its byte-scanning
-    // fast path, anything else the reference regular expressions
-    parser: () => {
-      const p = new ClassicParser(parseClassicReference);
-      return { parse: (buf, start, end, incomplete, nowMs, extra, copy) => p.parse(buf, start, end, incomplete, o.keepFields, nowMs, extra, copy) };
-    },
-  }, ctx);
+    ctx,
+  );
 }
 
 export default defineSource({
   type: 'syslogtcp',
   classNames: ['org.apache.flume.source.SyslogTcpSource'],
-  summary: 'Syslog over TCP (LF-delimited or octet-counted, optionally TLS); RFC 5424 and RFC 3164 parsed into Flume\'s syslog headers.',
+  summary:
+    "Syslog over TCP (LF-delimited or octet-counted, optionally TLS); RFC 5424 and RFC 3164 parsed into Flume's syslog headers.",
   options,
   check: (o) => tlsProblems(resolveTls(o, 'server')),
   claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.host}:${o.port}`, key: 'port' }]),

@@ -12,7 +12,11 @@ import { clientHeaders, clientHostnameHeader, clientIPHeader, formatIgnored } fr
 import { UdpIntake } from '../../net/udp-intake.js';
 
 const options = {
-  host: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).' }),
+  host: opt.string({
+    default: '0.0.0.0',
+    nonEmpty: true,
+    doc: 'Address to bind (default: all IPv4 interfaces; an IPv6 literal binds IPv6).',
+  }),
   port: opt.int({ required: true, min: 0, max: 65535, doc: 'UDP port (0 = any free port).' }),
   keepFields: keepFieldsOption,
   clientIPHeader,
@@ -35,26 +39,29 @@ export function trimDatagram(msg: Buffer): Buffer {
 }
 
 export function createSyslogUdp(o: SyslogUdpOptions, ctx: SourceContext): UdpIntake {
-  return new UdpIntake({
-    kind: 'syslogudp',
-    host: o.host,
-    port: o.port,
-    wantsHostname: Boolean(o.clientHostnameHeader),
-    toEvents: (msg, ip, _port, hostname, out) => {
-      const line = trimDatagram(msg);
-      if (line.length === 0) {
-        ctx.counters.add('EventReadFail');
-        return;
-      }
-      out.push(parseClassic(line, false, o.keepFields, ctx.clock.nowMs(), clientHeaders(o, ip, hostname)));
+  return new UdpIntake(
+    {
+      kind: 'syslogudp',
+      host: o.host,
+      port: o.port,
+      wantsHostname: Boolean(o.clientHostnameHeader),
+      toEvents: (msg, ip, _port, hostname, out) => {
+        const line = trimDatagram(msg);
+        if (line.length === 0) {
+          ctx.counters.add('EventReadFail');
+          return;
+        }
+        out.push(parseClassic(line, false, o.keepFields, ctx.clock.nowMs(), clientHeaders(o, ip, hostname)));
+      },
     },
-  }, ctx);
+    ctx,
+  );
 }
 
 export default defineSource({
   type: 'syslogudp',
   classNames: ['org.apache.flume.source.SyslogUDPSource'],
-  summary: 'Syslog over UDP: each datagram is one RFC 5424 or RFC 3164 message, parsed into Flume\'s syslog headers.',
+  summary: "Syslog over UDP: each datagram is one RFC 5424 or RFC 3164 message, parsed into Flume's syslog headers.",
   options,
   claims: (o) => (o.port === 0 ? [] : [{ resource: 'udp', id: `${o.host}:${o.port}`, key: 'port' }]),
   create: (o, ctx) => createSyslogUdp(o, ctx),

@@ -43,7 +43,15 @@ export interface FrameParser {
    * The message is `buf[start, end)`; `nowMs` is read once per batch; `copy`: the body must not be a view into
    * `buf` (else it may be).
    */
-  parse(buf: Buffer, start: number, end: number, incomplete: boolean, nowMs: number, extra: Record<string, string> | undefined, copy: boolean): FlumeEvent;
+  parse(
+    buf: Buffer,
+    start: number,
+    end: number,
+    incomplete: boolean,
+    nowMs: number,
+    extra: Record<string, string> | undefined,
+    copy: boolean,
+  ): FlumeEvent;
 }
 
 /** Declared octet counts above this (or eventSize, when larger) close the connection. */
@@ -61,7 +69,10 @@ export class TcpIntake implements Source {
   private closing: Promise<void> | undefined;
   readonly resolver = new HostnameResolver();
 
-  constructor(readonly cfg: TcpIntakeConfig, readonly ctx: SourceContext) {
+  constructor(
+    readonly cfg: TcpIntakeConfig,
+    readonly ctx: SourceContext,
+  ) {
     const { logger, counters } = ctx;
     const owner = `${cfg.kind} source ${ctx.name}`;
     this.listener = new Listener({ owner, logger, counters, maxConnections: cfg.maxConnections, label: 'Syslog' });
@@ -83,7 +94,9 @@ export class TcpIntake implements Source {
     const tlsOpts = this.cfg.tls?.();
     try {
       for (let i = 0; i < this.cfg.ports.length; i++) {
-        const server = tlsOpts ? tls.createServer({ ...tlsOpts, allowHalfOpen: true }) : net.createServer({ allowHalfOpen: true, noDelay: true });
+        const server = tlsOpts
+          ? tls.createServer({ ...tlsOpts, allowHalfOpen: true })
+          : net.createServer({ allowHalfOpen: true, noDelay: true });
         if (tlsOpts) {
           server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s, this.bound.get(i)!));
           server.on('tlsClientError', (err, s) => {
@@ -102,7 +115,12 @@ export class TcpIntake implements Source {
       throw err;
     }
     this.closing = undefined;
-    this.ctx.logger.info('Syslog TCP source listening', { kind: this.cfg.kind, host: this.cfg.host, ports: this.ports, tls: Boolean(tlsOpts) });
+    this.ctx.logger.info('Syslog TCP source listening', {
+      kind: this.cfg.kind,
+      host: this.cfg.host,
+      ports: this.ports,
+      tls: Boolean(tlsOpts),
+    });
   }
 
   private accept(socket: net.Socket, port: number): void {
@@ -155,7 +173,11 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
   private readonly fEnd: number[] = [];
   private readonly fInc: boolean[] = [];
 
-  constructor(src: TcpIntake, socket: net.Socket, private readonly port: number) {
+  constructor(
+    src: TcpIntake,
+    socket: net.Socket,
+    private readonly port: number,
+  ) {
     super(src, socket, 'Syslog');
     const size = src.cfg.eventSize;
     this.framer = new SyslogFramer(size, Math.max(size, MAX_DECLARED_LENGTH));
@@ -212,13 +234,20 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
   private noteSkipped(): void {
     if (this.framer.skippedBytes > 0 && !this.warnedSkip) {
       this.warnedSkip = true;
-      this.src.ctx.logger.warn('Messages longer than eventSize were cut (flume.syslog.status=Incomplete); the rest of each was skipped', { remote: this.ip, eventSize: this.src.cfg.eventSize });
+      this.src.ctx.logger.warn(
+        'Messages longer than eventSize were cut (flume.syslog.status=Incomplete); the rest of each was skipped',
+        { remote: this.ip, eventSize: this.src.cfg.eventSize },
+      );
     }
   }
 
   private bogusFrame(): void {
     this.src.ctx.counters.add('EventReadFail');
-    this.src.ctx.logger.warn('Client declared an octet-counted frame length above the limit; closing the connection', { remote: this.ip, declared: this.framer.badLength, limit: Math.max(this.src.cfg.eventSize, MAX_DECLARED_LENGTH) });
+    this.src.ctx.logger.warn('Client declared an octet-counted frame length above the limit; closing the connection', {
+      remote: this.ip,
+      declared: this.framer.badLength,
+      limit: Math.max(this.src.cfg.eventSize, MAX_DECLARED_LENGTH),
+    });
     this.shutdown();
   }
 
@@ -234,7 +263,8 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
         const end = Math.min(nf, i + limit);
         const batch = new Array<FlumeEvent>(end - i);
         const now = this.src.ctx.clock.nowMs();
-        for (let j = i; j < end; j++) batch[j - i] = parser.parse(fBuf[j]!, fStart[j]!, fEnd[j]!, fInc[j]!, now, extra, copy);
+        for (let j = i; j < end; j++)
+          batch[j - i] = parser.parse(fBuf[j]!, fStart[j]!, fEnd[j]!, fInc[j]!, now, extra, copy);
         if (!(await this.deliver(batch))) return false;
       }
       return true;
@@ -251,10 +281,17 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
   }
 
   protected override rejected(n: number, err: unknown): void {
-    this.src.ctx.logger.error('Events could not be put into the channel and are dropped', { remote: this.ip, events: n, error: errorMessage(err) });
+    this.src.ctx.logger.error('Events could not be put into the channel and are dropped', {
+      remote: this.ip,
+      events: n,
+      error: errorMessage(err),
+    });
   }
 
   protected override abandoned(n: number): void {
-    this.src.ctx.logger.warn('Source stopping; events waiting for channel space are lost', { remote: this.ip, events: n });
+    this.src.ctx.logger.warn('Source stopping; events waiting for channel space are lost', {
+      remote: this.ip,
+      events: n,
+    });
   }
 }

@@ -48,7 +48,10 @@ export class TaildirSource implements Source {
   private started = false;
   private readonly maxBatchCount: number;
 
-  constructor(readonly o: TaildirOptions, readonly ctx: SourceContext) {
+  constructor(
+    readonly o: TaildirOptions,
+    readonly ctx: SourceContext,
+  ) {
     this.positionFile = resolvePositionFile(o.positionFile);
     const headers = o['headers.'];
     this.groups = o.filegroups.map((name) => {
@@ -71,8 +74,15 @@ export class TaildirSource implements Source {
     this.positions = new PositionWriter(this.positionFile, () => this.tailed.snapshot(), now, ctx.logger);
     this.watch = new DirectoryWatch(this.matcher, ctx.logger, () => this.stopping);
     this.tailed = new TailedFiles({
-      ctx, o, groups: this.groups, matcher: this.matcher, settings: this.settings,
-      positions: this.positions, dirtyNames: this.watch.dirtyNames, now, stopping: () => this.stopping,
+      ctx,
+      o,
+      groups: this.groups,
+      matcher: this.matcher,
+      settings: this.settings,
+      positions: this.positions,
+      dirtyNames: this.watch.dirtyNames,
+      now,
+      stopping: () => this.stopping,
     });
   }
 
@@ -85,8 +95,24 @@ export class TaildirSource implements Source {
   }
 
   /** Files currently tracked (for tests and status). */
-  files(): { path: string; pos: number; readPos: number; open: boolean; orphan: boolean; inode: number; heldBytes: number }[] {
-    return [...this.trackers.values()].map((t) => ({ path: t.path, pos: t.pos, readPos: t.readPos, open: t.isOpen, orphan: t.orphan, inode: t.ino, heldBytes: t.splitter.pendingBytes }));
+  files(): {
+    path: string;
+    pos: number;
+    readPos: number;
+    open: boolean;
+    orphan: boolean;
+    inode: number;
+    heldBytes: number;
+  }[] {
+    return [...this.trackers.values()].map((t) => ({
+      path: t.path,
+      pos: t.pos,
+      readPos: t.readPos,
+      open: t.isOpen,
+      orphan: t.orphan,
+      inode: t.ino,
+      heldBytes: t.splitter.pendingBytes,
+    }));
   }
 
   private batchLimit(): number {
@@ -97,20 +123,31 @@ export class TaildirSource implements Source {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const fail = (msg: string, cause?: unknown) => new AgentError('FLUME_ERR_SOURCE_START', `taildir source ${this.ctx.name}: ${msg}`, { cause });
+    const fail = (msg: string, cause?: unknown) =>
+      new AgentError('FLUME_ERR_SOURCE_START', `taildir source ${this.ctx.name}: ${msg}`, { cause });
     let loaded;
     try {
       loaded = await loadPositions(this.positionFile, this.o.positionFileRecovery as RecoveryPolicy);
     } catch (err) {
-      const hint = this.o.positionFileRecovery === 'fail'
-        ? 'fix or remove the file (remove its .bak too to start over), or set positionFileRecovery = backup or reset'
-        : 'fix or remove the file (remove its .bak too to start over), or set positionFileRecovery = reset to move it aside and start afresh';
-      throw fail(`${err instanceof PositionFileError ? err.message : errorMessage(err)}. Not starting: reading every file from the start would send it all again. To continue: ${hint}`, err);
+      const hint =
+        this.o.positionFileRecovery === 'fail'
+          ? 'fix or remove the file (remove its .bak too to start over), or set positionFileRecovery = backup or reset'
+          : 'fix or remove the file (remove its .bak too to start over), or set positionFileRecovery = reset to move it aside and start afresh';
+      throw fail(
+        `${err instanceof PositionFileError ? err.message : errorMessage(err)}. Not starting: reading every file from the start would send it all again. To continue: ${hint}`,
+        err,
+      );
     }
     if (loaded.from === 'backup') {
-      this.ctx.logger.warn('Position file could not be used; restored its backup (lines committed after the backup was written may be sent again)', { positionFile: this.positionFile, problem: loaded.problem, movedTo: loaded.movedTo });
+      this.ctx.logger.warn(
+        'Position file could not be used; restored its backup (lines committed after the backup was written may be sent again)',
+        { positionFile: this.positionFile, problem: loaded.problem, movedTo: loaded.movedTo },
+      );
     } else if (loaded.from === 'reset') {
-      this.ctx.logger.warn('Position file could not be used; positionFileRecovery = reset: starting without positions', { positionFile: this.positionFile, problem: loaded.problem, movedTo: loaded.movedTo });
+      this.ctx.logger.warn(
+        'Position file could not be used; positionFileRecovery = reset: starting without positions',
+        { positionFile: this.positionFile, problem: loaded.problem, movedTo: loaded.movedTo },
+      );
     }
     try {
       await this.matcher.init();
@@ -216,7 +253,10 @@ export class TaildirSource implements Source {
             }
           } catch (err) {
             ctx.counters.add('EventReadFail');
-            ctx.logger.warn('Read failed; closing the file (it is reopened when it changes)', { file: t.path, error: errorMessage(err) });
+            ctx.logger.warn('Read failed; closing the file (it is reopened when it changes)', {
+              file: t.path,
+              error: errorMessage(err),
+            });
             await t.closeIdle();
           }
           batch = t.takeBatch(limit);
@@ -233,7 +273,9 @@ export class TaildirSource implements Source {
             if (retried) return;
             retried = true;
             ctx.logger.warn('Channel full; will retry the same batch after a backoff', {
-              file: t.path, events: refused.length, error: errorMessage(err),
+              file: t.path,
+              events: refused.length,
+              error: errorMessage(err),
             });
           },
         });
@@ -250,7 +292,10 @@ export class TaildirSource implements Source {
       const cut = t.splitter.oversize - oversize0;
       if (cut > 0) {
         ctx.counters.add('OversizeLineCount', cut);
-        ctx.logger.warn(`Line(s) longer than maxLineBytes were ${this.o.oversizeLinePolicy === 'truncate' ? 'truncated' : 'skipped'}`, { file: t.path, lines: cut, maxLineBytes: this.o.maxLineBytes });
+        ctx.logger.warn(
+          `Line(s) longer than maxLineBytes were ${this.o.oversizeLinePolicy === 'truncate' ? 'truncated' : 'skipped'}`,
+          { file: t.path, lines: cut, maxLineBytes: this.o.maxLineBytes },
+        );
       }
     }
     return events;
@@ -271,7 +316,10 @@ export class TaildirSource implements Source {
       if (t.orphan) {
         await t.close();
         this.trackers.delete(t.key);
-        this.ctx.logger.info('Closed a file renamed away or deleted, after idleTimeout without new data', { file: t.path, pos: t.pos });
+        this.ctx.logger.info('Closed a file renamed away or deleted, after idleTimeout without new data', {
+          file: t.path,
+          pos: t.pos,
+        });
       } else {
         await t.closeIdle();
         this.ctx.logger.debug('Closed an idle file', { file: t.path, pos: t.pos });
@@ -284,7 +332,8 @@ export default defineSource({
   type: 'taildir',
   aliases: ['TAILDIR'],
   classNames: ['org.apache.flume.source.taildir.TaildirSource'],
-  summary: 'Tails the files of one or more file groups line by line; survives rename, copytruncate and truncation; at-least-once with a durable channel.',
+  summary:
+    'Tails the files of one or more file groups line by line; survives rename, copytruncate and truncation; at-least-once with a durable channel.',
   options,
   check,
   batchSize: (o) => o.batchSize,

@@ -27,11 +27,19 @@ export interface GroupSpec {
 
 /** Splits `filegroups.<g>` into its literal directory and compiled regex; throws OptionError. */
 export function parseGroupPath(raw: string): { dir: string; regex: JavaRegex } {
-  if (!path.isAbsolute(raw)) throw new OptionError(`'${raw}' is not an absolute path`, 'write /directory/<regex on the file name>, e.g. /var/log/app/.*\\.log');
+  if (!path.isAbsolute(raw))
+    throw new OptionError(
+      `'${raw}' is not an absolute path`,
+      'write /directory/<regex on the file name>, e.g. /var/log/app/.*\\.log',
+    );
   const slash = raw.lastIndexOf('/');
   const dir = raw.slice(0, slash) || '/';
   const pattern = raw.slice(slash + 1);
-  if (pattern === '') throw new OptionError(`'${raw}' has no file name pattern after the last '/'`, 'write /directory/<regex on the file name>, e.g. /var/log/app/.*\\.log');
+  if (pattern === '')
+    throw new OptionError(
+      `'${raw}' has no file name pattern after the last '/'`,
+      'write /directory/<regex on the file name>, e.g. /var/log/app/.*\\.log',
+    );
   return { dir: path.normalize(dir), regex: compileJavaRegex(pattern) };
 }
 
@@ -70,12 +78,27 @@ export class Matcher {
   private readonly dirs: DirState[] = [];
   private readonly warned = new Set<string>();
 
-  constructor(groups: GroupSpec[], private readonly symlinks: SymlinkPolicy, private readonly cache: boolean, private readonly logger: Logger) {
+  constructor(
+    groups: GroupSpec[],
+    private readonly symlinks: SymlinkPolicy,
+    private readonly cache: boolean,
+    private readonly logger: Logger,
+  ) {
     const byDir = new Map<string, DirState>();
     for (const g of groups) {
       let d = byDir.get(g.dir);
       if (!d) {
-        d = { dir: g.dir, realDir: g.dir, groups: [], mtimeMs: -1, listedAt: -Infinity, listedWall: 0, names: [], cands: [], missingLogged: false };
+        d = {
+          dir: g.dir,
+          realDir: g.dir,
+          groups: [],
+          mtimeMs: -1,
+          listedAt: -Infinity,
+          listedWall: 0,
+          names: [],
+          cands: [],
+          missingLogged: false,
+        };
         byDir.set(g.dir, d);
         this.dirs.push(d);
       }
@@ -100,9 +123,12 @@ export class Matcher {
       try {
         st = await fsp.stat(d.dir);
       } catch (err) {
-        throw new Error(`directory ${d.dir} of file group(s) ${d.groups.map((g) => g.name).join(', ')} cannot be read: ${(err as Error).message}`);
+        throw new Error(
+          `directory ${d.dir} of file group(s) ${d.groups.map((g) => g.name).join(', ')} cannot be read: ${(err as Error).message}`,
+        );
       }
-      if (!st.isDirectory()) throw new Error(`${d.dir} (file group ${d.groups.map((g) => g.name).join(', ')}) is not a directory`);
+      if (!st.isDirectory())
+        throw new Error(`${d.dir} (file group ${d.groups.map((g) => g.name).join(', ')}) is not a directory`);
       d.realDir = await fsp.realpath(d.dir);
     }
   }
@@ -122,7 +148,10 @@ export class Matcher {
       } catch (err) {
         if (!d.missingLogged) {
           d.missingLogged = true;
-          this.logger.warn('Taildir directory cannot be read; its files are not tailed until it is back', { directory: d.dir, error: (err as Error).message });
+          this.logger.warn('Taildir directory cannot be read; its files are not tailed until it is back', {
+            directory: d.dir,
+            error: (err as Error).message,
+          });
         }
         if (d.names.length > 0) changed = true;
         d.names = [];
@@ -186,13 +215,29 @@ export class Matcher {
       } catch {
         return undefined; // dangling
       }
-      if (this.symlinks === 'withinDirectory' && !target.startsWith(d.realDir.endsWith('/') ? d.realDir : `${d.realDir}/`)) {
-        this.warnOnce(p, 'Symbolic link points outside the file group directory; not followed (set followSymlinks = always to allow it)', { target, directory: d.dir });
+      if (
+        this.symlinks === 'withinDirectory' &&
+        !target.startsWith(d.realDir.endsWith('/') ? d.realDir : `${d.realDir}/`)
+      ) {
+        this.warnOnce(
+          p,
+          'Symbolic link points outside the file group directory; not followed (set followSymlinks = always to allow it)',
+          { target, directory: d.dir },
+        );
         return undefined;
       }
       openPath = target;
     }
     if (!st.isFile()) return undefined;
-    return { key: fileKey(st.dev, st.ino), path: p, openPath, group: g, dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    return {
+      key: fileKey(st.dev, st.ino),
+      path: p,
+      openPath,
+      group: g,
+      dev: st.dev,
+      ino: st.ino,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    };
   }
 }

@@ -28,7 +28,10 @@ export interface PositionEntry {
 export type RecoveryPolicy = 'backup' | 'fail' | 'reset';
 
 export class PositionFileError extends AgentError {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super('FLUME_ERR_SOURCE_POSITION_FILE', message);
     this.name = 'PositionFileError';
   }
@@ -38,28 +41,34 @@ const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number
 
 /** Parses and checks the JSON text; throws PositionFileError naming what is wrong. */
 export function parsePositions(text: string, file: string): PositionEntry[] {
-  if (text.trim() === '') throw new PositionFileError(file, 'the file is empty (a Flume agent that crashed while writing it leaves it so)');
+  if (text.trim() === '')
+    throw new PositionFileError(file, 'the file is empty (a Flume agent that crashed while writing it leaves it so)');
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
     throw new PositionFileError(file, `it is not valid JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(data)) throw new PositionFileError(file, 'it is not a JSON array of {"inode","pos","file"} entries');
+  if (!Array.isArray(data))
+    throw new PositionFileError(file, 'it is not a JSON array of {"inode","pos","file"} entries');
   const out: PositionEntry[] = [];
   data.forEach((e: unknown, i) => {
-    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new PositionFileError(file, `entry ${i} is not an object`);
+    if (e === null || typeof e !== 'object' || Array.isArray(e))
+      throw new PositionFileError(file, `entry ${i} is not an object`);
     const o = e as Record<string, unknown>;
-    if (!isNonNegInt(o.inode)) throw new PositionFileError(file, `entry ${i} has no valid "inode" (a whole number >= 0)`);
+    if (!isNonNegInt(o.inode))
+      throw new PositionFileError(file, `entry ${i} has no valid "inode" (a whole number >= 0)`);
     if (!isNonNegInt(o.pos)) throw new PositionFileError(file, `entry ${i} has no valid "pos" (a whole number >= 0)`);
-    if (typeof o.file !== 'string' || o.file === '') throw new PositionFileError(file, `entry ${i} has no valid "file" (a path)`);
+    if (typeof o.file !== 'string' || o.file === '')
+      throw new PositionFileError(file, `entry ${i} has no valid "file" (a path)`);
     const entry: PositionEntry = { inode: o.inode, pos: o.pos, file: o.file };
     if (o.dev !== undefined) {
       if (!isNonNegInt(o.dev)) throw new PositionFileError(file, `entry ${i} has an invalid "dev"`);
       entry.dev = o.dev;
     }
     if (o.fp !== undefined) {
-      if (typeof o.fp !== 'string' || !/^\d+:[0-9a-f]*$/.test(o.fp)) throw new PositionFileError(file, `entry ${i} has an invalid "fp"`);
+      if (typeof o.fp !== 'string' || !/^\d+:[0-9a-f]*$/.test(o.fp))
+        throw new PositionFileError(file, `entry ${i} has an invalid "fp"`);
       entry.fp = o.fp;
     }
     out.push(entry);
@@ -141,7 +150,10 @@ export async function loadPositions(file: string, policy: RecoveryPolicy, now = 
         return { entries, from: 'backup', problem, movedTo };
       } catch (err) {
         if (!(err instanceof PositionFileError)) throw err;
-        throw new PositionFileError(file, `position file ${file} cannot be used: ${problem}; its backup ${bak} cannot be used either: ${err.message}`);
+        throw new PositionFileError(
+          file,
+          `position file ${file} cannot be used: ${problem}; its backup ${bak} cannot be used either: ${err.message}`,
+        );
       }
     }
     throw new PositionFileError(file, `position file ${file} cannot be used: ${problem}; there is no backup (${bak})`);

@@ -258,7 +258,8 @@ export class TailFile {
   /** The in-flight batch was committed: advance the committed offset. */
   committed(): void {
     this.inflight = undefined;
-    this.pos = this.head < this.sink.bodies.length ? this.inflightEnd : Math.max(this.inflightEnd, this.splitter.boundary());
+    this.pos =
+      this.head < this.sink.bodies.length ? this.inflightEnd : Math.max(this.inflightEnd, this.splitter.boundary());
     if (this.pos > this.readPos) this.pos = this.readPos;
   }
 

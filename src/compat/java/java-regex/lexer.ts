@@ -66,16 +66,36 @@ export class Lexer {
     const U = this.flags.U;
     let r: string | undefined;
     switch (c) {
-      case 'd': r = U ? '\\p{Nd}' : '[0-9]'; break;
-      case 'D': r = U ? '\\P{Nd}' : '[^0-9]'; break;
-      case 'w': r = U ? U_WORD : '[a-zA-Z0-9_]'; break;
-      case 'W': r = U ? U_NOT_WORD : '[^a-zA-Z0-9_]'; break;
-      case 's': r = U ? '\\p{White_Space}' : JAVA_SPACE; break;
-      case 'S': r = U ? '\\P{White_Space}' : JAVA_NOT_SPACE; break;
-      case 'h': r = HSPACE; break;
-      case 'H': r = negate(HSPACE); break;
-      case 'v': r = VSPACE; break;
-      case 'V': r = negate(VSPACE); break;
+      case 'd':
+        r = U ? '\\p{Nd}' : '[0-9]';
+        break;
+      case 'D':
+        r = U ? '\\P{Nd}' : '[^0-9]';
+        break;
+      case 'w':
+        r = U ? U_WORD : '[a-zA-Z0-9_]';
+        break;
+      case 'W':
+        r = U ? U_NOT_WORD : '[^a-zA-Z0-9_]';
+        break;
+      case 's':
+        r = U ? '\\p{White_Space}' : JAVA_SPACE;
+        break;
+      case 'S':
+        r = U ? '\\P{White_Space}' : JAVA_NOT_SPACE;
+        break;
+      case 'h':
+        r = HSPACE;
+        break;
+      case 'H':
+        r = negate(HSPACE);
+        break;
+      case 'v':
+        r = VSPACE;
+        break;
+      case 'V':
+        r = negate(VSPACE);
+        break;
       case 'p':
       case 'P': {
         this.pos++;
@@ -104,8 +124,11 @@ export class Lexer {
     const cls = propertyClass(raw, this.flags.U);
     if (typeof cls === 'string') return cls;
     if (cls !== undefined) throw this.refuse(cls);
-    throw this.err(`unknown or unsupported character property \\p{${raw}}`, 'see java.util.regex.Pattern: POSIX '
-      + 'classes (Alpha, Punct...), categories (L, Lu, Nd...), scripts (IsLatin), binary properties (IsAlphabetic)');
+    throw this.err(
+      `unknown or unsupported character property \\p{${raw}}`,
+      'see java.util.regex.Pattern: POSIX ' +
+        'classes (Alpha, Punct...), categories (L, Lu, Nd...), scripts (IsLatin), binary properties (IsAlphabetic)',
+    );
   }
 
   /** A single-character escape (after the backslash); returns the code point. */
@@ -113,15 +136,22 @@ export class Lexer {
     const c = this.peek()!;
     this.pos++;
     switch (c) {
-      case 't': return 9;
-      case 'n': return 10;
-      case 'r': return 13;
-      case 'f': return 12;
-      case 'a': return 7;
-      case 'e': return 27;
+      case 't':
+        return 9;
+      case 'n':
+        return 10;
+      case 'r':
+        return 13;
+      case 'f':
+        return 12;
+      case 'a':
+        return 7;
+      case 'e':
+        return 27;
       case '0': {
         const m = /^([0-3][0-7]{2}|[0-7]{1,2})/.exec(this.src.slice(this.pos));
-        if (!m) throw this.err(`illegal octal escape at position ${at}`, 'Java octal escapes are \\0n, \\0nn or \\0mnn');
+        if (!m)
+          throw this.err(`illegal octal escape at position ${at}`, 'Java octal escapes are \\0n, \\0nn or \\0mnn');
         this.pos += m[0].length;
         return parseInt(m[0], 8);
       }

@@ -7,7 +7,14 @@ function hex(cp: number): string {
 }
 
 function needsHexEscape(cp: number): boolean {
-  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 || (cp >= 0xd800 && cp <= 0xdfff) || cp === 0xfeff;
+  return (
+    cp < 0x20 ||
+    (cp >= 0x7f && cp <= 0x9f) ||
+    cp === 0x2028 ||
+    cp === 0x2029 ||
+    (cp >= 0xd800 && cp <= 0xdfff) ||
+    cp === 0xfeff
+  );
 }
 
 /** A code point as a JavaScript (v-mode) atom outside a class. */

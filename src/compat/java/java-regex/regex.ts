@@ -12,7 +12,10 @@ export class JavaRegex {
   private globalRe?: RegExp;
   private fullRe?: RegExp;
 
-  constructor(readonly javaSource: string, readonly translation: JavaRegexTranslation) {
+  constructor(
+    readonly javaSource: string,
+    readonly translation: JavaRegexTranslation,
+  ) {
     this.regex = new RegExp(translation.source, translation.flags);
     this.groupCount = translation.groupCount;
     this.names = translation.names;
@@ -106,6 +109,9 @@ export function compileJavaRegex(src: string): JavaRegex {
   try {
     return new JavaRegex(src, t);
   } catch (err) {
-    throw new OptionError(`regex '${src}' cannot be used: ${(err as Error).message}`, 'check the regular expression syntax (Java syntax)');
+    throw new OptionError(
+      `regex '${src}' cannot be used: ${(err as Error).message}`,
+      'check the regular expression syntax (Java syntax)',
+    );
   }
 }

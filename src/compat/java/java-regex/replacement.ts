@@ -13,25 +13,42 @@ export function compileJavaReplacement(repl: string, re: JavaRegex): JavaReplace
   while (i < repl.length) {
     const c = repl[i]!;
     if (c === '\\') {
-      if (i + 1 >= repl.length) throw new OptionError(`replacement '${repl}' ends with a lone backslash`, 'write \\\\ for a literal backslash');
+      if (i + 1 >= repl.length)
+        throw new OptionError(`replacement '${repl}' ends with a lone backslash`, 'write \\\\ for a literal backslash');
       lit += repl[i + 1]!;
       i += 2;
     } else if (c === '$') {
       i++;
-      if (i >= repl.length) throw new OptionError(`replacement '${repl}' ends with '$' (Java: illegal group reference)`, 'write \\$ for a literal dollar sign');
+      if (i >= repl.length)
+        throw new OptionError(
+          `replacement '${repl}' ends with '$' (Java: illegal group reference)`,
+          'write \\$ for a literal dollar sign',
+        );
       let g: number;
       if (repl[i] === '{') {
         const close = repl.indexOf('}', i);
         const name = close < 0 ? '' : repl.slice(i + 1, close);
-        if (close < 0 || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(name)) throw new OptionError(`replacement '${repl}' has a malformed named group reference`, 'write ${name} with an ASCII letter followed by letters or digits');
+        if (close < 0 || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(name))
+          throw new OptionError(
+            `replacement '${repl}' has a malformed named group reference`,
+            'write ${name} with an ASCII letter followed by letters or digits',
+          );
         const n = re.names.get(name);
-        if (n === undefined) throw new OptionError(`replacement '${repl}' refers to group '${name}', which the regex does not define`);
+        if (n === undefined)
+          throw new OptionError(`replacement '${repl}' refers to group '${name}', which the regex does not define`);
         g = n;
         i = close + 1;
       } else {
         const d = repl.charCodeAt(i) - 48;
-        if (d < 0 || d > 9) throw new OptionError(`replacement '${repl}' has '$' not followed by a group number or {name} (Java: illegal group reference)`, 'write \\$ for a literal dollar sign');
-        if (d > re.groupCount) throw new OptionError(`replacement '${repl}' refers to group ${d}, but the regex has ${re.groupCount} group(s)`);
+        if (d < 0 || d > 9)
+          throw new OptionError(
+            `replacement '${repl}' has '$' not followed by a group number or {name} (Java: illegal group reference)`,
+            'write \\$ for a literal dollar sign',
+          );
+        if (d > re.groupCount)
+          throw new OptionError(
+            `replacement '${repl}' refers to group ${d}, but the regex has ${re.groupCount} group(s)`,
+          );
         g = d;
         i++;
         while (i < repl.length) {

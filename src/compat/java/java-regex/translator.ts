@@ -149,7 +149,8 @@ export class Translator extends Lexer {
     if (q === '{') {
       const m = /^(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos));
       if (!m) throw this.err(`illegal repetition at position ${at}`, 'write \\{ for a literal brace');
-      if (m[3] && Number(m[3]) < Number(m[1])) throw this.err(`illegal repetition range {${m[1]},${m[3]}} at position ${at}`);
+      if (m[3] && Number(m[3]) < Number(m[1]))
+        throw this.err(`illegal repetition range {${m[1]},${m[3]}} at position ${at}`);
       q = `{${m[1]}${m[2] ?? ''}}`;
       this.pos += m[0].length;
     }
@@ -190,7 +191,11 @@ export class Translator extends Lexer {
         this.pos += 2;
       } else if (k === '<') {
         const m = /^<([a-zA-Z][a-zA-Z0-9]*)>/.exec(this.src.slice(this.pos));
-        if (!m) throw this.err(`bad named group at position ${start}`, 'group names are an ASCII letter followed by letters or digits');
+        if (!m)
+          throw this.err(
+            `bad named group at position ${start}`,
+            'group names are an ASCII letter followed by letters or digits',
+          );
         if (this.names.has(m[1]!)) throw this.err(`named group '${m[1]}' is defined twice`);
         this.pos += m[0].length;
         const g = ++this.groups;
@@ -214,12 +219,17 @@ export class Translator extends Lexer {
             continue;
           }
           if (f === 'c') throw this.refuse(REFUSED.canonEq);
-          if (!'idmsuxU'.includes(f)) throw this.err(`unknown inline flag '${f}' at position ${this.pos - 1}`, 'Java inline flags are i d m s u x U');
+          if (!'idmsuxU'.includes(f))
+            throw this.err(
+              `unknown inline flag '${f}' at position ${this.pos - 1}`,
+              'Java inline flags are i d m s u x U',
+            );
           this.flags[f as keyof Flags] = on;
           if (f === 'U' && on) this.flags.u = true;
         }
         if (this.eof()) throw this.err('unclosed group');
-        if (this.pos === flagStart && this.peek() === ')') throw this.err(`empty inline flag group '(?)' at position ${start}`);
+        if (this.pos === flagStart && this.peek() === ')')
+          throw this.err(`empty inline flag group '(?)' at position ${start}`);
         if (this.peek() === ')') {
           // (?flags): applies until the end of the enclosing group
           this.pos++;
@@ -311,7 +321,10 @@ export class Translator extends Lexer {
         g = g * 10 + d;
         this.pos++;
       }
-      if (g > this.totalGroups) throw this.err(`backreference \\${g} at position ${at} names a group that does not exist (the pattern has ${this.totalGroups})`);
+      if (g > this.totalGroups)
+        throw this.err(
+          `backreference \\${g} at position ${at} names a group that does not exist (the pattern has ${this.totalGroups})`,
+        );
       this.emit({ ref: g }, true);
       return true;
     }

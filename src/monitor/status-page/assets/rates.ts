@@ -13,13 +13,20 @@ let samples: Sample[] = [];
 let startedAt: number | null = null;
 
 export function record(d: StatusResponse): void {
-  if (startedAt !== d.startedAt) { samples = []; startedAt = d.startedAt; }
+  if (startedAt !== d.startedAt) {
+    samples = [];
+    startedAt = d.startedAt;
+  }
   const c: Sample['c'] = {};
-  d.sources.forEach(function (s) { c['source.' + s.name] = { a: num(s.counters.EventAcceptedCount) }; });
+  d.sources.forEach(function (s) {
+    c['source.' + s.name] = { a: num(s.counters.EventAcceptedCount) };
+  });
   d.channels.forEach(function (ch) {
     c['channel.' + ch.name] = { a: num(ch.counters.EventPutSuccessCount), b: num(ch.counters.EventTakeSuccessCount) };
   });
-  d.sinks.forEach(function (k) { c['sink.' + k.name] = { a: num(k.counters.EventDrainSuccessCount) }; });
+  d.sinks.forEach(function (k) {
+    c['sink.' + k.name] = { a: num(k.counters.EventDrainSuccessCount) };
+  });
   samples.push({ t: d.now, c: c });
   while (samples.length > WINDOW) samples.shift();
 }
@@ -28,9 +35,10 @@ export function rate(id: string, k: 'a' | 'b'): number | null {
   const cur = samples[samples.length - 1];
   if (!cur || !cur.c[id]) return null;
   for (let i = 0; i < samples.length - 1; i++) {
-    const s = samples[i], v = s.c[id];
+    const s = samples[i],
+      v = s.c[id];
     if (!v || v[k] > cur.c[id][k] || cur.t <= s.t) continue;
-    return (cur.c[id][k] - v[k]) * 1000 / (cur.t - s.t);
+    return ((cur.c[id][k] - v[k]) * 1000) / (cur.t - s.t);
   }
   return null;
 }

@@ -24,14 +24,19 @@ function setConn(state: string, text: string): void {
 function render(d: StatusResponse): void {
   record(d);
   const key = keyOf(d);
-  if (key !== topoKey) { build(d); topoKey = key; }
+  if (key !== topoKey) {
+    build(d);
+    topoKey = key;
+  }
   update(d);
   renderBanner(d, null);
   renderStats(d);
   topo.classList.remove('stale');
   setConn('live', 'live');
-  setText($('updated'), 'Updated ' + fmtTime(d.now) + ' · refreshes every second · rates over the last '
-    + rateSeconds() + ' s');
+  setText(
+    $('updated'),
+    'Updated ' + fmtTime(d.now) + ' · refreshes every second · rates over the last ' + rateSeconds() + ' s',
+  );
   drawEdges();
 }
 
@@ -48,21 +53,25 @@ function fail(err: unknown): void {
     setAttr(e.path, 'marker-end', 'url(#arrow)');
   });
   const e = err as { name?: string; message?: string } | null | undefined;
-  const msg = e && e.name === 'AbortError'
-    ? 'no answer in ' + TIMEOUT_MS / 1000 + ' s'
-    : (e && e.message) || String(err);
+  const msg =
+    e && e.name === 'AbortError' ? 'no answer in ' + TIMEOUT_MS / 1000 + ' s' : (e && e.message) || String(err);
   renderBanner(last, msg, lastOkAt);
   topo.classList.add('stale');
   setConn('unreachable', 'agent unreachable');
-  setText($('updated'), last
-    ? 'Last update ' + fmtTime(lastOkAt) + ' (' + fmtAgo(Date.now() - lastOkAt) + ') · retrying every second'
-    : 'No status yet · retrying every second');
+  setText(
+    $('updated'),
+    last
+      ? 'Last update ' + fmtTime(lastOkAt) + ' (' + fmtAgo(Date.now() - lastOkAt) + ') · retrying every second'
+      : 'No status yet · retrying every second',
+  );
 }
 
 function poll(): void {
   const started = Date.now();
   const ctl = typeof AbortController === 'function' ? new AbortController() : null;
-  const timer = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
+  const timer = setTimeout(function () {
+    if (ctl) ctl.abort();
+  }, TIMEOUT_MS);
   void fetch('./api/status', { cache: 'no-store', signal: ctl ? ctl.signal : undefined })
     .then(function (res) {
       if (!res.ok) throw new Error('HTTP ' + res.status);

@@ -8,19 +8,25 @@ interface Banner extends HTMLElement {
 type BannerItem = [string, string];
 
 function countComponents(d: StatusResponse): number {
-  const groups = d.groups.filter(function (g) { return !g.implicit; }).length;
+  const groups = d.groups.filter(function (g) {
+    return !g.implicit;
+  }).length;
   return d.sources.length + d.channels.length + d.sinks.length + groups;
 }
 
 /** The banner for status `d`, or for `error` (then `d` is the last good status, from `lastOkAt`, or null). */
 export function renderBanner(d: StatusResponse | null, error: string | null, lastOkAt = 0): void {
   const b: Banner = $('banner');
-  let state: string, title: string, items: BannerItem[] = [];
+  let state: string,
+    title: string,
+    items: BannerItem[] = [];
   if (error) {
     state = 'unreachable';
-    title = 'Agent unreachable (' + error + ').' + (d
-      ? ' Showing the status from ' + fmtTime(lastOkAt) + '; retrying every second.'
-      : ' Retrying every second.');
+    title =
+      'Agent unreachable (' +
+      error +
+      ').' +
+      (d ? ' Showing the status from ' + fmtTime(lastOkAt) + '; retrying every second.' : ' Retrying every second.');
   } else if (d!.health && d!.health.length) {
     state = 'failing';
     const health = d!.health;
@@ -39,8 +45,13 @@ export function renderBanner(d: StatusResponse | null, error: string | null, las
       state = 'warning';
       title = 'All ' + countComponents(d!) + ' components are running, but the last configuration reload failed';
     }
-    items.push(['last reload', 'failed at ' + fmtTime(r.at) + '; the previous configuration keeps running'
-      + (r.issues && r.issues.length ? ': ' + r.issues.join('; ') : '')]);
+    items.push([
+      'last reload',
+      'failed at ' +
+        fmtTime(r.at) +
+        '; the previous configuration keeps running' +
+        (r.issues && r.issues.length ? ': ' + r.issues.join('; ') : ''),
+    ]);
   }
   const key = JSON.stringify([state, title, items]);
   if (b._key === key) return;
@@ -65,8 +76,10 @@ export function renderStats(d: StatusResponse): void {
   setText(st, d.state);
   st.className = 'v ' + (d.state === 'running' ? 'good' : 'warn');
   const p: Partial<StatusResponse['process']> = d.process || {};
-  setText($('st-uptime'), p.uptimeSeconds !== undefined ? fmtDuration(p.uptimeSeconds)
-    : fmtDuration((d.now - d.startedAt) / 1000));
+  setText(
+    $('st-uptime'),
+    p.uptimeSeconds !== undefined ? fmtDuration(p.uptimeSeconds) : fmtDuration((d.now - d.startedAt) / 1000),
+  );
   setText($('st-rss'), fmtBytes(p.rssBytes));
   setText($('st-heap'), fmtBytes(p.heapUsedBytes));
   const lag = $('st-lag');
@@ -74,8 +87,10 @@ export function renderStats(d: StatusResponse): void {
   setText(lag, typeof lagMs === 'number' ? lagMs.toFixed(lagMs < 10 ? 1 : 0) + ' ms' : '–');
   const lagClass = typeof lagMs !== 'number' ? '' : lagMs > 200 ? ' bad' : lagMs > 50 ? ' warn' : '';
   lag.className = 'v' + lagClass;
-  const r = d.reload, rl = $('st-reload');
-  let txt = 'none since start', cls = 'v';
+  const r = d.reload,
+    rl = $('st-reload');
+  let txt = 'none since start',
+    cls = 'v';
   if (r && r.status === 'ok') {
     txt = 'ok at ' + fmtTime(r.at) + ' (' + r.count + (r.count === 1 ? ' reload)' : ' reloads)');
     cls = 'v good';

@@ -44,10 +44,18 @@ export let edges: Edge[] = [];
 
 export function keyOf(d: StatusResponse): string {
   return JSON.stringify([
-    d.sources.map(function (s) { return [s.name, s.type, s.channels, s.selector, s.interceptors]; }),
-    d.channels.map(function (c) { return [c.name, c.type]; }),
-    d.sinks.map(function (k) { return [k.name, k.type, k.channel, k.group]; }),
-    d.groups.map(function (g) { return [g.name, g.processor, g.sinks, g.implicit]; }),
+    d.sources.map(function (s) {
+      return [s.name, s.type, s.channels, s.selector, s.interceptors];
+    }),
+    d.channels.map(function (c) {
+      return [c.name, c.type];
+    }),
+    d.sinks.map(function (k) {
+      return [k.name, k.type, k.channel, k.group];
+    }),
+    d.groups.map(function (g) {
+      return [g.name, g.processor, g.sinks, g.implicit];
+    }),
   ]);
 }
 
@@ -100,7 +108,9 @@ export function build(d: StatusResponse): void {
     channel: $('col-channels').querySelector('.items')!,
     sink: $('col-sinks').querySelector('.items')!,
   };
-  Object.values(cols).forEach(function (col) { col.textContent = ''; });
+  Object.values(cols).forEach(function (col) {
+    col.textContent = '';
+  });
   edges = [];
   while (svg.firstChild) svg.removeChild(svg.firstChild);
 
@@ -116,9 +126,14 @@ export function build(d: StatusResponse): void {
   // channels in the order sources first mention them, so connectors cross as little as possible
   const order: Record<string, number> = {};
   let n = 0;
-  d.sources.forEach(function (s) { s.channels.forEach(function (ch) { if (!(ch in order)) order[ch] = n++; }); });
+  d.sources.forEach(function (s) {
+    s.channels.forEach(function (ch) {
+      if (!(ch in order)) order[ch] = n++;
+    });
+  });
   const channels = d.channels.slice().sort(function (a: ChannelStatus, b: ChannelStatus) {
-    const x = a.name in order ? order[a.name] : 1e9, y = b.name in order ? order[b.name] : 1e9;
+    const x = a.name in order ? order[a.name] : 1e9,
+      y = b.name in order ? order[b.name] : 1e9;
     return x - y;
   });
   const chIndex: Record<string, number> = {};
@@ -149,22 +164,42 @@ export function build(d: StatusResponse): void {
 
   // sink column: non-implicit groups (boxed, with their processor) and lone sinks, ordered by their channels
   const sinkByName: Record<string, SinkStatus> = {};
-  d.sinks.forEach(function (k) { sinkByName[k.name] = k; });
+  d.sinks.forEach(function (k) {
+    sinkByName[k.name] = k;
+  });
   const units: SinkUnit[] = [];
   const grouped: Record<string, boolean> = {};
   d.groups.forEach(function (g) {
     if (g.implicit) return;
-    g.sinks.forEach(function (s) { grouped[s] = true; });
-    units.push({ group: g, sinks: g.sinks.map(function (s) { return sinkByName[s]; }).filter(Boolean) });
+    g.sinks.forEach(function (s) {
+      grouped[s] = true;
+    });
+    units.push({
+      group: g,
+      sinks: g.sinks
+        .map(function (s) {
+          return sinkByName[s];
+        })
+        .filter(Boolean),
+    });
   });
-  d.sinks.forEach(function (k) { if (!grouped[k.name]) units.push({ group: null, sinks: [k] }); });
+  d.sinks.forEach(function (k) {
+    if (!grouped[k.name]) units.push({ group: null, sinks: [k] });
+  });
   function rank(u: SinkUnit): number {
     let r = 1e9;
-    u.sinks.forEach(function (k) { if (k.channel in chIndex) r = Math.min(r, chIndex[k.channel]); });
+    u.sinks.forEach(function (k) {
+      if (k.channel in chIndex) r = Math.min(r, chIndex[k.channel]);
+    });
     return r;
   }
-  units.forEach(function (u, i) { u.i = i; u.r = rank(u); });
-  units.sort(function (a, b) { return a.r! - b.r! || a.i! - b.i!; });
+  units.forEach(function (u, i) {
+    u.i = i;
+    u.r = rank(u);
+  });
+  units.sort(function (a, b) {
+    return a.r! - b.r! || a.i! - b.i!;
+  });
   units.forEach(function (u) {
     let parent: Element = cols.sink;
     if (u.group) {
@@ -183,7 +218,9 @@ export function build(d: StatusResponse): void {
       cols.sink.appendChild(g);
       parent = g;
     }
-    u.sinks.forEach(function (k) { parent.appendChild(rateCard('sink', k.name, k.type, 'events/s drained')); });
+    u.sinks.forEach(function (k) {
+      parent.appendChild(rateCard('sink', k.name, k.type, 'events/s drained'));
+    });
   });
 
   Object.values(cols).forEach(function (col) {
@@ -192,7 +229,10 @@ export function build(d: StatusResponse): void {
 
   // connectors
   const defs = document.createElementNS(svgNS, 'defs');
-  [['arrow', 'var(--edge)'], ['arrow-on', 'var(--edge-on)']].forEach(function (a) {
+  [
+    ['arrow', 'var(--edge)'],
+    ['arrow-on', 'var(--edge-on)'],
+  ].forEach(function (a) {
     const mk = document.createElementNS(svgNS, 'marker');
     mk.setAttribute('id', a[0]);
     mk.setAttribute('viewBox', '0 0 10 10');
@@ -217,8 +257,14 @@ export function build(d: StatusResponse): void {
     svg.appendChild(p);
     edges.push({ from: from, to: to, path: p });
   }
-  d.sources.forEach(function (s) { s.channels.forEach(function (ch) { edge('source.' + s.name, 'channel.' + ch); }); });
-  d.sinks.forEach(function (k) { edge('channel.' + k.channel, 'sink.' + k.name); });
+  d.sources.forEach(function (s) {
+    s.channels.forEach(function (ch) {
+      edge('source.' + s.name, 'channel.' + ch);
+    });
+  });
+  d.sinks.forEach(function (k) {
+    edge('channel.' + k.channel, 'sink.' + k.name);
+  });
 }
 
 export function find<T extends HTMLElement = AnyCard>(id: string): T | null {
@@ -229,13 +275,22 @@ export function drawEdges(): void {
   const box = topo.getBoundingClientRect();
   svg.setAttribute('viewBox', '0 0 ' + box.width + ' ' + box.height);
   edges.forEach(function (e) {
-    const a = find(e.from), b = find(e.to);
-    if (!a || !b) { e.path.setAttribute('d', ''); return; }
-    const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
-    const x1 = ra.right - box.left, y1 = ra.top + ra.height / 2 - box.top;
-    const x2 = rb.left - box.left - 2, y2 = rb.top + rb.height / 2 - box.top;
+    const a = find(e.from),
+      b = find(e.to);
+    if (!a || !b) {
+      e.path.setAttribute('d', '');
+      return;
+    }
+    const ra = a.getBoundingClientRect(),
+      rb = b.getBoundingClientRect();
+    const x1 = ra.right - box.left,
+      y1 = ra.top + ra.height / 2 - box.top;
+    const x2 = rb.left - box.left - 2,
+      y2 = rb.top + rb.height / 2 - box.top;
     const dx = Math.max(24, (x2 - x1) / 2);
-    e.path.setAttribute('d',
-      'M' + x1 + ',' + y1 + ' C' + (x1 + dx) + ',' + y1 + ' ' + (x2 - dx) + ',' + y2 + ' ' + x2 + ',' + y2);
+    e.path.setAttribute(
+      'd',
+      'M' + x1 + ',' + y1 + ' C' + (x1 + dx) + ',' + y1 + ' ' + (x2 - dx) + ',' + y2 + ' ' + x2 + ',' + y2,
+    );
   });
 }

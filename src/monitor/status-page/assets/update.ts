@@ -8,7 +8,8 @@ function setState(c: Card, state: string, failing: boolean): void {
   setAttr(c, 'data-state', state);
   setAttr(c._state, 'data-state', failing && state === 'running' ? 'failing' : state);
   setText(c._state, failing && state === 'running' ? 'failing' : state);
-  if (failing) setAttr(c, 'data-health', 'failing'); else c.removeAttribute('data-health');
+  if (failing) setAttr(c, 'data-health', 'failing');
+  else c.removeAttribute('data-health');
 }
 function setErr(e: HTMLElement, text: string | undefined): void {
   e.hidden = !text;
@@ -27,18 +28,22 @@ export function setRate(c: Element, attr: string, big: Element, r: number | null
 
 export function update(d: StatusResponse): void {
   const unhealthy: Record<string, string> = {};
-  (d.health || []).forEach(function (h) { unhealthy[h.component] = h.reason; });
+  (d.health || []).forEach(function (h) {
+    unhealthy[h.component] = h.reason;
+  });
   d.sources.forEach(function (s) {
-    const id = 'source.' + s.name, c = find<RateCard>(id);
+    const id = 'source.' + s.name,
+      c = find<RateCard>(id);
     if (!c) return;
-    const accepted = num(s.counters.EventAcceptedCount), received = num(s.counters.EventReceivedCount);
+    const accepted = num(s.counters.EventAcceptedCount),
+      received = num(s.counters.EventReceivedCount);
     setState(c, s.state, id in unhealthy);
     setRate(c, 'data-rate', c._rate, rate(id, 'a'));
     setAttr(c, 'data-count', String(accepted));
     const extra = [fmtInt(accepted) + ' accepted'];
     if (received !== accepted) extra.push(fmtInt(received) + ' received');
-    const fails = num(s.counters.ChannelWriteFail) + num(s.counters.EventReadFail)
-      + num(s.counters.GenericProcessingFail);
+    const fails =
+      num(s.counters.ChannelWriteFail) + num(s.counters.EventReadFail) + num(s.counters.GenericProcessingFail);
     if (fails) extra.push(fmtInt(fails) + ' failures');
     const conns = num(s.counters.OpenConnectionCount);
     if (conns || s.type === 'netcat') {
@@ -48,13 +53,14 @@ export function update(d: StatusResponse): void {
     setErr(c._err, reason(s, unhealthy[id]));
   });
   d.channels.forEach(function (ch) {
-    const id = 'channel.' + ch.name, c = find<ChannelCard>(id);
+    const id = 'channel.' + ch.name,
+      c = find<ChannelCard>(id);
     if (!c) return;
     // size and capacity are null for a channel that cannot know them (remote, e.g. Kafka)
     const known = ch.size !== null && ch.capacity !== null;
     const size = num(ch.counters.ChannelSize !== undefined ? ch.counters.ChannelSize : ch.size);
     const cap = num(ch.counters.ChannelCapacity !== undefined ? ch.counters.ChannelCapacity : ch.capacity);
-    const pct = known && cap > 0 ? Math.min(100, size * 100 / cap) : 0;
+    const pct = known && cap > 0 ? Math.min(100, (size * 100) / cap) : 0;
     setState(c, ch.state, id in unhealthy);
     setRate(c, 'data-rate', c._put, rate(id, 'a'));
     setRate(c, 'data-take-rate', c._take, rate(id, 'b'));
@@ -71,15 +77,16 @@ export function update(d: StatusResponse): void {
     setErr(c._err, reason(ch, unhealthy[id]));
   });
   d.sinks.forEach(function (k) {
-    const id = 'sink.' + k.name, c = find<RateCard>(id);
+    const id = 'sink.' + k.name,
+      c = find<RateCard>(id);
     if (!c) return;
     const drained = num(k.counters.EventDrainSuccessCount);
     setState(c, k.state, id in unhealthy);
     setRate(c, 'data-rate', c._rate, rate(id, 'a'));
     setAttr(c, 'data-count', String(drained));
     const extra = [fmtInt(drained) + ' drained', 'from ' + k.channel];
-    const fails = num(k.counters.EventWriteFail) + num(k.counters.ChannelReadFail)
-      + num(k.counters.ConnectionFailedCount);
+    const fails =
+      num(k.counters.EventWriteFail) + num(k.counters.ChannelReadFail) + num(k.counters.ConnectionFailedCount);
     if (fails) extra.push(fmtInt(fails) + ' failures');
     setText(c._sub, extra.join(' · '));
     setErr(c._err, reason(k, unhealthy[id]));
@@ -91,7 +98,8 @@ export function update(d: StatusResponse): void {
     const bad = unhealthy['sinkgroup.' + g.name];
     const failure = g.failure ? 'delivery failing since ' + fmtTime(g.failure.since) + ': ' + g.failure.message : '';
     const msg = bad || failure;
-    if (msg) setAttr(e, 'data-health', 'failing'); else e.removeAttribute('data-health');
+    if (msg) setAttr(e, 'data-health', 'failing');
+    else e.removeAttribute('data-health');
     setErr(e._err, msg);
   });
   edges.forEach(function (e) {
