@@ -6,7 +6,8 @@
 // sent; 503 (channel full) is retried after a short pause; any other answer is a failure. Prints one line
 // `result {json}` and waits for SIGTERM (then exits 0); a failure exits 1 at once.
 //
-// Usage: node bench/http-client.mjs --port P --events N [--connections 8] [--batch 100] [--body-bytes 200] [--host 127.0.0.1]
+// Usage: node bench/http-client.mjs --port P --events N [--connections 8] [--batch 100] [--body-bytes 200] [--host
+// 127.0.0.1]
 import http from 'node:http';
 import { prng } from './lib.mjs';
 

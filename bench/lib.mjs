@@ -459,7 +459,8 @@ export async function measureToDir({ receiver, outDir, data, start }) {
 /**
  * Writes `confText` to `<dir>/<name>.properties` and starts a real agent through the CLI:
  * `node bin/flume-ng agent -n <agentName> -f <file> --no-reload-conf -Dflume.root.logger=WARN,console`.
- * `nodeArgs` go to node before the script (e.g. --cpu-prof). Returns the spawnNode() handle (its pid is the agent process).
+ * `nodeArgs` go to node before the script (e.g. --cpu-prof). Returns the spawnNode() handle (its pid is the agent
+ * process).
  */
 export async function startAgentProcess(
   confText,

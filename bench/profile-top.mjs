@@ -40,7 +40,10 @@ function tsLine(url, line, column) {
   return e && typeof e.originalLine === 'number' ? e.originalLine + 1 : undefined;
 }
 
-/** Where a frame lives: src/...ts:line for our code, node:..., a package name, or V8's (program)/(garbage collector)/(idle). */
+/**
+ * Where a frame lives: src/...ts:line for our code, node:..., a package name, or V8's (program)/(garbage
+ * collector)/(idle).
+ */
 function where(cf) {
   const url = cf.url ?? '';
   const ours = /\/dist\/(src\/.*)\.js$/.exec(url);

@@ -1,5 +1,6 @@
 /**
- * Prometheus text exposition with Flume 1.11+'s naming: `Flume_<Counter>{component="<name>",type="<SOURCE|CHANNEL|SINK>"}`,
+ * Prometheus text exposition with Flume 1.11+'s naming:
+ * `Flume_<Counter>{component="<name>",type="<SOURCE|CHANNEL|SINK>"}`,
  * plus process metrics.
  */
 import type { Agent } from '../runtime/agent.js';

@@ -11,7 +11,7 @@
 import type net from 'node:net';
 import type { SourceContext } from '../contract/index.js';
 import type { FlumeEvent } from '../core/event.js';
-import { ChannelFullError, errorMessage } from '../core/errors.js';
+import { ChannelFullError, errorMessage, AgentError } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 import { retrying, type RetryPolicy } from '../core/retry.js';
 import { LINGER_MS, type Tracked } from './listen.js';
@@ -55,7 +55,7 @@ class InFlight {
       },
       (err: unknown) => {
         this.done = true;
-        this.error = err ?? new Error('emit failed');
+        this.error = err ?? new AgentError('FLUME_ERR_RUNTIME', 'emit failed without a reason');
       },
     );
   }

@@ -23,7 +23,7 @@ import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { SinkDriver, SinkRunner, type SinkRunnerOptions } from './sink-runner.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, AgentError } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 
 export interface AgentOptions {
@@ -200,7 +200,7 @@ export class Agent {
 
   /** Builds and starts the initial plan. Component start failures are retried in the background, not thrown. */
   async start(): Promise<void> {
-    if (this.state !== 'new') throw new Error(`agent already ${this.state}`);
+    if (this.state !== 'new') throw new AgentError('FLUME_ERR_RUNTIME', `agent already ${this.state}`);
     const plan = this.plan!;
     this.plan = undefined;
     await this.apply(plan);
@@ -423,7 +423,8 @@ export class Agent {
     });
     const sup = this.supervised('source', p.name, p.def.type, instance, () => counters.started(this.clock.nowMs()));
     this.sources.set(p.name, { planned: p, sup, counters, processor });
-    // a source starts once its channels run (a channel that cannot start yet, e.g. a locked file channel, holds it back)
+    // a source starts once its channels run (a channel that cannot start yet, e.g. a locked file channel, holds it
+    // back)
     const channelsUp = p.channels.map((c) => this.channels.get(c)!.sup);
     if (channelsUp.every((s) => s.state === 'running')) {
       await sup.start();

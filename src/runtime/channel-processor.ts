@@ -17,7 +17,7 @@ import type { FlumeEvent } from '../core/event.js';
 import type { Channel, ChannelSelector, ChannelTransaction, EmitOptions, Interceptor } from '../contract/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { SourceCounters } from '../telemetry/counters.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, AgentError } from '../core/errors.js';
 
 export type Emit = (batch: FlumeEvent[], opts?: EmitOptions) => Promise<void>;
 
@@ -215,7 +215,8 @@ export class ChannelProcessor {
 
   private channel(name: string): Channel {
     const ch = this.channels.get(name);
-    if (!ch) throw new Error(`selector chose channel ${name}, which this source does not write to`);
+    if (!ch)
+      throw new AgentError('FLUME_ERR_RUNTIME', `selector chose channel ${name}, which this source does not write to`);
     return ch;
   }
 

@@ -5,16 +5,7 @@
  * Names are Flume's, matched case-insensitively (`TEXT`, `header_and_text`, `AVRO_EVENT`), or Flume's builder
  * class names. Options are the keys after the sink's serializer prefix (`sink.serializer.appendNewline`).
  */
-import type { FlumeEvent } from '../core/event.js';
-import {
-  closest,
-  didYouMeanHint,
-  opt,
-  OptionError,
-  type OptionSpec,
-  type OptionTable,
-  type Problem,
-} from '../contract/index.js';
+import { closest, didYouMeanHint, opt, OptionError, type OptionSpec, type Problem } from '../contract/index.js';
 import text from './text.js';
 import headerAndText from './header-and-text.js';
 import avroEvent from './avro-event.js';

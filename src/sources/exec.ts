@@ -316,11 +316,16 @@ export class ExecSource implements Source {
   }
 
   private async flushAll(): Promise<void> {
-    while (this.pumping) await this.pumping;
+    await this.pumped();
     if (this.queue.length > 0) {
       this.kick(true);
-      while (this.pumping) await this.pumping;
+      await this.pumped();
     }
+  }
+
+  /** Resolves once no pump is running. */
+  private async pumped(): Promise<void> {
+    while (this.pumping) await this.pumping;
   }
 
   private afterExit(code: number | null, signal: NodeJS.Signals | null): void {

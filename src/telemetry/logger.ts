@@ -36,7 +36,8 @@ export function logSettingsFrom(sys: Record<string, string>): LogSettings {
 }
 
 const lineFormat = winston.format.printf((info) => {
-  const { level, message, timestamp, component, type, ...rest } = info as Record<string, unknown>;
+  // `type` is a field of every component logger; the line shows the component only
+  const { level, message, timestamp, component, type: _type, ...rest } = info as Record<string, unknown>;
   const fields = Object.keys(rest)
     .filter((k) => typeof k === 'string' && k !== 'splat')
     .map((k) => `${k}=${fmt(rest[k])}`)

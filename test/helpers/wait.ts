@@ -1,4 +1,7 @@
-/** Polls `cond` until it holds; rejects after `timeoutMs` naming `what`. For tests: wait on conditions, never on fixed sleeps. */
+/**
+ * Polls `cond` until it holds; rejects after `timeoutMs` naming `what`. For tests: wait on conditions, never on fixed
+ * sleeps.
+ */
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = ''): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let delay = 1;

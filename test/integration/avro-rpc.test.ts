@@ -1,6 +1,7 @@
 /**
  * avro sink -> avro source on loopback, in process: batches, statuses and counters, FAILED on a full channel,
- * timeouts, reconnection, ipFilter, deflate (levels, one-sided), TLS (PEM, PKCS12, JKS, trust / no trust), TLS + deflate.
+ * timeouts, reconnection, ipFilter, deflate (levels, one-sided), TLS (PEM, PKCS12, JKS, trust / no trust), TLS +
+ * deflate.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -311,7 +311,9 @@ test(
         try {
           await waitFor(async () => cond((last = await shown())), timeoutMs, what);
         } catch (err) {
-          throw new Error(`${(err as Error).message}\nthe page shows: ${JSON.stringify(last, null, 1)}`);
+          throw new Error(`${(err as Error).message}\nthe page shows: ${JSON.stringify(last, null, 1)}`, {
+            cause: err,
+          });
         }
         return last;
       };

@@ -1,4 +1,7 @@
-/** Avro RPC wire format: the byte-level example of reference §11.3 (golden), encoding primitives, handshakes, frame limits. */
+/**
+ * Avro RPC wire format: the byte-level example of reference §11.3 (golden), encoding primitives, handshakes, frame
+ * limits.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEvent } from '../../src/core/event.js';

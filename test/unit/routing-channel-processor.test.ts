@@ -66,7 +66,6 @@ class FlakyChannel implements Channel {
   }
   begin(): ChannelTransaction {
     const tx = this.inner.begin();
-    const self = this;
     return {
       get state() {
         return tx.state;
@@ -74,9 +73,9 @@ class FlakyChannel implements Channel {
       put: (e) => tx.put(e),
       take: (n) => tx.take(n),
       commit: async () => {
-        if (self.failCommits > 0) {
-          self.failCommits--;
-          throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `${self.name} storage failed`);
+        if (this.failCommits > 0) {
+          this.failCommits--;
+          throw new AgentError('FLUME_ERR_CHANNEL_CLOSED', `${this.name} storage failed`);
         }
         return tx.commit();
       },

@@ -1,8 +1,6 @@
 /** Option table of the file channel (also the overflow keys of spillablememory). */
 import path from 'node:path';
-import { OptionError, opt, type OptionSpec, type Resolved, type Claim } from '../../contract/index.js';
-
-const ignoredPrefix = (doc: string): OptionSpec<Record<string, string>> => ({ ...opt.map({ doc }), ignored: true });
+import { OptionError, opt, type Resolved, type Claim } from '../../contract/index.js';
 
 /** Keys that configure where and how the store is written (shared with spillablememory's overflow). */
 export const storeOptions = {

@@ -190,14 +190,17 @@ export class Store {
     if (v === undefined) return undefined;
     try {
       const m = JSON.parse(v.toString('utf8')) as StoreMeta;
-      if (typeof m.storeId !== 'string') throw new Error('no storeId');
+      if (typeof m.storeId !== 'string') throw new AgentError('FLUME_ERR_CHANNEL_CORRUPT', 'no storeId');
       return m;
     } catch (err) {
       throw this.corrupt(`its identity record is unreadable: ${errText(err)}`, err);
     }
   }
 
-  /** The channel state, `undefined` when neither state record exists; throws `corrupt` when one is unreadable or missing. */
+  /**
+   * The channel state, `undefined` when neither state record exists; throws `corrupt` when one is unreadable or
+   * missing.
+   */
   async readState(): Promise<(StoreState & { puts: number; taken: number }) | undefined> {
     const [tv, pv] = await this.open_.getMany([KEY_STATE, KEY_PUT_STATE]);
     if (tv === undefined && pv === undefined) return undefined;
@@ -206,7 +209,11 @@ export class Store {
     try {
       const t = decodeTakeState(tv);
       const p = decodePutState(pv);
-      if (p.puts < t.taken) throw new Error(`it counts more events taken (${t.taken}) than put (${p.puts})`);
+      if (p.puts < t.taken)
+        throw new AgentError(
+          'FLUME_ERR_CHANNEL_CORRUPT',
+          `it counts more events taken (${t.taken}) than put (${p.puts})`,
+        );
       return {
         head: t.head,
         done: t.done,

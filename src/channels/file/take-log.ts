@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeTakeState, encodeTakeState, type TakeState } from './codec.js';
+import { AgentError } from '../../core/errors.js';
 
 const MAGIC = Buffer.from('FTSTAKE1');
 const ID_LEN = 36;
@@ -102,7 +103,7 @@ export class TakeLog {
     }
     if (written !== rec.length) {
       this.close();
-      throw new Error(`short write to ${this.file} (${written} of ${rec.length} bytes)`);
+      throw new AgentError('FLUME_ERR_CHANNEL_IO', `short write to ${this.file} (${written} of ${rec.length} bytes)`);
     }
     this.size += rec.length;
   }

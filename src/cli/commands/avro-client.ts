@@ -21,7 +21,7 @@ import { EXIT } from '../exit-codes.js';
 import { parseProperties } from '../../config/properties.js';
 import { parseDurationMs } from '../../contract/index.js';
 import { makeEvent, type FlumeEvent } from '../../core/event.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage, AgentError } from '../../core/errors.js';
 import { AvroRpcClient } from '../../rpc/avro/client.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsOptionsFromProperties } from '../../net/tls/index.js';
 import type { LayerOptions } from '../../rpc/avro/transport.js';
@@ -144,7 +144,10 @@ function settingsFrom(a: AvroClientArgs, warn: (s: string) => void): ClientSetti
   return s;
 }
 
-/** Splits a byte stream into lines (\n, \r\n, \r) and calls `send` with batches of `batchSize` events; returns the count. */
+/**
+ * Splits a byte stream into lines (\n, \r\n, \r) and calls `send` with batches of `batchSize` events; returns the
+ * count.
+ */
 async function forEachBatch(
   input: Readable,
   batchSize: number,
@@ -213,7 +216,8 @@ export async function runAvroClient(a: AvroClientArgs): Promise<number> {
   const send = async (batch: FlumeEvent[]) => {
     const status = await client!.appendBatch(batch);
     if (status !== 'OK')
-      throw new Error(
+      throw new AgentError(
+        'FLUME_ERR_RPC_CALL',
         `${settings.host}:${settings.port} answered ${status} to a batch of ${batch.length} events (${sent} events were delivered before it)`,
       );
     sent += batch.length;

@@ -52,7 +52,10 @@ export interface RpcServerOptions {
   layers: LayerOptions;
   frameLimits: FrameLimits;
   decodeLimits: DecodeLimits;
-  /** A connection that has not completed its handshake, or is in the middle of a message, and sends nothing for this long is closed. */
+  /**
+   * A connection that has not completed its handshake, or is in the middle of a message, and sends nothing for this
+   * long is closed.
+   */
   readTimeoutMs: number;
   /** A connection with no request for this long is closed; 0 = never. */
   idleTimeoutMs: number;
@@ -89,7 +92,10 @@ class ProtocolViolation extends AgentError {
   }
 }
 
-/** Lets through at most `max` log lines per window; reports how many were suppressed (hostile clients must not flood the log). */
+/**
+ * Lets through at most `max` log lines per window; reports how many were suppressed (hostile clients must not flood the
+ * log).
+ */
 class LogBudget {
   private windowStart = 0;
   private used = 0;
@@ -438,7 +444,10 @@ export class AvroRpcServer {
     }
   }
 
-  /** Stops accepting; lets each connection finish the request in progress, then closes it; destroys stragglers after `graceMs`. */
+  /**
+   * Stops accepting; lets each connection finish the request in progress, then closes it; destroys stragglers after
+   * `graceMs`.
+   */
   async close(graceMs = 5000): Promise<void> {
     this.server?.close();
     for (const c of [...this.conns]) c.end();

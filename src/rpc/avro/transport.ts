@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { Duplex } from 'node:stream';
 import type { ServerTls } from '../../net/tls/index.js';
+import { AgentError } from '../../core/errors.js';
 
 /** A Duplex that deflates what is written to it onto `socket` and inflates what `socket` receives. */
 export class DeflateDuplex extends Duplex {
@@ -39,7 +40,9 @@ export class DeflateDuplex extends Duplex {
       if (!this.push(d)) inf.pause();
     });
     inf.on('end', () => this.push(null));
-    inf.on('error', (e) => this.destroy(new Error(`corrupt deflate stream from the peer: ${e.message}`)));
+    inf.on('error', (e) =>
+      this.destroy(new AgentError('FLUME_ERR_RPC_DECODE', `corrupt deflate stream from the peer: ${e.message}`)),
+    );
     def.on('data', (d: Buffer) => {
       if (!socket.destroyed && !socket.write(d)) def.pause();
     });
@@ -47,7 +50,7 @@ export class DeflateDuplex extends Duplex {
     def.on('end', () => {
       if (!socket.destroyed) socket.end();
     });
-    def.on('error', (e) => this.destroy(new Error(`deflate failed: ${e.message}`)));
+    def.on('error', (e) => this.destroy(new AgentError('FLUME_ERR_RPC_CALL', `deflate failed: ${e.message}`)));
   }
 
   override _read(): void {
@@ -55,7 +58,7 @@ export class DeflateDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    if (this.deflate.destroyed) return cb(new Error('deflate stream closed'));
+    if (this.deflate.destroyed) return cb(new AgentError('FLUME_ERR_RPC_CALL', 'deflate stream closed'));
     this.deflate.write(chunk);
     this.deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => cb());
   }
@@ -117,7 +120,7 @@ export interface Connected {
 /** Client side: connects and builds the layers; rejects on timeout, abort, refusal or a failed TLS handshake. */
 export function connectStream(o: ConnectOptions): Promise<Connected> {
   return new Promise((resolve, reject) => {
-    if (o.signal?.aborted) return reject(new Error('aborted'));
+    if (o.signal?.aborted) return reject(new AgentError('FLUME_ERR_RPC_CALL', 'aborted'));
     const socket = net.connect({ host: o.host, port: o.port });
     socket.setNoDelay(true);
     let stream: Duplex = socket;
@@ -131,13 +134,15 @@ export function connectStream(o: ConnectOptions): Promise<Connected> {
       reject(err);
     };
     const timer = setTimeout(
-      () => fail(new Error(`connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)),
+      () =>
+        fail(new AgentError('FLUME_ERR_RPC_CALL', `connect to ${o.host}:${o.port} timed out after ${o.timeoutMs} ms`)),
       o.timeoutMs,
     );
-    const onAbort = () => fail(new Error('aborted'));
+    const onAbort = () => fail(new AgentError('FLUME_ERR_RPC_CALL', 'aborted'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const onErr = (e: Error) => fail(e);
-    const onClose = () => fail(new Error(`connection to ${o.host}:${o.port} closed during connect`));
+    const onClose = () =>
+      fail(new AgentError('FLUME_ERR_RPC_CALL', `connection to ${o.host}:${o.port} closed during connect`));
     function cleanup() {
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);

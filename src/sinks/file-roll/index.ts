@@ -87,7 +87,7 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
   let off = 0;
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
+    if (bytesWritten <= 0) throw new AgentError('FLUME_ERR_SINK_DELIVERY', `write returned ${bytesWritten}`);
     off += bytesWritten;
   }
 }

@@ -256,7 +256,7 @@ export class SpoolDirectorySource implements Source {
       const text = await fsp.readFile(this.files.metaFile, 'utf8');
       meta = JSON.parse(text) as Meta;
       if (typeof meta.file !== 'string' || !Number.isSafeInteger(meta.pos) || meta.pos < 0)
-        throw new Error('missing fields');
+        throw new AgentError('FLUME_ERR_SOURCE_POSITION_FILE', 'missing fields');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         const fields = { file: this.files.metaFile, error: errorMessage(err) };

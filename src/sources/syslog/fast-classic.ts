@@ -51,7 +51,10 @@ const DASH = 0x2d;
 const DOT = 0x2e;
 const COLON = 0x3a;
 
-/** 1: \w ([A-Za-z0-9_], what the reference's regexes mean by \w on latin1 text); 2: also allowed after the first host byte (. @ -). */
+/**
+ * 1: \w ([A-Za-z0-9_], what the reference's regexes mean by \w on latin1 text); 2: also allowed after the first host
+ * byte (. @ -).
+ */
 const HOST_BYTE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const word = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
@@ -338,7 +341,9 @@ export class ClassicParser {
     return p;
   }
 
-  /** RFC 3164 date `b[from, to)` (spaces only) with the year guessed from `nowMs`; cached for the same bytes and now. */
+  /**
+   * RFC 3164 date `b[from, to)` (spaces only) with the year guessed from `nowMs`; cached for the same bytes and now.
+   */
   private date3164(b: Buffer, from: number, to: number, nowMs: number): number | undefined {
     const len = to - from;
     if (len !== this.d3164Len || nowMs !== this.d3164Now || !same(this.d3164Key, b, from, len)) {
@@ -351,7 +356,9 @@ export class ClassicParser {
     return this.d3164Ms;
   }
 
-  /** `\w[\w.@-]*` at `i` followed by a space: the index of that space, or -1. Leaves a hash of the bytes in hostHash. */
+  /**
+   * `\w[\w.@-]*` at `i` followed by a space: the index of that space, or -1. Leaves a hash of the bytes in hostHash.
+   */
   private hostEnd(b: Buffer, i: number, e: number): number {
     if (i >= e || HOST_BYTE[b[i]!] !== 1) return -1;
     let h = b[i]!;

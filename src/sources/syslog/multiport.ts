@@ -102,19 +102,19 @@ export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpInt
   const defaultCs = cs(o['charset.default']);
   const perPort = new Map<number, MultiportCharset>();
   for (const [port, name] of Object.entries(o['charset.port'])) perPort.set(Number(port), cs(name));
-  let intake: TcpIntake | undefined;
-  // a port configured as 0 binds an ephemeral port; map it back to its charset by index
+  // a port configured as 0 binds an ephemeral port; map it back to its charset by index (called per connection,
+  // after start(): `intake` is set by then)
   const charsetFor = (localPort: number): MultiportCharset => {
     const direct = perPort.get(localPort);
     if (direct) return direct;
-    if (intake && perPort.size) {
+    if (perPort.size) {
       const i = intake.ports.indexOf(localPort);
       const c = i >= 0 ? perPort.get(o.ports[i]!) : undefined;
       if (c) return c;
     }
     return defaultCs;
   };
-  intake = new TcpIntake(
+  const intake: TcpIntake = new TcpIntake(
     {
       kind: 'multiport_syslogtcp',
       host: o.host,

@@ -192,7 +192,7 @@ export function parseClassicReference(
       if (tsText !== undefined) {
         const ms = /^\d/.test(tsText)
           ? parseRfc5424Date(tsText, true, false)
-          : parseRfc3164Date(tsText.replace(/[ \t\n\x0B\f\r]/g, ' '), nowMs, false);
+          : parseRfc3164Date(tsText.replace(/[ \t\n\v\f\r]/g, ' '), nowMs, false);
         if (ms !== undefined && Number.isFinite(ms)) h.timestamp = String(ms);
       }
       if (host) h.host = host;
@@ -209,7 +209,8 @@ export function parseClassicReference(
   return { headers: h, body: body ?? Buffer.from(line) };
 }
 
-// ----------------------------------------------------------------------------------------------- multiport (SyslogParser)
+// ----------------------------------------------------------------------------------------------- multiport
+// (SyslogParser)
 
 export type MultiportCharset = { name: string; check?: (b: Buffer) => boolean; decode: (b: Buffer) => string };
 

@@ -14,6 +14,7 @@ import { compileJavaRegex, type JavaRegex } from '../../compat/java/java-regex/i
 import { OptionError } from '../../contract/index.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { fileKey } from './identity.js';
+import { AgentError } from '../../core/errors.js';
 
 export type SymlinkPolicy = 'never' | 'withinDirectory' | 'always';
 
@@ -123,12 +124,17 @@ export class Matcher {
       try {
         st = await fsp.stat(d.dir);
       } catch (err) {
-        throw new Error(
+        throw new AgentError(
+          'FLUME_ERR_SOURCE_START',
           `directory ${d.dir} of file group(s) ${d.groups.map((g) => g.name).join(', ')} cannot be read: ${(err as Error).message}`,
+          { cause: err },
         );
       }
       if (!st.isDirectory())
-        throw new Error(`${d.dir} (file group ${d.groups.map((g) => g.name).join(', ')}) is not a directory`);
+        throw new AgentError(
+          'FLUME_ERR_SOURCE_START',
+          `${d.dir} (file group ${d.groups.map((g) => g.name).join(', ')}) is not a directory`,
+        );
       d.realDir = await fsp.realpath(d.dir);
     }
   }

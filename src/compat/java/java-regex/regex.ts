@@ -70,7 +70,9 @@ export class JavaRegex {
     });
   }
 
-  /** Java `String.split(regex)`: trailing empty strings removed, no leading empty string for a zero-width match at 0. */
+  /**
+   * Java `String.split(regex)`: trailing empty strings removed, no leading empty string for a zero-width match at 0.
+   */
   split(s: string): string[] {
     const out: string[] = [];
     let last = 0;

@@ -96,7 +96,9 @@ export class Translator extends Lexer {
     }
   }
 
-  /** Parses one atom; returns whether a quantifier may follow ('multi': only the last emitted part may be quantified). */
+  /**
+   * Parses one atom; returns whether a quantifier may follow ('multi': only the last emitted part may be quantified).
+   */
   private atom(depth: number): boolean | 'multi' {
     const c = this.peek()!;
     switch (c) {
