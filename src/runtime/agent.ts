@@ -9,22 +9,32 @@
  * - stop(): sources stop intake, sink runners deliver until the channels are empty or a timeout, sinks and
  *   channels close.
  */
-import type { Plan, PlannedChannel, PlannedGroup, PlannedSink, PlannedSource } from '../config/validate/index.js';
-import type { Channel, Lifecycle, Sink, Source, SinkProcessor } from '../contract/index.js';
-import {
-  ChannelCounters,
-  sinkCounters,
-  sourceCounters,
-  type CounterGroup,
-  type SinkCounters,
-  type SourceCounters,
-} from '../telemetry/counters.js';
+import type { Plan, PlannedChannel, PlannedSource } from '../config/validate/index.js';
+import type { Channel, Lifecycle, SinkProcessor } from '../contract/index.js';
+import { ChannelCounters, sinkCounters, sourceCounters, type CounterGroup } from '../telemetry/counters.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { SinkDriver, SinkRunner, type SinkRunnerOptions } from './sink-runner.js';
-import { errorMessage, AgentError } from '../core/errors.js';
-import { ExponentialBackoff } from '../core/backoff.js';
+import { AgentError } from '../core/errors.js';
+import {
+  Supervised,
+  type RunningChannel,
+  type RunningGroup,
+  type RunningSink,
+  type RunningSource,
+} from './supervised.js';
+import {
+  healthOf,
+  snapshotOf,
+  type AgentSnapshot,
+  type AgentState,
+  type ComponentHealth,
+  type RunningGraph,
+} from './snapshot.js';
+
+export type { ComponentState } from './supervised.js';
+export type { AgentSnapshot, AgentState, ComponentHealth } from './snapshot.js';
 
 export interface AgentOptions {
   clock?: Clock;
@@ -40,119 +50,6 @@ export interface AgentOptions {
   unhealthyAfterMs?: number;
 }
 
-export type ComponentState = 'starting' | 'running' | 'failed' | 'stopping' | 'stopped';
-
-/** Start/retry bookkeeping shared by every component. */
-class Supervised<T extends Lifecycle> {
-  state: ComponentState = 'starting';
-  error?: string;
-  errorSince?: number;
-  attempts = 0;
-  private timer?: NodeJS.Timeout;
-  private backoff: ExponentialBackoff;
-  private startedOnce?: Promise<void>;
-  private resolveStarted!: () => void;
-  private abandoned = false;
-
-  constructor(
-    readonly kind: 'source' | 'channel' | 'sink',
-    readonly name: string,
-    readonly type: string,
-    readonly instance: T,
-    private readonly log: Logger,
-    baseMs: number,
-    maxMs: number,
-    private readonly onStarted: () => void,
-  ) {
-    this.backoff = new ExponentialBackoff(baseMs, maxMs);
-    this.startedOnce = new Promise((r) => (this.resolveStarted = r));
-  }
-
-  /** Resolves once the component started (never rejects; may never resolve if it never starts). */
-  get started(): Promise<void> {
-    return this.startedOnce!;
-  }
-
-  /** Tries to start; on failure schedules a retry. Resolves after the first attempt. */
-  async start(): Promise<void> {
-    if (this.abandoned) return;
-    this.attempts++;
-    try {
-      await this.instance.start();
-      if (this.abandoned) {
-        await this.instance.close().catch(() => undefined);
-        return;
-      }
-      this.state = 'running';
-      if (this.error) this.log.info(`${this.kind} started after ${this.attempts} attempts`, { [this.kind]: this.name });
-      this.error = undefined;
-      this.errorSince = undefined;
-      this.onStarted();
-      this.resolveStarted();
-    } catch (err) {
-      if (this.abandoned) return;
-      const wait = this.backoff.next();
-      this.state = 'failed';
-      this.error = errorMessage(err);
-      this.errorSince ??= Date.now();
-      this.log.error(`${this.kind} failed to start; retrying`, {
-        [this.kind]: this.name,
-        error: this.error,
-        retryInMs: wait,
-        attempt: this.attempts,
-      });
-      this.timer = setTimeout(() => void this.start(), wait);
-      this.timer.unref?.();
-    }
-  }
-
-  /** Stops retrying; closes the instance if it started. */
-  async close(): Promise<void> {
-    this.abandoned = true;
-    clearTimeout(this.timer);
-    const wasRunning = this.state === 'running';
-    this.state = 'stopping';
-    if (wasRunning) {
-      try {
-        await this.instance.close();
-      } catch (err) {
-        this.log.warn(`${this.kind} did not close cleanly`, { [this.kind]: this.name, error: errorMessage(err) });
-      }
-    }
-    this.state = 'stopped';
-  }
-
-  destroy(): void {
-    this.abandoned = true;
-    clearTimeout(this.timer);
-    this.instance.destroy?.();
-    this.state = 'stopped';
-  }
-}
-
-interface RunningChannel {
-  planned: PlannedChannel;
-  sup: Supervised<Channel>;
-  counters: ChannelCounters;
-}
-interface RunningSink {
-  planned: PlannedSink;
-  sup: Supervised<Sink>;
-  counters: SinkCounters;
-  driver: SinkDriver;
-}
-interface RunningGroup {
-  planned: PlannedGroup;
-  runner: SinkRunner;
-  processor: SinkProcessor;
-}
-interface RunningSource {
-  planned: PlannedSource;
-  sup: Supervised<Source>;
-  counters: SourceCounters;
-  processor: ChannelProcessor;
-}
-
 export interface ReloadReport {
   kept: string[];
   started: string[];
@@ -160,16 +57,7 @@ export interface ReloadReport {
   reconfigured: string[];
 }
 
-export interface ComponentHealth {
-  component: string;
-  state: ComponentState | 'failing';
-  reason: string;
-  since?: number;
-}
-
-export type AgentState = 'new' | 'running' | 'stopping' | 'stopped';
-
-export class Agent {
+export class Agent implements RunningGraph {
   state: AgentState = 'new';
   plan?: Plan;
   readonly channels = new Map<string, RunningChannel>();
@@ -482,119 +370,11 @@ export class Agent {
 
   /** Components that are not healthy, with the reason. Empty when all is well. */
   health(): ComponentHealth[] {
-    const out: ComponentHealth[] = [];
-    const failAfter = this.opts.unhealthyAfterMs ?? 30_000;
-    const sup = (prefix: string, s: Supervised<Lifecycle>) => {
-      if (s.state !== 'running')
-        out.push({ component: `${prefix}.${s.name}`, state: s.state, reason: s.error ?? s.state, since: s.errorSince });
-    };
-    for (const c of this.channels.values()) {
-      sup('channel', c.sup);
-      const h = c.sup.instance.health?.();
-      if (c.sup.state === 'running' && h && !h.ok)
-        out.push({ component: `channel.${c.sup.name}`, state: 'failing', reason: h.reason ?? 'unhealthy' });
-    }
-    for (const s of this.sinks.values()) sup('sink', s.sup);
-    for (const s of this.sources.values()) sup('source', s.sup);
-    for (const g of this.groups.values()) {
-      const f = g.runner.failure;
-      if (f && Date.now() - f.since >= failAfter) {
-        out.push({
-          component: g.planned.implicit ? `sink.${g.planned.name}` : `sinkgroup.${g.planned.name}`,
-          state: 'failing',
-          reason: `delivery failing for ${Math.round((Date.now() - f.since) / 1000)} s: ${f.message}`,
-          since: f.since,
-        });
-      }
-    }
-    return out;
+    return healthOf(this, this.opts.unhealthyAfterMs ?? 30_000);
   }
 
   /** A JSON-friendly picture of the running agent, for the status page and tools. */
   snapshot(): AgentSnapshot {
-    const state = (s: Supervised<Lifecycle>) => ({ state: s.state, error: s.error });
-    const groupOf = new Map<string, string>();
-    for (const g of this.groups.values()) for (const s of g.planned.sinks) groupOf.set(s, g.planned.name);
-    return {
-      agent: this.name,
-      state: this.state,
-      startedAt: this.startedAt,
-      sources: [...this.sources.values()].map((s) => ({
-        name: s.planned.name,
-        type: s.planned.def.type,
-        channels: s.planned.channels,
-        selector: s.planned.selector.def.type,
-        interceptors: s.planned.interceptors.map((i) => i.def.type),
-        ...state(s.sup),
-        counters: s.counters.toFlumeJson(),
-      })),
-      channels: [...this.channels.values()].map((c) => ({
-        name: c.planned.name,
-        type: c.planned.def.type,
-        size: c.sup.instance.size() ?? null,
-        capacity: c.sup.instance.capacity ?? null,
-        ...state(c.sup),
-        counters: c.counters.toFlumeJson(),
-      })),
-      sinks: [...this.sinks.values()].map((s) => ({
-        name: s.planned.name,
-        type: s.planned.def.type,
-        channel: s.planned.channel,
-        group: groupOf.get(s.planned.name) ?? s.planned.name,
-        ...state(s.sup),
-        counters: s.counters.toFlumeJson(),
-      })),
-      groups: [...this.groups.values()].map((g) => ({
-        name: g.planned.name,
-        processor: g.planned.processor.def.type,
-        sinks: g.planned.sinks,
-        implicit: g.planned.implicit,
-        failure: g.runner.failure,
-      })),
-      health: this.health(),
-    };
+    return snapshotOf(this);
   }
-}
-
-export interface AgentSnapshot {
-  agent: string;
-  state: AgentState;
-  startedAt: number;
-  sources: {
-    name: string;
-    type: string;
-    channels: string[];
-    selector: string;
-    interceptors: string[];
-    state: ComponentState;
-    error?: string;
-    counters: Record<string, string>;
-  }[];
-  /** size and capacity are null when the channel cannot know them (remote, e.g. Kafka). */
-  channels: {
-    name: string;
-    type: string;
-    size: number | null;
-    capacity: number | null;
-    state: ComponentState;
-    error?: string;
-    counters: Record<string, string>;
-  }[];
-  sinks: {
-    name: string;
-    type: string;
-    channel: string;
-    group: string;
-    state: ComponentState;
-    error?: string;
-    counters: Record<string, string>;
-  }[];
-  groups: {
-    name: string;
-    processor: string;
-    sinks: string[];
-    implicit: boolean;
-    failure?: { since: number; message: string };
-  }[];
-  health: ComponentHealth[];
 }
