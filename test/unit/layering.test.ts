@@ -1,5 +1,6 @@
 /**
- * The floors of src/ that the moves of issue 12 set up, checked on the import lines of the sources:
+ * The floors of src/ (docs/architecture.md, "Layout"), checked on the import lines of the sources: a folder imports
+ * only from folders on lower floors. Also, in particular:
  *  - telemetry/ (counters, logger) is on the bottom floor with core/: it imports nothing else of the agent;
  *  - monitor/ (the HTTP server, Prometheus, the status page) sits above runtime/, which never imports it;
  *  - compat/ (Java behaviours) is used by components and imports none of them;
@@ -88,6 +89,46 @@ test('the status page modules import each other and the /api/status types only, 
     const text = fs.readFileSync(path.join(dir, f), 'utf8');
     for (const m of text.matchAll(/^\s*import\b[^'"]*?['"]([^'"]+)['"]/gm)) {
       assert.match(m[1]!, /^(\.\/[\w.-]+\.js|\.\.\/api\.js)$/, `${f} imports ${m[1]}`);
+    }
+  }
+});
+
+/** docs/architecture.md's floors, top (high) to bottom; folders on one floor do not import each other. */
+const FLOORS: Record<string, number> = {
+  cli: 10,
+  monitor: 9,
+  runtime: 8,
+  config: 7,
+  registry: 6,
+  sources: 5,
+  sinks: 5,
+  rpc: 4,
+  interceptors: 4,
+  channels: 3,
+  selectors: 3,
+  processors: 3,
+  serializers: 3,
+  net: 3,
+  text: 3,
+  compat: 3,
+  contract: 2,
+  core: 1,
+  telemetry: 1,
+};
+
+test('every folder of src/ has a floor, and imports only from lower floors', () => {
+  const folders = fs
+    .readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  for (const folder of folders) {
+    const floor = FLOORS[folder];
+    assert.ok(floor !== undefined, `src/${folder}/ has no floor in docs/architecture.md and this test`);
+    for (const [file, imported] of importsOf(folder)) {
+      for (const target of imported) {
+        const below = FLOORS[target];
+        assert.ok(below !== undefined && below < floor, `${file} imports ${target}/, which is not on a lower floor`);
+      }
     }
   }
 });
