@@ -203,6 +203,8 @@ test('copytruncate: duplicated 0, lost only lines not yet read when the file was
   const window = new Set<number>();
   for (let r = 1; r <= 5; r++) {
     await sleep(250);
+    // one truncation at a time: two between the reader's checks would be noticed (and counted) as one
+    await waitFor(() => h.counters.get('TruncationCount') >= r - 1, 10_000, `truncation ${r - 1} noticed`);
     const readPos = s.files().find((f) => f.path === app)!.readPos;
     const content = fs.readFileSync(app);
     fs.copyFileSync(app, `${app}.${r}`);
@@ -214,6 +216,7 @@ test('copytruncate: duplicated 0, lost only lines not yet read when the file was
       off += Buffer.byteLength(line) + 1;
     }
   }
+  await waitFor(() => h.counters.get('TruncationCount') >= 5, 10_000, 'the last truncation noticed');
   await sleep(100);
   const lastTruncateSeq = w.seq;
   w.close();
