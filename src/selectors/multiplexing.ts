@@ -113,19 +113,9 @@ export default defineSelector({
   classNames: ['org.apache.flume.channel.MultiplexingChannelSelector'],
   summary: 'Routes each event by the exact value of one header to the channels mapped for that value.',
   options,
-  checkChannels: (o, channels) => {
+  // apart from checkChannels, so that a bad selector.unmatched value never hides a mapping to an unknown channel
+  check: (o) => {
     const problems: Problem[] = [];
-    const known = (ch: string, key: string) => {
-      if (channels.includes(ch)) return;
-      problems.push({
-        key,
-        message: `channel '${ch}' in selector.${key} is not one of the source's channels (${channels.join(', ')})`,
-        hint: didYouMeanHint(ch, channels) ?? "add it to the source's channels, or fix the name",
-      });
-    };
-    for (const [v, chans] of Object.entries(o.mapping)) for (const ch of chans) known(ch, `mapping.${v}`);
-    for (const [v, chans] of Object.entries(o.optional)) for (const ch of chans) known(ch, `optional.${v}`);
-    for (const ch of o.default ?? []) known(ch, 'default');
     const hasDefault = (o.default ?? []).length > 0;
     if (o.unmatched === 'default' && !hasDefault) {
       problems.push({
@@ -140,6 +130,21 @@ export default defineSelector({
         hint: 'remove one of the two keys',
       });
     }
+    return problems;
+  },
+  checkChannels: (o, channels) => {
+    const problems: Problem[] = [];
+    const known = (ch: string, key: string) => {
+      if (channels.includes(ch)) return;
+      problems.push({
+        key,
+        message: `channel '${ch}' in selector.${key} is not one of the source's channels (${channels.join(', ')})`,
+        hint: didYouMeanHint(ch, channels) ?? "add it to the source's channels, or fix the name",
+      });
+    };
+    for (const [v, chans] of Object.entries(o.mapping)) for (const ch of chans) known(ch, `mapping.${v}`);
+    for (const [v, chans] of Object.entries(o.optional)) for (const ch of chans) known(ch, `optional.${v}`);
+    for (const ch of o.default ?? []) known(ch, 'default');
     if (Object.keys(o.mapping).length === 0) {
       problems.push({
         message: 'the multiplexing selector has no selector.mapping.<value> entries',

@@ -250,6 +250,19 @@ a1.sources.r1.selector.default = c1
   assert.equal(find(errs, /channel 'c3' in selector\.mapping\.x is not one of the source's channels/).line, 14);
 });
 
+test('a bad selector.unmatched value does not hide a mapping to an unknown channel', () => {
+  const errs = errors(
+    BASE +
+      `a1.sources.r1.selector.type = multiplexing
+a1.sources.r1.selector.unmatched = dropp
+a1.sources.r1.selector.mapping.x = c3
+a1.sources.r1.selector.default = c1
+`,
+  );
+  find(errs, /'dropp' is not one of default, drop/);
+  find(errs, /channel 'c3' in selector\.mapping\.x is not one of the source's channels/);
+});
+
 test('the seed multiplexing config reports every mistake in one run, each at its key with a hint', () => {
   const seed =
     BASE.replace('a1.channels = c1', 'a1.channels = c1 c2').replace(

@@ -1,3 +1,4 @@
+import { componentOptions } from '../../src/config/validate/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import replicating from '../../src/selectors/replicating.js';
@@ -92,10 +93,11 @@ test('multiplexing: optional channels minus the required ones; optional for unma
 });
 
 test('multiplexing: no default is refused unless the drop is confirmed; drops are counted', () => {
-  const bad = make(multiplexing, { header: 'h', 'mapping.a': 'ch1' });
-  assert.equal(bad.problems.length, 1);
-  assert.match(bad.problems[0]!.message, /would be silently dropped/);
-  assert.match(bad.problems[0]!.hint!, /selector\.unmatched = drop/);
+  // the option check (not checkChannels: it needs no channel list, and a bad unmatched value must not hide those)
+  const bad = componentOptions(multiplexing, { header: 'h', 'mapping.a': 'ch1' }).issues;
+  assert.equal(bad.length, 1);
+  assert.match(bad[0]!.message, /would be silently dropped/);
+  assert.match(bad[0]!.hint!, /selector\.unmatched = drop/);
   const ok = make(multiplexing, { header: 'h', 'mapping.a': 'ch1', 'optional.b': 'ch2', unmatched: 'drop' });
   assert.deepEqual(ok.problems, []);
   const sel = ok.sel as MultiplexingSelector;
@@ -104,8 +106,8 @@ test('multiplexing: no default is refused unless the drop is confirmed; drops ar
   assert.deepEqual(sel.select(ev({ h: 'b' })), { required: [], optional: ['ch2'] }, 'optional-only is not a drop');
   assert.deepEqual(sel.select(ev({ h: 'a' })).required, ['ch1']);
   assert.equal(sel.dropped, 2);
-  const both = make(multiplexing, { header: 'h', 'mapping.a': 'ch1', default: 'ch2', unmatched: 'drop' });
-  assert.match(both.problems[0]!.message, /contradicts selector\.default/);
+  const both = componentOptions(multiplexing, { header: 'h', 'mapping.a': 'ch1', default: 'ch2', unmatched: 'drop' });
+  assert.match(both.issues[0]!.message, /contradicts selector\.default/);
 });
 
 test('multiplexing: channels outside the source are problems keyed to their property', () => {
