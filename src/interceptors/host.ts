@@ -8,25 +8,15 @@
 import os from 'node:os';
 import { defineInterceptor, type Interceptor, opt } from '../contract/index.js';
 import { withHeaders, type FlumeEvent } from '../core/event.js';
+import { localAddress } from '../net/local-host.js';
+
+export { localAddress };
 
 const options = {
   useIP: opt.bool({ default: true, doc: 'true: the IP address; false: the host name.' }),
   hostHeader: opt.string({ default: 'host', nonEmpty: true, doc: 'Header to set.' }),
   preserveExisting: opt.bool({ default: false, doc: 'Keep the header when the event already has it.' }),
 };
-
-export function localAddress(): string {
-  const ifs = os.networkInterfaces();
-  let v6: string | undefined;
-  for (const list of Object.values(ifs)) {
-    for (const a of list ?? []) {
-      if (a.internal) continue;
-      if (a.family === 'IPv4') return a.address;
-      v6 ??= a.address;
-    }
-  }
-  return v6 ?? '127.0.0.1';
-}
 
 export class HostInterceptor implements Interceptor {
   private readonly extra: Record<string, string>;
