@@ -56,6 +56,7 @@ export function metricsMarkdown(): string {
     'OversizeLineCount',
     'PartialLineCount',
     'TruncationCount',
+    'TimestampFallbackCount',
   ]) {
     out.push(`| \`${n}\` | ${COUNTER_DOCS[n] ?? ''} |`);
   }

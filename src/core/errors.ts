@@ -77,6 +77,22 @@ export const ERRORS = {
       'source does not start rather than send every file again; the message says which file and what is wrong.',
   },
   FLUME_ERR_SINK_START: { retriable: true, doc: 'A sink could not start (for example its directory is missing).' },
+  // the hdfs sink (src/sinks/hdfs): local disk and WebHDFS
+  FLUME_ERR_HDFS_IO: {
+    retriable: true,
+    doc:
+      'The hdfs sink could not create, write, flush or rename a file (local disk: I/O error, disk full, ' +
+      'permission; WebHDFS: connection refused, timeout, an HTTP error, RetriableException, SafeModeException, a ' +
+      'lease still held). The batch is rolled back and retried after a backoff; on local disk the files are cut ' +
+      'back to where the batch started, so the retry adds no duplicates.',
+  },
+  FLUME_ERR_HDFS_DENIED: {
+    retriable: false,
+    doc:
+      'HDFS refused the sink (WebHDFS 401/403 with AccessControlException or SecurityException: wrong ' +
+      'user.name, missing proxy-user rights, permissions of the target directory). The batch is rolled back and ' +
+      'the sink backs off; fix hdfs.userName / hdfs.proxyUser or the permissions.',
+  },
   // TLS (src/net/tls), client address rules (src/net/ip-filter.ts) and the Avro RPC wire (src/rpc/avro)
   FLUME_ERR_TLS_CONFIG: {
     retriable: false,

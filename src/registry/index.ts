@@ -33,6 +33,7 @@ import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
 import avroSink from '../sinks/avro.js';
+import hdfsSink from '../sinks/hdfs/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -68,4 +69,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   nullSink,
   fileRollSink,
   avroSink,
+  hdfsSink,
 ];

@@ -150,6 +150,9 @@ export const COUNTER_DOCS: Record<string, string> = {
     'taildir, spooldir, exec: lines longer than the maximum line length (truncated or skipped by policy).',
   PartialLineCount:
     'taildir: unterminated last lines delivered on their own after the file was rotated away and went idle.',
+  TimestampFallbackCount:
+    'hdfs: events whose `timestamp` header was missing or not a number; their time escapes used the time they were ' +
+    'written (Flume blocks the sink on such an event).',
   TruncationCount: 'taildir: files found truncated (copytruncate or truncation); reading restarted at byte 0.',
   StartTime: 'When the component started (epoch milliseconds).',
   StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',

@@ -51,6 +51,15 @@ interface Sample {
 }
 
 const SAMPLES: Record<string, Sample> = {
+  hdfs: {
+    props: (dir) => ({ 'hdfs.path': `${dir}/out`, 'hdfs.fileType': 'DataStream', 'hdfs.rollCount': '0' }),
+    verify: (dir, bodies) => {
+      const files = fs.readdirSync(path.join(dir, 'out'));
+      assert.equal(files.length, 1);
+      assert.match(files[0]!, /^FlumeData\.\d+$/);
+      assert.equal(fs.readFileSync(path.join(dir, 'out', files[0]!), 'utf8'), bodies.map((b) => `${b}\n`).join(''));
+    },
+  },
   avro: {
     props: () => ({ hostname: '127.0.0.1', port: String(avroPort) }),
     verify: (_dir, bodies) => {
