@@ -119,8 +119,9 @@ export class WebHdfsFileSystem implements HdfsFileSystem {
   private async namenode(method: string, file: string, op: string, params: Record<string, string> = {}) {
     const nns = this.o.namenodes;
     let lastError: unknown;
+    const first = this.active;
     for (let i = 0; i < nns.length; i++) {
-      const idx = (this.active + i) % nns.length;
+      const idx = (first + i) % nns.length;
       const nn = nns[idx]!;
       const url = this.url(nn, file, op, params);
       let a: HttpAnswer;
