@@ -162,6 +162,43 @@ test('reads lines, holds an unterminated line until its newline, finds new files
   assert.equal(h.counters.get('EventAcceptedCount'), 5);
 });
 
+test('basenameHeader adds the file name (key basename, or basenameHeaderKey); a renamed file carries its new name', async () => {
+  const d = tmp();
+  const logs = path.join(d, 'logs');
+  fs.mkdirSync(logs);
+  fs.writeFileSync(path.join(logs, 'app.log'), 'a1\n');
+  fs.writeFileSync(path.join(logs, 'db.log'), 'd1\n');
+  const h = harness();
+  const s = source(h, {
+    filegroups: 'g1',
+    'filegroups.g1': `${logs}/.*\\.log.*`,
+    positionFile: path.join(d, 'p.json'),
+    basenameHeader: 'true',
+  });
+  await s.start();
+  await waitFor(() => h.events.length >= 2, 5000, 'two lines');
+  const byBody = (b: string) => h.events.find((e) => e.body.toString() === b)!.headers;
+  assert.deepEqual({ ...byBody('a1') }, { basename: 'app.log' });
+  assert.deepEqual({ ...byBody('d1') }, { basename: 'db.log' });
+  fs.renameSync(path.join(logs, 'app.log'), path.join(logs, 'app.log.1'));
+  fs.appendFileSync(path.join(logs, 'app.log.1'), 'a2\n');
+  await waitFor(() => h.events.length >= 3, 5000, 'the line after the rename');
+  assert.equal(byBody('a2').basename, 'app.log.1');
+  await s.close();
+  const h2 = harness();
+  const s2 = source(h2, {
+    filegroups: 'g1',
+    'filegroups.g1': `${logs}/db\\.log`,
+    positionFile: path.join(d, 'p2.json'),
+    basenameHeader: 'true',
+    basenameHeaderKey: 'file_name',
+  });
+  await s2.start();
+  await waitFor(() => h2.events.length >= 1, 5000, 'one line');
+  assert.deepEqual({ ...h2.events[0]!.headers }, { file_name: 'db.log' });
+  await s2.close();
+});
+
 test('positions advance only after the channel committed; a full channel retries the very same batch', async () => {
   const d = tmp();
   const f = path.join(d, 'a.log');

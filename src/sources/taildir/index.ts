@@ -67,6 +67,8 @@ export class TaildirSource implements Source {
       byteOffsetHeader: o.byteOffsetHeader,
       fileHeader: o.fileHeader,
       fileHeaderKey: o.fileHeaderKey,
+      basenameHeader: o.basenameHeader,
+      basenameHeaderKey: o.basenameHeaderKey,
     };
     this.maxBatchCount = o.maxBatchCount ?? Number.MAX_SAFE_INTEGER;
     this.backoff = new LinearBackoff(o.backoffSleepIncrement, o.maxBackoffSleep);

@@ -95,6 +95,14 @@ export const options = {
   }),
   fileHeader: opt.bool({ default: false, doc: 'Add the path of the file as a header.' }),
   fileHeaderKey: opt.string({ default: 'file', nonEmpty: true, doc: 'Name of the fileHeader header.' }),
+  basenameHeader: opt.bool({
+    default: false,
+    doc:
+      'Add the file name (without its directory) as a header, as spooldir does. A file renamed while read ' +
+      'carries its new name from then on. With the hdfs sink `hdfs.fileNaming = exact` and `hdfs.filePrefix = ' +
+      '%{basename}`, files land under the same names on another host (docs/hdfs.md, mirroring).',
+  }),
+  basenameHeaderKey: opt.string({ default: 'basename', nonEmpty: true, doc: 'Name of the basenameHeader header.' }),
   maxLineBytes: opt.size({
     default: 1048576,
     min: 1,

@@ -10,6 +10,7 @@
  * keeps being read through its descriptor until it has been idle for idleTimeout; a file that shrank below what
  * was read (copytruncate, truncate) or whose first bytes changed is read again from 0.
  */
+import path from 'node:path';
 import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import type { FlumeEvent } from '../../core/event.js';
@@ -28,6 +29,8 @@ export interface TailSettings {
   byteOffsetHeader: boolean;
   fileHeader: boolean;
   fileHeaderKey: string;
+  basenameHeader: boolean;
+  basenameHeaderKey: string;
 }
 
 export class TailFile {
@@ -89,6 +92,7 @@ export class TailFile {
     const h = Object.create(null) as Record<string, string>;
     for (const k of Object.keys(this.group.headers)) h[k] = this.group.headers[k]!;
     if (this.settings.fileHeader) h[this.settings.fileHeaderKey] = this.path;
+    if (this.settings.basenameHeader) h[this.settings.basenameHeaderKey] = path.basename(this.path);
     return Object.freeze(h);
   }
 
