@@ -90,7 +90,7 @@ const nodePipe = {
 };
 
 /** An agent pipeline fed by one TCP connection into a netcat source and ending in file_roll. */
-function netcatToFileRoll({ name, baseline, description, channelConf, targets }) {
+function netcatToFileRoll({ name, baseline, description, channelConf, targets, sinkConf }) {
   return {
     name,
     baseline,
@@ -111,11 +111,15 @@ function netcatToFileRoll({ name, baseline, description, channelConf, targets })
         'a1.sources.r1.ack-every-event = false',
         'a1.sources.r1.channels = c1',
         ...channelConf(dir).map((l) => `a1.channels.c1.${l}`),
-        'a1.sinks.k1.type = file_roll',
+        ...(sinkConf
+          ? sinkConf(outDir)
+          : [
+              'a1.sinks.k1.type = file_roll',
+              `a1.sinks.k1.sink.directory = ${outDir}`,
+              'a1.sinks.k1.sink.rollInterval = 0',
+              'a1.sinks.k1.sink.batchSize = 1000',
+            ]),
         'a1.sinks.k1.channel = c1',
-        `a1.sinks.k1.sink.directory = ${outDir}`,
-        'a1.sinks.k1.sink.rollInterval = 0',
-        'a1.sinks.k1.sink.batchSize = 1000',
         '',
       ].join('\n');
       st.proc = await startAgentProcess(conf, dir, { nodeArgs: agentNodeArgs(ctx, name) });
@@ -564,6 +568,43 @@ export const PIPELINES = [
       'minimumRequiredSpace = 64m',
     ],
     targets: [atLeastRate(200e3), atLeastRatio(0.4, 'netcat-memory-file_roll')],
+  }),
+  netcatToFileRoll({
+    name: 'netcat-memory-hdfs',
+    baseline: 'netcat-memory-file_roll',
+    description:
+      'agent: netcat -> memory (100000/1000) -> hdfs on local disk (DataStream, text, batch 1000, no rolls: one in-use file renamed at stop)',
+    channelConf: () => ['type = memory', 'capacity = 100000', 'transactionCapacity = 1000'],
+    sinkConf: (outDir) => [
+      'a1.sinks.k1.type = hdfs',
+      `a1.sinks.k1.hdfs.path = ${outDir}`,
+      'a1.sinks.k1.hdfs.fileType = DataStream',
+      'a1.sinks.k1.hdfs.batchSize = 1000',
+      'a1.sinks.k1.hdfs.rollInterval = 0',
+      'a1.sinks.k1.hdfs.rollSize = 0',
+      'a1.sinks.k1.hdfs.rollCount = 0',
+    ],
+    targets: [atLeastRatio(0.8, 'netcat-memory-file_roll')],
+  }),
+  netcatToFileRoll({
+    name: 'netcat-memory-hdfs-buckets',
+    baseline: 'netcat-memory-hdfs',
+    description:
+      'agent: netcat (timestamp interceptor) -> memory -> hdfs on local disk, prefix %Y-%m-%d_%H_%[localhost] (escaped per event), rollSize 128m',
+    channelConf: () => ['type = memory', 'capacity = 100000', 'transactionCapacity = 1000'],
+    sinkConf: (outDir) => [
+      'a1.sources.r1.interceptors = i1',
+      'a1.sources.r1.interceptors.i1.type = timestamp',
+      'a1.sinks.k1.type = hdfs',
+      `a1.sinks.k1.hdfs.path = ${outDir}`,
+      'a1.sinks.k1.hdfs.filePrefix = %Y-%m-%d_%H_%[localhost]',
+      'a1.sinks.k1.hdfs.fileType = DataStream',
+      'a1.sinks.k1.hdfs.batchSize = 1000',
+      'a1.sinks.k1.hdfs.rollInterval = 0',
+      'a1.sinks.k1.hdfs.rollSize = 128m',
+      'a1.sinks.k1.hdfs.rollCount = 0',
+    ],
+    targets: [],
   }),
   avroChain,
   httpMemoryNull,

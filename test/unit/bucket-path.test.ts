@@ -163,3 +163,22 @@ test('a missing or bad timestamp renders with the local clock and is reported, n
   // %% and headers need no timestamp at all
   assert.equal(BucketTemplate.compile('%%%{a}').needsTime, false);
 });
+
+test('a template reuses its rendering within one second, never across seconds or for header escapes', () => {
+  const zone = new ZonedTime('UTC');
+  const et = new EventTime({ zone, useLocalTimeStamp: false, now: () => 0 });
+  const t = BucketTemplate.compile('%H:%M:%S');
+  const at = (ms: number) => t.render({}, et.of({ timestamp: String(ms) }).time, HOSTS);
+  const base = Date.UTC(2024, 0, 1, 10, 0, 0);
+  assert.equal(at(base + 1), '10:00:00');
+  assert.equal(at(base + 999), '10:00:00');
+  assert.equal(at(base + 1000), '10:00:01');
+  assert.equal(at(base - 1), '09:59:59');
+  const h = BucketTemplate.compile('%S-%{k}');
+  const time = et.of({ timestamp: String(base) }).time;
+  assert.equal(h.render({ k: 'a' }, time, HOSTS), '00-a');
+  assert.equal(h.render({ k: 'b' }, time, HOSTS), '00-b');
+  const raw = BucketTemplate.compile('%S.%t');
+  assert.equal(raw.render({}, et.of({ timestamp: String(base + 5) }).time, HOSTS), `00.${base + 5}`);
+  assert.equal(raw.render({}, et.of({ timestamp: String(base + 6) }).time, HOSTS), `00.${base + 6}`);
+});

@@ -114,6 +114,10 @@ export class BucketTemplate {
   readonly needsTime: boolean;
   readonly headerNames: readonly string[];
   private readonly parts: readonly Part[];
+  /** Output depends on the time only, to the second: the last rendering is reused within the same second. */
+  private readonly perSecond: boolean;
+  private memoSecond = NaN;
+  private memoOut = '';
 
   private constructor(
     readonly source: string,
@@ -123,6 +127,7 @@ export class BucketTemplate {
     this.constant = parts.every((p) => p.kind === 'text');
     this.needsTime = parts.some((p) => p.kind === 'time');
     this.headerNames = parts.flatMap((p) => (p.kind === 'header' ? [p.name] : []));
+    this.perSecond = this.needsTime && this.headerNames.length === 0 && !/%t/.test(source.replace(/%%/g, ''));
   }
 
   /** Compiles `text`; throws OptionError naming every unknown escape. */
@@ -179,6 +184,23 @@ export class BucketTemplate {
   ): string {
     const parts = this.parts;
     if (parts.length === 1 && parts[0]!.kind === 'text') return parts[0].text;
+    if (this.perSecond && time !== undefined) {
+      const second = Math.floor(time.ts / 1000);
+      if (second === this.memoSecond) return this.memoOut;
+      this.memoOut = this.renderParts(headers, time, hosts, o);
+      this.memoSecond = second;
+      return this.memoOut;
+    }
+    return this.renderParts(headers, time, hosts, o);
+  }
+
+  private renderParts(
+    headers: Readonly<Record<string, string>>,
+    time: RenderTime | undefined,
+    hosts: HostNames,
+    o: RenderOptions,
+  ): string {
+    const parts = this.parts;
     let out = '';
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;

@@ -215,8 +215,12 @@ export class HdfsSink implements Sink {
     if (this.dirT.headerNames.length > 0) dir = safePath(dir);
     if (this.prefixT.headerNames.length > 0) prefix = safePath(`/${prefix}`).slice(1);
     dir = dir.length > 1 && dir.endsWith('/') ? dir.slice(0, -1) : dir;
-    return { key: `${dir}/${prefix}`, dir, prefix };
+    // consecutive events of one bucket share one object (and its key string): grouping compares references
+    const last = this.lastBucket;
+    if (last !== undefined && last.dir === dir && last.prefix === prefix) return last;
+    return (this.lastBucket = { key: `${dir}/${prefix}`, dir, prefix });
   }
+  private lastBucket: { key: string; dir: string; prefix: string } | undefined;
 
   private timestampFallback(why: 'missing' | 'invalid', value: string | undefined): void {
     this.ctx.counters.add('TimestampFallbackCount');

@@ -122,24 +122,14 @@ export class LocalFileSystem implements HdfsFileSystem {
   }
 
   async rename(from: string, to: string): Promise<boolean> {
+    // never replace an existing destination (rename(2) would). A hard link + unlink would close the gap between the
+    // check and the rename, but readers would briefly see the file under both names.
+    if (await this.exists(to)) return false;
     try {
-      // link + unlink never replaces an existing destination (rename would)
-      await fsp.link(from, to);
-      await fsp.unlink(from);
+      await fsp.rename(from, to);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOENT') return false;
-      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK') {
-        throw ioError(`rename ${from} to`, to, err);
-      }
-      // a file system without hard links: check, then rename
-      if (await this.exists(to)) return false;
-      try {
-        await fsp.rename(from, to);
-      } catch (err2) {
-        if ((err2 as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw ioError(`rename ${from} to`, to, err2);
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw ioError(`rename ${from} to`, to, err);
     }
     await syncDir(path.dirname(to));
     return true;
