@@ -76,6 +76,8 @@ test(
     const size = () => files(events).reduce((n, f) => n + fs.statSync(path.join(events, f)).size, 0);
     const total = Buffer.byteLength(`${sent.join('\n')}\n`);
     await waitFor(() => size() === total, 20_000, 'every line written');
+    // the spooled file is marked done once its last batch is committed; stopping before that would re-read it
+    await waitFor(() => fs.existsSync(path.join(spool, 'access.log.COMPLETED')), 20_000, 'access.log completed');
     assert.ok(
       files(events).every((f) => f.endsWith('.tmp')),
       'open files keep their in-use name until rolled',

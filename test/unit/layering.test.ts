@@ -103,6 +103,7 @@ const FLOORS: Record<string, number> = {
   sources: 5,
   sinks: 5,
   rpc: 4,
+  format: 4,
   interceptors: 4,
   channels: 3,
   selectors: 3,
