@@ -123,8 +123,9 @@ export const ERRORS = {
   FLUME_ERR_RPC_DECODE: {
     retriable: false,
     doc:
-      'A peer sent Avro data that cannot be decoded (truncated, out of range, over a limit such as ' +
-      'maxEventsPerRequest); that connection is closed and counted.',
+      'A peer sent Avro or msgpack (Forward protocol) data that cannot be decoded (truncated, out of range, over a ' +
+      'limit such as maxEventsPerRequest, maxMessageBytes or maxEntriesPerMessage); that connection is closed and ' +
+      'counted.',
   },
   FLUME_ERR_RPC_PROTOCOL: {
     retriable: false,
@@ -138,6 +139,13 @@ export const ERRORS = {
       'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection ' +
       'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;' +
       ' avro-client exits 1.',
+  },
+  FLUME_ERR_FORWARD_HANDSHAKE: {
+    retriable: true,
+    doc:
+      'The shared-key handshake of the Forward protocol failed (sharedKey): the peer sent no HELO or PONG, refused ' +
+      'the key or the user, or could not prove it knows the key. The forward sink retries with backoff; the forward ' +
+      'source closes that connection and counts it (EventReadFail).',
   },
   // charsets (src/text) and the multiport syslog parser
   FLUME_ERR_TEXT_UNDECODABLE: {

@@ -21,6 +21,7 @@ import netcatSource from '../sources/netcat.js';
 import seqSource from '../sources/seq.js';
 import stressSource from '../sources/stress.js';
 import avroSource from '../sources/avro.js';
+import forwardSource from '../sources/forward.js';
 import httpSource from '../sources/http/index.js';
 import syslogTcpSource from '../sources/syslog/syslogtcp.js';
 import syslogUdpSource from '../sources/syslog/syslogudp.js';
@@ -57,6 +58,7 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   seqSource,
   stressSource,
   avroSource,
+  forwardSource,
   httpSource,
   syslogTcpSource,
   syslogUdpSource,
