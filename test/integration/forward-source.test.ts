@@ -19,7 +19,10 @@ import { waitFor } from '../helpers/wait.js';
 
 const require = createRequire(import.meta.url);
 const fluentLogger = require('fluent-logger') as {
-  createFluentSender(tag: string, o: Record<string, unknown>): {
+  createFluentSender(
+    tag: string,
+    o: Record<string, unknown>,
+  ): {
     emit(label: string, record: object, time?: unknown, cb?: (err?: Error) => void): void;
     end(): void;
   };
@@ -116,7 +119,10 @@ for (const eventMode of ['Message', 'PackedForward', 'CompressedPackedForward'])
       );
       await waitFor(() => f.events.length === 20, 5000, '20 events');
       assert.deepEqual(
-        f.records().map((r) => (r as { i: number }).i).sort((a, b) => a - b),
+        f
+          .records()
+          .map((r) => (r as { i: number }).i)
+          .sort((a, b) => a - b),
         Array.from({ length: 20 }, (_, i) => i),
       );
       assert.ok(f.events.every((e) => e.headers.tag === 'npm.x' && e.headers.timestamp === '1700000000000'));
@@ -188,7 +194,12 @@ test('Fluent Bit shapes: [EventTime, metadata] times, str-typed packed entries, 
   const f = await startForward({ messageKey: 'log' });
   try {
     const entry = (i: number) =>
-      Buffer.concat([Buffer.from([0x92, 0x92]), eventTime(1700000000, i * 1_000_000), pack({}), pack({ log: `l${i}` })]);
+      Buffer.concat([
+        Buffer.from([0x92, 0x92]),
+        eventTime(1700000000, i * 1_000_000),
+        pack({}),
+        pack({ log: `l${i}` }),
+      ]);
     const packed = Buffer.concat([entry(1), entry(2)]);
     const gz = Buffer.concat([zlib.gzipSync(entry(3)), zlib.gzipSync(entry(4))]);
     const strHead = (n: number) => Buffer.from([0xdb, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
@@ -226,7 +237,9 @@ test('hostile input closes only that connection, before anything large is buffer
     let r = await exchange(f.port, [huge]);
     assert.ok(r.closedByServer);
     // an array32 declaring 4 billion entries
-    r = await exchange(f.port, [Buffer.concat([Buffer.from([0x92]), pack('t'), Buffer.from([0xdd, 255, 255, 255, 255])])]);
+    r = await exchange(f.port, [
+      Buffer.concat([Buffer.from([0x92]), pack('t'), Buffer.from([0xdd, 255, 255, 255, 255])]),
+    ]);
     assert.ok(r.closedByServer);
     // more entries than maxEntriesPerMessage
     const entries = Array.from({ length: 11 }, () => [1, { a: 1 }]);
@@ -254,9 +267,11 @@ test('maxBufferedBytes caps the bytes held over all connections; a stalled reque
     // each connection sends the first 100 KB of a 900 KB request and stalls
     const head = Buffer.concat([Buffer.from([0x93]), pack('t'), Buffer.from([0xc6, 0, 0x0d, 0xbb, 0xa0])]);
     const part = Buffer.concat([head, Buffer.alloc(100_000)]);
-    const socks = Array.from({ length: 6 }, () => net.connect(f.port, '127.0.0.1', function (this: net.Socket) {
-      this.write(part);
-    }));
+    const socks = Array.from({ length: 6 }, () =>
+      net.connect(f.port, '127.0.0.1', function (this: net.Socket) {
+        this.write(part);
+      }),
+    );
     const closed = socks.map((s) => new Promise<void>((resolve) => s.on('close', () => resolve())));
     for (const s of socks) s.on('error', () => {});
     await waitFor(() => f.source.bufferedBytes > 0, 5000, 'bytes buffered');
@@ -281,7 +296,20 @@ test('a full channel holds the ack and retries; the events are committed once', 
     },
   );
   try {
-    const { reply } = await exchange(f.port, [pack(['t', [[1, { a: 1 }], [2, { a: 2 }]], { chunk: 'k' }])], 2000);
+    const { reply } = await exchange(
+      f.port,
+      [
+        pack([
+          't',
+          [
+            [1, { a: 1 }],
+            [2, { a: 2 }],
+          ],
+          { chunk: 'k' },
+        ]),
+      ],
+      2000,
+    );
     assert.deepEqual(reply, pack({ ack: 'k' }));
     assert.equal(committed.length, 2);
     assert.equal(f.counters.get('ChannelWriteFail'), 3);

@@ -83,10 +83,10 @@ export interface ClientAuth {
 /** The PING answering a decoded HELO; `salt` is kept to check the PONG. */
 export function ping(heloMsg: unknown, a: ClientAuth): { message: Buffer; nonce: Buffer; salt: Buffer } {
   if (!Array.isArray(heloMsg) || heloMsg[0] !== 'HELO' || typeof heloMsg[1] !== 'object' || heloMsg[1] === null)
-    throw new AgentError("FLUME_ERR_FORWARD_HANDSHAKE", 'not a HELO');
+    throw new AgentError('FLUME_ERR_FORWARD_HANDSHAKE', 'not a HELO');
   const opts = heloMsg[1] as Record<string, unknown>;
   const nonce = bytes(opts.nonce);
-  if (!nonce) throw new AgentError("FLUME_ERR_FORWARD_HANDSHAKE", 'HELO without a nonce');
+  if (!nonce) throw new AgentError('FLUME_ERR_FORWARD_HANDSHAKE', 'HELO without a nonce');
   const auth = bytes(opts.auth) ?? Buffer.alloc(0);
   const salt = Buffer.from(crypto.randomBytes(16).toString('hex'));
   const digest = sha512(salt, a.selfHostname, nonce, a.sharedKey);

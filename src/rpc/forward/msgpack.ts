@@ -177,15 +177,34 @@ export class ObjectScanner {
 
 /** Header bytes after the type byte for 0xc4..0xdf (fixed-size numbers: their payload, counted separately). */
 const HEAD_WIDTH = [
-  1, 2, 4, // bin8/16/32
-  2, 3, 5, // ext8/16/32 (length + type)
-  0, 0, // float32/64
-  0, 0, 0, 0, // uint8..64
-  0, 0, 0, 0, // int8..64
-  0, 0, 0, 0, 0, // fixext1..16
-  1, 2, 4, // str8/16/32
-  2, 4, // array16/32
-  2, 4, // map16/32
+  1,
+  2,
+  4, // bin8/16/32
+  2,
+  3,
+  5, // ext8/16/32 (length + type)
+  0,
+  0, // float32/64
+  0,
+  0,
+  0,
+  0, // uint8..64
+  0,
+  0,
+  0,
+  0, // int8..64
+  0,
+  0,
+  0,
+  0,
+  0, // fixext1..16
+  1,
+  2,
+  4, // str8/16/32
+  2,
+  4, // array16/32
+  2,
+  4, // map16/32
 ];
 
 /** A bounds-checked cursor over one complete message (or a part of it). */
@@ -213,52 +232,52 @@ export class Reader {
     const buf = this.buf;
     const b = buf[this.pos++]!;
     this.big = undefined;
-    if (b <= 0x7f) return (this.n = b), T.Int;
-    if (b >= 0xe0) return (this.n = b - 0x100), T.Int;
-    if (b <= 0x8f) return (this.n = b & 0x0f), T.Map;
-    if (b <= 0x9f) return (this.n = b & 0x0f), T.Array;
+    if (b <= 0x7f) return ((this.n = b), T.Int);
+    if (b >= 0xe0) return ((this.n = b - 0x100), T.Int);
+    if (b <= 0x8f) return ((this.n = b & 0x0f), T.Map);
+    if (b <= 0x9f) return ((this.n = b & 0x0f), T.Array);
     if (b <= 0xbf) return this.payload(b & 0x1f, T.Str);
     const p = this.pos;
     switch (b) {
       case 0xc0:
         return T.Nil;
       case 0xc2:
-        return (this.n = 0), T.Bool;
+        return ((this.n = 0), T.Bool);
       case 0xc3:
-        return (this.n = 1), T.Bool;
+        return ((this.n = 1), T.Bool);
       case 0xc4:
         this.need(1);
-        return (this.pos += 1), this.payload(buf[p]!, T.Bin);
+        return ((this.pos += 1), this.payload(buf[p]!, T.Bin));
       case 0xc5:
         this.need(2);
-        return (this.pos += 2), this.payload(buf.readUInt16BE(p), T.Bin);
+        return ((this.pos += 2), this.payload(buf.readUInt16BE(p), T.Bin));
       case 0xc6:
         this.need(4);
-        return (this.pos += 4), this.payload(buf.readUInt32BE(p), T.Bin);
+        return ((this.pos += 4), this.payload(buf.readUInt32BE(p), T.Bin));
       case 0xc7:
         this.need(2);
-        return (this.pos += 2), this.ext(buf[p]!, buf.readInt8(p + 1));
+        return ((this.pos += 2), this.ext(buf[p]!, buf.readInt8(p + 1)));
       case 0xc8:
         this.need(3);
-        return (this.pos += 3), this.ext(buf.readUInt16BE(p), buf.readInt8(p + 2));
+        return ((this.pos += 3), this.ext(buf.readUInt16BE(p), buf.readInt8(p + 2)));
       case 0xc9:
         this.need(5);
-        return (this.pos += 5), this.ext(buf.readUInt32BE(p), buf.readInt8(p + 4));
+        return ((this.pos += 5), this.ext(buf.readUInt32BE(p), buf.readInt8(p + 4)));
       case 0xca:
         this.need(4);
-        return (this.n = buf.readFloatBE(p)), (this.pos += 4), T.Float;
+        return ((this.n = buf.readFloatBE(p)), (this.pos += 4), T.Float);
       case 0xcb:
         this.need(8);
-        return (this.n = buf.readDoubleBE(p)), (this.pos += 8), T.Float;
+        return ((this.n = buf.readDoubleBE(p)), (this.pos += 8), T.Float);
       case 0xcc:
         this.need(1);
-        return (this.n = buf[p]!), (this.pos += 1), T.Int;
+        return ((this.n = buf[p]!), (this.pos += 1), T.Int);
       case 0xcd:
         this.need(2);
-        return (this.n = buf.readUInt16BE(p)), (this.pos += 2), T.Int;
+        return ((this.n = buf.readUInt16BE(p)), (this.pos += 2), T.Int);
       case 0xce:
         this.need(4);
-        return (this.n = buf.readUInt32BE(p)), (this.pos += 4), T.Int;
+        return ((this.n = buf.readUInt32BE(p)), (this.pos += 4), T.Int);
       case 0xcf: {
         this.need(8);
         const v = buf.readBigUInt64BE(p);
@@ -269,13 +288,13 @@ export class Reader {
       }
       case 0xd0:
         this.need(1);
-        return (this.n = buf.readInt8(p)), (this.pos += 1), T.Int;
+        return ((this.n = buf.readInt8(p)), (this.pos += 1), T.Int);
       case 0xd1:
         this.need(2);
-        return (this.n = buf.readInt16BE(p)), (this.pos += 2), T.Int;
+        return ((this.n = buf.readInt16BE(p)), (this.pos += 2), T.Int);
       case 0xd2:
         this.need(4);
-        return (this.n = buf.readInt32BE(p)), (this.pos += 4), T.Int;
+        return ((this.n = buf.readInt32BE(p)), (this.pos += 4), T.Int);
       case 0xd3: {
         this.need(8);
         const v = buf.readBigInt64BE(p);
@@ -290,28 +309,28 @@ export class Reader {
       case 0xd7:
       case 0xd8:
         this.need(1);
-        return (this.pos += 1), this.ext(1 << (b - 0xd4), buf.readInt8(p));
+        return ((this.pos += 1), this.ext(1 << (b - 0xd4), buf.readInt8(p)));
       case 0xd9:
         this.need(1);
-        return (this.pos += 1), this.payload(buf[p]!, T.Str);
+        return ((this.pos += 1), this.payload(buf[p]!, T.Str));
       case 0xda:
         this.need(2);
-        return (this.pos += 2), this.payload(buf.readUInt16BE(p), T.Str);
+        return ((this.pos += 2), this.payload(buf.readUInt16BE(p), T.Str));
       case 0xdb:
         this.need(4);
-        return (this.pos += 4), this.payload(buf.readUInt32BE(p), T.Str);
+        return ((this.pos += 4), this.payload(buf.readUInt32BE(p), T.Str));
       case 0xdc:
         this.need(2);
-        return (this.n = buf.readUInt16BE(p)), (this.pos += 2), this.count(T.Array, 1);
+        return ((this.n = buf.readUInt16BE(p)), (this.pos += 2), this.count(T.Array, 1));
       case 0xdd:
         this.need(4);
-        return (this.n = buf.readUInt32BE(p)), (this.pos += 4), this.count(T.Array, 1);
+        return ((this.n = buf.readUInt32BE(p)), (this.pos += 4), this.count(T.Array, 1));
       case 0xde:
         this.need(2);
-        return (this.n = buf.readUInt16BE(p)), (this.pos += 2), this.count(T.Map, 2);
+        return ((this.n = buf.readUInt16BE(p)), (this.pos += 2), this.count(T.Map, 2));
       case 0xdf:
         this.need(4);
-        return (this.n = buf.readUInt32BE(p)), (this.pos += 4), this.count(T.Map, 2);
+        return ((this.n = buf.readUInt32BE(p)), (this.pos += 4), this.count(T.Map, 2));
       default:
         throw new MsgpackError(`byte 0x${b.toString(16)} is never used in msgpack`);
     }

@@ -164,7 +164,11 @@ export class ForwardConnection implements Tracked {
     if (!buf || this.fill + d.length > buf.length) {
       const need = live + d.length;
       const cap = buf ? buf.length : 0;
-      const size = Math.max(need, MIN_BUFFER, need > cap ? Math.min(cap * 2, this.o.maxMessageBytes + MIN_BUFFER) : cap);
+      const size = Math.max(
+        need,
+        MIN_BUFFER,
+        need > cap ? Math.min(cap * 2, this.o.maxMessageBytes + MIN_BUFFER) : cap,
+      );
       if (size !== cap || this.busy) {
         if (!this.o.budget.take(size)) {
           this.warnings.warn('budget', 'Closing forward connection: the source holds maxBufferedBytes already', {
