@@ -35,6 +35,7 @@ import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
 import avroSink from '../sinks/avro.js';
 import hdfsSink from '../sinks/hdfs/index.js';
+import forwardSink from '../sinks/forward.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -72,4 +73,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   fileRollSink,
   avroSink,
   hdfsSink,
+  forwardSink,
 ];

@@ -19,6 +19,7 @@ import { AvroRpcServer } from '../../src/rpc/avro/server.js';
 import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/avro/protocol.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
 import type { FlumeEvent } from '../../src/core/event.js';
+import { startForward } from '../helpers/forward.js';
 
 // a real avro source-side server for the avro sink sample: records what it was sent
 const avroReceived: FlumeEvent[] = [];
@@ -44,6 +45,10 @@ const avroServer = new AvroRpcServer(
 const avroPort = await avroServer.listen();
 after(() => avroServer.close());
 
+// our forward source as the receiving end of the forward sink sample (the real-peer tests use FluentServer)
+const forwardServer = await startForward();
+after(() => forwardServer.stop());
+
 interface Sample {
   props(dir: string): Record<string, string>;
   /** Checks the batch was handed on; undefined when the sink's output is not observable (logger, null). */
@@ -68,6 +73,16 @@ const SAMPLES: Record<string, Sample> = {
         bodies,
       );
       avroReceived.length = 0;
+    },
+  },
+  forward: {
+    props: () => ({ hostname: '127.0.0.1', port: String(forwardServer.port) }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(
+        forwardServer.records(),
+        bodies.map((message) => ({ message })),
+      );
+      forwardServer.events.length = 0;
     },
   },
   logger: { props: () => ({}) },

@@ -25,6 +25,8 @@ import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { AvroRpcClient } from '../../src/rpc/avro/client.js';
 import { makeEvent } from '../../src/core/event.js';
+import { ForwardClient } from '../../src/rpc/forward/client.js';
+import { encodeBatch } from '../../src/rpc/forward/encode.js';
 
 interface Driver {
   props: Record<string, string>;
@@ -95,6 +97,25 @@ const avroSend = async (port: number, n: number) => {
   }
 };
 
+/** Sends the events as one PackedForward request and waits for its ack (given only once committed). */
+const forwardSend = async (port: number, n: number) => {
+  const signal = new AbortController().signal;
+  const client = await ForwardClient.connect({ host: '127.0.0.1', port, connectTimeoutMs: 5000, layers: {} }, signal);
+  try {
+    const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`));
+    const mapping = {
+      tagHeader: 'tag',
+      defaultTag: 't',
+      messageKey: 'message',
+      includeHeaders: false,
+      timestampHeader: 'timestamp',
+    };
+    await client.send(encodeBatch(events, mapping, { ack: true, gzip: false, now: Date.now() }), 5000, 10_000, signal);
+  } finally {
+    await client.close();
+  }
+};
+
 // file sources read from this directory; every produce() writes new, uniquely named content
 const CT_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'source-contract-'));
 fs.mkdirSync(path.join(CT_DIR, 'tail'));
@@ -138,6 +159,12 @@ const DRIVERS: Record<string, Driver> = {
     lossless: true,
     refusal: 'answered',
     produce: (src, n) => avroSend((src as { port: number }).port, n),
+  },
+  forward: {
+    props: { bind: '127.0.0.1', port: '0', messageKey: 'message' },
+    lossless: true,
+    refusal: 'retried',
+    produce: (src, n) => forwardSend((src as { port: number }).port, n),
   },
   http: {
     props: { bind: '127.0.0.1', port: '0' },
