@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   BENCH_DIR,
   BenchFailure,
+  connectAndSend,
   exitText,
   expectCleanExit,
   freePort,
@@ -360,6 +361,153 @@ const httpMemoryNull = {
 };
 
 /**
+ * forward-memory-null: the agent's forward source fed by bench/forward-client.mjs (a separate process: 4
+ * connections, each sending PackedForward requests of 1000 entries of 200-byte messages, one at a time, waiting for
+ * the chunk ack that the source gives after the commit). Clock and counting as http-memory-null (SIGUSR2 to the
+ * client, /metrics until the null sink drained every event).
+ */
+const forwardMemoryNull = {
+  name: 'forward-memory-null',
+  baseline: 'node-pipe',
+  description:
+    'agent: forward (bench/forward-client.mjs: 4 connections, PackedForward requests of 1000 x 200 B messages with chunk acks) -> memory (100000/1000) -> null (batch 1000); counted via /metrics',
+  targets: [atLeastRate(500e3)],
+  async setup(ctx, st) {
+    st.dir = await makeTempDir('forward-memory-null');
+    st.procs = [];
+    st.port = await freePort();
+    st.metricsPort = await freePort();
+    const conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = forward',
+      'a1.sources.r1.bind = 127.0.0.1',
+      `a1.sources.r1.port = ${st.port}`,
+      'a1.sources.r1.channels = c1',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 100000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = null',
+      'a1.sinks.k1.channel = c1',
+      'a1.sinks.k1.batchSize = 1000',
+      'a1.sinks.k1.logEveryNEvents = 100000000',
+      '',
+    ].join('\n');
+    st.proc = await startAgentProcess(conf, st.dir, {
+      nodeArgs: agentNodeArgs(ctx, 'forward-memory-null'),
+      extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+    });
+    await waitForListening(st.port, st.proc, 60000);
+    await waitForListening(st.metricsPort, st.proc, 60000);
+    st.client = spawnNode([
+      path.join(BENCH_DIR, 'forward-client.mjs'),
+      '--port',
+      String(st.port),
+      '--events',
+      String(ctx.data.events),
+      '--connections',
+      '4',
+      '--batch',
+      '1000',
+    ]);
+    st.procs.push(st.client);
+    await waitForStdout(st.client, /^ready /m, 120000);
+  },
+  run: (ctx, st) => httpMemoryNull.run(ctx, st),
+  verify: (ctx, st) => httpMemoryNull.verify(ctx, st),
+  teardown: defaultTeardown,
+};
+
+/**
+ * netcat-memory-forward: netcat (one connection of the data set) -> memory -> forward sink (batch 1000, acks on)
+ * -> bench/forward-receiver.mjs, a receiver that frames each PackedForward request, counts its entries and acks at
+ * once. The clock runs from connect until /metrics shows the forward sink drained every event; the receiver must
+ * have counted exactly as many entries. The channel holds 1M events: the sink is slower than netcat, and with the
+ * usual 100k a full channel sends netcat into its backoff (100 ms doubling to 2 s) while the sink runs dry, so the
+ * figure would be netcat's backoff, not the sink (a 1M channel keeps >= 2 s of work queued for the sink).
+ */
+const netcatMemoryForward = {
+  name: 'netcat-memory-forward',
+  baseline: 'netcat-memory-file_roll',
+  description:
+    'agent: netcat -> memory (1000000/1000) -> forward sink (batch 1000, requireAckResponse) => bench/forward-receiver.mjs (frames, counts, acks); counted via /metrics',
+  targets: [atLeastRate(300e3)],
+  async setup(ctx, st) {
+    st.dir = await makeTempDir('netcat-memory-forward');
+    st.procs = [];
+    st.receiver = spawnNode([path.join(BENCH_DIR, 'forward-receiver.mjs')]);
+    st.procs.push(st.receiver);
+    const fwdPort = Number((await waitForStdout(st.receiver, /listening (\d+)/))[1]);
+    st.port = await freePort();
+    st.metricsPort = await freePort();
+    const conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = netcat',
+      'a1.sources.r1.bind = 127.0.0.1',
+      `a1.sources.r1.port = ${st.port}`,
+      'a1.sources.r1.ack-every-event = false',
+      'a1.sources.r1.channels = c1',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 1000000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = forward',
+      'a1.sinks.k1.channel = c1',
+      'a1.sinks.k1.hostname = 127.0.0.1',
+      `a1.sinks.k1.port = ${fwdPort}`,
+      'a1.sinks.k1.batchSize = 1000',
+      '',
+    ].join('\n');
+    st.proc = await startAgentProcess(conf, st.dir, {
+      nodeArgs: agentNodeArgs(ctx, 'netcat-memory-forward'),
+      extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+    });
+    await waitForListening(st.port, st.proc, 60000);
+    await waitForListening(st.metricsPort, st.proc, 60000);
+  },
+  async run(ctx, st) {
+    const agent = st.proc;
+    const events = ctx.data.events;
+    const cpu0 = procCpuSeconds(agent.pid);
+    let t0;
+    const { socket, done } = connectAndSend(st.port, ctx.data.buf, { onConnect: () => (t0 = performance.now()) });
+    st.socket = socket;
+    await done;
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)})`, agent));
+      const drained = metric(await fetchMetrics(st.metricsPort), 'SINK.k1', 'EventDrainSuccessCount');
+      if (drained === events) break;
+      if (drained > events) throw new BenchFailure(`the forward sink drained ${drained} of ${events} events`);
+      if (drained !== last) {
+        last = drained;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > 20000) {
+        throw new BenchFailure(`the forward sink stalled at ${drained} of ${events} events for 20 s`);
+      }
+      await pause(10);
+    }
+    const t1 = performance.now();
+    const cpu1 = procCpuSeconds(agent.pid);
+    return { seconds: (t1 - t0) / 1000, cpuSeconds: cpu1 - cpu0, peakRssBytes: procPeakRssBytes(agent.pid) };
+  },
+  async verify(ctx, st) {
+    st.socket?.destroy();
+    expectCleanExit(st.proc, 'agent', await st.proc.stop());
+    const received = waitForStdout(st.receiver, /^received (.*)$/m, 10000);
+    expectCleanExit(st.receiver, 'forward receiver', await st.receiver.stop(5000));
+    const stats = JSON.parse((await received)[1]);
+    if (stats.entries !== ctx.data.events)
+      throw new BenchFailure(`the receiver counted ${stats.entries} entries, ${ctx.data.events} were sent`);
+    return { lines: stats.entries, requests: stats.requests };
+  },
+  teardown: defaultTeardown,
+};
+
+/**
  * The syslogtcp data set, built once per data set: every line of ctx.data becomes an RFC 5424 message of the
  * same length (`<PRI>1 TIMESTAMP HOST APP PROCID MSGID - ` + the line's first bytes + LF; PRI over all
  * facilities/severities, the timestamp's millisecond moving every 100 lines), and the expected file_roll
@@ -608,6 +756,8 @@ export const PIPELINES = [
   }),
   avroChain,
   httpMemoryNull,
+  forwardMemoryNull,
+  netcatMemoryForward,
   syslogTcpMemoryFileRoll,
   taildirToFileRoll({
     name: 'taildir-memory-file_roll',
