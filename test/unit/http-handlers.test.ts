@@ -17,6 +17,7 @@ function req(contentType?: string, url = '/'): RequestInfo {
     contentType,
     charset: contentTypeCharset(contentType),
     query: new URL(url, 'http://x').searchParams,
+    url,
   };
 }
 const json = new JsonHandler();

@@ -21,6 +21,8 @@ export interface RequestInfo {
   charset: string | undefined;
   /** Query-string parameters. */
   query: URLSearchParams;
+  /** The request target as sent (path and query, not decoded). */
+  url: string;
 }
 
 export interface HandlerLimits {

@@ -276,6 +276,7 @@ export class HttpSource implements Source {
       contentType,
       charset: contentTypeCharset(contentType),
       query: new URL(req.url ?? '/', 'http://x').searchParams,
+      url: req.url ?? '/',
     };
     const maxEvents = Math.max(1, this.ctx.maxBatchSize);
     let events: FlumeEvent[];

@@ -4,27 +4,29 @@ import { resolveTls, tlsProblems, tlsServerOptions } from '../../net/tls/index.j
 import type { HttpHandler } from './handler.js';
 import { JsonHandler } from './json-handler.js';
 import { BlobHandler, DEFAULT_MAX_BLOB_LENGTH } from './blob-handler.js';
+import { FluentdHandler } from './fluentd-handler.js';
 
 const HANDLERS = {
   json: ['org.apache.flume.source.http.JSONHandler', 'JSONHandler', 'json'],
   blob: ['org.apache.flume.sink.solr.morphline.BlobHandler', 'BlobHandler', 'blob'],
+  fluentd: ['fluentd'],
 } as const;
 type HandlerName = keyof typeof HANDLERS;
 
 const handler: OptionSpec<HandlerName> = {
   ...(opt.string({
     default: 'json',
-    doc: 'Turns a request into events: org.apache.flume.source.http.JSONHandler (json: a JSON array of {"headers":{...},"body":"..."}) or org.apache.flume.sink.solr.morphline.BlobHandler (blob: the whole body is one event).',
+    doc: 'Turns a request into events: org.apache.flume.source.http.JSONHandler (json: a JSON array of {"headers":{...},"body":"..."}) or org.apache.flume.sink.solr.morphline.BlobHandler (blob: the whole body is one event), or fluentd (Fluentd in_http: tag from the URL path, json=/ndjson=/msgpack= fields or a JSON, NDJSON or msgpack body; flume-ts).',
   }) as OptionSpec<any>),
   defaultText: 'org.apache.flume.source.http.JSONHandler',
-  typeText: 'JSONHandler | BlobHandler (Flume class names, or json | blob)',
+  typeText: 'JSONHandler | BlobHandler (Flume class names, or json | blob) | fluentd',
   parse: (raw: string): HandlerName => {
     for (const [name, spellings] of Object.entries(HANDLERS) as [HandlerName, readonly string[]][]) {
       if (spellings.some((s) => s.toLowerCase() === raw.toLowerCase())) return name;
     }
     throw new OptionError(
       `handler '${raw}' is not available in flume-ts (custom Java handler classes cannot be loaded)`,
-      `use ${HANDLERS.json[0]} or ${HANDLERS.blob[0]}`,
+      `use ${HANDLERS.json[0]}, ${HANDLERS.blob[0]} or fluentd`,
     );
   },
 };
@@ -91,6 +93,12 @@ export const options = {
 
 export type HttpSourceOptions = Resolved<typeof options>;
 
+const HANDLER_LABEL: Record<HandlerName, string> = {
+  json: 'JSON handler',
+  blob: 'BlobHandler',
+  fluentd: 'fluentd handler',
+};
+
 function handlerProblems(o: HttpSourceOptions): Problem[] {
   const out: Problem[] = [];
   const hs = o['handler.'];
@@ -105,8 +113,11 @@ function handlerProblems(o: HttpSourceOptions): Problem[] {
     }
     out.push({
       key: `handler.${k}`,
-      message: `unknown handler setting '${k}' for the ${o.handler === 'blob' ? 'BlobHandler' : 'JSON handler'}`,
-      hint: o.handler === 'blob' ? 'BlobHandler takes handler.maxBlobLength' : 'the JSON handler has no settings',
+      message: `unknown handler setting '${k}' for the ${HANDLER_LABEL[o.handler]}`,
+      hint:
+        o.handler === 'blob'
+          ? 'BlobHandler takes handler.maxBlobLength'
+          : `the ${HANDLER_LABEL[o.handler]} has no settings`,
     });
   }
   return out;
@@ -128,5 +139,6 @@ export function createHandler(o: HttpSourceOptions): HttpHandler {
     const raw = o['handler.'].maxBlobLength;
     return new BlobHandler(raw === undefined ? DEFAULT_MAX_BLOB_LENGTH : Number(raw));
   }
+  if (o.handler === 'fluentd') return new FluentdHandler();
   return new JsonHandler();
 }
