@@ -36,6 +36,9 @@ if (!(port > 0 && events > 0 && connections > 0 && batch > 0 && bodyBytes >= 14 
 // A pool of distinct entry blobs, cycled; every request gets its own chunk id (24 ASCII bytes) in its options.
 const POOL = 16;
 const next = prng(0xf0d);
+// printable ASCII without `"` and `\`, as bench/http-client.mjs: every body is copied into its JSON unescaped
+const printable = [];
+for (let c = 0x20; c <= 0x7e; c++) if (c !== 0x22 && c !== 0x5c) printable.push(c);
 const TAG = Buffer.from([0xa5, ...Buffer.from('bench')]);
 const MESSAGE = Buffer.from([0x81, 0xa7, ...Buffer.from('message'), 0xd9, bodyBytes]);
 function entries(n, seed) {
@@ -51,7 +54,7 @@ function entries(n, seed) {
     off = buf.writeUInt32BE((i % 1000) * 1_000_000, off);
     off += MESSAGE.copy(buf, off);
     off += buf.write(String(seed * batch + i).padStart(12, '0'), off, 'latin1');
-    for (let k = 12; k < bodyBytes; k++) buf[off++] = 0x21 + (next() % 90);
+    for (let k = 12; k < bodyBytes; k++) buf[off++] = printable[next() % printable.length];
   }
   return buf;
 }

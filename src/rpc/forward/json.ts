@@ -57,26 +57,64 @@ export class ByteSink {
   }
 }
 
-/** Writes the bytes [start, end) of `src` (UTF-8 text) as a JSON string. */
+const HEX = '0123456789abcdef';
+/** The short escapes JSON.stringify writes (\b \t \n \f \r \" \\); other control bytes become \u00XX. */
+const SHORT: (number | undefined)[] = [];
+SHORT[0x08] = 0x62;
+SHORT[0x09] = 0x74;
+SHORT[0x0a] = 0x6e;
+SHORT[0x0c] = 0x66;
+SHORT[0x0d] = 0x72;
+SHORT[0x22] = 0x22;
+SHORT[0x5c] = 0x5c;
+
+/**
+ * Writes the bytes [start, end) of `src` (UTF-8 text) as a JSON string, the same text JSON.stringify writes for the
+ * decoded string. Valid UTF-8 is copied byte for byte with the escapes put in; invalid UTF-8 goes through a string
+ * (U+FFFD replacements).
+ */
 export function writeJsonString(out: ByteSink, src: Buffer, start: number, end: number): void {
-  let plain = true;
   let ascii = true;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const b = src[i]!;
-    if (b < 0x20 || b === 0x22 || b === 0x5c) {
-      plain = false;
-      break;
-    }
+    if (b < 0x20 || b === 0x22 || b === 0x5c) break;
     if (b >= 0x80) ascii = false;
   }
-  if (plain && (ascii || isUtf8(src.subarray(start, end)))) {
-    out.ensure(end - start + 2);
-    out.buf[out.len++] = 0x22;
-    out.bytes(src, start, end);
-    out.buf[out.len++] = 0x22;
-    return;
+  if (!ascii || i < end) {
+    for (let k = i; ascii && k < end; k++) if (src[k]! >= 0x80) ascii = false;
+    if (!ascii && !isUtf8(src.subarray(start, end))) {
+      out.utf8(JSON.stringify(src.toString('utf8', start, end)));
+      return;
+    }
   }
-  out.utf8(JSON.stringify(src.toString('utf8', start, end)));
+  out.ensure(i - start + 2);
+  out.buf[out.len++] = 0x22;
+  out.bytes(src, start, i);
+  if (i < end) {
+    out.ensure((end - i) * 6);
+    const o = out.buf;
+    let n = out.len;
+    for (; i < end; i++) {
+      const b = src[i]!;
+      if (b >= 0x20 && b !== 0x22 && b !== 0x5c) o[n++] = b;
+      else {
+        o[n++] = 0x5c;
+        const e = SHORT[b];
+        if (e !== undefined) o[n++] = e;
+        else {
+          o[n++] = 0x75;
+          o[n++] = 0x30;
+          o[n++] = 0x30;
+          o[n++] = HEX.charCodeAt(b >> 4);
+          o[n++] = HEX.charCodeAt(b & 15);
+        }
+      }
+    }
+    out.len = n;
+  }
+  out.ensure(1);
+  out.buf[out.len++] = 0x22;
 }
 
 /** Transcodes the value at `r.pos` to JSON into `out`; advances `r` past it. */
