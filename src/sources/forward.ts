@@ -28,7 +28,12 @@ import { sourceMemoryBudget, type MemoryBudget } from '../rpc/forward/limits.js'
 
 const options = {
   bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to listen on.' }),
-  port: opt.int({ default: 24224, min: 0, max: 65535, doc: 'TCP port (and UDP port with heartbeat; 0 = any free port).' }),
+  port: opt.int({
+    default: 24224,
+    min: 0,
+    max: 65535,
+    doc: 'TCP port (and UDP port with heartbeat; 0 = any free port).',
+  }),
   tagHeader: opt.string({ default: 'tag', nonEmpty: true, doc: 'Header that receives the Fluentd tag.' }),
   messageKey: opt.string({
     nonEmpty: true,
@@ -236,12 +241,15 @@ export default defineSource({
   type: 'forward',
   aliases: ['fluentd'],
   summary:
-    "Fluentd Forward protocol server (in_forward): Message, Forward, PackedForward and CompressedPackedForward from Fluentd, Fluent Bit and fluent-logger clients; acks after the commit.",
+    'Fluentd Forward protocol server (in_forward): Message, Forward, PackedForward and CompressedPackedForward from Fluentd, Fluent Bit and fluent-logger clients; acks after the commit.',
   options,
   check: (o) => {
     const problems = tlsProblems(resolveTls(o, 'server'));
     if (Object.keys(o['users.']).length > 0 && o.sharedKey === undefined)
-      problems.push({ key: 'users.', message: 'users.* need sharedKey (user authentication is part of the handshake)' });
+      problems.push({
+        key: 'users.',
+        message: 'users.* need sharedKey (user authentication is part of the handshake)',
+      });
     return problems.length ? problems : true;
   },
   claims: (o) => {
