@@ -21,3 +21,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** A repeating timer that tests can drive by hand. */
+export interface Timers {
+  /** Calls `fn` every `ms` until the handle is cancelled; never keeps the process alive by itself. */
+  every(ms: number, fn: () => void): { cancel(): void };
+}
+export const systemTimers: Timers = {
+  every(ms, fn) {
+    const t = setInterval(fn, ms);
+    t.unref();
+    return { cancel: () => clearInterval(t) };
+  },
+};

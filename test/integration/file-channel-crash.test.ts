@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { AgentProcess, ROOT, tmpDir } from '../helpers/cli.js';
-import { FileChannel } from '../../src/channels/file/index.js';
+import { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import { componentOptions } from '../../src/config/validate/index.js';
 import fileDef from '../../src/channels/file/index.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -88,11 +88,14 @@ test(
       'a1.sinks.k1.sink.rollInterval = 0',
       `a1.sinks.k1.sink.batchSize = ${SINK_BATCH}`,
     ];
+    // the filling run has no sink on c1 (a sink that keeps up with the source would leave nothing to kill mid-drain)
     const withSource = path.join(dir, 'fill.properties');
     fs.writeFileSync(
       withSource,
       [
-        ...channel,
+        ...channel.map((l) => l.replace('a1.sinks.k1.channel = c1', 'a1.sinks.k1.channel = c2')),
+        'a1.channels = c1 c2',
+        'a1.channels.c2.type = memory',
         'a1.sources = r1',
         'a1.sources.r1.type = seq',
         'a1.sources.r1.channels = c1',
@@ -103,7 +106,7 @@ test(
     const drainOnly = path.join(dir, 'drain.properties');
     fs.writeFileSync(drainOnly, channel.join('\n'));
 
-    // run 1: the source fills the channel while the sink drains; killed right after the last put was acknowledged
+    // run 1: the source fills the channel; killed right after the last put was acknowledged
     let kills = 0;
     const killedAt: number[] = [];
     let agent = AgentProcess.agent(withSource);
@@ -323,6 +326,51 @@ setInterval(() => {}, 1000);`),
     assert.deepEqual(
       all,
       Array.from({ length: 700 }, (_, i) => 300 + i),
+    );
+  },
+);
+
+test(
+  'kill -9, then the data directory goes missing (unmounted volume): the start is refused, never empty',
+  { timeout: 30_000 },
+  async () => {
+    const dir = tmp();
+    // the checkpoint is written at start (0 events) and every 30 s: the kill comes before the next one, so
+    // checkpoint.json still says 0 events; what tells the next start is that the channel did not stop cleanly
+    const c = runChild(
+      childScript(`
+for (let b = 0; b < 5; b++) {
+  const tx = ch.begin();
+  tx.put(Array.from({ length: 1000 }, (_, j) => ev(b * 1000 + j)));
+  await tx.commit();
+}
+await say('PUT 5000');
+setInterval(() => {}, 1000);`),
+      [dir],
+    );
+    await until(() => c.lines.includes('PUT 5000') || c.proc.exitCode !== null, 20_000, 'the puts');
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    assert.deepEqual(c.lines, ['PUT 5000']);
+    const cp = JSON.parse(fs.readFileSync(path.join(dir, 'cp', 'checkpoint.json'), 'utf8'));
+    assert.equal(cp.clean, false);
+    fs.renameSync(path.join(dir, 'data'), path.join(dir, 'unmounted'));
+    await assert.rejects(openHere(dir), (err: unknown) => {
+      assert.ok(err instanceof FileChannelError, String(err));
+      assert.equal(err.reason, 'mismatch');
+      assert.match(err.message, /was not stopped cleanly .* has no store .*volume not mounted/);
+      return true;
+    });
+    assert.ok(!fs.existsSync(path.join(dir, 'data', 'leveldb', 'CURRENT')), 'no empty store was created in its place');
+    // the volume is back: everything is there
+    fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+    fs.renameSync(path.join(dir, 'unmounted'), path.join(dir, 'data'));
+    const ch = await openHere(dir);
+    const got = (await drainAll(ch)).map((e) => Number(e.headers.i));
+    await ch.close();
+    assert.deepEqual(
+      got,
+      Array.from({ length: 5000 }, (_, i) => i),
     );
   },
 );

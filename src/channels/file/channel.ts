@@ -28,7 +28,8 @@ import type { FlumeEvent } from '../../core/event.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { ChannelCounters } from '../../telemetry/counters.js';
 import { Waiters } from '../waiters.js';
-import { DiskSpaceGuard, mib, type StatFs } from './disk-space.js';
+import { DiskSpaceGuard, memtableSize, type StatFs } from './disk-space.js';
+import { systemTimers, type Timers } from '../../core/clock.js';
 import { FileChannelError, Store, isCorruption } from './store.js';
 import { removeOwner, writeOwner } from './lock.js';
 import { TakeLog } from './take-log.js';
@@ -55,8 +56,10 @@ export interface FileChannelInternals {
   /** Most bytes of records kept in memory ahead of the takers (default 64 MiB). */
   windowBytes?: number;
   statfs?: StatFs;
-  /** LevelDB memtable size (default 16 MiB). */
+  /** LevelDB memtable size (default: 1/32 of the volume, between 1 and 16 MiB). */
   writeBufferSize?: number;
+  /** Housekeeping timers (tests drive them by hand). */
+  timers?: Timers;
 }
 
 export class FileChannel implements Channel {
@@ -84,6 +87,7 @@ export class FileChannel implements Channel {
   private lostToCorruption = 0;
   private readonly dataWaiters = new Waiters();
   private readonly spaceWaiters = new Waiters();
+  private readonly fixedWriteBufferSize: number | undefined;
 
   constructor(
     private readonly o: FileChannelOptions,
@@ -106,13 +110,16 @@ export class FileChannel implements Channel {
     }
     const windowEvents = internals.windowEvents ?? Math.max(2 * o.transactionCapacity, Math.min(o.capacity, 100_000));
     const windowBytes = internals.windowBytes ?? 64 * 1024 * 1024;
+    this.fixedWriteBufferSize = internals.writeBufferSize;
     this.store = new Store({
       channel: this.name,
       dataDir: this.dataDir,
       checkpointDir: this.checkpointDir,
       writeBufferSize: internals.writeBufferSize ?? 16 * 1024 * 1024,
     });
-    this.disk = new DiskSpaceGuard(this.dataDir, o.minimumRequiredSpace, internals.statfs);
+    this.disk = new DiskSpaceGuard(this.dataDir, o.minimumRequiredSpace, internals.statfs, () =>
+      this.store.footprint(),
+    );
     this.takeLog = new TakeLog(this.dataDir);
     this.checkpoint = new Checkpoint(this.checkpointDir, this.log, this.counters);
 
@@ -153,6 +160,7 @@ export class FileChannel implements Channel {
       dataWaiters,
       ensureOpen,
       lastTakeAt: () => this.takes.lastTakeAt,
+      nextReopenInMs: () => this.guard.nextReopenInMs(),
       settings: {
         capacity: o.capacity,
         keepAliveMs: o['keep-alive'],
@@ -167,15 +175,17 @@ export class FileChannel implements Channel {
       ...shared,
       window,
       checkpointIntervalMs: o.checkpointInterval,
-      writeCheckpoint: () => this.writeCheckpoint(),
+      timers: internals.timers ?? systemTimers,
+      writeCheckpoint: () => this.writeCheckpoint(false),
+      checkFloor: () => this.checkFloor(),
+      reopen: () => this.guard.ensureOpen(),
     });
     this.guard = new StoreGuard({
       ...shared,
       window,
       quiesce: async () => {
         await window.loading?.catch(() => {});
-        await this.reclaimer.housekeeping;
-        await Promise.all([this.puts.writeInFlight, this.reclaimer.reclaiming]);
+        await Promise.all([this.puts.writeInFlight, this.reclaimer.reclaiming, this.reclaimer.compacting]);
       },
     });
     this.recovery = new Recovery({
@@ -218,9 +228,11 @@ export class FileChannel implements Channel {
     counters.set('ChannelCapacity', this.capacity);
     fs.mkdirSync(this.dataDir, { recursive: true });
     fs.mkdirSync(this.checkpointDir, { recursive: true });
+    this.store.o.writeBufferSize = this.fixedWriteBufferSize ?? memtableSize(this.dataDir);
     warnAboutFlumeFiles(this.dataDir, this.checkpointDir, log);
     const checkpoint = this.checkpoint.read();
     const existed = this.store.inspect() !== 'none';
+    if (!existed) this.recovery.refuseMissingStore(checkpoint);
     let { repaired } = await this.store.open(this.o.recover);
     for (;;) {
       try {
@@ -229,18 +241,7 @@ export class FileChannel implements Channel {
         status.closed = false;
         this.window.reset();
         await this.window.load();
-        await this.disk.refresh().catch(() => {});
-        if (this.disk.estimatedFree < this.o.minimumRequiredSpace) {
-          log.warn(
-            'File channel starts below its free-space floor: puts are refused until space is freed; ' +
-              'takes continue',
-            {
-              dir: this.dataDir,
-              free: mib(this.disk.estimatedFree),
-              minimumRequiredSpace: mib(this.o.minimumRequiredSpace),
-            },
-          );
-        }
+        await this.checkFloor();
         break;
       } catch (err) {
         status.closed = true;
@@ -266,7 +267,7 @@ export class FileChannel implements Channel {
           : err;
       }
     }
-    this.writeCheckpoint();
+    this.writeCheckpoint(false);
     status.started = true;
     counters.set('Open', 1);
     counters.set('Closed', 0);
@@ -294,7 +295,7 @@ export class FileChannel implements Channel {
     await this.reclaimer.housekeeping;
     await this.window.loading?.catch(() => {});
     await this.guard.reopening?.catch(() => {});
-    if (!status.needsReopen) this.writeCheckpoint();
+    if (!status.needsReopen) this.writeCheckpoint(true);
     this.takeLog.close();
     await this.store
       .close()
@@ -321,13 +322,7 @@ export class FileChannel implements Channel {
       return { ok: false, reason: `the store is unavailable after a failed write${why}; puts and takes are retried` };
     }
     if (status.belowFloor) {
-      const free = mib(Math.max(0, this.disk.estimatedFree));
-      return {
-        ok: false,
-        reason:
-          `disk floor reached: ${free} free on the volume of ${this.dataDir}, below minimumRequiredSpace ` +
-          `${mib(this.o.minimumRequiredSpace)}; puts are refused`,
-      };
+      return { ok: false, reason: `disk floor reached: ${this.puts.floorProblem()}; puts are refused` };
     }
     return { ok: true };
   }
@@ -363,6 +358,11 @@ export class FileChannel implements Channel {
   /** Events decoded in memory ahead of the takers (for tests of the memory bound). */
   get windowSize(): number {
     return this.window.events;
+  }
+
+  /** Resolves once no housekeeping run is under way (for tests that drive the housekeeping timers). */
+  async housekeepingIdle(): Promise<void> {
+    while (this.reclaimer.housekeeping) await this.reclaimer.housekeeping;
   }
 
   /** Events dropped as unreadable since start (recover mode). */
@@ -411,16 +411,30 @@ export class FileChannel implements Channel {
     while (puts.writing || reclaimer.reclaiming) await Promise.all([puts.writing, reclaimer.reclaiming]);
   }
 
-  /** checkpoint.json: which store this channel uses and how deep it was. */
-  private writeCheckpoint(): void {
+  /** Measures the free space; the floor state (and health) follows at once. Never rejects. */
+  private async checkFloor(): Promise<void> {
+    try {
+      await this.disk.refresh();
+    } catch (err) {
+      this.log.warn('Cannot measure the free space of the file channel volume', { error: errorMessage(err) });
+      return;
+    }
+    this.puts.noteFloor(this.disk.headroom() >= 0);
+  }
+
+  /** checkpoint.json: which store this channel uses and how deep it was; `clean` on a clean stop only. */
+  private writeCheckpoint(clean: boolean): void {
     const s = this.state;
-    this.checkpoint.write({
-      storeId: s.storeId,
-      channel: this.name,
-      dataDir: this.dataDir,
-      size: s.durableSize,
-      head: s.head,
-      nextIndex: s.nextIndex,
-    });
+    this.checkpoint.write(
+      {
+        storeId: s.storeId,
+        channel: this.name,
+        dataDir: this.dataDir,
+        size: s.durableSize,
+        head: s.head,
+        nextIndex: s.nextIndex,
+      },
+      clean,
+    );
   }
 }

@@ -1,7 +1,8 @@
 /**
- * checkpoint.json: which store a file channel uses and how deep it was, in the checkpoint directory. Start-up
- * compares it with the store, so a deleted, moved or unmounted data directory is refused instead of silently
- * starting empty (see recovery.ts). The store itself stays the source of truth for the events.
+ * checkpoint.json: which store a file channel uses and how deep it was, in the checkpoint directory, rewritten every
+ * checkpointInterval and on a clean stop. Start-up compares it with the store, so a deleted, moved or unmounted data
+ * directory is refused instead of silently starting empty (see recovery.ts). The store itself stays the source of
+ * truth for the events.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,11 @@ export interface CheckpointFile {
   head: number;
   nextIndex: number;
   writtenAt: string;
+  /**
+   * True only when written by a clean stop. Otherwise (written while running; absent in older files) events may
+   * have been put after it, so `size` is a lower bound.
+   */
+  clean?: boolean;
 }
 
 export class Checkpoint {
@@ -52,7 +58,7 @@ export class Checkpoint {
   }
 
   /** Replaces the checkpoint atomically; a failure is counted and warned (the events are safe in the store). */
-  write(cp: Omit<CheckpointFile, 'format' | 'writtenAt'>): void {
+  write(cp: Omit<CheckpointFile, 'format' | 'writtenAt' | 'clean'>, clean: boolean): void {
     const full: CheckpointFile = {
       format: 1,
       storeId: cp.storeId,
@@ -62,6 +68,7 @@ export class Checkpoint {
       head: cp.head,
       nextIndex: cp.nextIndex,
       writtenAt: new Date().toISOString(),
+      clean,
     };
     try {
       fs.writeFileSync(`${this.file}.tmp`, `${JSON.stringify(full, null, 1)}\n`);

@@ -8,7 +8,7 @@ import { AgentError, ChannelFullError, errorMessage } from '../../core/errors.js
 import type { Waiters } from '../waiters.js';
 import { KEY_PUT_STATE, encodePutState, recordKey } from './codec.js';
 import type { DiskSpaceGuard } from './disk-space.js';
-import { FileChannelError, errCode, isDiskFull, type Op } from './store.js';
+import { errCode, isDiskFull, type Op } from './store.js';
 import type { ChannelCore } from './state.js';
 import type { ReadWindow } from './window.js';
 
@@ -183,22 +183,25 @@ export class PutWriter {
         { error: errorMessage(err), puts, code: errCode(err) },
       );
     }
-    for (const put of group) {
-      this.settle(
-        put,
-        full
-          ? new ChannelFullError(
-              `Channel ${name}: the disk of ${this.host.settings.dataDir} is full ` +
-                `(${errorMessage(err)}); the put was rolled back.`,
-            )
-          : err instanceof AgentError
-            ? err
-            : new FileChannelError(
-                'io',
-                `Channel ${name}: writing the store failed (${errorMessage(err)}); the put was rolled back.`,
-                { cause: err, retriable: true },
-              ),
-      );
-    }
+    const refusal = putRefusal(name, this.host.settings.dataDir, err);
+    for (const put of group) this.settle(put, refusal);
   }
+}
+
+/**
+ * What a put that was not written fails with. Anything retrying can fix (a full disk, a failed write, a store
+ * being reopened) is a ChannelFullError: sources back off and retry it (back-pressure), they never answer FAILED
+ * for it. A closed channel and a put that can never be written (an unencodable event) keep their own error.
+ */
+export function putRefusal(name: string, dataDir: string, err: unknown): unknown {
+  if (err instanceof ChannelFullError) return err;
+  if (err instanceof AgentError && (err.code === 'FLUME_ERR_CHANNEL_CLOSED' || !err.retriable)) return err;
+  if (isDiskFull(err)) {
+    return new ChannelFullError(
+      `Channel ${name}: the disk of ${dataDir} is full (${errorMessage(err)}); the put was rolled back.`,
+    );
+  }
+  return new ChannelFullError(
+    `Channel ${name}: the put was not written (${errorMessage(err)}); it was rolled back, retry it.`,
+  );
 }

@@ -11,7 +11,7 @@ import { AgentError, ChannelFullError, errorMessage, isRetriable } from '../../c
 import type { Waiters } from '../waiters.js';
 import { CodecError, encodeEvents } from './codec.js';
 import { mib } from './disk-space.js';
-import { PendingPut, PutWriter, type PutWriterHost } from './put-writer.js';
+import { PendingPut, PutWriter, putRefusal, type PutWriterHost } from './put-writer.js';
 
 export interface PutSettings {
   capacity: number;
@@ -30,6 +30,8 @@ export interface PutHost extends Omit<PutWriterHost, 'failLater' | 'settings'> {
   readonly spaceWaiters: Waiters;
   /** When a take last committed. */
   lastTakeAt(): number;
+  /** Milliseconds until the store may be reopened again after a failed reopen. */
+  nextReopenInMs(): number;
 }
 
 export class PutPipeline {
@@ -128,7 +130,7 @@ export class PutPipeline {
 
   /** Waits for room, a reopened store and the disk floor, then submits; always shifts `put` off the queue. */
   private async admitSlowly(put: PendingPut, encoded: Buffer | undefined): Promise<void> {
-    const { status, settings, disk, counters, log, name } = this.host;
+    const { status, settings, disk, name } = this.host;
     try {
       if (this.shouldPace(put)) {
         await this.host.spaceWaiters.wait(50);
@@ -147,32 +149,16 @@ export class PutPipeline {
         await this.host.spaceWaiters.wait(left);
         if (put.settled) return;
       }
-      await this.host.ensureOpen();
+      await this.waitOpen(put);
       if (put.settled) return;
       const buf = encoded ?? encodeEvents(put.events);
-      if (!(await disk.allows(buf.length))) {
-        if (!status.belowFloor) {
-          status.belowFloor = true;
-          counters.set('Unhealthy', 1);
-          log.error('File channel is below its free-space floor: puts are refused until space is freed', {
-            dir: settings.dataDir,
-            free: mib(disk.estimatedFree),
-            minimumRequiredSpace: mib(settings.minimumRequiredSpace),
-          });
-        }
+      const allowed = await disk.allows(buf.length);
+      this.noteFloor(allowed);
+      if (!allowed) {
         throw new ChannelFullError(
-          `Channel ${name}: only ${mib(Math.max(0, disk.estimatedFree))} free on the volume of ${settings.dataDir}, ` +
-            `below minimumRequiredSpace ${mib(settings.minimumRequiredSpace)}; puts are refused until disk space is ` +
-            'freed (the put was rolled back).',
+          `Channel ${name}: ${this.floorProblem(buf.length)}; puts are refused until disk space is freed (the put ` +
+            'was rolled back).',
         );
-      }
-      if (status.belowFloor) {
-        status.belowFloor = false;
-        if (!status.needsReopen && !status.fault) counters.set('Unhealthy', 0);
-        log.info('File channel is above its free-space floor again; puts resume', {
-          dir: settings.dataDir,
-          free: mib(disk.estimatedFree),
-        });
       }
       if (put.settled) return;
       if (status.closed) throw this.closedError();
@@ -184,8 +170,66 @@ export class PutPipeline {
     }
   }
 
+  /**
+   * Waits while the store is reopened after a failed write (retrying a failed reopen when it is due), until the
+   * put's keep-alive runs out: then the put is refused with ChannelFullError, so the source backs off and retries.
+   */
+  private async waitOpen(put: PendingPut): Promise<void> {
+    const { status, name } = this.host;
+    while (status.needsReopen && !put.settled) {
+      if (status.closed) throw this.closedError();
+      try {
+        await this.host.ensureOpen();
+        return;
+      } catch (err) {
+        const left = put.deadline - performance.now();
+        if (left <= 0) {
+          throw new ChannelFullError(
+            `Channel ${name}: the store is being reopened after a failed write (${errorMessage(err)}); the put was ` +
+              'not written, retry it.',
+          );
+        }
+        await this.host.spaceWaiters.wait(Math.max(1, Math.min(left, this.host.nextReopenInMs())));
+      }
+    }
+  }
+
+  /** Why the disk floor refuses `bytes` more (for messages and health). */
+  floorProblem(bytes = 0): string {
+    const { disk, settings } = this.host;
+    return (
+      `${mib(Math.max(0, disk.estimatedFree))} free on the volume of ${settings.dataDir}, below ` +
+      `minimumRequiredSpace ${mib(settings.minimumRequiredSpace)} plus ${mib(disk.reserve(bytes))} LevelDB needs ` +
+      'for its next table writes'
+    );
+  }
+
+  /** Records whether the volume is above the floor (puts, and the housekeeping tick: health shows it at once). */
+  noteFloor(above: boolean): void {
+    const { status, counters, log, settings, disk } = this.host;
+    if (!above && !status.belowFloor) {
+      status.belowFloor = true;
+      counters.set('Unhealthy', 1);
+      log.error('File channel is below its free-space floor: puts are refused until space is freed', {
+        dir: settings.dataDir,
+        free: mib(disk.estimatedFree),
+        minimumRequiredSpace: mib(settings.minimumRequiredSpace),
+        levelDbReserve: mib(disk.reserve()),
+      });
+    } else if (above && status.belowFloor) {
+      status.belowFloor = false;
+      if (!status.needsReopen && !status.fault) counters.set('Unhealthy', 0);
+      log.info('File channel is above its free-space floor again; puts resume', {
+        dir: settings.dataDir,
+        free: mib(disk.estimatedFree),
+      });
+      this.host.spaceWaiters.wakeAll();
+    }
+  }
+
   /** Fails a put that was not written; when the failure is retriable, every put submitted after it fails too. */
   private failPut(put: PendingPut, err: unknown): void {
+    err = putRefusal(this.host.name, this.host.settings.dataDir, err);
     put.reject(err);
     if (!(err instanceof CodecError) && isRetriable(err)) this.failLaterPuts(put, err);
   }

@@ -62,6 +62,14 @@ export function warnAboutFlumeFiles(dataDir: string, checkpointDir: string, log:
   }
 }
 
+/**
+ * Whether the store a checkpoint names may have held events: it said so, or it was not written by a clean stop
+ * (kill -9, power loss): events may have been put after it, so its `size` is only a lower bound.
+ */
+function mayHaveHeldEvents(checkpoint: CheckpointFile): boolean {
+  return checkpoint.size > 0 || checkpoint.clean !== true;
+}
+
 /** Both state records for a whole state (start-up, recovery). */
 function stateOps(s: StoreState): Op[] {
   return [
@@ -97,23 +105,13 @@ export class Recovery {
     };
     state.storeId = meta.storeId;
     if (found) found = this.withTakeLog(found);
-    if (checkpoint && checkpoint.storeId !== meta.storeId && checkpoint.size > 0) {
-      const cpFile = this.host.checkpointFile;
+    if (checkpoint && checkpoint.storeId !== meta.storeId && mayHaveHeldEvents(checkpoint)) {
       const msg =
         !existed || (!found && !hasRecords)
-          ? `checkpoint ${cpFile} says this channel held ${checkpoint.size} events in the store at ` +
-            `${checkpoint.dataDir}, but ${dataDir} has no store (was the data directory deleted or moved, or is its ` +
-            'volume not mounted?)'
-          : `checkpoint ${cpFile} belongs to another store (${checkpoint.storeId}, at ${checkpoint.dataDir}, ` +
-            `${checkpoint.size} events) than the one in ${dataDir} (${meta.storeId})`;
-      if (!recover) {
-        throw new FileChannelError(
-          'mismatch',
-          `Channel ${name}: ${msg}. The agent refuses to start rather than run over the wrong or an empty store. ` +
-            `Fix dataDirs/checkpointDir, or mount the volume. If those events are really gone, delete ${cpFile} ` +
-            `(or set <agent>.channels.${name}.recover = true for one start).`,
-        );
-      }
+          ? this.noStore(checkpoint)
+          : `checkpoint ${this.host.checkpointFile} belongs to another store (${checkpoint.storeId}, at ` +
+            `${checkpoint.dataDir}, ${checkpoint.size} events) than the one in ${dataDir} (${meta.storeId})`;
+      if (!recover) throw this.mismatch(msg);
       log.error('File channel checkpoint does not match the store; continuing because recover = true', {
         problem: msg,
       });
@@ -150,6 +148,37 @@ export class Recovery {
       );
     }
     await this.purgeConsumed();
+  }
+
+  /**
+   * Before a store is created where there is none: refuses when checkpoint.json says this channel had one that may
+   * have held events (so an unmounted volume never gets an empty store written on its mount point).
+   */
+  refuseMissingStore(checkpoint: CheckpointFile | undefined): void {
+    if (this.host.recover || !checkpoint || !mayHaveHeldEvents(checkpoint)) return;
+    throw this.mismatch(this.noStore(checkpoint));
+  }
+
+  private noStore(checkpoint: CheckpointFile): string {
+    const held =
+      checkpoint.clean === true
+        ? `held ${checkpoint.size} events`
+        : `held ${checkpoint.size} events at ${checkpoint.writtenAt} and was not stopped cleanly after that (more ` +
+          'may have been queued since)';
+    return (
+      `checkpoint ${this.host.checkpointFile} says this channel ${held} in the store at ${checkpoint.dataDir}, ` +
+      `but ${this.host.dataDir} has no store (was the data directory deleted or moved, or is its volume not mounted?)`
+    );
+  }
+
+  private mismatch(msg: string): FileChannelError {
+    const { name, checkpointFile } = this.host;
+    return new FileChannelError(
+      'mismatch',
+      `Channel ${name}: ${msg}. The agent refuses to start rather than run over the wrong or an empty store. ` +
+        `Fix dataDirs/checkpointDir, or mount the volume. If those events are really gone, delete ${checkpointFile} ` +
+        `(or set <agent>.channels.${name}.recover = true for one start).`,
+    );
   }
 
   /** Deletes records below headBase left by a stop before the reclaimer caught up with the take log. */

@@ -8,6 +8,9 @@ import { FileChannelError } from './store.js';
 import type { ChannelCore } from './state.js';
 import type { ReadWindow } from './window.js';
 
+/** A failed reopen is retried at most this often (ms). */
+const REOPEN_EVERY_MS = 1000;
+
 export interface StoreGuardHost extends ChannelCore {
   readonly window: ReadWindow;
   /** Waits until nothing uses the store: the reader, housekeeping, the put write and the reclaimer. */
@@ -23,6 +26,11 @@ export class StoreGuard {
   /** The reopen under way, if any. */
   get reopening(): Promise<void> | undefined {
     return this.reopenRun;
+  }
+
+  /** Milliseconds until a failed reopen may be tried again (0: now). */
+  nextReopenInMs(): number {
+    return Math.max(0, this.lastReopenAttempt + REOPEN_EVERY_MS - performance.now());
   }
 
   /** The error a put or take fails with while the store cannot be reopened. */
@@ -52,7 +60,7 @@ export class StoreGuard {
     const { status, state, store, counters, log } = this.host;
     if (!status.needsReopen) return Promise.resolve();
     if (this.reopenRun) return this.reopenRun;
-    if (performance.now() - this.lastReopenAttempt < 1000) return Promise.reject(this.unavailable());
+    if (performance.now() - this.lastReopenAttempt < REOPEN_EVERY_MS) return Promise.reject(this.unavailable());
     this.lastReopenAttempt = performance.now();
     this.reopenRun = (async () => {
       await this.host.quiesce();

@@ -2,10 +2,12 @@
  * The LevelDB store under a file channel: open with clear lock / corruption errors, repair, synced batches.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import { describeHolder } from './lock.js';
+import type { StoreFootprint } from './disk-space.js';
 import {
   KEY_META,
   KEY_PUT_STATE,
@@ -71,6 +73,12 @@ export function isDiskFull(err: unknown): boolean {
 export function isCorruption(err: unknown): boolean {
   if (err instanceof FileChannelError) return err.reason === 'corrupt';
   return errCode(err) === 'LEVEL_CORRUPTION' || /^(Error: )?Corruption:/.test(errorMessage(err));
+}
+
+/** Size of the tables at `level` from LevelDB's stats table (whole MB there: rounded up). */
+function levelBytes(stats: string, level: number): number {
+  const m = new RegExp(`^\\s*${level}\\s+(\\d+)\\s+(\\d+)`, 'm').exec(stats);
+  return m && Number(m[1]) > 0 ? (Number(m[2]) + 1) * 1048576 : 0;
 }
 
 export class Store {
@@ -243,6 +251,30 @@ export class Store {
   async compact(from: Buffer, to: Buffer): Promise<void> {
     const db = this.open_ as unknown as { compactRange(a: Buffer, b: Buffer, o?: unknown): Promise<void> };
     await db.compactRange(from, to, { keyEncoding: 'buffer' });
+  }
+
+  /** LevelDB's write-ahead logs and level-0 tables, in bytes: what it rewrites by itself (see disk-space.ts). */
+  async footprint(): Promise<StoreFootprint> {
+    let log = 0;
+    const names = await fsp.readdir(this.location).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.endsWith('.log')) continue;
+      log += await fsp.stat(path.join(this.location, name)).then(
+        (s) => s.size,
+        () => 0,
+      );
+    }
+    const stats = this.stats();
+    return { log, level0: levelBytes(stats, 0), level1: levelBytes(stats, 1) };
+  }
+
+  private stats(): string {
+    const db = this.db as unknown as { getProperty?(p: string): string } | undefined;
+    try {
+      return db?.getProperty?.('leveldb.stats') ?? '';
+    } catch {
+      return '';
+    }
   }
 
   async close(): Promise<void> {
