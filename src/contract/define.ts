@@ -70,6 +70,13 @@ export interface Channel extends Lifecycle {
   waitForEvents(ms: number, signal?: AbortSignal): Promise<void>;
   /** Hot reload: applies new options in place, keeping the queued events (memory channel resize). */
   reconfigure?(options: any): void;
+  /**
+   * Checked before the agent stops or starts anything (first start and hot reload): rejects with the error start()
+   * would meet because another process holds what this channel needs (the file channel's directory lock,
+   * FLUME_ERR_CHANNEL_LOCKED). At first start the agent then exits; a hot reload is refused and the running
+   * pipeline kept. No side effects when it resolves.
+   */
+  preflight?(): Promise<void>;
   /** Runtime health beyond "started" (e.g. disk floor reached). */
   health?(): { ok: boolean; reason?: string };
   /**

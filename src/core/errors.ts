@@ -35,7 +35,10 @@ export const ERRORS = {
   },
   FLUME_ERR_CHANNEL_LOCKED: {
     retriable: true,
-    doc: 'Another process holds the file channel directory (the message names it and the other pid). The agent retries; stop the other agent or give each its own directory.',
+    doc:
+      'Another process holds the file channel directory (the message names it and the other pid). At first start ' +
+      'the agent exits with status 1; a hot reload that would use it is refused and the running pipeline stays. ' +
+      'Stop the other agent or give each its own directory.',
   },
   FLUME_ERR_CHANNEL_CORRUPT: {
     retriable: false,

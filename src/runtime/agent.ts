@@ -16,7 +16,7 @@ import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ChannelProcessor } from './channel-processor.js';
 import { SinkDriver, SinkRunner, type SinkRunnerOptions } from './sink-runner.js';
-import { AgentError } from '../core/errors.js';
+import { AgentError, errorMessage } from '../core/errors.js';
 import {
   Supervised,
   type RunningChannel,
@@ -167,6 +167,24 @@ export class Agent implements RunningGraph {
         keptSources.add(p.name);
     }
 
+    // --- new channels are created and checked before anything stops: a store another process holds refuses the
+    // whole plan (first start: the agent exits; hot reload: the running pipeline stays as it is)
+    const created = new Map<string, RunningChannel>();
+    for (const p of next.channels) {
+      if (keptChannels.has(p.name)) continue;
+      const counters = new ChannelCounters(p.name);
+      const instance = p.def.create(p.options, {
+        name: p.name,
+        logger: this.log(`channel.${p.name}`, p.def.type),
+        clock: this.clock,
+        agentDir: this.agentDir,
+        counters,
+      });
+      const sup = this.supervised('channel', p.name, p.def.type, instance, () => undefined);
+      created.set(p.name, { planned: p, sup, counters });
+    }
+    await preflight([...created.values()].map((c) => c.sup.instance));
+
     // --- stop what goes away, sources first
     const closing: Promise<void>[] = [];
     for (const [name, s] of this.sources) {
@@ -223,17 +241,15 @@ export class Agent implements RunningGraph {
         if (!reconfigure.includes(p)) report.kept.push(`channel.${p.name}`);
         continue;
       }
-      const counters = new ChannelCounters(p.name);
-      const instance = p.def.create(p.options, {
-        name: p.name,
-        logger: this.log(`channel.${p.name}`, p.def.type),
-        clock: this.clock,
-        agentDir: this.agentDir,
-        counters,
-      });
-      const sup = this.supervised('channel', p.name, p.def.type, instance, () => undefined);
-      this.channels.set(p.name, { planned: p, sup, counters });
-      await sup.start();
+      const running = created.get(p.name)!;
+      this.channels.set(p.name, running);
+      await running.sup.start();
+      if (!prev && running.sup.state === 'failed' && heldElsewhere(running.sup.lastError)) {
+        // at first start, a store another process holds is fatal (as in Filebeat and Vector), not retried forever
+        await Promise.all([...this.channels.values()].map((c) => c.sup.close()));
+        this.channels.clear();
+        throw running.sup.lastError;
+      }
       report.started.push(`channel.${p.name}`);
     }
     for (const p of next.sinks) {
@@ -377,4 +393,26 @@ export class Agent implements RunningGraph {
   snapshot(): AgentSnapshot {
     return snapshotOf(this);
   }
+}
+
+/** An error that says another process holds what a component needs (retrying cannot help while it runs). */
+function heldElsewhere(err: unknown): boolean {
+  return err instanceof AgentError && err.code === 'FLUME_ERR_CHANNEL_LOCKED';
+}
+
+/** Runs the channels' preflight checks; rejects with every problem found. */
+async function preflight(channels: Channel[]): Promise<void> {
+  const results = await Promise.allSettled(channels.map((c) => c.preflight?.() ?? Promise.resolve()));
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length === 0) return;
+  if (failed.length === 1) throw failed[0];
+  const first = failed[0];
+  throw new AgentError(
+    first instanceof AgentError ? first.code : 'FLUME_ERR_RUNTIME',
+    failed.map(errorMessage).join('; '),
+    {
+      cause: first,
+      retriable: false,
+    },
+  );
 }

@@ -18,6 +18,8 @@ export type ComponentState = 'starting' | 'running' | 'failed' | 'stopping' | 's
 export class Supervised<T extends Lifecycle> {
   state: ComponentState = 'starting';
   error?: string;
+  /** What the last failed start threw. */
+  lastError?: unknown;
   errorSince?: number;
   attempts = 0;
   private timer?: NodeJS.Timeout;
@@ -58,6 +60,7 @@ export class Supervised<T extends Lifecycle> {
       this.state = 'running';
       if (this.error) this.log.info(`${this.kind} started after ${this.attempts} attempts`, { [this.kind]: this.name });
       this.error = undefined;
+      this.lastError = undefined;
       this.errorSince = undefined;
       this.onStarted();
       this.resolveStarted();
@@ -66,6 +69,7 @@ export class Supervised<T extends Lifecycle> {
       const wait = this.backoff.next();
       this.state = 'failed';
       this.error = errorMessage(err);
+      this.lastError = err;
       this.errorSince ??= Date.now();
       this.log.error(`${this.kind} failed to start; retrying`, {
         [this.kind]: this.name,

@@ -310,6 +310,11 @@ export class FileChannel implements Channel {
     void this.close();
   }
 
+  /** Rejects with FLUME_ERR_CHANNEL_LOCKED when another running process holds this channel's store. */
+  preflight(): Promise<void> {
+    return this.store.checkLock();
+  }
+
   size(): number {
     return this.state.size;
   }

@@ -69,6 +69,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether in_use.pid names another process of this host that is still running. */
+export function heldByOtherProcess(dataDir: string): boolean {
+  const o = readOwner(dataDir);
+  return !!o && o.host === os.hostname() && o.pid !== process.pid && alive(o.pid);
+}
+
 /** A sentence naming the other holder, as well as we can tell. */
 export function describeHolder(dataDir: string): string {
   const o = readOwner(dataDir);

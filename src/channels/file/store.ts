@@ -6,7 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
 import { AgentError, errorMessage } from '../../core/errors.js';
-import { describeHolder } from './lock.js';
+import { describeHolder, heldByOtherProcess } from './lock.js';
 import type { StoreFootprint } from './disk-space.js';
 import {
   KEY_META,
@@ -149,14 +149,7 @@ export class Store {
         return { repaired };
       } catch (err) {
         const code = errCode(err);
-        if (code === 'LEVEL_LOCKED') {
-          throw new FileChannelError(
-            'locked',
-            `Channel ${this.o.channel}: the file-channel store ${this.location} is in use by ${describeHolder(this.o.dataDir)}. ` +
-              'Two agents or two channels cannot share a store: give each file channel its own dataDirs and checkpointDir, or stop the other agent first.',
-            { cause: err },
-          );
-        }
+        if (code === 'LEVEL_LOCKED') throw this.locked(err);
         if (code === 'LEVEL_CORRUPTION' || /corrupt/i.test(errText(err))) {
           if (repair && !repaired) {
             await this.repair();
@@ -172,6 +165,32 @@ export class Store {
         );
       }
     }
+  }
+
+  private locked(err: unknown): FileChannelError {
+    return new FileChannelError(
+      'locked',
+      `Channel ${this.o.channel}: the file-channel store ${this.location} is in use by ${describeHolder(this.o.dataDir)}. ` +
+        'Two agents or two channels cannot share a store: give each file channel its own dataDirs and checkpointDir, or stop the other agent first.',
+      { cause: err },
+    );
+  }
+
+  /**
+   * Rejects with the 'locked' error open() would meet when another live process on this host holds the store: its
+   * in_use.pid names it and LevelDB's lock confirms it (a stale pid file is not a conflict). Without a pid file
+   * naming another process nothing is opened (a store of this process, or none, is not a conflict).
+   */
+  async checkLock(): Promise<void> {
+    if (this.db || !heldByOtherProcess(this.o.dataDir) || this.inspect() !== 'store') return;
+    const db = new Level<Buffer, Buffer>(this.location, { createIfMissing: false, errorIfExists: false });
+    try {
+      await db.open();
+    } catch (err) {
+      if (errCode(err) === 'LEVEL_LOCKED') throw this.locked(err);
+      return; // any other problem is start()'s to report
+    }
+    await db.close().catch(() => {});
   }
 
   async repair(): Promise<void> {
