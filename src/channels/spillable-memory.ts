@@ -162,6 +162,11 @@ export class SpillableMemoryChannel implements Channel {
     return this.mem.length + (this.overflow?.size() ?? 0);
   }
 
+  /** The overflow's store held by another process refuses the start or reload (see Channel.preflight). */
+  async preflight(): Promise<void> {
+    await this.overflow?.preflight();
+  }
+
   health(): { ok: boolean; reason?: string } {
     const h = this.overflow?.health();
     return h && !h.ok ? { ok: false, reason: `overflow: ${h.reason}` } : { ok: true };

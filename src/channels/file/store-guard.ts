@@ -63,8 +63,9 @@ export class StoreGuard {
     if (performance.now() - this.lastReopenAttempt < REOPEN_EVERY_MS) return Promise.reject(this.unavailable());
     this.lastReopenAttempt = performance.now();
     this.reopenRun = (async () => {
-      await this.host.quiesce();
+      // the first await comes before the `finally` can run, so the slot is cleared only after it was set
       try {
+        await this.host.quiesce();
         await store.close().catch(() => {});
         await store.open(false);
         const s = await store.readState();
