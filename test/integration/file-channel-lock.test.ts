@@ -88,7 +88,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 
 test(
   'a second agent on the same file channel exits 1 at first start, naming the directory and the first agent',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async () => {
     const dir = tmpDir('fc-lock-');
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -118,7 +118,7 @@ test(
     const third = AgentProcess.agent(drainConf);
     cleanup.push(() => third.stop('SIGKILL'));
     await third.waitForOutput(/File channel ready.*events=500/, 30_000);
-    await until(() => lines(dir).length >= 500, 10_000, '500 lines');
+    await until(() => lines(dir).length >= 500, 30_000, '500 lines');
     assert.deepEqual(
       lines(dir),
       Array.from({ length: 500 }, (_, i) => i),
@@ -129,7 +129,7 @@ test(
 
 test(
   'a hot reload onto file channel directories another agent holds is refused; the running pipeline stays',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async () => {
     const dir = tmpDir('fc-lock-reload-');
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -160,7 +160,7 @@ test(
     const agent = AgentProcess.agent(conf);
     cleanup.push(() => agent.stop('SIGKILL'));
     await agent.waitForOutput(/Agent started/, 20_000);
-    await until(() => lines(out).length >= 100, 10_000, 'the first 100 lines');
+    await until(() => lines(out).length >= 100, 30_000, 'the first 100 lines');
 
     // reload onto the held directories: refused, reported, and the old pipeline keeps running
     drainConfig(conf, held, out);
@@ -182,7 +182,7 @@ test(
     assert.equal(await holder.stop('SIGTERM'), 0);
     agent.proc.kill('SIGHUP');
     await agent.waitForOutput(/Configuration reloaded.*started=.*channel\.c1/, 20_000);
-    await until(() => lines(out).length >= 600, 10_000, '600 lines');
+    await until(() => lines(out).length >= 600, 30_000, '600 lines');
     assert.deepEqual(lines(out), [
       ...Array.from({ length: 100 }, (_, i) => i),
       ...Array.from({ length: 500 }, (_, i) => i),
