@@ -241,9 +241,12 @@ class ZkWriter {
 }
 
 export interface EtcdTls {
+  /** The server's certificate and key, and the CA that signed them (PEM files). */
   cert: string;
   key: string;
   ca: string;
+  /** Mutual TLS: the server asks for a client certificate signed by `ca`; etcdctl presents this one. */
+  client?: { cert: string; key: string };
 }
 
 export class EtcdServer extends Server {
@@ -262,7 +265,9 @@ export class EtcdServer extends Server {
     this.port ||= await freePort();
     this.peer ||= await freePort();
     const peer = `http://127.0.0.1:${this.peer}`;
-    const tls = this.tls ? ['--cert-file', this.tls.cert, '--key-file', this.tls.key] : [];
+    const t = this.tls;
+    const tls = t ? ['--cert-file', t.cert, '--key-file', t.key] : [];
+    if (t?.client) tls.push('--client-cert-auth', '--trusted-ca-file', t.ca);
     this.launch('etcd', [
       '--name',
       'test',
@@ -290,7 +295,8 @@ export class EtcdServer extends Server {
   }
 
   private ctlResult(args: string[], input?: string, timeout = 15_000) {
-    const tls = this.tls ? ['--cacert', this.tls.ca] : [];
+    const t = this.tls;
+    const tls = t ? ['--cacert', t.ca, ...(t.client ? ['--cert', t.client.cert, '--key', t.client.key] : [])] : [];
     return spawnSync('etcdctl', ['--endpoints', this.endpoint, ...tls, ...args], {
       encoding: 'utf8',
       input,
