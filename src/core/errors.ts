@@ -40,8 +40,9 @@ export const ERRORS = {
   FLUME_ERR_CONFIG_STORE_AUTH: {
     retriable: false,
     doc:
-      'The configuration store refused the client: wrong etcd user or password, missing permission on the key, ' +
-      'or a TLS certificate it does not trust. The message names the store and what it answered.',
+      'The configuration store refused the client: wrong etcd user or password, or no permission to read the key. ' +
+      'The message names the store and what it answered. A failed TLS handshake (an untrusted server certificate, ' +
+      'a missing client certificate) is reported as FLUME_ERR_CONFIG_STORE_UNAVAILABLE with the TLS error.',
   },
   FLUME_ERR_CHANNEL_FULL: {
     retriable: true,
