@@ -84,7 +84,13 @@ describe('configuration from ZooKeeper, outages', { skip: avail.skip }, () => {
       await agent.waitForOutput(/ZooKeeper connection lost/);
       assert.ok(await netcatAcks(p1));
       await zk.start({ maxSessionTimeoutMs: 2000 });
-      await waitFor(async () => (await status(mport)).config?.connection?.state === 'connected', 20_000, 'reconnect');
+      await waitFor(
+        async () => (await status(mport)).config?.connection?.state === 'connected',
+        20_000,
+        'reconnect',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${agent.stdout}${agent.stderr}`);
+      });
       await zk.put('/flume/a3', netcatPipeline([p1, p2], 'a3'));
       await waitFor(async () => (await runningVersion(mport)) === 'znode version 1', 15_000, 'change applied');
       assert.ok(await netcatAcks(p2));

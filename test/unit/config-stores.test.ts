@@ -11,6 +11,9 @@ import path from 'node:path';
 import { storeSpecFrom } from '../../src/cli/store-args.js';
 import { ConfigCache, etcdEndpoints } from '../../src/config/stores/index.js';
 import { storeKey } from '../../src/config/stores/common.js';
+import { ZooKeeperStore } from '../../src/config/stores/zookeeper/index.js';
+import type { ZkSessionFactory } from '../../src/config/stores/zookeeper/client.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 
 test('store flags: exactly one of -f, -z, --etcd; etcd-only flags need --etcd', () => {
   assert.throws(() => storeSpecFrom({}), /no configuration was provided: pass -f\/--conf-file/);
@@ -85,5 +88,39 @@ test('the configuration cache: saved 0600 and atomically, used only for the same
     assert.ok(bad && 'problem' in bad && /is not valid JSON/.test(bad.problem));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ZooKeeper: a session that never answers its connect request is given up for a new one', async () => {
+  // a double of the client port: the first session hangs as a client does on a server that accepted the TCP
+  // connection and never answered; the second one connects at once
+  const opened: string[] = [];
+  const openSession: ZkSessionFactory = () => {
+    const n = opened.push('open');
+    const handlers = new Map<string, () => void>();
+    if (n > 1) setImmediate(() => handlers.get('connected')?.());
+    return {
+      on: (event, fn) => void handlers.set(event, fn),
+      exists: () => Promise.resolve({ version: 0, mzxid: '01' }),
+      getData: () => Promise.resolve({ data: Buffer.from('a1.sources = r1\n'), stat: { version: 4, mzxid: '01' } }),
+      sessionTimeoutMs: () => 2000,
+      close: () => void opened.push('close'),
+    };
+  };
+  const store = new ZooKeeperStore({
+    connect: 'zk:2181',
+    agent: 'a1',
+    logger: silentLogger(),
+    spinDelayMs: 10,
+    openSession,
+  });
+  const alive = setInterval(() => undefined, 1000); // the store's timers are unref'd; a real client's socket is not
+  try {
+    const doc = await store.read(10_000);
+    assert.equal(doc.version, 'znode version 4');
+    assert.deepEqual(opened, ['open', 'close', 'open']);
+  } finally {
+    clearInterval(alive);
+    await store.close();
   }
 });

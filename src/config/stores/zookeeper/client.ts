@@ -3,7 +3,8 @@
  * install time, unlike the native `zookeeper` package; it speaks the 3.x wire protocol, chroot included, and was
  * checked against Debian's ZooKeeper 3.8). A session reconnects by itself after a lost connection (every
  * `spinDelay` through the server list) and re-registers its watches; an expired session is final: the store opens
- * a new one.
+ * a new one. The client waits without a time limit for the answer to its connect request once the TCP connection
+ * is up (a server still starting can hold it): the store gives up on such a session itself.
  */
 import zookeeper from 'node-zookeeper-client';
 
@@ -22,6 +23,8 @@ export interface ZkSession {
   exists(path: string, watch: () => void): Promise<ZkStat | null>;
   /** The data of `path`, or null when it does not exist; `watch` fires once on its change or deletion. */
   getData(path: string, watch?: () => void): Promise<{ data: Buffer; stat: ZkStat } | null>;
+  /** The session timeout the server granted (the one asked for until connected). */
+  sessionTimeoutMs(): number;
   close(): void;
 }
 
@@ -65,6 +68,7 @@ export const openZkSession: ZkSessionFactory = (connect, o) => {
         if (watch) c.getData(path, watch, done);
         else c.getData(path, done);
       }),
+    sessionTimeoutMs: () => c.getSessionTimeout(),
     close: () => c.close(),
   };
   c.connect();

@@ -37,6 +37,7 @@ export class ZooKeeperStore implements ConfigStore {
   private fetches = 0;
   private lastSeen?: string;
   private closed = false;
+  private stallTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: ZooKeeperStoreOptions) {
     this.path = storeKey(o.basePath, o.agent, '-p/--zkBasePath');
@@ -60,6 +61,39 @@ export class ZooKeeperStore implements ConfigStore {
     );
   }
 
+  /** Replaces session `s` by a new one, which reads the znode again once connected. */
+  private renew(s: ZkSession, why: string): void {
+    this.session = undefined;
+    clearTimeout(this.stallTimer);
+    s.close();
+    this.conn.set('connecting', why);
+    this.open();
+  }
+
+  /**
+   * Gives up on session `s` when it stays unconnected longer than its session timeout (by then the server has
+   * expired it anyway; 10 s at most before the first connection): the client can wait forever on a server that
+   * accepted the TCP connection and never answered.
+   */
+  private armStall(s: ZkSession, connectedBefore: boolean): void {
+    clearTimeout(this.stallTimer);
+    const granted = s.sessionTimeoutMs();
+    const ms = Math.min(Math.max(connectedBefore ? granted : Math.min(granted, 10_000), 2000), 60_000);
+    this.stallTimer = setTimeout(
+      () => {
+        if (this.session !== s || this.closed || this.conn.value.state === 'connected') return;
+        this.o.logger.warn('ZooKeeper did not answer; opening a new session', {
+          znode: this.path,
+          connect: this.o.connect,
+          waitedMs: ms,
+        });
+        this.renew(s, `no answer from ZooKeeper within ${ms / 1000} s; opening a new session`);
+      },
+      ms + (this.o.spinDelayMs ?? 1000),
+    );
+    this.stallTimer.unref();
+  }
+
   private open(): ZkSession {
     if (this.session) return this.session;
     const s = (this.o.openSession ?? openZkSession)(this.o.connect, {
@@ -67,8 +101,10 @@ export class ZooKeeperStore implements ConfigStore {
       spinDelayMs: this.o.spinDelayMs ?? 1000,
     });
     this.session = s;
+    this.armStall(s, false);
     s.on('connected', () => {
       if (this.session !== s) return;
+      clearTimeout(this.stallTimer);
       const was = this.conn.value;
       this.conn.set('connected');
       if (was.state === 'disconnected')
@@ -78,6 +114,7 @@ export class ZooKeeperStore implements ConfigStore {
     s.on('disconnected', () => {
       if (this.session !== s || this.closed) return;
       this.conn.set('disconnected', 'connection to ZooKeeper lost; reconnecting');
+      this.armStall(s, true);
       this.o.logger.warn('ZooKeeper connection lost; reconnecting, the running configuration stays', {
         znode: this.path,
         connect: this.o.connect,
@@ -88,10 +125,7 @@ export class ZooKeeperStore implements ConfigStore {
       this.o.logger.warn('ZooKeeper session expired; opening a new session and reading the configuration again', {
         znode: this.path,
       });
-      this.session = undefined;
-      s.close();
-      this.conn.set('connecting', 'session expired; opening a new session');
-      this.open();
+      this.renew(s, 'session expired; opening a new session');
     });
     s.on('authenticationFailed', () => {
       if (this.session !== s) return;
@@ -101,11 +135,12 @@ export class ZooKeeperStore implements ConfigStore {
   }
 
   async read(timeoutMs: number): Promise<ConfigDocument> {
-    const s = this.open();
+    this.open();
     const timeout = () =>
       unavailable(`ZooKeeper ${this.o.connect} did not answer within ${timeoutMs / 1000} s (znode ${this.path})`);
     const r = await withTimeout(
-      this.conn.connected().then(() => s.getData(this.path)),
+      // the session may have been replaced while waiting: read through the current one
+      this.conn.connected().then(() => this.open().getData(this.path)),
       timeoutMs,
       timeout,
     ).catch((err: unknown) => {
@@ -156,6 +191,7 @@ export class ZooKeeperStore implements ConfigStore {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      clearTimeout(this.stallTimer);
       this.session?.close();
       this.session = undefined;
     }
