@@ -1,9 +1,7 @@
 /**
  * Configuration from a real etcd 3.4 (Debian's), through the real CLI: the agent reads <prefix>/<agent>, applies what
- * etcdctl puts as a diff, refuses an invalid configuration and a deleted key, names a missing key, keeps running
- * while cut off from etcd and applies on reconnection what changed meanwhile (also when the revision it watched from
- * was compacted away), starts from the on-disk cache when etcd is down at start, and authenticates with a user and
- * password.
+ * etcdctl puts as a diff, refuses an invalid configuration and a deleted key, names a missing key, and authenticates
+ * with a user and password. Outages: config-etcd-outage.test.ts; TLS: config-etcd-tls.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +17,6 @@ import {
   netcatPipeline,
   storeAgent,
   storesMissing,
-  TcpProxy,
 } from '../helpers/stores.js';
 
 const avail = storesMissing();
@@ -101,76 +98,6 @@ describe('configuration from etcd', { skip: avail.skip }, () => {
     const v = runCli(['validate', '-n', 'nobody', '--etcd', etcd.endpoint]);
     assert.equal(v.code, 78);
     assert.match(v.stderr, /key \/flume\/nobody does not exist/);
-  });
-
-  test('cut off from etcd: the pipeline flows; changes made meanwhile apply, also past a compaction', async () => {
-    const [p1, p2, p3, mport] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    etcd.put('/flume/a2', netcatPipeline([p1], 'a2'));
-    const proxy = new TcpProxy(() => etcd.port);
-    await proxy.start();
-    const agent = agentOn(`127.0.0.1:${proxy.port}`, mport, work(), [], 'a2');
-    try {
-      await agent.waitForOutput(/Monitoring server listening/);
-      await waitFor(async () => (await status(mport)).config?.connection?.state === 'connected', 10_000);
-      await proxy.cut();
-      await waitFor(async () => (await status(mport)).config?.connection?.state === 'disconnected', 15_000, 'lost');
-      assert.ok(await netcatAcks(p1), 'the pipeline flows without etcd');
-      assert.equal((await getJson(mport, '/health')).body.config.connection.state, 'disconnected');
-      etcd.put('/flume/a2', netcatPipeline([p1, p2], 'a2'));
-      let rev = etcd.revision();
-      await proxy.restore();
-      await waitFor(async () => (await runningVersion(mport)) === `revision ${rev}`, 30_000, 'change applied');
-      assert.ok(await netcatAcks(p2));
-
-      // the history the watch would resume from is compacted away while the agent is cut off
-      await proxy.cut();
-      await waitFor(async () => (await status(mport)).config?.connection?.state === 'disconnected', 15_000, 'lost');
-      etcd.put('/flume/a2', netcatPipeline([p1, p3], 'a2'));
-      for (let i = 0; i < 3; i++) etcd.put('/other', String(i));
-      rev = etcd.revision();
-      etcd.ctl(['compact', String(rev)]);
-      await proxy.restore();
-      await waitFor(async () => (await status(mport)).sources.length === 2 && (await netcatAcks(p3)), 30_000, 'p3');
-      assert.equal((await status(mport)).config?.connection?.state, 'connected');
-    } finally {
-      assert.equal(await agent.stop(), 0);
-      await proxy.cut();
-    }
-  });
-
-  test('etcd down at start: the cached configuration runs until etcd answers', async () => {
-    const [p1, p2, mport] = [await freePort(), await freePort(), await freePort()];
-    etcd.put('/flume/a3', netcatPipeline([p1], 'a3'));
-    const proxy = new TcpProxy(() => etcd.port);
-    await proxy.start();
-    const cwd = work();
-    const cacheDir = path.join(cwd, 'cache');
-    const first = agentOn(`127.0.0.1:${proxy.port}`, mport, cwd, ['--config-cache', cacheDir], 'a3');
-    await first.waitForOutput(/Monitoring server listening/);
-    assert.equal(await first.stop(), 0);
-    const cacheFile = path.join(cacheDir, 'a3.json');
-    assert.equal(fs.statSync(cacheFile).mode & 0o777, 0o600);
-
-    await proxy.cut();
-    const extra = ['--config-cache', cacheDir, '--store-timeout', '1'];
-    const cached = agentOn(`127.0.0.1:${proxy.port}`, mport, cwd, extra, 'a3');
-    try {
-      await cached.waitForOutput(/Configuration store unreachable; starting from the cached configuration/, 30_000);
-      await cached.waitForOutput(/Monitoring server listening/);
-      assert.ok(await netcatAcks(p1), 'the cached pipeline runs');
-      const s = await status(mport);
-      assert.equal(s.config?.running?.fromCache, true);
-      assert.equal(s.config?.cache, cacheFile);
-      etcd.put('/flume/a3', netcatPipeline([p1, p2], 'a3'));
-      const rev = etcd.revision();
-      await proxy.restore();
-      await waitFor(async () => (await runningVersion(mport)) === `revision ${rev}`, 30_000, 'store version applied');
-      assert.ok(await netcatAcks(p2));
-      assert.equal((await status(mport)).config?.running?.fromCache, undefined);
-    } finally {
-      assert.equal(await cached.stop(), 0);
-      await proxy.cut();
-    }
   });
 
   test('user and password: the agent authenticates; a wrong password is refused with a clear error', async () => {
