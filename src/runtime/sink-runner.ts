@@ -58,15 +58,16 @@ export class SinkDriver implements SinkHandle {
     }
     c.add(n < this.sink.batchSize ? 'BatchUnderflowCount' : 'BatchCompleteCount');
     c.add('EventDrainAttemptCount', n);
+    let report;
     try {
-      await this.sink.deliver(batch, signal);
+      report = await this.sink.deliver(batch, signal);
     } catch (err) {
       c.add('EventWriteFail');
       await tx.rollback();
       throw err;
     }
     await tx.commit();
-    c.add('EventDrainSuccessCount', n);
+    c.add('EventDrainSuccessCount', report ? report.drained : n);
     return 'ready';
   }
 
