@@ -45,19 +45,17 @@ export function metricsMarkdown(): string {
   table('Sinks (`SINK.<name>`)', SINK_COUNTERS, ['StartTime', 'StopTime', 'Type']);
   out.push('## Component-specific counters', '', 'Some components add counters to their group:', '');
   out.push('| Counter | Meaning |', '|---|---|');
-  for (const n of [
-    'Open',
-    'Closed',
-    'Unhealthy',
-    'EventPutErrorCount',
-    'EventTakeErrorCount',
-    'CheckpointWriteErrorCount',
-    'CheckpointBackupWriteErrorCount',
-    'OversizeLineCount',
-    'PartialLineCount',
-    'TruncationCount',
-    'TimestampFallbackCount',
-  ]) {
+  // every documented counter that is not one of the standard ones above, in the order of COUNTER_DOCS
+  const standard = new Set<string>([
+    ...SOURCE_COUNTERS,
+    ...CHANNEL_COUNTERS,
+    ...SINK_COUNTERS,
+    'ChannelFillPercentage',
+    'StartTime',
+    'StopTime',
+    'Type',
+  ]);
+  for (const n of Object.keys(COUNTER_DOCS).filter((k) => !standard.has(k))) {
     out.push(`| \`${n}\` | ${COUNTER_DOCS[n] ?? ''} |`);
   }
   out.push('');

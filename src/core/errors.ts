@@ -64,6 +64,12 @@ export const ERRORS = {
     retriable: false,
     doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).',
   },
+  FLUME_ERR_SINK_DEAD_LETTER: {
+    retriable: true,
+    doc:
+      'The elasticsearch sink could not write refused documents to its dead-letter file (disk full, permissions). ' +
+      'The batch is rolled back and retried: nothing is dropped; free space or fix deadLetterFile.',
+  },
   FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
   FLUME_ERR_SOURCE_HTTP_REQUEST: {
     retriable: false,

@@ -36,6 +36,7 @@ import fileRollSink from '../sinks/file-roll/index.js';
 import avroSink from '../sinks/avro.js';
 import hdfsSink from '../sinks/hdfs/index.js';
 import forwardSink from '../sinks/forward.js';
+import elasticsearchSink from '../sinks/elasticsearch/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -74,4 +75,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   avroSink,
   hdfsSink,
   forwardSink,
+  elasticsearchSink,
 ];

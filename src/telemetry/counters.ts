@@ -154,6 +154,14 @@ export const COUNTER_DOCS: Record<string, string> = {
     'hdfs: events whose `timestamp` header was missing or not a number; their time escapes used the time they were ' +
     'written (Flume blocks the sink on such an event).',
   TruncationCount: 'taildir: files found truncated (copytruncate or truncation); reading restarted at byte 0.',
+  DeadLetterCount:
+    'elasticsearch sink: documents Elasticsearch refused for good (mapping errors and other 4xx), written to the ' +
+    'dead-letter file; not counted in EventDrainSuccessCount.',
+  ItemRetryCount: 'elasticsearch sink: documents sent again because Elasticsearch refused them for now (429, 5xx).',
+  NotJsonBodyCount:
+    'elasticsearch sink, serializer json: bodies that were not a JSON object, indexed as {"message": body}.',
+  TimestampInvalidCount:
+    'elasticsearch sink: events whose timestamp header is not a number (the index date uses the time of delivery).',
   StartTime: 'When the component started (epoch milliseconds).',
   StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',
   Type: 'SOURCE, CHANNEL or SINK.',

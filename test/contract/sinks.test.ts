@@ -20,6 +20,7 @@ import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/avro/protocol.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startForward } from '../helpers/forward.js';
+import { EsDouble } from '../helpers/es-double.js';
 
 // a real avro source-side server for the avro sink sample: records what it was sent
 const avroReceived: FlumeEvent[] = [];
@@ -48,6 +49,10 @@ after(() => avroServer.close());
 // our forward source as the receiving end of the forward sink sample (the real-peer tests use FluentServer)
 const forwardServer = await startForward();
 after(() => forwardServer.stop());
+// a protocol-level double of Elasticsearch's _bulk API for the elasticsearch sink sample
+const esDouble = new EsDouble();
+await esDouble.listen();
+after(() => esDouble.close());
 
 interface Sample {
   props(dir: string): Record<string, string>;
@@ -83,6 +88,15 @@ const SAMPLES: Record<string, Sample> = {
         bodies.map((message) => ({ message })),
       );
       forwardServer.events.length = 0;
+    },
+  },
+  elasticsearch: {
+    props: () => ({ hostNames: esDouble.url, indexNameBuilder: 'simple', indexName: 'contract' }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(
+        esDouble.docs('contract').map((d) => d['@message']),
+        bodies,
+      );
     },
   },
   logger: { props: () => ({}) },
