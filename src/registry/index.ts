@@ -37,6 +37,7 @@ import avroSink from '../sinks/avro.js';
 import hdfsSink from '../sinks/hdfs/index.js';
 import forwardSink from '../sinks/forward.js';
 import elasticsearchSink from '../sinks/elasticsearch/index.js';
+import httpSink from '../sinks/http/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -76,4 +77,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   hdfsSink,
   forwardSink,
   elasticsearchSink,
+  httpSink,
 ];

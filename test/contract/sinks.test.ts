@@ -21,6 +21,8 @@ import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startForward } from '../helpers/forward.js';
 import { EsDouble } from '../helpers/es-double.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 // a real avro source-side server for the avro sink sample: records what it was sent
 const avroReceived: FlumeEvent[] = [];
@@ -53,6 +55,22 @@ after(() => forwardServer.stop());
 const esDouble = new EsDouble();
 await esDouble.listen();
 after(() => esDouble.close());
+
+// an HTTP endpoint double for the http sink sample: records request bodies, answers 200
+const httpBodies: string[] = [];
+const httpEndpoint = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    httpBodies.push(Buffer.concat(chunks).toString());
+    res.end();
+  });
+});
+await new Promise<void>((r) => httpEndpoint.listen(0, '127.0.0.1', r));
+after(() => {
+  httpEndpoint.closeAllConnections();
+  httpEndpoint.close();
+});
 
 interface Sample {
   props(dir: string): Record<string, string>;
@@ -98,6 +116,10 @@ const SAMPLES: Record<string, Sample> = {
         bodies,
       );
     },
+  },
+  http: {
+    props: () => ({ endpoint: `http://127.0.0.1:${(httpEndpoint.address() as AddressInfo).port}/` }),
+    verify: (_dir, bodies) => assert.deepEqual(httpBodies, bodies),
   },
   logger: { props: () => ({}) },
   null: { props: () => ({}) },
