@@ -6,8 +6,10 @@
  * `application/x-ndjson` or the vendored `application/vnd.elasticsearch+x-ndjson; compatible-with=8|9` (anything
  * else 406), gzip request bodies, a maximum request size (413), optional basic or API-key authentication (401).
  * Index names with upper-case letters get 400 invalid_index_name_exception items; `create` of an existing id gets
- * 409 version_conflict_engine_exception. Tests inject failures with `itemFault` (per item) and `requestFault` (per
- * request) and read what was stored in `indices`.
+ * 409 version_conflict_engine_exception; a top-level field whose value does not fit the type its first value gave it
+ * (a simplified dynamic mapping: long, text, boolean, object) gets 400 document_parsing_exception. Also
+ * `POST /<index>/_refresh`, `GET /<index>/_count` and `DELETE /<index>`, for the opt-in test's checks. Tests inject
+ * failures with `itemFault` (per item) and `requestFault` (per request) and read what was stored in `indices`.
  */
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -54,6 +56,8 @@ export class EsDouble {
   private nextId = 1;
   private requestCount = 0;
   private readonly seen = new Map<string, number>();
+  /** index -> top-level field -> the type its first value gave it (Elasticsearch's dynamic mapping, simplified). */
+  private readonly mappings = new Map<string, Map<string, 'long' | 'text' | 'boolean' | 'object'>>();
 
   constructor(readonly opts: EsDoubleOptions = {}) {
     this.server = http.createServer((req, res) => {
@@ -137,6 +141,18 @@ export class EsDouble {
         }),
       );
     }
+    const adm = /^\/([^/_][^/]*)(?:\/(_refresh|_count))?$/.exec(url.pathname);
+    if (adm) {
+      const name = decodeURIComponent(adm[1]!);
+      if (req.method === 'DELETE' && !adm[2]) {
+        const had = this.indices.delete(name);
+        this.mappings.delete(name);
+        if (!had) return this.error(res, 404, 'index_not_found_exception', `no such index [${name}]`);
+        return this.send(res, 200, '{"acknowledged":true}');
+      }
+      if (adm[2] === '_refresh') return this.send(res, 200, '{"_shards":{"total":1,"successful":1,"failed":0}}');
+      if (adm[2] === '_count') return this.send(res, 200, JSON.stringify({ count: this.indices.get(name)?.size ?? 0 }));
+    }
     const m = /^\/(?:([^/]+)\/)?_bulk$/.exec(url.pathname);
     if (!m || (req.method !== 'POST' && req.method !== 'PUT')) {
       return this.error(res, 405, 'illegal_argument_exception', `no handler for ${req.method} ${url.pathname}`);
@@ -177,6 +193,26 @@ export class EsDouble {
     this.send(res, 200, `{"errors":${errors},"took":${took},"items":[${items.join(',')}]}`);
   }
 
+  /** A document_parsing_exception when a top-level field does not fit the type its index mapped; maps new fields. */
+  private mapping(index: string, doc: Record<string, unknown>, id: string): ItemFault['error'] | undefined {
+    let m = this.mappings.get(index);
+    if (!m) this.mappings.set(index, (m = new Map()));
+    for (const [k, v] of Object.entries(doc)) {
+      const t = m.get(k);
+      if (t === undefined) continue;
+      if (!fits(t, v))
+        return {
+          type: 'document_parsing_exception',
+          reason: `[1:2] failed to parse field [${k}] of type [${t}] in document with id '${id}'`,
+        };
+    }
+    for (const [k, v] of Object.entries(doc)) {
+      const t = fieldType(v);
+      if (t !== undefined && !m.has(k)) m.set(k, t);
+    }
+    return undefined;
+  }
+
   private apply(a: BulkAction): Record<string, unknown> {
     const base: Record<string, unknown> = { _index: a.index };
     if (a.index !== a.index.toLowerCase() || a.index === '' || a.index.startsWith('_')) {
@@ -197,6 +233,8 @@ export class EsDouble {
     }
     let docs = this.indices.get(a.index);
     const id = a.id ?? `d${this.nextId++}`;
+    const conflict = this.mapping(a.index, a.doc!, id);
+    if (conflict) return { ...base, _id: id, status: 400, error: conflict };
     if (a.op === 'create' && docs?.has(id)) {
       return {
         ...base,
@@ -216,6 +254,25 @@ export class EsDouble {
     this.opts.onDocument?.(a);
     return { ...base, _id: id, _version: 1, result: existed ? 'updated' : 'created', status: existed ? 200 : 201 };
   }
+}
+
+type FieldType = 'long' | 'text' | 'boolean' | 'object';
+
+function fieldType(v: unknown): FieldType | undefined {
+  if (typeof v === 'number') return 'long';
+  if (typeof v === 'string') return 'text';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return 'object';
+  return undefined;
+}
+
+/** Whether a value can go into a field of type `t` (Elasticsearch coerces numeric strings and scalars to text). */
+function fits(t: FieldType, v: unknown): boolean {
+  if (v === null || Array.isArray(v)) return true;
+  if (t === 'long') return typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && !isNaN(Number(v)));
+  if (t === 'object') return typeof v === 'object';
+  if (t === 'boolean') return typeof v === 'boolean' || v === 'true' || v === 'false';
+  return typeof v !== 'object';
 }
 
 function defaultError(f: ItemFault): { type: string; reason: string } {

@@ -55,7 +55,7 @@ test('every agent of the elasticsearch and http examples validates without warni
   }
 });
 
-test('http-forwarder: every line reaches the collector once, with the edge headers', { timeout: 60_000 }, async () => {
+test('http-forwarder: every line reaches the collector once, with the edge headers', { timeout: 120_000 }, async () => {
   const dir = tmpDir('http-forwarder-');
   dirs.push(dir);
   const out = path.join(dir, 'out');
@@ -72,8 +72,8 @@ test('http-forwarder: every line reaches the collector once, with the edge heade
   );
   const collector = start(file, 'collector');
   const edge = start(file, 'edge');
-  await collector.waitForOutput(/Agent started/);
-  await edge.waitForOutput(/Agent started/);
+  await collector.waitForOutput(/Agent started/, 60_000);
+  await edge.waitForOutput(/Agent started/, 60_000);
   const lines = Array.from({ length: 1500 }, (_, i) => `line-${i} é`);
   const reply = await tcpExchange(netcatPort, `${lines.join('\n')}\n`, {
     until: (r) => r.split('OK\n').length - 1 >= lines.length,
@@ -98,7 +98,7 @@ test('http-forwarder: every line reaches the collector once, with the edge heade
 
 test(
   'tail-to-elasticsearch: lines become logstash documents in the daily index; a poison one is dead-lettered',
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async () => {
     const es = new EsDouble({
       itemFault: (a) =>
@@ -122,7 +122,7 @@ test(
         dir,
       );
       const agent = start(file, 'a1');
-      await agent.waitForOutput(/Agent started/);
+      await agent.waitForOutput(/Agent started/, 60_000);
       const lines = Array.from({ length: 300 }, (_, i) => (i === 150 ? 'poison' : `request ${i} served`));
       fs.writeFileSync(path.join(logs, 'app.log'), lines.map((l) => `${l}\n`).join(''));
       await waitFor(() => es.count >= 299, 20_000, '299 documents in the double');
