@@ -5,7 +5,6 @@
  * Elasticsearch (`x-elastic-product`) and speaks the 8.x REST API (Elasticsearch 8 and 9).
  */
 import type tls from 'node:tls';
-import { Client, errors } from '@elastic/elasticsearch';
 import { errorMessage } from '../../core/errors.js';
 
 export interface BulkItem {
@@ -62,9 +61,18 @@ function reasonOf(body: unknown): string {
   return typeof body === 'string' ? body.slice(0, 300) : '';
 }
 
-/** The official client behind the port. Each request tries every node once before it fails. */
-export function officialClient(s: ClientSettings): ElasticsearchPort {
+/** Only the documents' statuses and errors come back (less to send and to parse). */
+const FILTER_PATH = 'errors,items.*.status,items.*.error';
+
+/**
+ * The official client behind the port, loaded when the first elasticsearch sink starts (not by every agent). Each
+ * request tries every node once before it fails.
+ */
+export async function officialClient(s: ClientSettings): Promise<ElasticsearchPort> {
+  const { Client, errors } = await import('@elastic/elasticsearch');
   const client = new Client({
+    // the answers are only read for their item statuses: no need for the prototype-poisoning scan of every answer
+    disablePrototypePoisoningProtection: true,
     nodes: s.nodes,
     auth: s.auth,
     tls: s.tls,
@@ -76,7 +84,9 @@ export function officialClient(s: ClientSettings): ElasticsearchPort {
   return {
     async bulk(body, signal) {
       try {
-        const res = (await client.bulk({ body } as never, { signal })) as { items?: unknown };
+        const res = (await client.bulk({ body, filter_path: FILTER_PATH } as never, { signal })) as {
+          items?: unknown;
+        };
         const raw = Array.isArray(res?.items) ? (res.items as unknown[]) : undefined;
         if (!raw) return { ok: false, kind: 'refused', message: 'the _bulk response has no items' };
         const items: BulkItem[] = new Array<BulkItem>(raw.length);

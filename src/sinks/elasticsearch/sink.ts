@@ -32,7 +32,7 @@ import {
 } from './client.js';
 import { endpoints, tlsSettings, type Options } from './options.js';
 
-export type PortFactory = (s: ClientSettings) => ElasticsearchPort;
+export type PortFactory = (s: ClientSettings) => Promise<ElasticsearchPort>;
 
 /** What the sink made of one item's status. */
 type Verdict = 'ok' | 'retry' | 'config' | 'dead';
@@ -94,7 +94,7 @@ export class ElasticsearchSink implements Sink {
         { cause: err },
       );
     }
-    this.port = this.makePort({
+    this.port = await this.makePort({
       nodes: ep.urls,
       auth,
       tls: t.enabled ? loadClientTls(t, { label: `elasticsearch sink ${this.ctx.name}`, warn }) : undefined,
