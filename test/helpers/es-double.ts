@@ -59,6 +59,8 @@ export class EsDouble {
   private readonly seen = new Map<string, number>();
   /** index -> top-level field -> the type its first value gave it (Elasticsearch's dynamic mapping, simplified). */
   private readonly mappings = new Map<string, Map<string, 'long' | 'text' | 'boolean' | 'object'>>();
+  /** Index names already found valid. */
+  private readonly validIndices = new Set<string>();
 
   constructor(readonly opts: EsDoubleOptions = {}) {
     this.server = http.createServer((req, res) => {
@@ -201,31 +203,35 @@ export class EsDouble {
   private mapping(index: string, doc: Record<string, unknown>, id: string): ItemFault['error'] | undefined {
     let m = this.mappings.get(index);
     if (!m) this.mappings.set(index, (m = new Map()));
-    for (const [k, v] of Object.entries(doc)) {
+    let unmapped = false;
+    for (const k in doc) {
       const t = m.get(k);
-      if (t === undefined) continue;
-      if (!fits(t, v))
+      if (t === undefined) unmapped = true;
+      else if (!fits(t, doc[k]))
         return {
           type: 'document_parsing_exception',
           reason: `[1:2] failed to parse field [${k}] of type [${t}] in document with id '${id}'`,
         };
     }
-    for (const [k, v] of Object.entries(doc)) {
-      const t = fieldType(v);
-      if (t !== undefined && !m.has(k)) m.set(k, t);
-    }
+    if (unmapped)
+      for (const k in doc) {
+        const t = fieldType(doc[k]);
+        if (t !== undefined && !m.has(k)) m.set(k, t);
+      }
     return undefined;
   }
 
   private apply(a: BulkAction): Record<string, unknown> {
-    const base: Record<string, unknown> = { _index: a.index };
-    if (a.index !== a.index.toLowerCase() || a.index === '' || a.index.startsWith('_')) {
-      return {
-        ...base,
-        _id: a.id ?? null,
-        status: 400,
-        error: { type: 'invalid_index_name_exception', reason: `Invalid index name [${a.index}], must be lowercase` },
-      };
+    if (!this.validIndices.has(a.index)) {
+      if (a.index !== a.index.toLowerCase() || a.index === '' || a.index.startsWith('_')) {
+        return {
+          _index: a.index,
+          _id: a.id ?? null,
+          status: 400,
+          error: { type: 'invalid_index_name_exception', reason: `Invalid index name [${a.index}], must be lowercase` },
+        };
+      }
+      this.validIndices.add(a.index);
     }
     let fault: ItemFault | undefined;
     if (this.opts.itemFault) {
@@ -235,17 +241,23 @@ export class EsDouble {
       this.seen.set(key, seen);
       fault = this.opts.itemFault(a, seen);
     }
-    if (fault) return { ...base, _id: a.id ?? null, status: fault.status, error: fault.error ?? defaultError(fault) };
+    if (fault)
+      return { _index: a.index, _id: a.id ?? null, status: fault.status, error: fault.error ?? defaultError(fault) };
     if (a.op === 'delete' || a.op === 'update') {
-      return { ...base, _id: a.id, status: 404, error: { type: 'document_missing_exception', reason: 'not stored' } };
+      return {
+        _index: a.index,
+        _id: a.id,
+        status: 404,
+        error: { type: 'document_missing_exception', reason: 'not stored' },
+      };
     }
     let docs = this.indices.get(a.index);
     const id = a.id ?? `d${this.nextId++}`;
     const conflict = this.mapping(a.index, a.doc!, id);
-    if (conflict) return { ...base, _id: id, status: 400, error: conflict };
+    if (conflict) return { _index: a.index, _id: id, status: 400, error: conflict };
     if (a.op === 'create' && docs?.has(id)) {
       return {
-        ...base,
+        _index: a.index,
         _id: id,
         status: 409,
         error: {
@@ -260,7 +272,13 @@ export class EsDouble {
       docs.set(id, a.doc!);
     }
     this.opts.onDocument?.(a);
-    return { ...base, _id: id, _version: 1, result: existed ? 'updated' : 'created', status: existed ? 200 : 201 };
+    return {
+      _index: a.index,
+      _id: id,
+      _version: 1,
+      result: existed ? 'updated' : 'created',
+      status: existed ? 200 : 201,
+    };
   }
 }
 
