@@ -32,7 +32,9 @@ export const options = {
   acceptHeader: opt.string({ default: 'text/plain', doc: 'Accept header of the requests.' }),
   defaultBackoff: opt.bool({
     default: true,
-    doc: 'For a status without a rule: back off before the next batch (only matters with a rollback, see below).',
+    doc:
+      'Accepted for Flume configs, no effect: a rolled-back batch is always retried after the sink backoff ' +
+      '(0.5 s doubling to 5 s, so `false` cannot make a tight retry loop) and a committed batch never waits.',
   }),
   defaultRollback: opt.bool({
     default: true,
@@ -45,7 +47,8 @@ export const options = {
     doc: 'For a status without a rule: count a committed batch in EventDrainSuccessCount (2xx: counted).',
   }),
   'backoff.': boolMap(
-    'Per status rule for backoff: `backoff.503 = true`, or a class `backoff.4XX`; the exact code beats the class.',
+    'Per status rule for backoff (`backoff.503`, a class `backoff.4XX`): accepted for Flume configs, no effect ' +
+      '(see defaultBackoff).',
   ),
   'rollback.': boolMap(
     'Per status rule for rollback: `rollback.400 = false` commits (drops) the events a 400 refused; ' +
