@@ -10,7 +10,7 @@ import path from 'node:path';
 import def from '../../src/sinks/elasticsearch/index.js';
 import { ElasticsearchSink } from '../../src/sinks/elasticsearch/sink.js';
 import { documentSerializer } from '../../src/sinks/elasticsearch/documents.js';
-import { escapeIndexName, indexNamer } from '../../src/sinks/elasticsearch/index-name.js';
+import { IndexNamer } from '../../src/sinks/elasticsearch/index-name.js';
 import { SimpleDateFormat } from '../../src/compat/java/simple-date-format.js';
 import { componentOptions } from '../../src/config/validate/index.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
@@ -104,25 +104,35 @@ test('dynamic and json serializers', () => {
   assert.equal(notJson, 2);
 });
 
-test('index names: %{header}, the event time in dateFormat and timeZone, the simple builder', () => {
-  assert.equal(escapeIndexName('logs-%{app}-x%{none}', { app: 'web' }), 'logs-web-x');
+test('index names: Flume escapes, the event time in dateFormat and timeZone, the simple builder', async () => {
   const t = Date.UTC(2012, 5, 12, 23, 30);
   const invalid: string[] = [];
-  const time = indexNamer('time', 'flume-%{app}', 'yyyy-MM-dd', 'Etc/UTC');
+  const simple = (indexName: string, h: Record<string, string>, zone?: string) =>
+    new IndexNamer('simple', indexName, '', 'UTC', zone).name(ev('x', h), t + 86_400_000, () => invalid.push('x'));
+  assert.equal(simple('logs-%{app}-x%{none}', { app: 'web' }), 'logs-web-x');
+  const time = new IndexNamer('time', 'flume-%{app}', 'yyyy-MM-dd', 'Etc/UTC');
   const name = (h: Record<string, string>) => time.name(ev('x', h), t + 86_400_000, () => invalid.push('x'));
   assert.equal(name({ timestamp: String(t), app: 'a' }), 'flume-a-2012-06-12');
   assert.equal(name({ '@timestamp': String(t) }), 'flume--2012-06-12');
   assert.equal(name({}), 'flume--2012-06-13', 'no timestamp: now');
   assert.equal(name({ timestamp: 'x' }), 'flume--2012-06-13');
   assert.equal(invalid.length, 1);
-  const paris = indexNamer('time', 'f', 'yyyy.MM.dd.HH', 'Europe/Paris');
+  const paris = new IndexNamer('time', 'f', 'yyyy.MM.dd.HH', 'Europe/Paris');
   assert.equal(
     paris.name(ev('x', { timestamp: String(t) }), 0, () => {}),
     'f-2012.06.13.01',
   );
+  // the shared BucketPath engine: date letters (in the escape zone: the agent's by default), %t, %%, host names
+  assert.equal(simple('logs-%Y.%m.%d-%H', { timestamp: String(t) }, 'UTC'), 'logs-2012.06.12-23');
+  assert.equal(simple('logs-%Y.%m.%d-%H', { timestamp: String(t) }, 'Asia/Tokyo'), 'logs-2012.06.13-08');
+  assert.equal(simple('logs-%Y%m%d', { '@timestamp': String(t) }, 'UTC'), 'logs-20120612', '@timestamp');
+  assert.equal(simple('logs-%Y%m%d', {}, 'UTC'), 'logs-20120613', 'no timestamp: now');
+  assert.equal(simple('t%t-%%', { timestamp: String(t) }), `t${t}-%`);
+  const host = new IndexNamer('simple', 'h-%[localhost]', '', 'UTC');
+  await host.start();
   assert.equal(
-    indexNamer('simple', 'plain-%{a}', '', 'UTC').name(ev('x', { a: 'b' }), 0, () => {}),
-    'plain-b',
+    host.name(ev('x', {}), 0, () => {}),
+    `h-${os.hostname()}`,
   );
 });
 
@@ -162,7 +172,10 @@ test('configuration: Flume 1.9 keys are accepted, mistakes are listed', () => {
   assert.equal(ok.options.serializer, 'dynamic');
   assert.ok(ok.issues.some((i) => i.severity === 'warning' && i.key === 'ttl'));
   assert.match(problems({ indexName: 'Logs' }), /indexName: .*upper-case/);
-  assert.match(problems({ indexName: 'logs-%Y' }), /indexName: the escape '%Y' is not supported/);
+  assert.equal(problems({ indexName: 'logs-%Y.%m-%{app}-%[localhost]' }), '');
+  assert.match(problems({ indexName: 'logs-%Q' }), /indexName: unknown escape %Q/);
+  assert.match(problems({ indexName: 'logs-%b' }), /indexName: the escape '%b' renders upper-case letters/);
+  assert.match(problems({ indexName: 'Logs-%Y' }), /indexName: .*upper-case/);
   assert.match(
     problems({ 'indexNameBuilder.timeZone': 'Nowhere/Land' }),
     /indexNameBuilder.timeZone: .*not a time zone/,

@@ -3,7 +3,7 @@ import { opt, OptionError, type OptionSpec, type Problem, type Resolved } from '
 import { resolveTls, tlsClientOptions, tlsProblems, type TlsSettings } from '../../net/tls/index.js';
 import { SimpleDateFormat } from '../../compat/java/simple-date-format.js';
 import { SERIALIZER_NAMES, type SerializerName } from './documents.js';
-import { unsupportedEscape } from './index-name.js';
+import { compileIndexName, literalText } from './index-name.js';
 
 /** An enum that also takes Flume class names (matched case-insensitively). */
 function named<V extends string>(o: {
@@ -46,8 +46,9 @@ export const options = {
     default: 'flume',
     nonEmpty: true,
     doc:
-      'Index name, or its prefix with the time-based builder (`<indexName>-<date>`). `%{header}` is replaced by ' +
-      "the event's header value. Elasticsearch index names are lower case.",
+      "Index name, or its prefix with the time-based builder (`<indexName>-<date>`), with Flume's escapes " +
+      "(docs/escapes.md): `%{header}` is the event's header value, `%[localhost]` this host, `%Y-%m-%d` the event " +
+      "time's date in the agent's time zone. Elasticsearch index names are lower case.",
   }),
   indexType: opt.string({
     default: 'logs',
@@ -197,9 +198,13 @@ export function tlsSettings(o: Options): TlsSettings {
 export function check(o: Options): Problem[] {
   const problems: Problem[] = [...endpoints(o.hostNames, o.ssl).problems];
   if (o.hostNames.length === 0) problems.push({ key: 'hostNames', message: 'no host given' });
-  const escape = unsupportedEscape(o.indexName);
-  if (escape) problems.push({ key: 'indexName', message: escape });
-  const literal = o.indexName.replace(/%\{[\w.-]+\}/g, '');
+  try {
+    compileIndexName(o.indexName);
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    problems.push({ key: 'indexName', message: err.message, hint: err.hint });
+  }
+  const literal = literalText(o.indexName);
   if (literal !== literal.toLowerCase())
     problems.push({
       key: 'indexName',

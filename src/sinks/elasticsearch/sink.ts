@@ -21,7 +21,7 @@ import { sleep } from '../../core/clock.js';
 import { WarnLimiter } from '../../net/warn-limiter.js';
 import { loadClientTls } from '../../net/tls/index.js';
 import { documentSerializer, type DocumentContext } from './documents.js';
-import { indexNamer, type IndexNamer } from './index-name.js';
+import { IndexNamer } from './index-name.js';
 import { DeadLetterFile, deadLetterLine, reasonText, type DeadLetter } from './dead-letter.js';
 import {
   officialClient,
@@ -69,7 +69,7 @@ export class ElasticsearchSink implements Sink {
   ) {
     this.batchSize = o.batchSize;
     this.create = o.action === 'create';
-    this.namer = indexNamer(
+    this.namer = new IndexNamer(
       o.indexNameBuilder,
       o.indexName,
       o['indexNameBuilder.dateFormat'],
@@ -84,6 +84,7 @@ export class ElasticsearchSink implements Sink {
 
   async start(): Promise<void> {
     const o = this.o;
+    await this.namer.start();
     const ep = endpoints(o.hostNames, o.ssl);
     const t = tlsSettings(o);
     const warn = (msg: string) => this.ctx.logger.warn(msg, { sink: this.ctx.name });
