@@ -213,6 +213,13 @@ test('a batch becomes one _bulk request: NDJSON, vendored content type, product 
       ['two'],
     );
     assert.equal(counters.get('DeadLetterCount'), 0);
+    // multi-byte text, long enough to outgrow the request buffer's first size
+    const long = 'é日本'.repeat(3000);
+    await sink.deliver([ev(long, { svc: 'c' }), ev('€', { svc: 'c' })], signal());
+    assert.deepEqual(
+      es.docs('app-c').map((d) => d['@message']),
+      [long, '€'],
+    );
     await sink.close();
     await sink.close();
   });
