@@ -336,20 +336,28 @@ export function parseBulk(text: string, defaultIndex?: string): BulkAction[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const out: BulkAction[] = [];
+  const strip = (l: string) => (l.endsWith('\r') ? l.slice(0, -1) : l);
+  // consecutive action lines are often identical (one index, no ids): parsed once
+  let lastLine: string | undefined;
+  let last: { op: BulkAction['op']; meta: { _index?: string; _id?: string } } | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '');
-    const action = JSON.parse(line) as Record<string, { _index?: string; _id?: string }>;
-    const op = Object.keys(action)[0] as BulkAction['op'];
-    if (!['index', 'create', 'delete', 'update'].includes(op))
-      throw new Error(`Malformed action/metadata line [${i + 1}]`);
-    const meta = action[op]!;
+    const line = strip(lines[i]!);
+    if (line !== lastLine || !last) {
+      const action = JSON.parse(line) as Record<string, { _index?: string; _id?: string }>;
+      const op = Object.keys(action)[0] as BulkAction['op'];
+      if (!['index', 'create', 'delete', 'update'].includes(op))
+        throw new Error(`Malformed action/metadata line [${i + 1}]`);
+      last = { op, meta: action[op]! };
+      lastLine = line;
+    }
+    const { op, meta } = last;
     const index = meta._index ?? defaultIndex;
     if (index === undefined) throw new Error(`Validation Failed: 1: index is missing for request ${out.length};`);
     const a: BulkAction = { op, index, ...(meta._id !== undefined ? { id: String(meta._id) } : {}) };
     if (op !== 'delete') {
       const src = lines[++i];
       if (src === undefined) throw new Error(`The bulk request has an action without a source at line ${i}`);
-      a.doc = JSON.parse(src.replace(/\r$/, '')) as Record<string, unknown>;
+      a.doc = JSON.parse(strip(src)) as Record<string, unknown>;
     }
     out.push(a);
   }
