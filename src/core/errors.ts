@@ -126,15 +126,16 @@ export const ERRORS = {
   FLUME_ERR_RPC_FRAME: {
     retriable: false,
     doc:
-      'A peer sent Netty framing that breaks a limit (buffer count, buffer or message size) or is ' +
-      'malformed; that connection is closed and counted (EventReadFail), other connections go on.',
+      "A peer sent framing that breaks a limit or is malformed (Avro's Netty framing: buffer count, buffer or " +
+      "message size; Thrift's framed transport: frame size); that connection is closed and counted " +
+      '(EventReadFail), other connections go on.',
   },
   FLUME_ERR_RPC_DECODE: {
     retriable: false,
     doc:
-      'A peer sent Avro or msgpack (Forward protocol) data that cannot be decoded (truncated, out of range, over a ' +
-      'limit such as maxEventsPerRequest, maxMessageBytes or maxEntriesPerMessage); that connection is closed and ' +
-      'counted.',
+      'A peer sent Avro, msgpack (Forward protocol) or Thrift data that cannot be decoded (truncated, out of ' +
+      'range, a required field missing, over a limit such as maxEventsPerRequest, maxMessageBytes or ' +
+      'maxEntriesPerMessage); that connection is closed and counted.',
   },
   FLUME_ERR_RPC_PROTOCOL: {
     retriable: false,
@@ -145,9 +146,9 @@ export const ERRORS = {
   FLUME_ERR_RPC_CALL: {
     retriable: true,
     doc:
-      'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection ' +
-      'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;' +
-      ' avro-client exits 1.',
+      'An Avro or Thrift RPC call did not get an answer: cannot connect, handshake failed, timeout, ' +
+      'connection closed, an error answer, or an undecodable response. The avro and thrift sinks roll the ' +
+      'batch back and retry; avro-client exits 1.',
   },
   FLUME_ERR_FORWARD_HANDSHAKE: {
     retriable: true,

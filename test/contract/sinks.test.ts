@@ -18,6 +18,7 @@ import { after } from 'node:test';
 import { AvroRpcServer } from '../../src/rpc/avro/server.js';
 import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/avro/protocol.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
+import { ThriftServer } from '../../src/rpc/thrift/server.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startForward } from '../helpers/forward.js';
 import { EsDouble } from '../helpers/es-double.js';
@@ -47,6 +48,31 @@ const avroServer = new AvroRpcServer(
 );
 const avroPort = await avroServer.listen();
 after(() => avroServer.close());
+
+// a real thrift source-side server for the thrift sink sample
+const thriftReceived: FlumeEvent[] = [];
+const thriftServer = new ThriftServer(
+  {
+    host: '127.0.0.1',
+    port: 0,
+    protocol: 'compact',
+    maxFrameBytes: 1 << 20,
+    decodeLimits: { maxEvents: 1000, maxHeaders: 100 },
+    readTimeoutMs: 5000,
+    idleTimeoutMs: 0,
+    maxConnections: 10,
+    logger: silentLogger(),
+    owner: 'thrift contract server',
+  },
+  {
+    handle: async (events: readonly FlumeEvent[]) => {
+      thriftReceived.push(...events);
+      return 'OK' as const;
+    },
+  },
+);
+const thriftPort = await thriftServer.listen();
+after(() => thriftServer.close(100));
 
 // our forward source as the receiving end of the forward sink sample (the real-peer tests use FluentServer)
 const forwardServer = await startForward();
@@ -120,6 +146,16 @@ const SAMPLES: Record<string, Sample> = {
   http: {
     props: () => ({ endpoint: `http://127.0.0.1:${(httpEndpoint.address() as AddressInfo).port}/` }),
     verify: (_dir, bodies) => assert.deepEqual(httpBodies, bodies),
+  },
+  thrift: {
+    props: () => ({ hostname: '127.0.0.1', port: String(thriftPort) }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(
+        thriftReceived.map((e) => e.body.toString()),
+        bodies,
+      );
+      thriftReceived.length = 0;
+    },
   },
   logger: { props: () => ({}) },
   null: { props: () => ({}) },
