@@ -19,7 +19,7 @@ import type { ThriftSource } from '../../src/sources/thrift.js';
 import type { Channel } from '../../src/contract/index.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startAgent } from '../helpers/agent.js';
-import { ROOT } from '../helpers/cli.js';
+import { AgentProcess, freePort, ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { encodeCall } from '../../src/rpc/thrift/flume.js';
 import { makeEvent } from '../../src/core/event.js';
@@ -184,6 +184,32 @@ a1.sinks.k1.channel = c1
       }
     });
   }
+});
+
+describe('examples/thrift-collector.properties', { skip }, () => {
+  test('run through the CLI, examples/thrift/send.py gets OK and the logger prints the events', async () => {
+    const port = await freePort();
+    const text = fs
+      .readFileSync(path.join(ROOT, 'examples', 'thrift-collector.properties'), 'utf8')
+      .replace('port = 4353', `port = ${port}`);
+    const file = path.join(tmp, 'thrift-collector.properties');
+    fs.writeFileSync(file, text);
+    const agent = AgentProcess.agent(file, 'collector');
+    try {
+      await agent.waitForOutput(/Agent started/, 30_000);
+      const send = path.join(ROOT, 'examples', 'thrift', 'send.py');
+      const sent = spawnSync(PY, [send, '127.0.0.1', String(port), 'hi thrift', 'second'], {
+        encoding: 'utf8',
+      });
+      assert.equal(sent.status, 0, sent.stderr);
+      assert.equal(sent.stdout.trim(), 'OK');
+      await agent.waitForOutput(/second/, 10_000); // the logger sink prints the first 16 bytes, as Flume's
+      assert.match(agent.stdout, /source=send\.py/);
+      assert.match(agent.stdout, /hi thrift/);
+    } finally {
+      assert.equal(await agent.stop(), 0);
+    }
+  });
 });
 
 describe(

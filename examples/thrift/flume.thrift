@@ -1,5 +1,5 @@
-# Flume's ThriftSourceProtocol (flume-ng-sdk/src/main/thrift/flume.thrift), as protocols.md §8 states it; the tests
-# generate an independent Python client and server from it with Debian's thrift-compiler.
+# Flume's ThriftSourceProtocol (flume-ng-sdk/src/main/thrift/flume.thrift): generate a client or server in any
+# language with the Thrift compiler (e.g. `thrift --gen py flume.thrift`); send.py and the tests do so.
 namespace java org.apache.flume.thrift
 
 struct ThriftFlumeEvent {
