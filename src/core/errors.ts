@@ -9,7 +9,9 @@ export const ERRORS = {
   },
   FLUME_ERR_CONFIG_SYNTAX: {
     retriable: false,
-    doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).',
+    doc:
+      'A .properties file could not be parsed (for example a malformed \\uXXXX escape), or a log4j2.xml in the ' +
+      'configuration directory is not well-formed XML (it is then not read, with a warning).',
   },
   FLUME_ERR_CONFIG_READ: { retriable: false, doc: 'A configuration file could not be read (missing, unreadable).' },
   FLUME_ERR_CONFIG_NO_AGENT: { retriable: false, doc: 'The agent named with -n has no keys in the configuration.' },

@@ -4,13 +4,17 @@ import { formatIssues } from '../../config/issues.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
 import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
-import { configureLogging, flushLogs, logSettingsFrom } from '../../telemetry/logger.js';
+import { configureLogging, flushLogs } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
+import { JVM_HINT } from '../jvm-options.js';
+import { effectiveSettings, readConfDir, type Effective } from '../conf-dir/index.js';
+import { runDryRun } from './dry-run.js';
 
 export interface AgentArgs {
   name: string;
   confFile: string[];
+  /** -c/--conf: the configuration directory (flume-env.sh, log4j files). */
   conf?: string;
   sys: Record<string, string>;
   jvm: string[];
@@ -19,26 +23,36 @@ export interface AgentArgs {
   pollInterval?: number;
   shutdownTimeout: number;
   ignoredFlags: string[];
+  /** --dryrun: validate and print what would start, start nothing. */
+  dryRun?: boolean;
+  /** Invoked as Flume's deprecated `flume-ng node`. */
+  deprecatedNode?: boolean;
 }
 
 export async function runAgent(a: AgentArgs): Promise<number> {
-  const logger = configureLogging(logSettingsFrom(a.sys));
-  const log = logger.child({ component: `agent.${a.name}` });
-  for (const f of a.ignoredFlags)
-    log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
-  if (a.jvm.length) log.info('JVM options ignored', { options: a.jvm.join(' ') });
-
+  const confDir = a.conf !== undefined ? readConfDir(a.conf) : undefined;
+  let eff: Effective;
   let monitoring;
   try {
-    monitoring = monitoringFrom(a.sys);
+    eff = effectiveSettings(a.sys, confDir);
+    monitoring = monitoringFrom(eff.sys);
   } catch (err) {
     process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
-    await flushLogs();
     return EXIT.USAGE;
   }
+  if (a.dryRun) return runDryRun(a, eff, confDir, monitoring);
+  const logger = configureLogging(eff.logging);
+  const log = logger.child({ component: `agent.${a.name}` });
+  if (a.deprecatedNode) log.warn("The 'node' command is deprecated; use 'flume-ng agent' (it runs the same agent)");
+  for (const f of a.ignoredFlags)
+    log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
+  if (a.jvm.length) log.warn('JVM options ignored', { options: a.jvm.join(' '), hint: JVM_HINT });
+  if (confDir?.read.length)
+    log.info('Configuration directory read', { dir: confDir.dir, files: confDir.read.join(',') });
+  for (const n of eff.notes) log.warn(n.message, { file: n.file, line: n.line, hint: n.hint });
 
   const files = a.confFile.map((f) => path.resolve(f));
-  const res = loadConfig({ files, agent: a.name, sys: a.sys });
+  const res = loadConfig({ files, agent: a.name, sys: eff.sys });
   if (!res.plan) {
     process.stderr.write(
       `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`,
@@ -52,7 +66,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   const reloader = new ConfigReloader(agent, {
     files,
     agentName: a.name,
-    sys: a.sys,
+    sys: eff.sys,
     pollMs: (a.pollInterval ?? 30) * 1000,
     logger: log,
   });
