@@ -103,6 +103,29 @@ export function javaDouble(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
+/**
+ * The values that go up and down (Prometheus `gauge`); every other Flume value only grows while the component runs
+ * (`counter`). Flume's names do not say which: `OpenConnectionCount` is a gauge.
+ */
+export const GAUGES: ReadonlySet<string> = new Set([
+  'OpenConnectionCount',
+  'ChannelSize',
+  'ChannelCapacity',
+  'ChannelFillPercentage',
+  'Open',
+  'Closed',
+  'Unhealthy',
+  'StartTime',
+  'StopTime',
+]);
+
+/** The Prometheus type of a Flume value (a name outside COUNTER_DOCS: by its suffix). */
+export function metricKind(name: string): 'counter' | 'gauge' {
+  if (GAUGES.has(name)) return 'gauge';
+  if (name in COUNTER_DOCS) return 'counter';
+  return /(Count|Fail)$/.test(name) ? 'counter' : 'gauge';
+}
+
 /** What each counter means (docs/metrics.md is generated from this table). */
 export const COUNTER_DOCS: Record<string, string> = {
   EventReceivedCount: 'Events the source read or was sent (before the channel put).',
