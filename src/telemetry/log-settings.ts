@@ -4,8 +4,6 @@
  * `flume.log.timezone`. Appender names are Flume's (`console`, `LOGFILE`, `DAILY`) or those a log4j file in the conf
  * directory defines (cli/conf-dir reads it into `AppenderDef`s).
  */
-import { AgentError } from '../core/errors.js';
-
 /** winston levels, most severe first (winston's own `npm` levels have no `trace`). */
 export const LOG_LEVELS = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 } as const;
 export type LogLevel = keyof typeof LOG_LEVELS;
@@ -75,24 +73,26 @@ export interface LogSettingsInput {
 
 export interface LogSettingsResult {
   settings: LogSettings;
+  /**
+   * What the -D options get wrong (unknown level or appender in `flume.root.logger`, a bad `flume.log.*` value): the
+   * command line refuses them (exit 64). `settings` then holds what could be read.
+   */
+  errors: string[];
   /** What a log4j file asked for that cannot be honoured (messages without file:line; the caller adds them). */
   warnings: string[];
 }
 
-/**
- * Parses the logging system properties. A bad `-Dflume.root.logger` (unknown level or appender) or a bad
- * `flume.log.*` value throws FLUME_ERR_USAGE (exit 64).
- */
+/** Parses the logging system properties; problems come back as `errors` (-D options) and `warnings` (log4j file). */
 export function logSettingsFrom(inp: LogSettingsInput): LogSettingsResult {
   const sys = inp.sys;
   const defs = inp.appenders ?? BUILTIN_APPENDERS;
   const warnings: string[] = [];
+  const errors: string[] = [];
   const fromCommandLine = sys['flume.root.logger'] !== undefined;
   const spec = sys['flume.root.logger'] ?? inp.fileRoot ?? DEFAULT_ROOT_LOGGER;
-  const fail = (msg: string): never => {
-    if (fromCommandLine) throw new AgentError('FLUME_ERR_USAGE', `-Dflume.root.logger=${spec}: ${msg}`);
-    warnings.push(msg);
-    return undefined as never;
+  const fail = (msg: string): void => {
+    if (fromCommandLine) errors.push(`-Dflume.root.logger=${spec}: ${msg}`);
+    else warnings.push(msg);
   };
   const parts = spec.split(',').map((s) => s.trim());
   const levelName = parts[0] ?? '';
@@ -103,7 +103,7 @@ export function logSettingsFrom(inp: LogSettingsInput): LogSettingsResult {
     else level = l;
   }
   const names = parts.slice(1).filter((n) => n !== '');
-  const file = fileSettings(sys);
+  const file = fileSettings(sys, errors);
   const appenders: Appender[] = [];
   for (const name of names) {
     const key = defs.has(name) ? name : [...defs.keys()].find((k) => k.toLowerCase() === name.toLowerCase());
@@ -135,31 +135,30 @@ export function logSettingsFrom(inp: LogSettingsInput): LogSettingsResult {
     });
   }
   if (appenders.length === 0) appenders.push({ kind: 'console', name: 'console' });
-  return { settings: { level, appenders, timezone: timezoneOf(sys) }, warnings };
+  return { settings: { level, appenders, timezone: timezoneOf(sys, errors) }, warnings, errors };
 }
 
-function fileSettings(sys: Record<string, string>): { maxBytes?: number; maxFiles?: number } {
+function fileSettings(sys: Record<string, string>, errors: string[]): { maxBytes?: number; maxFiles?: number } {
   const out: { maxBytes?: number; maxFiles?: number } = {};
   const size = sys['flume.log.maxFileSize'];
   if (size !== undefined) {
     const n = parseLogFileSize(size);
-    if (n === undefined)
-      throw new AgentError('FLUME_ERR_USAGE', `-Dflume.log.maxFileSize=${size} is not a size (e.g. 100MB, 512KB, 0)`);
-    out.maxBytes = n;
+    if (n === undefined) errors.push(`-Dflume.log.maxFileSize=${size} is not a size (e.g. 100MB, 512KB, 0)`);
+    else out.maxBytes = n;
   }
   const files = sys['flume.log.maxBackupIndex'];
   if (files !== undefined) {
-    if (!/^\d+$/.test(files.trim()))
-      throw new AgentError('FLUME_ERR_USAGE', `-Dflume.log.maxBackupIndex=${files} is not a whole number`);
-    out.maxFiles = Number(files.trim());
+    if (!/^\d+$/.test(files.trim())) errors.push(`-Dflume.log.maxBackupIndex=${files} is not a whole number`);
+    else out.maxFiles = Number(files.trim());
   }
   return out;
 }
 
-function timezoneOf(sys: Record<string, string>): 'utc' | 'local' {
+function timezoneOf(sys: Record<string, string>, errors: string[]): 'utc' | 'local' {
   const tz = (sys['flume.log.timezone'] ?? 'utc').trim().toLowerCase();
   if (tz === 'utc' || tz === 'local') return tz;
-  throw new AgentError('FLUME_ERR_USAGE', `-Dflume.log.timezone=${sys['flume.log.timezone']}: use utc or local`);
+  errors.push(`-Dflume.log.timezone=${sys['flume.log.timezone']}: use utc or local`);
+  return 'utc';
 }
 
 /** log4j's file sizes: a number of bytes, or with KB, MB, GB (1024-based); `100 MB` as log4j2 writes it. */

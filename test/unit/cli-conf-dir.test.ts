@@ -210,11 +210,13 @@ test('flume.root.logger: several appenders, log4j levels mapped, unknown levels 
     ['ALL', 'trace', 'DEBUG', 'Info', 'WARN', 'ERROR', 'FATAL', 'OFF'].map((l) => level(`${l},console`)),
     ['trace', 'trace', 'debug', 'info', 'warn', 'error', 'error', 'off'],
   );
-  const usage = (sys: Record<string, string>, re: RegExp) =>
+  const usage = (sys: Record<string, string>, re: RegExp) => {
+    assert.match(logSettingsFrom({ sys }).errors.join('\n'), re);
     assert.throws(
-      () => logSettingsFrom({ sys }),
+      () => effectiveSettings(sys),
       (e: AgentError) => e.code === 'FLUME_ERR_USAGE' && re.test(e.message),
     );
+  };
   usage({ 'flume.root.logger': 'BOGUS,console' }, /unknown level 'BOGUS'/);
   usage(
     { 'flume.root.logger': 'INFO,console,KAFKA' },
@@ -222,6 +224,7 @@ test('flume.root.logger: several appenders, log4j levels mapped, unknown levels 
   );
   usage({ 'flume.log.timezone': 'Europe/Paris' }, /use utc or local/);
   usage({ 'flume.log.maxFileSize': 'big' }, /not a size/);
+  assert.deepEqual(logSettingsFrom({ sys: {} }).errors, []);
   assert.equal(logSettingsFrom({ sys: { 'flume.log.timezone': 'LOCAL' } }).settings.timezone, 'local');
   assert.equal(logSettingsFrom({ sys: {} }).settings.timezone, 'utc');
   assert.equal(parseLogFileSize('100 MB'), 100 * 1024 ** 2);

@@ -15,7 +15,9 @@ import {
   substituteSys,
   type AppenderDef,
   type LogSettings,
+  type LogSettingsResult,
 } from '../../telemetry/log-settings.js';
+import { AgentError } from '../../core/errors.js';
 import { parseFlumeEnv } from './flume-env.js';
 import { parseLog4jProperties } from './log4j-properties.js';
 import { parseLog4j2Xml } from './log4j2-xml.js';
@@ -108,15 +110,21 @@ export function effectiveSettings(cliSys: Record<string, string>, conf?: ConfDir
   const sys = { ...conf?.sys, ...cliSys };
   const log = conf?.log;
   const notes = [...(conf?.notes ?? []), ...(log?.notes ?? [])];
-  if (!log) return { sys, logging: logSettingsFrom({ sys }).settings, notes };
+  if (!log) return { sys, logging: refused(logSettingsFrom({ sys })).settings, notes };
   const { 'flume.root.logger': fileRootProp, ...fileProps } = log.props;
   const logSys = { ...fileProps, ...sys };
   const rootSpec = log.root?.spec ?? fileRootProp;
   const fileRoot = rootSpec === undefined ? undefined : substituteSys(rootSpec, { ...log.props, ...sys });
   const appenders = new Map<string, AppenderDef>([...BUILTIN_APPENDERS, ...log.appenders]);
-  const r = logSettingsFrom({ sys: logSys, appenders, fileRoot });
+  const r = refused(logSettingsFrom({ sys: logSys, appenders, fileRoot }));
   for (const w of r.warnings)
     notes.push({ severity: 'warning', file: log.file, line: log.root?.line, message: `root logger: ${w}` });
   for (const a of r.settings.appenders) notes.push(...(log.appenderNotes.get(a.name) ?? []));
   return { sys, logging: r.settings, notes };
+}
+
+/** Bad logging -D options are a usage error (exit 64), all of them in one message. */
+function refused(r: LogSettingsResult): LogSettingsResult {
+  if (r.errors.length) throw new AgentError('FLUME_ERR_USAGE', r.errors.join('; '));
+  return r;
 }
