@@ -197,3 +197,20 @@ test('`flume-ng node` runs the agent with a deprecation warning; JVM options are
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('validate and --dryrun refuse a bind address of another host (exit 78) and warn about a name that does not resolve', () => {
+  const dir = tmpDir();
+  try {
+    const other = writeConfig(dir, netcat(1).replace('bind = 127.0.0.1', 'bind = 192.0.2.1'), 'other.properties');
+    const v = runCli(['validate', '-n', 'a1', '-f', other]);
+    assert.equal(v.code, 78);
+    assert.match(v.stderr, /a1\.sources\.r1\.bind: 192\.0\.2\.1 is not an address of this host/);
+    assert.equal(runCli(['agent', '-n', 'a1', '-f', other, '--dryrun']).code, 78);
+    const blog = writeConfig(dir, netcat(1).replace('bind = 127.0.0.1', 'bind = master.invalid'), 'blog.properties');
+    const w = runCli(['validate', '-n', 'a1', '-f', blog]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stdout, /warning: source r1: a1\.sources\.r1\.bind: host name 'master\.invalid' does not resolve/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

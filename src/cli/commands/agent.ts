@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 import { JVM_HINT } from '../jvm-options.js';
 import { effectiveSettings, readConfDir, type Effective } from '../conf-dir/index.js';
 import { runDryRun } from './dry-run.js';
+import { checkAddresses } from '../../config/addresses.js';
 
 export interface AgentArgs {
   name: string;
@@ -62,6 +63,9 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   }
   for (const i of res.issues)
     log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  // a bind address of another host or a name that does not resolve: said before the source starts retrying
+  for (const i of await checkAddresses(res.plan))
+    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
   const agent = new Agent(res.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
   const reloader = new ConfigReloader(agent, {
     files,

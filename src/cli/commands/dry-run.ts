@@ -11,19 +11,21 @@ import type { AnyDef } from '../../contract/index.js';
 import type { MonitoringOptions } from '../../monitor/http-server.js';
 import type { LogSettings } from '../../telemetry/logger.js';
 import { EXIT } from '../exit-codes.js';
+import { checkAddresses } from '../../config/addresses.js';
 import type { ConfDir, Effective } from '../conf-dir/index.js';
 import type { AgentArgs } from './agent.js';
 
-export function runDryRun(
+export async function runDryRun(
   a: AgentArgs,
   eff: Effective,
   confDir: ConfDir | undefined,
   monitoring: MonitoringOptions | undefined,
-): number {
+): Promise<number> {
   if (a.deprecatedNode) process.stderr.write("flume-ng: the 'node' command is deprecated; use 'flume-ng agent'\n");
   const res = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: eff.sys });
-  const warnings: ConfigIssue[] = [...eff.notes, ...res.issues];
-  if (!res.plan) {
+  const addresses = res.plan ? await checkAddresses(res.plan) : [];
+  const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
+  if (!res.plan || addresses.some((i) => i.severity === 'error')) {
     process.stderr.write(
       `Configuration of agent '${a.name}' has errors; nothing would start.\n${formatIssues(warnings)}\n`,
     );

@@ -2,14 +2,19 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { formatIssues } from '../../config/issues.js';
 import { EXIT } from '../exit-codes.js';
+import { checkAddresses } from '../../config/addresses.js';
 
-export function runValidate(a: {
+export async function runValidate(a: {
   name: string;
   confFile: string[];
   sys: Record<string, string>;
   json: boolean;
-}): number {
-  const res = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: a.sys });
+}): Promise<number> {
+  const loaded = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: a.sys });
+  // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
+  const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
+  const failed = more.some((i) => i.severity === 'error');
+  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more] };
   if (a.json) {
     process.stdout.write(`${JSON.stringify({ valid: !!res.plan, issues: res.issues }, null, 2)}\n`);
   } else if (res.issues.length) {
