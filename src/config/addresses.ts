@@ -64,12 +64,15 @@ async function defaultLookup(host: string): Promise<string[]> {
   return r.map((x) => x.address);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/** The lookup's addresses, or its error code (`ETIMEOUT` when it does not answer within `ms`). */
+function withTimeout(p: Promise<string[]>, ms: number): Promise<string[] | string> {
   let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_r, reject) => {
-    t = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEOUT' })), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+  const timeout = new Promise<string>((resolve) => (t = setTimeout(() => resolve('ETIMEOUT'), ms)));
+  const answer = p.then(
+    (addrs) => addrs,
+    (err: NodeJS.ErrnoException) => err.code ?? String(err),
+  );
+  return Promise.race([answer, timeout]).finally(() => clearTimeout(t));
 }
 
 /** Checks every named host once; resolves to the issues (errors for bind addresses that cannot be local). */
@@ -81,10 +84,7 @@ export async function checkAddresses(plan: Plan, opts: AddressCheckOptions = {})
   const resolve = (host: string) => {
     let p = cache.get(host);
     if (!p) {
-      p = withTimeout(lookup(host), timeoutMs).then(
-        (addrs) => addrs,
-        (err: NodeJS.ErrnoException) => err.code ?? String(err),
-      );
+      p = withTimeout(lookup(host), timeoutMs);
       cache.set(host, p);
     }
     return p;

@@ -1,4 +1,4 @@
-/** Addresses checked before start: a bind address of another host is an error, a name that does not resolve a warning. */
+/** Addresses checked before start: a bind address of another host is an error, a name not resolving a warning. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAddresses } from '../../src/config/addresses.js';
