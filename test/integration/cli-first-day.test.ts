@@ -214,3 +214,21 @@ test('validate and --dryrun refuse a bind address of another host (exit 78) and 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the start-up log names a bind host that does not resolve, and SIGTERM does not wait for the retrying source', async () => {
+  const dir = tmpDir();
+  const file = writeConfig(dir, netcat(await freePort()).replace('bind = 127.0.0.1', 'bind = master.invalid'));
+  const agent = AgentProcess.agent(file);
+  try {
+    await agent.waitForOutput(
+      /WARN \[agent\.a1\] host name 'master\.invalid' does not resolve .*key=a1\.sources\.r1\.bind/,
+    );
+    await agent.waitForOutput(/Agent started/);
+    const t0 = performance.now();
+    assert.equal(await agent.stop(), 0);
+    assert.ok(performance.now() - t0 < 15_000, 'stopped without waiting for the shutdown timeout');
+  } finally {
+    await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
