@@ -229,6 +229,60 @@ function agentNodeArgs(ctx, name) {
 }
 const PROFILE_DIR = path.join(BENCH_DIR, 'out', 'profiles');
 
+// ---------------------------------------------------------------- network sinks (elasticsearch, http)
+
+/**
+ * netcat -> memory -> a network sink -> bench/sink-receiver.mjs (a separate process: the Elasticsearch _bulk double,
+ * or a plain HTTP endpoint) writing what it receives, in order, into the output directory; the clock stops when the
+ * file holds the whole data set. CPU and RSS are the agent's.
+ */
+function netcatToReceiver({ name, baseline, description, mode, sinkConf, targets }) {
+  return {
+    name,
+    baseline,
+    description,
+    targets,
+    async setup(ctx, st) {
+      const dir = (st.dir = await makeTempDir(name));
+      const outDir = (st.outDir = path.join(dir, 'out'));
+      await fsp.mkdir(outDir);
+      st.procs = [];
+      const receiver = spawnNode([path.join(BENCH_DIR, 'sink-receiver.mjs'), mode, path.join(outDir, 'received')]);
+      st.procs.push(receiver);
+      st.receiver = receiver;
+      const receiverPort = Number((await waitForStdout(receiver, /listening (\d+)/))[1]);
+      const port = (st.port = await freePort());
+      const conf = [
+        'a1.sources = r1',
+        'a1.channels = c1',
+        'a1.sinks = k1',
+        'a1.sources.r1.type = netcat',
+        'a1.sources.r1.bind = 127.0.0.1',
+        `a1.sources.r1.port = ${port}`,
+        'a1.sources.r1.ack-every-event = false',
+        'a1.sources.r1.channels = c1',
+        'a1.channels.c1.type = memory',
+        'a1.channels.c1.capacity = 100000',
+        'a1.channels.c1.transactionCapacity = 1000',
+        'a1.sinks.k1.channel = c1',
+        ...sinkConf(receiverPort, dir).map((l) => `a1.sinks.k1.${l}`),
+        '',
+      ].join('\n');
+      st.proc = await startAgentProcess(conf, dir, { nodeArgs: agentNodeArgs(ctx, name) });
+      await waitForListening(port, st.proc, 60000);
+    },
+    run(ctx, st) {
+      return measureTcpToDir({ port: st.port, receiver: st.proc, outDir: st.outDir, data: ctx.data });
+    },
+    async verify(ctx, st) {
+      expectCleanExit(st.proc, 'agent', await st.proc.stop());
+      expectCleanExit(st.receiver, 'receiver', await st.receiver.stop(5000));
+      return verifyOutput(st.outDir, ctx.data);
+    },
+    teardown: defaultTeardown,
+  };
+}
+
 // ---------------------------------------------------------------- network sources (http, syslogtcp)
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -613,28 +667,29 @@ const syslogTcpMemoryFileRoll = {
 };
 
 /**
- * Two agents chained over Flume's Avro RPC: edge (netcat -> memory -> avro sink, batch-size 1000) ->
- * collector (avro source -> memory -> file_roll). Figures are the collector's (CPU, RSS); the edge's CPU is
+ * Two agents chained over an RPC (Flume's Avro or Thrift): edge (netcat -> memory -> rpc sink, batch-size 1000)
+ * -> collector (rpc source -> memory -> file_roll). Figures are the collector's (CPU, RSS); the edge's CPU is
  * printed in its own line by the harness only for single-process pipelines.
  */
-const avroChain = {
-  name: 'avro-chain-file_roll',
-  baseline: 'netcat-memory-file_roll',
-  description:
-    'two agents: netcat -> memory -> avro sink (batch-size 1000) => avro source -> memory -> file_roll (batch 1000); CPU/RSS of the collector',
-  targets: [atLeastRate(300e3)],
+const rpcChain = ({ rpc, name, baseline, protocol, targets }) => ({
+  name,
+  baseline,
+  description: `two agents: netcat -> memory -> ${rpc} sink (batch-size 1000${protocol ? `, ${protocol}` : ''}) => ${rpc} source -> memory -> file_roll (batch 1000); CPU/RSS of the collector`,
+  targets,
   async setup(ctx, st) {
-    const dir = (st.dir = await makeTempDir('avro-chain'));
+    const dir = (st.dir = await makeTempDir(`${rpc}-chain`));
     const outDir = (st.outDir = path.join(dir, 'out'));
     await fsp.mkdir(outDir);
-    const avroPort = await freePort();
+    const rpcPort = await freePort();
+    const proto = protocol ? [`c.sources.r1.protocol = ${protocol}`] : [];
     const collector = [
       'c.sources = r1',
       'c.channels = c1',
       'c.sinks = k1',
-      'c.sources.r1.type = avro',
+      `c.sources.r1.type = ${rpc}`,
       'c.sources.r1.bind = 127.0.0.1',
-      `c.sources.r1.port = ${avroPort}`,
+      `c.sources.r1.port = ${rpcPort}`,
+      ...proto,
       'c.sources.r1.channels = c1',
       'c.channels.c1.type = memory',
       'c.channels.c1.capacity = 100000',
@@ -649,9 +704,9 @@ const avroChain = {
     st.proc = await startAgentProcess(collector, dir, {
       agentName: 'c',
       name: 'collector',
-      nodeArgs: agentNodeArgs(ctx, 'avro-collector'),
+      nodeArgs: agentNodeArgs(ctx, `${rpc}-collector`),
     });
-    await waitForListening(avroPort, st.proc, 60000);
+    await waitForListening(rpcPort, st.proc, 60000);
     const port = (st.port = await freePort());
     const edge = [
       'e.sources = r1',
@@ -665,19 +720,20 @@ const avroChain = {
       'e.channels.c1.type = memory',
       'e.channels.c1.capacity = 100000',
       'e.channels.c1.transactionCapacity = 1000',
-      'e.sinks.k1.type = avro',
+      `e.sinks.k1.type = ${rpc}`,
       'e.sinks.k1.channel = c1',
       'e.sinks.k1.hostname = 127.0.0.1',
-      `e.sinks.k1.port = ${avroPort}`,
+      `e.sinks.k1.port = ${rpcPort}`,
+      ...proto.map((l) => l.replace('c.sources.r1', 'e.sinks.k1')),
       'e.sinks.k1.batch-size = 1000',
       '',
     ].join('\n');
-    const edgeDir = await makeTempDir('avro-edge');
+    const edgeDir = await makeTempDir(`${rpc}-edge`);
     st.dirs = [edgeDir];
     st.edge = await startAgentProcess(edge, edgeDir, {
       agentName: 'e',
       name: 'edge',
-      nodeArgs: agentNodeArgs(ctx, 'avro-edge'),
+      nodeArgs: agentNodeArgs(ctx, `${rpc}-edge`),
     });
     st.procs = [st.edge];
     await waitForListening(port, st.edge, 60000);
@@ -691,7 +747,7 @@ const avroChain = {
     return verifyOutput(st.outDir, ctx.data);
   },
   teardown: defaultTeardown,
-};
+});
 
 export const PIPELINES = [
   nodePipe,
@@ -754,7 +810,19 @@ export const PIPELINES = [
     ],
     targets: [],
   }),
-  avroChain,
+  rpcChain({
+    rpc: 'avro',
+    name: 'avro-chain-file_roll',
+    baseline: 'netcat-memory-file_roll',
+    targets: [atLeastRate(300e3)],
+  }),
+  rpcChain({
+    rpc: 'thrift',
+    name: 'thrift-chain-file_roll',
+    baseline: 'avro-chain-file_roll',
+    protocol: 'compact',
+    targets: [atLeastRate(300e3), atLeastRatio(0.8, 'avro-chain-file_roll')],
+  }),
   httpMemoryNull,
   forwardMemoryNull,
   netcatMemoryForward,
@@ -766,6 +834,31 @@ export const PIPELINES = [
       'agent: taildir (a pre-written file renamed into the group directory, batch 1000) -> memory (100000/1000) -> file_roll (batch 1000)',
     mode: 'prewritten',
     targets: [atLeastRate(500e3)],
+  }),
+  netcatToReceiver({
+    name: 'netcat-memory-elasticsearch',
+    baseline: 'netcat-memory-file_roll',
+    description:
+      'agent: netcat -> memory (100000/1000) -> elasticsearch (batch 1000, logstash documents, simple index) -> the Elasticsearch _bulk double of the tests (bench/sink-receiver.mjs es, a separate process)',
+    mode: 'es',
+    sinkConf: (port, dir) => [
+      'type = elasticsearch',
+      `hostNames = 127.0.0.1:${port}`,
+      'indexName = bench',
+      'indexNameBuilder = simple',
+      'batchSize = 1000',
+      `deadLetterFile = ${dir}/dead-letter.jsonl`,
+    ],
+    targets: [atLeastRate(100e3)],
+  }),
+  netcatToReceiver({
+    name: 'netcat-memory-http',
+    baseline: 'netcat-memory-file_roll',
+    description:
+      'agent: netcat -> memory (100000/1000) -> http sink (batchSize 100, JSON lines bodies) -> a node:http endpoint (bench/sink-receiver.mjs http, a separate process)',
+    mode: 'http',
+    sinkConf: (port) => ['type = http', `endpoint = http://127.0.0.1:${port}/`, 'batchSize = 100'],
+    targets: [atLeastRate(50e3)],
   }),
   taildirToFileRoll({
     name: 'taildir-append-memory-file_roll',

@@ -6,7 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { allComponentDocs } from '../src/registry/docs.js';
 import { ERRORS } from '../src/core/errors.js';
-import { CHANNEL_COUNTERS, COUNTER_DOCS, SINK_COUNTERS, SOURCE_COUNTERS } from '../src/telemetry/counters.js';
+import {
+  CHANNEL_COUNTERS,
+  COUNTER_DOCS,
+  metricKind,
+  SINK_COUNTERS,
+  SOURCE_COUNTERS,
+} from '../src/telemetry/counters.js';
 
 export function errorsMarkdown(): string {
   const out = [
@@ -35,30 +41,29 @@ export function metricsMarkdown(): string {
     '`LastReloadStatus` (never/ok/failed), `LastReloadTime`, `ReloadCount` and `Healthy`.',
     '',
   ];
+  const row = (n: string) => `| \`${n}\` | ${n === 'Type' ? '(a label)' : metricKind(n)} | ${COUNTER_DOCS[n] ?? ''} |`;
   const table = (title: string, names: readonly string[], extra: string[]) => {
-    out.push(`## ${title}`, '', '| Counter | Meaning |', '|---|---|');
-    for (const n of [...names, ...extra]) out.push(`| \`${n}\` | ${COUNTER_DOCS[n] ?? ''} |`);
+    out.push(`## ${title}`, '', '| Counter | Prometheus type | Meaning |', '|---|---|---|');
+    for (const n of [...names, ...extra]) out.push(row(n));
     out.push('');
   };
   table('Sources (`SOURCE.<name>`)', SOURCE_COUNTERS, ['StartTime', 'StopTime', 'Type']);
   table('Channels (`CHANNEL.<name>`)', CHANNEL_COUNTERS, ['ChannelFillPercentage', 'StartTime', 'StopTime', 'Type']);
   table('Sinks (`SINK.<name>`)', SINK_COUNTERS, ['StartTime', 'StopTime', 'Type']);
   out.push('## Component-specific counters', '', 'Some components add counters to their group:', '');
-  out.push('| Counter | Meaning |', '|---|---|');
-  for (const n of [
-    'Open',
-    'Closed',
-    'Unhealthy',
-    'EventPutErrorCount',
-    'EventTakeErrorCount',
-    'CheckpointWriteErrorCount',
-    'CheckpointBackupWriteErrorCount',
-    'OversizeLineCount',
-    'PartialLineCount',
-    'TruncationCount',
-    'TimestampFallbackCount',
-  ]) {
-    out.push(`| \`${n}\` | ${COUNTER_DOCS[n] ?? ''} |`);
+  out.push('| Counter | Prometheus type | Meaning |', '|---|---|---|');
+  // every documented counter that is not one of the standard ones above, in the order of COUNTER_DOCS
+  const standard = new Set<string>([
+    ...SOURCE_COUNTERS,
+    ...CHANNEL_COUNTERS,
+    ...SINK_COUNTERS,
+    'ChannelFillPercentage',
+    'StartTime',
+    'StopTime',
+    'Type',
+  ]);
+  for (const n of Object.keys(COUNTER_DOCS).filter((k) => !standard.has(k))) {
+    out.push(row(n));
   }
   out.push('');
   out.push(

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file explicitly (Node 20 does not discover .ts tests, and a glob that matches nothing
-// would "pass" with zero tests). Fails when no test file is found. Extra args filter by substring.
+// would "pass" with zero tests). Fails when no test file is found. Extra args filter by substring. A test file gets
+// 300 s: cli-agent runs every example through the CLI and needs about 100 s on a loaded 2-core machine.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -31,7 +32,7 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
-  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
+  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

@@ -20,7 +20,6 @@ const FLUME_IGNORED = [
   'conf-provider',
   'classpath',
   'plugins-path',
-  'dryrun',
 ] as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -67,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('conf', {
             alias: 'c',
             type: 'string',
-            describe: 'Configuration directory (Flume: classpath; accepted)',
+            describe: 'Configuration directory: the -D options of its flume-env.sh, its log4j2.xml or log4j.properties',
           })
           .option('reload-conf', {
             type: 'boolean',
@@ -88,7 +87,11 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('conf-provider', { type: 'string', hidden: true })
           .option('classpath', { alias: 'C', type: 'string', hidden: true })
           .option('plugins-path', { type: 'string', hidden: true })
-          .option('dryrun', { alias: 'd', type: 'boolean', hidden: true })
+          .option('dryrun', {
+            alias: 'd',
+            type: 'boolean',
+            describe: 'Validate, print what would start (and the logging and monitoring settings), exit',
+          })
           .epilog(
             'Java-style -Dkey=value options set system properties (flume.root.logger, flume.monitoring.*, ${sys:key}); -X... options are ignored.',
           ),
@@ -123,14 +126,10 @@ export async function main(argv: readonly string[]): Promise<number> {
             pollInterval: poll,
             shutdownTimeout: shutdown,
             ignoredFlags: ignored,
+            dryRun: a.dryrun === true,
+            deprecatedNode: pre.deprecatedNode,
           });
       },
-    )
-    .command(
-      'node',
-      false,
-      (y) => y,
-      () => usage("'node' is Flume's deprecated alias; use 'flume-ng agent'"),
     )
     .command(
       'validate',

@@ -142,8 +142,22 @@ export interface Sink extends Lifecycle {
   /**
    * Resolves when the batch is durably handed on; throws a retriable error (rolled back, backed off,
    * retried) or a permanent one (AgentError with retriable=false; also rolled back - nothing is dropped).
+   * It may resolve with a report when not every event of the batch counts as drained (see DeliveryReport).
    */
-  deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void>;
+  deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void | DeliveryReport>;
+}
+
+/**
+ * What a sink tells the runner about a batch it handled (the batch is committed either way). Without a report,
+ * every event counts in EventDrainSuccessCount.
+ */
+export interface DeliveryReport {
+  /**
+   * Events of the batch to count in EventDrainSuccessCount: fewer than the batch when some were handled without
+   * being delivered (an elasticsearch item written to the dead-letter file, an http response configured with
+   * incrementMetrics = false). The sink counts those in its own counters.
+   */
+  readonly drained: number;
 }
 
 export interface SinkContext {

@@ -9,7 +9,9 @@ export const ERRORS = {
   },
   FLUME_ERR_CONFIG_SYNTAX: {
     retriable: false,
-    doc: 'A .properties file could not be parsed (for example a malformed \\uXXXX escape).',
+    doc:
+      'A .properties file could not be parsed (for example a malformed \\uXXXX escape), or a log4j2.xml in the ' +
+      'configuration directory is not well-formed XML (it is then not read, with a warning).',
   },
   FLUME_ERR_CONFIG_READ: { retriable: false, doc: 'A configuration file could not be read (missing, unreadable).' },
   FLUME_ERR_CONFIG_NO_AGENT: { retriable: false, doc: 'The agent named with -n has no keys in the configuration.' },
@@ -87,6 +89,12 @@ export const ERRORS = {
     retriable: false,
     doc: 'A sink rejected a batch in a way retrying cannot fix (reported, the batch is rolled back and the sink backs off).',
   },
+  FLUME_ERR_SINK_DEAD_LETTER: {
+    retriable: true,
+    doc:
+      'The elasticsearch sink could not write refused documents to its dead-letter file (disk full, permissions). ' +
+      'The batch is rolled back and retried: nothing is dropped; free space or fix deadLetterFile.',
+  },
   FLUME_ERR_SOURCE_START: { retriable: true, doc: 'A source could not start (for example its port is in use).' },
   FLUME_ERR_SOURCE_HTTP_REQUEST: {
     retriable: false,
@@ -143,15 +151,16 @@ export const ERRORS = {
   FLUME_ERR_RPC_FRAME: {
     retriable: false,
     doc:
-      'A peer sent Netty framing that breaks a limit (buffer count, buffer or message size) or is ' +
-      'malformed; that connection is closed and counted (EventReadFail), other connections go on.',
+      "A peer sent framing that breaks a limit or is malformed (Avro's Netty framing: buffer count, buffer or " +
+      "message size; Thrift's framed transport: frame size); that connection is closed and counted " +
+      '(EventReadFail), other connections go on.',
   },
   FLUME_ERR_RPC_DECODE: {
     retriable: false,
     doc:
-      'A peer sent Avro or msgpack (Forward protocol) data that cannot be decoded (truncated, out of range, over a ' +
-      'limit such as maxEventsPerRequest, maxMessageBytes or maxEntriesPerMessage); that connection is closed and ' +
-      'counted.',
+      'A peer sent Avro, msgpack (Forward protocol) or Thrift data that cannot be decoded (truncated, out of ' +
+      'range, a required field missing, over a limit such as maxEventsPerRequest, maxMessageBytes or ' +
+      'maxEntriesPerMessage); that connection is closed and counted.',
   },
   FLUME_ERR_RPC_PROTOCOL: {
     retriable: false,
@@ -162,9 +171,9 @@ export const ERRORS = {
   FLUME_ERR_RPC_CALL: {
     retriable: true,
     doc:
-      'An Avro RPC call did not get an answer: cannot connect, handshake failed, timeout, connection ' +
-      'closed, an error answer, or an undecodable response. The avro sink rolls the batch back and retries;' +
-      ' avro-client exits 1.',
+      'An Avro or Thrift RPC call did not get an answer: cannot connect, handshake failed, timeout, ' +
+      'connection closed, an error answer, or an undecodable response. The avro and thrift sinks roll the ' +
+      'batch back and retry; avro-client exits 1.',
   },
   FLUME_ERR_FORWARD_HANDSHAKE: {
     retriable: true,

@@ -5,6 +5,7 @@
  */
 import type { Agent } from '../runtime/agent.js';
 import type { ReloadStatus } from '../runtime/reload.js';
+import { metricKind } from '../telemetry/counters.js';
 
 function esc(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -55,8 +56,9 @@ export function prometheusText(
   }
   const out: string[] = [];
   for (const [name, lines] of series) {
-    const counter = /Count$|_total$|Fail$/.test(name);
-    out.push(`# TYPE ${name} ${counter ? 'counter' : 'gauge'}`, ...lines);
+    // Flume's values by their table (OpenConnectionCount is a gauge); ours by Prometheus' naming (_total)
+    const kind = name.startsWith('Flume_') ? metricKind(name.slice(6)) : name.endsWith('_total') ? 'counter' : 'gauge';
+    out.push(`# TYPE ${name} ${kind}`, ...lines);
   }
   return `${out.join('\n')}\n`;
 }

@@ -30,12 +30,16 @@ import netcatUdpSource from '../sources/netcat-udp.js';
 import taildirSource from '../sources/taildir/index.js';
 import spoolDirSource from '../sources/spooldir/index.js';
 import execSource from '../sources/exec.js';
+import thriftSource from '../sources/thrift.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
 import avroSink from '../sinks/avro.js';
 import hdfsSink from '../sinks/hdfs/index.js';
 import forwardSink from '../sinks/forward.js';
+import elasticsearchSink from '../sinks/elasticsearch/index.js';
+import httpSink from '../sinks/http/index.js';
+import thriftSink from '../sinks/thrift.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -68,10 +72,14 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   taildirSource,
   spoolDirSource,
   execSource,
+  thriftSource,
   loggerSink,
   nullSink,
   fileRollSink,
   avroSink,
   hdfsSink,
   forwardSink,
+  elasticsearchSink,
+  httpSink,
+  thriftSink,
 ];

@@ -4,11 +4,10 @@ import { ALL_COMPONENTS } from './index.js';
 
 /** Flume's built-in aliases that flume-ts does not implement (yet): a clear "not implemented" instead of "unknown". */
 export const FLUME_UNIMPLEMENTED: Record<Kind, readonly string[]> = {
-  source: ['thrift', 'jms', 'scribe', 'twitter', 'org.apache.flume.source.kafka.KafkaSource'],
+  source: ['jms', 'scribe', 'twitter', 'org.apache.flume.source.kafka.KafkaSource'],
   channel: ['jdbc', 'org.apache.flume.channel.kafka.KafkaChannel'],
   sink: [
     'irc',
-    'thrift',
     'hbase',
     'hbase2',
     'asynchbase',

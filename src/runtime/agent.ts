@@ -123,6 +123,7 @@ export class Agent implements RunningGraph {
       this.opts.restartBaseMs ?? 1000,
       this.opts.restartMaxMs ?? 30_000,
       onStarted,
+      this.log(`${kind}.${name}`, type),
     );
   }
 
@@ -305,6 +306,12 @@ export class Agent implements RunningGraph {
     }
     await Promise.all(sourceStarts);
     this.plan = next;
+    this.agentLog.debug('Plan applied', {
+      started: report.started.join(','),
+      stopped: report.stopped.join(','),
+      kept: report.kept.join(','),
+      reconfigured: report.reconfigured.join(','),
+    });
     return report;
   }
 

@@ -18,6 +18,7 @@ import type { Channel, ChannelSelector, ChannelTransaction, EmitOptions, Interce
 import type { Logger } from '../telemetry/logger.js';
 import type { SourceCounters } from '../telemetry/counters.js';
 import { errorMessage, AgentError } from '../core/errors.js';
+import { DebugDigest } from '../telemetry/debug-digest.js';
 
 export type Emit = (batch: FlumeEvent[], opts?: EmitOptions) => Promise<void>;
 
@@ -87,6 +88,8 @@ export class ChannelProcessor {
   /** Retried batches that were resumed: written only to the channels that had not committed. */
   resumedBatches = 0;
   private readonly partial = new WeakMap<FlumeEvent[], Partial>();
+  /** DEBUG: one line a second with the batches put, refused, dropped by interceptors and routed per channel. */
+  private readonly digest?: DebugDigest;
   /** SourceContext.emit: the put, counted in the source's counters when the processor has them. */
   readonly emit: Emit;
 
@@ -97,7 +100,10 @@ export class ChannelProcessor {
     private readonly logger: Logger,
     counters?: SourceCounters,
   ) {
-    this.emit = counters ? countEmits(this.put, counters) : this.put;
+    const digest = new DebugDigest(logger, 'Batches put into channels (sums since the previous line)');
+    if (digest.enabled) this.digest = digest;
+    const put = this.digest ? this.traced(this.digest) : this.put;
+    this.emit = counters ? countEmits(put, counters) : put;
     let m = Number.POSITIVE_INFINITY;
     for (const ch of channels.values()) m = Math.min(m, ch.transactionCapacity);
     this.maxBatchSize = Number.isFinite(m) ? m : 100;
@@ -123,6 +129,8 @@ export class ChannelProcessor {
     let events = batch;
     for (let i = 0; i < this.interceptors.length && events.length > 0; i++)
       events = this.interceptors[i]!.intercept(events);
+    if (this.digest && events.length !== batch.length)
+      this.digest.add({ droppedByInterceptors: batch.length - events.length });
     if (events.length === 0) return;
     const fixed = this.selector.fixed;
     if (fixed && fixed.required.length <= 1) {
@@ -133,6 +141,18 @@ export class ChannelProcessor {
     }
     return this.deliver(batch, this.route(events), new Set());
   };
+
+  /** The put, with its outcome added to the DEBUG digest. */
+  private traced(d: DebugDigest): Emit {
+    return (batch) =>
+      this.put(batch).then(
+        () => d.add({ batches: 1, events: batch.length }),
+        (err: unknown) => {
+          d.add({ refusedBatches: 1, refusedEvents: batch.length });
+          throw err;
+        },
+      );
+  }
 
   private route(events: FlumeEvent[]): Routed {
     const fixed = this.selector.fixed;
@@ -145,6 +165,11 @@ export class ChannelProcessor {
       const sel = this.selector.select(e);
       for (const name of sel.required) push(required, name, e);
       for (const name of sel.optional) push(optional, name, e);
+    }
+    if (this.digest) {
+      const routed: Record<string, number> = {};
+      for (const [name, evs] of [...required, ...optional]) routed[`to.${name}`] = evs.length;
+      this.digest.add(routed);
     }
     return { required: [...required], optional: [...optional] };
   }

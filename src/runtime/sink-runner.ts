@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { ExponentialBackoff, LinearBackoff } from '../core/backoff.js';
 import { sleep } from '../core/clock.js';
+import { DebugDigest } from '../telemetry/debug-digest.js';
 
 /**
  * Per channel that cannot count its events (Channel.size() undefined): whether its latest take found nothing. The
@@ -29,7 +30,7 @@ export class SinkDriver implements SinkHandle {
     readonly name: string,
     readonly sink: Sink,
     readonly channel: Channel,
-    private readonly counters: SinkCounters,
+    readonly counters: SinkCounters,
     /** Returns why the sink cannot deliver right now (e.g. it has not started), or undefined. */
     private readonly notReady?: () => string | undefined,
   ) {
@@ -58,15 +59,16 @@ export class SinkDriver implements SinkHandle {
     }
     c.add(n < this.sink.batchSize ? 'BatchUnderflowCount' : 'BatchCompleteCount');
     c.add('EventDrainAttemptCount', n);
+    let report;
     try {
-      await this.sink.deliver(batch, signal);
+      report = await this.sink.deliver(batch, signal);
     } catch (err) {
       c.add('EventWriteFail');
       await tx.rollback();
       throw err;
     }
     await tx.commit();
-    c.add('EventDrainSuccessCount', n);
+    c.add('EventDrainSuccessCount', report ? report.drained : n);
     return 'ready';
   }
 
@@ -94,6 +96,9 @@ export class SinkRunner {
   private draining = false;
   private stopping = false;
   private lastError?: { since: number; at: number; message: string };
+  /** DEBUG: one line a second with what each sink delivered, found empty or failed (from its counters). */
+  private readonly digest: DebugDigest;
+  private readonly seen = new Map<SinkDriver, number[]>();
 
   constructor(
     readonly group: string,
@@ -101,7 +106,28 @@ export class SinkRunner {
     private readonly drivers: readonly SinkDriver[],
     private readonly logger: Logger,
     private readonly opts: SinkRunnerOptions = {},
-  ) {}
+  ) {
+    this.digest = new DebugDigest(logger, 'Sink batches (sums since the previous line)');
+  }
+
+  /** Adds what the sinks' counters moved since the last call to the DEBUG digest. */
+  private sample(): void {
+    const out: Record<string, number> = {};
+    for (const d of this.drivers) {
+      const c = d.counters;
+      const now = [
+        c.get('BatchCompleteCount') + c.get('BatchUnderflowCount'),
+        c.get('EventDrainSuccessCount'),
+        c.get('BatchEmptyCount'),
+        c.get('EventWriteFail'),
+      ];
+      const before = this.seen.get(d) ?? [0, 0, 0, 0];
+      this.seen.set(d, now);
+      const pre = this.drivers.length > 1 ? `${d.name}.` : '';
+      ['batches', 'delivered', 'emptyTakes', 'failedBatches'].forEach((k, i) => (out[pre + k] = now[i]! - before[i]!));
+    }
+    this.digest.add(out);
+  }
 
   /** Set while deliveries fail: since the first failure of the current streak, and the latest message. */
   get failure(): { since: number; at: number; message: string } | undefined {
@@ -109,7 +135,11 @@ export class SinkRunner {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.logger.debug('Sink runner started', { group: this.group, sinks: this.drivers.map((d) => d.name).join(',') });
+    this.loop ??= this.run().finally(() => {
+      this.digest.flush();
+      this.logger.debug('Sink runner stopped', { group: this.group });
+    });
   }
 
   private channelsEmpty(): boolean {
@@ -124,6 +154,7 @@ export class SinkRunner {
     while (!signal.aborted && !this.stopping) {
       try {
         const status = await this.processor.process(signal);
+        if (this.digest.enabled) this.sample();
         errors.reset();
         this.lastError = undefined;
         if (status === 'ready') {
@@ -137,6 +168,7 @@ export class SinkRunner {
         // a channel whose wait resolves while takes find nothing must not turn this loop into a busy spin
         await new Promise<void>((r) => setImmediate(r));
       } catch (err) {
+        if (this.digest.enabled) this.sample();
         if (signal.aborted) return;
         const wait = errors.next();
         this.lastError = { since: this.lastError?.since ?? Date.now(), at: Date.now(), message: errorMessage(err) };
@@ -153,6 +185,7 @@ export class SinkRunner {
 
   /** Keeps delivering until the channels are empty or `timeoutMs` passes, then stops. */
   async drainAndStop(timeoutMs: number): Promise<boolean> {
+    this.logger.debug('Draining the channels into the sinks', { group: this.group, timeoutMs });
     this.draining = true;
     this.wakeIdle?.();
     if (!this.loop) return this.channelsEmpty();

@@ -37,6 +37,8 @@ export class Supervised<T extends Lifecycle> {
     baseMs: number,
     maxMs: number,
     private readonly onStarted: () => void,
+    /** The component's own logger, for its DEBUG lifecycle lines. */
+    private readonly own: Logger = log,
   ) {
     this.backoff = new ExponentialBackoff(baseMs, maxMs);
     this.startedOnce = new Promise((r) => (this.resolveStarted = r));
@@ -51,6 +53,7 @@ export class Supervised<T extends Lifecycle> {
   async start(): Promise<void> {
     if (this.abandoned) return;
     this.attempts++;
+    this.own.debug(`Starting ${this.kind}`, { type: this.type, attempt: this.attempts });
     try {
       await this.instance.start();
       if (this.abandoned) {
@@ -58,6 +61,7 @@ export class Supervised<T extends Lifecycle> {
         return;
       }
       this.state = 'running';
+      this.own.debug(`${capital(this.kind)} started`, { type: this.type });
       if (this.error) this.log.info(`${this.kind} started after ${this.attempts} attempts`, { [this.kind]: this.name });
       this.error = undefined;
       this.lastError = undefined;
@@ -89,11 +93,13 @@ export class Supervised<T extends Lifecycle> {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     if (wasRunning) {
+      this.own.debug(`Stopping ${this.kind}`, { type: this.type });
       try {
         await this.instance.close();
       } catch (err) {
         this.log.warn(`${this.kind} did not close cleanly`, { [this.kind]: this.name, error: errorMessage(err) });
       }
+      this.own.debug(`${capital(this.kind)} stopped`, { type: this.type });
     }
     this.state = 'stopped';
   }
@@ -104,6 +110,10 @@ export class Supervised<T extends Lifecycle> {
     this.instance.destroy?.();
     this.state = 'stopped';
   }
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 export interface RunningChannel {

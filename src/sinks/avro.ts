@@ -13,7 +13,9 @@
 import { defineSink, type Sink, type SinkContext, opt, type Resolved } from '../contract/index.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
-import { AvroRpcClient, RpcError } from '../rpc/avro/client.js';
+import { AvroRpcClient } from '../rpc/avro/client.js';
+import { RpcError } from '../rpc/rpc-error.js';
+import { batchSizeHint, ConnectionKeeper } from '../rpc/keeper.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
 import type { LayerOptions } from '../rpc/avro/transport.js';
 
@@ -53,18 +55,29 @@ type Options = Resolved<typeof options>;
 
 export class AvroSink implements Sink {
   readonly batchSize: number;
-  private client?: AvroRpcClient;
-  private connecting?: Promise<AvroRpcClient>;
+  private readonly keeper: ConnectionKeeper<AvroRpcClient>;
   private layers: LayerOptions = {};
-  private stopped = false;
-  private failing = false;
-  private abort = new AbortController();
 
   constructor(
     private readonly o: Options,
     private readonly ctx: SinkContext,
   ) {
     this.batchSize = o['batch-size'];
+    this.keeper = new ConnectionKeeper(
+      this.address,
+      (signal) =>
+        AvroRpcClient.connect(
+          {
+            host: o.hostname,
+            port: o.port,
+            connectTimeoutMs: o['connect-timeout'],
+            requestTimeoutMs: o['request-timeout'],
+            layers: this.layers,
+          },
+          signal,
+        ),
+      ctx,
+    );
   }
 
   private get address(): string {
@@ -73,8 +86,6 @@ export class AvroSink implements Sink {
 
   async start(): Promise<void> {
     const o = this.o;
-    this.stopped = false;
-    this.abort = new AbortController();
     this.layers = {};
     if (o['compression-type'] === 'deflate') this.layers.deflate = { level: o['compression-level'] };
     const t = resolveTls(o, 'client');
@@ -82,82 +93,21 @@ export class AvroSink implements Sink {
       const warn = (msg: string) => this.ctx.logger.warn(msg, { sink: this.ctx.name });
       this.layers.tlsClient = loadClientTls(t, { label: `avro sink ${this.ctx.name}`, host: o.hostname, warn });
     }
-    // connect in the background, like Flume's start(); a missing next hop is not a start failure
-    this.connect().catch(() => {});
-  }
-
-  /** The open connection, or a (shared) attempt to open one; `signal` stops waiting for it. */
-  private connect(signal?: AbortSignal): Promise<AvroRpcClient> {
-    if (this.client && !this.client.closed) return Promise.resolve(this.client);
-    this.connecting ??= this.doConnect(this.abort.signal).finally(() => {
-      this.connecting = undefined;
-    });
-    return signal ? raceAbort(this.connecting, signal) : this.connecting;
-  }
-
-  private async doConnect(signal: AbortSignal): Promise<AvroRpcClient> {
-    const c = this.ctx.counters;
-    let client: AvroRpcClient;
-    try {
-      client = await AvroRpcClient.connect(
-        {
-          host: this.o.hostname,
-          port: this.o.port,
-          connectTimeoutMs: this.o['connect-timeout'],
-          requestTimeoutMs: this.o['request-timeout'],
-          layers: this.layers,
-        },
-        signal,
-      );
-    } catch (err) {
-      if (signal.aborted) throw err; // the sink is stopping: not a connection failure
-      c.add('ConnectionFailedCount');
-      if (!this.failing) {
-        this.failing = true;
-        this.ctx.logger.warn('Cannot connect to the next hop; retrying with backoff', {
-          address: this.address,
-          error: errorMessage(err),
-        });
-      }
-      throw err;
-    }
-    if (this.stopped) {
-      client.destroy();
-      throw new RpcError('sink stopped', 'aborted');
-    }
-    c.add('ConnectionCreatedCount');
-    this.failing = false;
-    this.ctx.logger.info('Connected to the next hop', { address: this.address });
-    client.onClose(() => {
-      c.add('ConnectionClosedCount');
-      if (this.client === client) this.client = undefined;
-    });
-    this.client = client;
-    return client;
+    this.keeper.start();
   }
 
   async deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void> {
-    const reset = this.o['reset-connection-interval'];
-    if (reset > 0 && this.client && performance.now() - this.client.createdAt >= reset) {
-      this.ctx.logger.info('Resetting the connection (reset-connection-interval)', { address: this.address });
-      await this.client.close();
-      this.client = undefined;
-    }
+    await this.keeper.resetIfOlder(this.o['reset-connection-interval'], 'reset-connection-interval');
     let status;
     try {
-      const client = await this.connect(signal);
+      const client = await this.keeper.get(signal);
       status = await client.appendBatch(batch, signal);
     } catch (err) {
       let msg =
         err instanceof RpcError && err.kind === 'timeout'
           ? `no answer from ${this.address} within request-timeout ${this.o['request-timeout']} ms`
           : errorMessage(err);
-      if (err instanceof RpcError && err.kind === 'closed') {
-        let bytes = 0;
-        for (let i = 0; i < batch.length; i++) bytes += batch[i]!.body.length;
-        if (bytes > 8 * 1024 * 1024)
-          msg += ` (the batch holds ${(bytes / 1048576).toFixed(0)} MiB of bodies; a receiver closes connections whose messages exceed its limit - lower batch-size)`;
-      }
+      if (err instanceof RpcError && err.kind === 'closed') msg += batchSizeHint(batch);
       throw new AgentError(
         'FLUME_ERR_SINK_DELIVERY',
         `avro sink ${this.ctx.name}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`,
@@ -172,31 +122,13 @@ export class AvroSink implements Sink {
     }
   }
 
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort();
-    const pending = this.connecting;
-    if (pending) await pending.catch(() => {});
-    const c = this.client;
-    this.client = undefined;
-    if (c) await c.close();
+  close(): Promise<void> {
+    return this.keeper.close();
   }
 
   destroy(): void {
-    this.stopped = true;
-    this.abort.abort();
-    this.client?.destroy();
-    this.client = undefined;
+    this.keeper.destroy();
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new RpcError('aborted', 'aborted'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new RpcError('aborted', 'aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export default defineSink({

@@ -103,6 +103,29 @@ export function javaDouble(n: number): string {
   return Number.isInteger(n) ? `${n}.0` : String(n);
 }
 
+/**
+ * The values that go up and down (Prometheus `gauge`); every other Flume value only grows while the component runs
+ * (`counter`). Flume's names do not say which: `OpenConnectionCount` is a gauge.
+ */
+export const GAUGES: ReadonlySet<string> = new Set([
+  'OpenConnectionCount',
+  'ChannelSize',
+  'ChannelCapacity',
+  'ChannelFillPercentage',
+  'Open',
+  'Closed',
+  'Unhealthy',
+  'StartTime',
+  'StopTime',
+]);
+
+/** The Prometheus type of a Flume value (a name outside COUNTER_DOCS: by its suffix). */
+export function metricKind(name: string): 'counter' | 'gauge' {
+  if (GAUGES.has(name)) return 'gauge';
+  if (name in COUNTER_DOCS) return 'counter';
+  return /(Count|Fail)$/.test(name) ? 'counter' : 'gauge';
+}
+
 /** What each counter means (docs/metrics.md is generated from this table). */
 export const COUNTER_DOCS: Record<string, string> = {
   EventReceivedCount: 'Events the source read or was sent (before the channel put).',
@@ -154,6 +177,14 @@ export const COUNTER_DOCS: Record<string, string> = {
     'hdfs: events whose `timestamp` header was missing or not a number; their time escapes used the time they were ' +
     'written (Flume blocks the sink on such an event).',
   TruncationCount: 'taildir: files found truncated (copytruncate or truncation); reading restarted at byte 0.',
+  DeadLetterCount:
+    'elasticsearch sink: documents Elasticsearch refused for good (mapping errors and other 4xx), written to the ' +
+    'dead-letter file; not counted in EventDrainSuccessCount.',
+  ItemRetryCount: 'elasticsearch sink: documents sent again because Elasticsearch refused them for now (429, 5xx).',
+  NotJsonBodyCount:
+    'elasticsearch sink, serializer json: bodies that were not a JSON object, indexed as {"message": body}.',
+  TimestampInvalidCount:
+    'elasticsearch sink: events whose timestamp header is not a number (the index date uses the time of delivery).',
   StartTime: 'When the component started (epoch milliseconds).',
   StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',
   Type: 'SOURCE, CHANNEL or SINK.',

@@ -1,45 +1,27 @@
 /**
  * One winston root logger; each component logs through a child carrying `component` and `type`.
- * Configured from Flume's `-Dflume.root.logger=LEVEL,console|LOGFILE`, `-Dflume.log.dir`, `-Dflume.log.file`.
+ * Configured from Flume's system properties (telemetry/log-settings.ts): `-Dflume.root.logger=LEVEL,appender,...`
+ * with the appenders console (stdout), LOGFILE (rolled by size) and DAILY (rolled at midnight), `-Dflume.log.dir`,
+ * `-Dflume.log.file`. Levels are log4j's: TRACE, DEBUG, INFO, WARN, ERROR (FATAL = ERROR, ALL = TRACE, OFF).
  */
 import winston from 'winston';
-import path from 'node:path';
-import fs from 'node:fs';
+import { LOG_LEVELS, type LogSettings } from './log-settings.js';
+import { RollingFileTransport } from './rolling-file.js';
 
 export type Logger = winston.Logger;
-
-const LEVELS: Record<string, string> = {
-  TRACE: 'debug',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  WARNING: 'warn',
-  ERROR: 'error',
-  FATAL: 'error',
-  OFF: 'error',
-};
-
-export interface LogSettings {
-  level: string;
-  target: 'console' | 'file';
-  dir: string;
-  file: string;
-}
-
-/** Parses `flume.root.logger` (`INFO,console`, `DEBUG,LOGFILE`). */
-export function logSettingsFrom(sys: Record<string, string>): LogSettings {
-  const spec = sys['flume.root.logger'] ?? 'INFO,console';
-  const [lvl = 'INFO', appender = 'console'] = spec.split(',').map((s) => s.trim());
-  const level = LEVELS[lvl.toUpperCase()] ?? 'info';
-  const target = appender.toLowerCase() === 'console' ? 'console' : 'file';
-  return { level, target, dir: sys['flume.log.dir'] ?? './logs', file: sys['flume.log.file'] ?? 'flume.log' };
-}
+export {
+  logSettingsFrom,
+  BUILTIN_APPENDERS,
+  DEFAULT_ROOT_LOGGER,
+  type LogSettings,
+  type AppenderDef,
+} from './log-settings.js';
 
 const lineFormat = winston.format.printf((info) => {
   // `type` is a field of every component logger; the line shows the component only
   const { level, message, timestamp, component, type: _type, ...rest } = info as Record<string, unknown>;
   const fields = Object.keys(rest)
-    .filter((k) => typeof k === 'string' && k !== 'splat')
+    .filter((k) => typeof k === 'string' && k !== 'splat' && rest[k] !== undefined)
     .map((k) => `${k}=${fmt(rest[k])}`)
     .join(' ');
   const comp = component ? ` [${String(component)}]` : '';
@@ -52,30 +34,48 @@ function fmt(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** ISO 8601 in local time with its offset: 2026-05-01T14:02:11.123+02:00. */
+export function localTimestamp(d: Date): string {
+  const p = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:` +
+    `${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}${sign}${p(Math.trunc(off / 60))}:${p(off % 60)}`
+  );
+}
+
+function formatFor(tz: 'utc' | 'local'): winston.Logform.Format {
+  const ts =
+    tz === 'utc' ? winston.format.timestamp() : winston.format.timestamp({ format: () => localTimestamp(new Date()) });
+  return winston.format.combine(ts, lineFormat);
+}
+
 let root: winston.Logger = winston.createLogger({
+  levels: LOG_LEVELS,
   level: 'info',
-  format: winston.format.combine(winston.format.timestamp(), lineFormat),
+  format: formatFor('utc'),
   transports: [new winston.transports.Console({ stderrLevels: [] })],
 });
+let files: RollingFileTransport[] = [];
 
 export function configureLogging(s: LogSettings): Logger {
   const transports: winston.transport[] = [];
-  if (s.target === 'console') {
-    transports.push(new winston.transports.Console({ stderrLevels: [] }));
-  } else {
-    fs.mkdirSync(s.dir, { recursive: true });
-    transports.push(
-      new winston.transports.File({
-        filename: path.join(s.dir, s.file),
-        maxsize: 100 * 1024 * 1024,
-        maxFiles: 20,
-        tailable: true,
-      }),
-    );
+  files = [];
+  for (const a of s.appenders) {
+    if (a.kind === 'console') {
+      transports.push(new winston.transports.Console({ stderrLevels: [] }));
+    } else {
+      const t = new RollingFileTransport({ ...a, timezone: s.timezone });
+      files.push(t);
+      transports.push(t);
+    }
   }
   root = winston.createLogger({
-    level: s.level,
-    format: winston.format.combine(winston.format.timestamp(), lineFormat),
+    levels: LOG_LEVELS,
+    level: s.level === 'off' ? 'error' : s.level,
+    silent: s.level === 'off',
+    format: formatFor(s.timezone),
     transports,
   });
   return root;
@@ -91,18 +91,31 @@ export function componentLogger(component: string, type: string): Logger {
 
 /** A logger that discards everything (tests, describe). */
 export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    levels: LOG_LEVELS,
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }
 
-/** Flushes and closes the root logger; resolves when the last line is written. */
+/** Logs at TRACE (winston's typings know only the npm levels). */
+export function trace(log: Logger, message: string, fields?: Record<string, unknown>): void {
+  if (log.isLevelEnabled('trace')) log.log('trace', message, fields);
+}
+
+/** Flushes and closes the root logger; resolves when the last line is written (or after `timeoutMs`). */
 export function flushLogs(timeoutMs = 2000): Promise<void> {
+  const ending = root;
+  const fileDone = files.map((f) => f.finished);
   return new Promise((resolve) => {
     const t = setTimeout(resolve, timeoutMs);
-    root.on('finish', () => {
-      clearTimeout(t);
-      // file transports finish asynchronously after the logger
-      setImmediate(resolve);
+    ending.on('finish', () => {
+      // the transports finish after the logger (file transports once their lines are on disk)
+      void Promise.all(fileDone).then(() => {
+        clearTimeout(t);
+        setImmediate(resolve);
+      });
     });
-    root.end();
+    ending.end();
   });
 }

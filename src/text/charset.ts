@@ -261,6 +261,25 @@ function build(name: string): Charset {
         stream: () => ({ write: decodeWindows1252, end: () => '' }),
         encode: singleByteEncoder(decodeWindows1252),
       });
+    case 'koi8-u': {
+      // Java's KOI8-U is RFC 2319's; WHATWG's koi8-u (TextDecoder from Node 24 on) is KOI8-RU, which decodes 0xAE and
+      // 0xBE as ў and Ў instead of ╝ and ╬ (the only two bytes where they differ)
+      const td = new TextDecoder(name);
+      const ru = td.decode(Buffer.of(0xae)) === '\u045e';
+      const plain = ru
+        ? (b: Buffer): string => td.decode(b).replace(/[\u045e\u040e]/g, (c) => (c === '\u045e' ? '\u255d' : '\u256c'))
+        : (b: Buffer): string => td.decode(b);
+      return make(name, {
+        singleByte: true,
+        maxBytesPerUnit: 1,
+        units: byteCount,
+        plain,
+        strict: plain,
+        valid: () => true,
+        stream: () => ({ write: plain, end: () => '' }),
+        encode: singleByteEncoder(plain),
+      });
+    }
     default: {
       // ASCII-compatible WHATWG encodings (windows-125x, iso-8859-x, koi8, gbk, gb18030, big5, euc-*, shift_jis):
       // 0x0A never occurs inside a multi-byte character

@@ -5,6 +5,14 @@
  */
 import { didYouMeanHint, OptionError } from '../contract/index.js';
 
+function decodable(label: string): boolean {
+  try {
+    return new TextDecoder(label).encoding === label;
+  } catch {
+    return false;
+  }
+}
+
 /** Normalized name (lower case, `_` as `-`) -> canonical name. Checked before the WHATWG labels. */
 const ALIASES: Record<string, string> = {};
 
@@ -40,6 +48,9 @@ alias('iso-8859-6', '1089 ibm1089 ibm-1089 cp1089 8859-6 iso-8859-6:1987');
 alias('iso-8859-7', '813 ibm813 ibm-813 cp813 8859-7 iso-8859-7:1987 elot-928 sun-eu-greek');
 alias('iso-8859-8', '916 ibm916 ibm-916 cp916 8859-8 iso-8859-8:1988');
 alias('iso-8859-13', '8859-13');
+// TextDecoder knows ISO-8859-16 from Node 24 on (not on Node 20 builds with small ICU)
+if (decodable('iso-8859-16'))
+  alias('iso-8859-16', 'iso-8859-16:2001 8859-16 iso8859-16 latin10 l10 iso-ir-226 csiso885916');
 alias('iso-8859-15', '923 ibm923 ibm-923 cp923 8859-15 latin-9 latin9 latin0 csiso885915 csisolatin0 iso8859-15-fdis');
 // WHATWG reads every ISO-8859-9 label as windows-1254 (its superset); Java's aliases follow suit
 alias('windows-1254', '920 ibm920 ibm-920 cp920 8859-9 iso-8859-9:1989 cp5350');

@@ -18,8 +18,12 @@ import { after } from 'node:test';
 import { AvroRpcServer } from '../../src/rpc/avro/server.js';
 import { DEFAULT_DECODE_LIMITS } from '../../src/rpc/avro/protocol.js';
 import { DEFAULT_FRAME_LIMITS } from '../../src/rpc/avro/framing.js';
+import { ThriftServer } from '../../src/rpc/thrift/server.js';
 import type { FlumeEvent } from '../../src/core/event.js';
 import { startForward } from '../helpers/forward.js';
+import { EsDouble } from '../helpers/es-double.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 // a real avro source-side server for the avro sink sample: records what it was sent
 const avroReceived: FlumeEvent[] = [];
@@ -45,9 +49,54 @@ const avroServer = new AvroRpcServer(
 const avroPort = await avroServer.listen();
 after(() => avroServer.close());
 
+// a real thrift source-side server for the thrift sink sample
+const thriftReceived: FlumeEvent[] = [];
+const thriftServer = new ThriftServer(
+  {
+    host: '127.0.0.1',
+    port: 0,
+    protocol: 'compact',
+    maxFrameBytes: 1 << 20,
+    decodeLimits: { maxEvents: 1000, maxHeaders: 100 },
+    readTimeoutMs: 5000,
+    idleTimeoutMs: 0,
+    maxConnections: 10,
+    logger: silentLogger(),
+    owner: 'thrift contract server',
+  },
+  {
+    handle: async (events: readonly FlumeEvent[]) => {
+      thriftReceived.push(...events);
+      return 'OK' as const;
+    },
+  },
+);
+const thriftPort = await thriftServer.listen();
+after(() => thriftServer.close(100));
+
 // our forward source as the receiving end of the forward sink sample (the real-peer tests use FluentServer)
 const forwardServer = await startForward();
 after(() => forwardServer.stop());
+// a protocol-level double of Elasticsearch's _bulk API for the elasticsearch sink sample
+const esDouble = new EsDouble();
+await esDouble.listen();
+after(() => esDouble.close());
+
+// an HTTP endpoint double for the http sink sample: records request bodies, answers 200
+const httpBodies: string[] = [];
+const httpEndpoint = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    httpBodies.push(Buffer.concat(chunks).toString());
+    res.end();
+  });
+});
+await new Promise<void>((r) => httpEndpoint.listen(0, '127.0.0.1', r));
+after(() => {
+  httpEndpoint.closeAllConnections();
+  httpEndpoint.close();
+});
 
 interface Sample {
   props(dir: string): Record<string, string>;
@@ -83,6 +132,29 @@ const SAMPLES: Record<string, Sample> = {
         bodies.map((message) => ({ message })),
       );
       forwardServer.events.length = 0;
+    },
+  },
+  elasticsearch: {
+    props: () => ({ hostNames: esDouble.url, indexNameBuilder: 'simple', indexName: 'contract' }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(
+        esDouble.docs('contract').map((d) => d['@message']),
+        bodies,
+      );
+    },
+  },
+  http: {
+    props: () => ({ endpoint: `http://127.0.0.1:${(httpEndpoint.address() as AddressInfo).port}/` }),
+    verify: (_dir, bodies) => assert.deepEqual(httpBodies, bodies),
+  },
+  thrift: {
+    props: () => ({ hostname: '127.0.0.1', port: String(thriftPort) }),
+    verify: (_dir, bodies) => {
+      assert.deepEqual(
+        thriftReceived.map((e) => e.body.toString()),
+        bodies,
+      );
+      thriftReceived.length = 0;
     },
   },
   logger: { props: () => ({}) },

@@ -24,6 +24,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { AvroRpcClient } from '../../src/rpc/avro/client.js';
+import { ThriftClient } from '../../src/rpc/thrift/client.js';
 import { makeEvent } from '../../src/core/event.js';
 import { ForwardClient } from '../../src/rpc/forward/client.js';
 import { encodeBatch } from '../../src/rpc/forward/encode.js';
@@ -116,6 +117,27 @@ const forwardSend = async (port: number, n: number) => {
   }
 };
 
+/** The same with the thrift client. */
+const thriftSend = async (port: number, n: number) => {
+  const client = await ThriftClient.connect({
+    host: '127.0.0.1',
+    port,
+    protocol: 'compact',
+    connectTimeoutMs: 5000,
+    requestTimeoutMs: 5000,
+  });
+  try {
+    const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`, { i: String(i) }));
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if ((await client.appendBatch(events)) === 'OK') return;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    throw new Error('thrift source kept answering FAILED');
+  } finally {
+    await client.close();
+  }
+};
+
 // file sources read from this directory; every produce() writes new, uniquely named content
 const CT_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'source-contract-'));
 fs.mkdirSync(path.join(CT_DIR, 'tail'));
@@ -165,6 +187,12 @@ const DRIVERS: Record<string, Driver> = {
     lossless: true,
     refusal: 'retried',
     produce: (src, n) => forwardSend((src as { port: number }).port, n),
+  },
+  thrift: {
+    props: { bind: '127.0.0.1', port: '0' },
+    lossless: true,
+    refusal: 'answered',
+    produce: (src, n) => thriftSend((src as { port: number }).port, n),
   },
   http: {
     props: { bind: '127.0.0.1', port: '0' },

@@ -68,6 +68,11 @@ test('misspelt keys and types get a did-you-mean with file:line', () => {
   assert.equal(t.line, 10);
 });
 
+test('a key cut short to two letters is completed when one key starts with it (po -> port)', () => {
+  const errs = errors(BASE.replace('a1.sources.r1.port', 'a1.sources.r1.po'));
+  assert.match(find(errs, /unknown property 'po'/).hint!, /did you mean 'port'/);
+});
+
 test('unknown channel references are errors with a suggestion', () => {
   const e = find(
     errors(BASE.replace('a1.sinks.k1.channel = c1', 'a1.sinks.k1.channel = c2')),

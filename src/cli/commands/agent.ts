@@ -3,9 +3,13 @@ import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
 import { firstConfig } from '../../runtime/first-config.js';
 import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
-import { configureLogging, flushLogs, logSettingsFrom } from '../../telemetry/logger.js';
+import { configureLogging, flushLogs } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
+import { JVM_HINT } from '../jvm-options.js';
+import { effectiveSettings, readConfDir, type Effective } from '../conf-dir/index.js';
+import { runDryRun } from './dry-run.js';
+import { checkAddresses } from '../../config/addresses.js';
 
 export interface AgentArgs {
   name: string;
@@ -15,6 +19,7 @@ export interface AgentArgs {
   storeTimeoutMs: number;
   /** Directory of the on-disk cache of the last good configuration from a store; false turns it off. */
   configCache?: string | false;
+  /** -c/--conf: the configuration directory (flume-env.sh, log4j files). */
   conf?: string;
   sys: Record<string, string>;
   jvm: string[];
@@ -23,19 +28,37 @@ export interface AgentArgs {
   pollInterval?: number;
   shutdownTimeout: number;
   ignoredFlags: string[];
+  /** --dryrun: validate and print what would start, start nothing. */
+  dryRun?: boolean;
+  /** Invoked as Flume's deprecated `flume-ng node`. */
+  deprecatedNode?: boolean;
 }
 
 export async function runAgent(a: AgentArgs): Promise<number> {
-  const logger = configureLogging(logSettingsFrom(a.sys));
+  const confDir = a.conf !== undefined ? readConfDir(a.conf) : undefined;
+  let eff: Effective;
+  let monitoring;
+  try {
+    eff = effectiveSettings(a.sys, confDir);
+    monitoring = monitoringFrom(eff.sys);
+  } catch (err) {
+    process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
+    return EXIT.USAGE;
+  }
+  // the configuration is read once, whatever the store: no watch, no cache
+  if (a.dryRun) return runDryRun(a, eff, confDir, monitoring);
+  const logger = configureLogging(eff.logging);
   const log = logger.child({ component: `agent.${a.name}` });
+  if (a.deprecatedNode) log.warn("The 'node' command is deprecated; use 'flume-ng agent' (it runs the same agent)");
   for (const f of a.ignoredFlags)
     log.warn('Flag accepted for Flume compatibility; it has no effect in flume-ts', { flag: f });
-  if (a.jvm.length) log.info('JVM options ignored', { options: a.jvm.join(' ') });
+  if (a.jvm.length) log.warn('JVM options ignored', { options: a.jvm.join(' '), hint: JVM_HINT });
+  if (confDir?.read.length)
+    log.info('Configuration directory read', { dir: confDir.dir, files: confDir.read.join(',') });
+  for (const n of eff.notes) log.warn(n.message, { file: n.file, line: n.line, hint: n.hint });
 
-  let monitoring;
   let store;
   try {
-    monitoring = monitoringFrom(a.sys);
     const spec: StoreSpec = a.store.kind === 'file' ? { ...a.store, pollMs: (a.pollInterval ?? 30) * 1000 } : a.store;
     store = await openStore(spec, a.name, log);
   } catch (err) {
@@ -58,7 +81,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   const first = await firstConfig({
     store,
     agentName: a.name,
-    sys: a.sys,
+    sys: eff.sys,
     logger: log,
     cache,
     timeoutMs: a.storeTimeoutMs,
@@ -75,11 +98,14 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   }
   for (const i of first.result.issues)
     log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  // a bind address of another host or a name that does not resolve: said before the source starts retrying
+  for (const i of await checkAddresses(first.plan))
+    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
   const agent = new Agent(first.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
   const reloader = new ConfigReloader(agent, {
     store,
     agentName: a.name,
-    sys: a.sys,
+    sys: eff.sys,
     logger: log,
     initial: first.doc,
     fromCache: first.fromCache,

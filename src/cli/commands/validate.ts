@@ -1,9 +1,9 @@
 import { loadDocument } from '../../config/load.js';
 import { formatIssues } from '../../config/issues.js';
-import { openStore, type StoreSpec } from '../../config/stores/index.js';
-import { AgentError, errorMessage } from '../../core/errors.js';
-import { silentLogger } from '../../telemetry/logger.js';
+import type { StoreSpec } from '../../config/stores/index.js';
+import { checkAddresses } from '../../config/addresses.js';
 import { EXIT } from '../exit-codes.js';
+import { readOnce } from './read-once.js';
 
 export async function runValidate(a: {
   name: string;
@@ -13,29 +13,21 @@ export async function runValidate(a: {
   sys: Record<string, string>;
   json: boolean;
 }): Promise<number> {
-  let store;
-  try {
-    store = await openStore(a.store, a.name, silentLogger());
-  } catch (err) {
-    process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
-    return EXIT.USAGE;
-  }
-  let doc;
-  try {
-    doc = await store.read(a.timeoutMs);
-  } catch (err) {
-    const missing = err instanceof AgentError && err.code === 'FLUME_ERR_CONFIG_STORE_MISSING';
-    if (a.json) {
-      const issue = { severity: 'error', file: store.location, message: errorMessage(err) };
+  const read = await readOnce(a.store, a.name, a.timeoutMs);
+  if ('exit' in read) {
+    if (a.json && read.exit !== EXIT.USAGE) {
+      const issue = { severity: 'error', file: read.location, message: read.message };
       process.stdout.write(`${JSON.stringify({ valid: false, issues: [issue] }, null, 2)}\n`);
     } else {
-      process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
+      process.stderr.write(`flume-ng: ${read.message}\n`);
     }
-    return missing ? EXIT.CONFIG : EXIT.FAILURE;
-  } finally {
-    await store.close();
+    return read.exit;
   }
-  const res = loadDocument(doc, { agent: a.name, sys: a.sys });
+  const loaded = loadDocument(read.doc, { agent: a.name, sys: a.sys });
+  // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
+  const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
+  const failed = more.some((i) => i.severity === 'error');
+  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more] };
   if (a.json) {
     process.stdout.write(`${JSON.stringify({ valid: !!res.plan, issues: res.issues }, null, 2)}\n`);
   } else if (res.issues.length) {
@@ -44,7 +36,7 @@ export async function runValidate(a: {
   if (!res.plan) return EXIT.CONFIG;
   if (!a.json) {
     const p = res.plan;
-    const from = store.kind === 'file' ? '' : ` (${store.location}, ${doc.version})`;
+    const from = read.kind === 'file' ? '' : ` (${read.location}, ${read.doc.version})`;
     process.stdout.write(
       `Configuration of agent '${a.name}'${from} is valid: ${p.sources.length} source(s), ${p.channels.length} channel(s), ${p.sinks.length} sink(s), ${p.groups.filter((g) => !g.implicit).length} sink group(s).\n`,
     );

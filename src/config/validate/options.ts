@@ -178,7 +178,7 @@ function unknownKeyHint(def: AnyDef, rel: string, where: Where): string {
 
 /** The one key that starts with `word` (a key cut short), if there is exactly one. */
 function completion(word: string, names: readonly string[]): string | undefined {
-  if (word.length < 3) return undefined;
+  if (word.length < 2) return undefined;
   const hits = names.filter((n) => n.toLowerCase().startsWith(word.toLowerCase()));
   return hits.length === 1 ? hits[0] : undefined;
 }

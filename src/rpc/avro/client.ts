@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FlumeEvent } from '../../core/event.js';
-import { AgentError, errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import { Reader } from './avro-binary.js';
 import { DEFAULT_FRAME_LIMITS, FrameDecoder, type FrameLimits } from './framing.js';
 import {
@@ -26,20 +26,9 @@ import {
   type Status,
 } from './protocol.js';
 import { connectStream, type LayerOptions } from './transport.js';
+import { RpcError } from '../rpc-error.js';
 
-export type RpcErrorKind = 'connect' | 'handshake' | 'timeout' | 'closed' | 'protocol' | 'remote' | 'aborted';
-
-/** A failed call; `kind` says how (match on it, or on `code`). */
-export class RpcError extends AgentError {
-  constructor(
-    message: string,
-    readonly kind: RpcErrorKind,
-    options?: { cause?: unknown },
-  ) {
-    super('FLUME_ERR_RPC_CALL', message, options);
-    this.name = 'RpcError';
-  }
-}
+export { RpcError, type RpcErrorKind } from '../rpc-error.js';
 
 export interface RpcClientOptions {
   host: string;
