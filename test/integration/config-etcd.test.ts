@@ -100,6 +100,29 @@ describe('configuration from etcd', { skip: avail.skip }, () => {
     assert.match(v.stderr, /key \/flume\/nobody does not exist/);
   });
 
+  test('--dryrun reads the key once with -c DIR settings: prints the plan and the store; no cache, no port', () => {
+    const cwd = work();
+    const conf = path.join(cwd, 'conf');
+    fs.mkdirSync(conf);
+    fs.writeFileSync(path.join(conf, 'flume-env.sh'), 'export JAVA_OPTS="-Xmx1g -Dnc.port=5999"\n');
+    etcd.put('/dry/a1', netcatPipeline([1]).replace('.port = 1', '.port = ${sys:nc.port}'));
+    const args = ['agent', '-n', 'a1', '--etcd', etcd.endpoint, '--etcd-prefix', '/dry', '-c', conf, '--dryrun'];
+    const r = runCli(args, { cwd });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Configuration from: etcd .* key \/dry\/a1 \(revision \d+\)/);
+    assert.match(r.stdout, /source r1: netcat -> channel c1 \(bind=127\.0\.0\.1 port=5999\)/);
+    assert.match(r.stdout, /Configuration directory: .*read flume-env\.sh/);
+    assert.ok(!fs.existsSync(path.join(cwd, '.flume-ts')), 'a dry run writes no configuration cache');
+    assert.ok(!fs.existsSync(path.join(cwd, 'logs')));
+    etcd.put('/dry/a1', 'a1.sources = r1\na1.sources.r1.type = nope\n');
+    const bad = runCli(args, { cwd });
+    assert.equal(bad.code, 78);
+    assert.match(bad.stderr, /nothing would start[\s\S]*unknown source type 'nope'/);
+    const missing = runCli([...args.slice(0, 2), 'nobody', ...args.slice(3)], { cwd });
+    assert.equal(missing.code, 78);
+    assert.match(missing.stderr, /key \/dry\/nobody does not exist/);
+  });
+
   test('user and password: the agent authenticates; a wrong password is refused with a clear error', async () => {
     const [p1, mport] = [await freePort(), await freePort()];
     const auth = ['--user', 'root:rootpw'];

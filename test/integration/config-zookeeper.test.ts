@@ -106,6 +106,22 @@ describe('configuration from ZooKeeper', { skip: avail.skip }, () => {
     assert.match(v.stderr, /znode \/flume\/nobody does not exist/);
   });
 
+  test('the address checks run on a configuration from ZooKeeper: validate, --dryrun and the start-up log', async () => {
+    const [p1, mport] = [await freePort(), await freePort()];
+    await zk.put('/addr/a1', netcatPipeline([p1]).replace('bind = 127.0.0.1', 'bind = 192.0.2.1'));
+    for (const cmd of [['validate'], ['agent', '--dryrun']]) {
+      const r = runCli([...cmd, '-n', 'a1', '-z', zk.connect, '-p', '/addr']);
+      assert.equal(r.code, 78, `${cmd.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /192\.0\.2\.1 is not an address of this host/);
+    }
+    const agent = agentOn(zk.connect, mport, work(), ['-p', '/addr']);
+    try {
+      await agent.waitForOutput(/192\.0\.2\.1 is not an address of this host/);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   test('ZooKeeper down at start: the cached configuration runs, or the agent waits for ZooKeeper', async () => {
     const [p1, p2, mport] = [await freePort(), await freePort(), await freePort()];
     await zk.put('/flume/a4', netcatPipeline([p1], 'a4'));
