@@ -40,6 +40,7 @@ import forwardSink from '../sinks/forward.js';
 import elasticsearchSink from '../sinks/elasticsearch/index.js';
 import httpSink from '../sinks/http/index.js';
 import thriftSink from '../sinks/thrift.js';
+import kafkaSink from '../sinks/kafka/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
@@ -82,4 +83,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   elasticsearchSink,
   httpSink,
   thriftSink,
+  kafkaSink,
 ];
