@@ -31,6 +31,7 @@ import taildirSource from '../sources/taildir/index.js';
 import spoolDirSource from '../sources/spooldir/index.js';
 import execSource from '../sources/exec.js';
 import thriftSource from '../sources/thrift.js';
+import kafkaSource from '../sources/kafka.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
@@ -74,6 +75,7 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   spoolDirSource,
   execSource,
   thriftSource,
+  kafkaSource,
   loggerSink,
   nullSink,
   fileRollSink,
