@@ -30,6 +30,8 @@ interface PartitionState {
   next: number;
   /** The offset last committed (or -1). */
   committed: number;
+  /** The broker's high watermark at the last fetch (0 when unknown): records up to it exist. */
+  end: number;
 }
 
 /** Records taken together; commit or give back. */
@@ -116,7 +118,7 @@ export class KafkaIntake implements ConsumerHandler {
 
   // ------------------------------------------------------------------------------------------- ConsumerHandler
 
-  records(batch: InRecord[], generation: number): Promise<void> {
+  records(batch: InRecord[], generation: number, highWatermark?: number): Promise<void> {
     if (generation !== this.generation || this.closed || batch.length === 0) return Promise.resolve();
     const first = batch[0]!;
     const k = key(first.topic, first.partition);
@@ -128,6 +130,7 @@ export class KafkaIntake implements ConsumerHandler {
         nextUntaken: 0,
         next: 0,
         committed: -1,
+        end: 0,
       };
       this.parts.set(k, p);
     }
@@ -135,6 +138,7 @@ export class KafkaIntake implements ConsumerHandler {
     for (const rec of batch) this.buf.push({ rec, seq: this.seq++ });
     p.buffered += batch.length;
     p.next = batch[batch.length - 1]!.offset + 1;
+    if (highWatermark !== undefined) p.end = highWatermark;
     this.arrivals.wakeAll();
     if (this.size < this.o.maxBuffered) return Promise.resolve();
     return new Promise<void>((resolve) => this.roomWaiters.push(resolve));
@@ -172,10 +176,26 @@ export class KafkaIntake implements ConsumerHandler {
     return this.arrivals.wait(ms, signal);
   }
 
-  /** Up to `max` buffered records, oldest first, waiting up to `waitMs` for the first. */
+  /**
+   * Up to `max` buffered records, oldest first, waiting up to `waitMs` for the first; and, while fewer than `max`
+   * are buffered, for the rest of what the broker had at the last fetch (its high watermark) within the same time.
+   */
   async poll(max: number, waitMs: number, signal?: AbortSignal): Promise<Lease> {
-    if (this.size === 0 && waitMs > 0 && !this.closed) await this.arrivals.wait(waitMs, signal);
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      if (this.closed || signal?.aborted) break;
+      if (this.size >= max || (this.size > 0 && !this.behind())) break;
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await this.arrivals.wait(left, signal);
+    }
     return this.take(max);
+  }
+
+  /** Whether the broker had records of an assigned partition that were not fetched yet. */
+  private behind(): boolean {
+    for (const p of this.parts.values()) if (p.end > p.next) return true;
+    return false;
   }
 
   /** Up to `max` buffered records now. */

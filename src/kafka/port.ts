@@ -58,9 +58,10 @@ export interface ProducerPort {
 export interface ConsumerHandler {
   /**
    * One fetched batch of one partition, in offset order, from assignment `generation`. The port does not fetch
-   * that partition again until the promise settles; it keeps the membership alive while waiting.
+   * that partition again until the promise settles; it keeps the membership alive while waiting. `highWatermark`
+   * (when the client knows it) is the offset after the last record the broker had for that partition.
    */
-  records(batch: InRecord[], generation: number): Promise<void>;
+  records(batch: InRecord[], generation: number, highWatermark?: number): Promise<void>;
   /**
    * A new assignment (the first, or after a rebalance or a restart of the consumer): everything handed over under
    * older generations and not committed will be fetched again from the committed offsets.

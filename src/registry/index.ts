@@ -3,6 +3,7 @@ import type { AnyDef } from '../contract/index.js';
 import memoryChannel from '../channels/memory.js';
 import fileChannel from '../channels/file/index.js';
 import spillableMemoryChannel from '../channels/spillable-memory.js';
+import kafkaChannel from '../kafka/channel/index.js';
 import replicatingSelector from '../selectors/replicating.js';
 import multiplexingSelector from '../selectors/multiplexing.js';
 import loadBalancingSelector from '../selectors/load-balancing.js';
@@ -47,6 +48,7 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
   fileChannel,
   spillableMemoryChannel,
+  kafkaChannel,
   replicatingSelector,
   multiplexingSelector,
   loadBalancingSelector,

@@ -127,7 +127,8 @@ export class KafkajsConsumer implements ConsumerPort {
           const gen = this.generation;
           if (batch.messages.length === 0) return;
           const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
-          const done = handler.records(records, gen);
+          const hw = Number(batch.highWatermark);
+          const done = handler.records(records, gen, Number.isSafeInteger(hw) ? hw : undefined);
           let settled = false;
           void done.then(
             () => (settled = true),
