@@ -3,6 +3,7 @@
  * each poll fills a batch (up to batchSize records, or what arrived within batchDurationMillis), emits it, and only
  * after the channels committed it commits the consumer offsets - at-least-once across rebalances and restarts
  * (what was emitted but not committed comes again; duplicates are bounded by one batch per partition in flight).
+ * The offset commit of a batch runs while the next batch fills (commits stay in order; close() waits for them).
  * A batch the channel refuses is kept and retried (Flume's BACKOFF with the pending batch), never dropped.
  *
  * Headers (added when the record did not bring them): timestamp (the record timestamp), topic (setTopicHeader /
@@ -87,6 +88,8 @@ export class KafkaSource implements Source {
   private readonly intake: KafkaIntake;
   private readonly mapping: InMapping;
   private loop?: PollableLoop;
+  /** The offset commit in flight (never rejects). */
+  private committing?: Promise<void>;
   /** Emitted but not committed: retried as is by the next poll. */
   private pending?: { events: FlumeEvent[]; leases: Lease[] };
   private readonly backoff: LinearBackoff;
@@ -192,23 +195,34 @@ export class KafkaSource implements Source {
     });
     if (!committed) return 'backoff';
     this.pending = undefined;
+    // the offset commit runs while the next batch fills; commits stay in order (each waits for the one before)
+    const previous = this.committing;
+    this.committing = (async () => {
+      await previous;
+      await this.commitOffsets(batch.leases, batch.events.length);
+    })();
+    return 'ready';
+  }
+
+  private async commitOffsets(leases: Lease[], events: number): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.intake.commit(batch.leases);
+      await this.intake.commit(leases);
     } catch (err) {
       this.ctx.logger.warn('Offset commit failed; the events were delivered and may come again after a restart', {
-        events: batch.events.length,
+        events,
         error: errorMessage(err),
       });
     } finally {
       this.ctx.counters.add('KafkaCommitTimer', Math.round(performance.now() - t0));
     }
-    return 'ready';
   }
 
   async close(): Promise<void> {
     await this.loop?.stop();
     this.loop = undefined;
+    await this.committing;
+    this.committing = undefined;
     // a batch emitted but not committed is not acknowledged: the group delivers it again
     const p = this.pending;
     this.pending = undefined;

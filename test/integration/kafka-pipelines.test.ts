@@ -90,6 +90,42 @@ test('every agent of the kafka examples validates, with no warnings', () => {
   }
 });
 
+test('unreachable bootstrap servers: the agent keeps running, retries, and /health names the brokers', async () => {
+  const port = await freePort(); // nothing listens there
+  const dir = tmpDir('kafka-unreachable-');
+  dirs.push(dir);
+  const text = [
+    'a1.sources = r1',
+    'a1.channels = c1 c2',
+    'a1.sinks = k1',
+    'a1.sources.r1.type = seq',
+    'a1.sources.r1.totalEvents = 10',
+    'a1.sources.r1.channels = c1',
+    'a1.channels.c1.type = memory',
+    'a1.channels.c2.type = kafka',
+    `a1.channels.c2.kafka.bootstrap.servers = 127.0.0.1:${port}`,
+    'a1.channels.c2.kafka.producer.retries = 0',
+    'a1.sinks.k1.type = kafka',
+    'a1.sinks.k1.channel = c1',
+    `a1.sinks.k1.kafka.bootstrap.servers = 127.0.0.1:${port}`,
+    'a1.sinks.k1.kafka.producer.retries = 0',
+    '',
+  ].join('\n');
+  const a = await start(text, 'a1');
+  await waitFor(
+    () => ['channel.c2', 'sink.k1'].every((c) => a.health().some((h) => h.component === c)),
+    20_000,
+    'the kafka channel and sink reported unhealthy',
+  );
+  for (const c of ['channel.c2', 'sink.k1']) {
+    const h = a.health().find((x) => x.component === c)!;
+    assert.match(h.reason, new RegExp(`127\\.0\\.0\\.1:${port}`), `${c}: ${h.reason}`);
+  }
+  assert.equal(a.sources.get('r1')!.sup.state, 'running', 'the rest of the agent runs');
+  await a.stop(2000);
+  agents.splice(agents.indexOf(a), 1);
+});
+
 describe('kafka topologies against the mock broker', { skip: mockUnavailable }, () => {
   before(async () => {
     mock = await KafkaMock.start();
