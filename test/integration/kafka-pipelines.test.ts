@@ -76,6 +76,7 @@ test('every agent of the kafka examples validates, with no warnings', () => {
   const files: Record<string, string[]> = {
     'kafka-two-tier.properties': ['edge', 'collector'],
     'kafka-channel.properties': ['a1'],
+    'gateway-pipeline.properties': ['gw'],
   };
   for (const [file, names] of Object.entries(files)) {
     for (const n of names) {
