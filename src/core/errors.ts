@@ -196,6 +196,46 @@ export const ERRORS = {
       'A multiport_syslogtcp message follows neither RFC 5424 nor RFC 3164. Never fatal: the message becomes an ' +
       'event with the raw line as body and flume.syslog.status = Invalid.',
   },
+  // Kafka (src/kafka: the client port shared by the kafka sink, source and channel)
+  FLUME_ERR_KAFKA_CONNECT: {
+    retriable: true,
+    doc:
+      'The Kafka bootstrap servers cannot be reached, or refused the connection (TLS handshake, SASL ' +
+      'authentication). The component does not start and is retried with backoff; /health names the brokers and ' +
+      'the reason.',
+  },
+  FLUME_ERR_KAFKA_SEND: {
+    retriable: true,
+    doc:
+      'Records were not acknowledged by Kafka (broker down, leader moving, timeout, not enough replicas). The ' +
+      'kafka sink rolls the batch back and retries it; a kafka channel fails the put commit (the source retries).',
+  },
+  FLUME_ERR_KAFKA_RECORD: {
+    retriable: false,
+    doc:
+      'One event cannot become a Kafka record, now or ever: a partition header that is not a partition of the ' +
+      'topic, a topic name Kafka does not allow, a record larger than max.request.size or than the broker ' +
+      'accepts. The kafka sink applies badEventPolicy to that event only (the rest of the batch is delivered); a ' +
+      'kafka channel refuses the put.',
+  },
+  FLUME_ERR_KAFKA_COMMIT: {
+    retriable: true,
+    doc:
+      'A consumer offset commit failed (broker down, the group rebalanced). The events were delivered: after a ' +
+      'rebalance or a restart, the records since the last committed offset come again (at-least-once duplicates).',
+  },
+  FLUME_ERR_KAFKA_CONSUME: {
+    retriable: true,
+    doc:
+      'The Kafka consumer failed (lost its group membership, brokers unreachable); it is restarted and resumes ' +
+      'from the committed offsets.',
+  },
+  FLUME_ERR_KAFKA_CODEC: {
+    retriable: false,
+    doc:
+      'A compression codec cannot be used: its package does not load on this platform, or a record batch cannot ' +
+      'be compressed or decompressed.',
+  },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {
     retriable: false,
