@@ -84,22 +84,33 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
       reloader.stop();
+      // after a second signal the outcome of this stop no longer matters (and the logs may be closed)
       agent.stop().then(
         async (left) => {
+          if (signals > 1) return;
           await server?.close();
           log.info('Agent stopped', { eventsLeftInChannels: left });
           resolveExit(EXIT.OK);
         },
         (err) => {
+          if (signals > 1) return;
           log.error('Agent did not stop cleanly', { error: errorMessage(err) });
           resolveExit(EXIT.FAILURE);
         },
       );
-    } else {
-      log.warn('Second signal: aborting without draining', { signal: sig });
-      agent.destroy();
+    } else if (signals === 2) {
+      log.warn('Second signal: exiting now without draining (events still in memory channels are lost)', {
+        signal: sig,
+      });
+      try {
+        agent.destroy();
+      } catch {
+        // exiting anyway
+      }
+      void server?.close().catch(() => undefined);
       resolveExit(EXIT.FAILURE);
     }
+    // a third signal: already exiting
   };
   const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGTERM', onSignal);
@@ -119,8 +130,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   }
   if (a.reloadConf) reloader.watch();
   const code = await exited;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
+  // the signal handlers stay: a further signal while the process exits must not kill it with a signal status
   process.off('SIGHUP', onHup);
   await flushLogs();
   return code;
