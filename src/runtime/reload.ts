@@ -78,9 +78,11 @@ export class ConfigReloader {
     if (!res.plan) {
       this.status.status = 'failed';
       this.status.issues = res.issues.filter((i: ConfigIssue) => i.severity === 'error').map(formatIssue);
+      const more = res.omitted?.errors ?? 0;
+      if (more) this.status.issues.push(`... and ${more} more errors not listed`);
       this.status.report = undefined;
       log.error('New configuration is invalid; the running configuration stays in place', {
-        errors: this.status.issues.length,
+        errors: this.status.issues.length - (more ? 1 : 0) + more,
       });
       for (const line of this.status.issues) log.error(line);
       return;

@@ -56,7 +56,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   const res = loadConfig({ files, agent: a.name, sys: eff.sys });
   if (!res.plan) {
     process.stderr.write(
-      `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`,
+      `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues, res.omitted)}\n`,
     );
     await flushLogs();
     return EXIT.CONFIG;

@@ -16,9 +16,10 @@ export async function runValidate(a: {
   const failed = more.some((i) => i.severity === 'error');
   const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more] };
   if (a.json) {
-    process.stdout.write(`${JSON.stringify({ valid: !!res.plan, issues: res.issues }, null, 2)}\n`);
+    const out = { valid: !!res.plan, issues: res.issues, ...(res.omitted ? { omitted: res.omitted } : {}) };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else if (res.issues.length) {
-    (res.plan ? process.stdout : process.stderr).write(`${formatIssues(res.issues)}\n`);
+    (res.plan ? process.stdout : process.stderr).write(`${formatIssues(res.issues, res.omitted)}\n`);
   }
   if (!res.plan) return EXIT.CONFIG;
   if (!a.json) {
