@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
+import zlib from 'node:zlib';
 import netcat, { NetcatSource } from '../../src/sources/netcat.js';
 import { AvroRpcServer } from '../../src/rpc/avro/server.js';
 import { AvroRpcClient } from '../../src/rpc/avro/client.js';
@@ -199,12 +200,15 @@ test('netcat: bytes read ahead over all connections stay under maxBufferedBytes;
   }
 });
 
-function avroServer(logger: Logger, o: { maxBufferedBytes?: number; maxConnections?: number } = {}): AvroRpcServer {
+function avroServer(
+  logger: Logger,
+  o: { maxBufferedBytes?: number; maxConnections?: number; deflate?: boolean } = {},
+): AvroRpcServer {
   return new AvroRpcServer(
     {
       host: '127.0.0.1',
       port: 0,
-      layers: {},
+      layers: o.deflate ? { deflate: { level: 6 } } : {},
       frameLimits: { maxFramesPerMessage: 65536, maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 20 },
       decodeLimits: DEFAULT_DECODE_LIMITS,
       readTimeoutMs: 30_000,
@@ -287,4 +291,43 @@ test('avro: refused connections at maxConnections log one warning with a count, 
     for (const s of socks) s.destroy();
     server.destroy();
   }
+});
+
+test('avro with deflate: a few KB on the wire inflating to megabytes are counted after inflating', async () => {
+  const cap = captureLogger();
+  const server = avroServer(cap.logger, { maxBufferedBytes: 2 << 20, deflate: true });
+  const port = await server.listen();
+  const socks: net.Socket[] = [];
+  try {
+    let wire = 0;
+    let closedByServer = 0;
+    for (let i = 0; i < 10; i++) {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.on('error', () => {});
+      s.on('close', () => closedByServer++);
+      await once(s, 'connect');
+      socks.push(s);
+      const z = zlib.createDeflate();
+      z.on('data', (d: Buffer) => {
+        wire += d.length;
+        if (!s.destroyed) s.write(d);
+      });
+      const h = Buffer.alloc(12);
+      h.writeInt32BE(1, 0);
+      h.writeInt32BE(1, 4);
+      h.writeInt32BE(1_000_000, 8);
+      z.write(h);
+      z.write(Buffer.alloc(900_000)); // zeros: about 1 KB deflated
+      z.flush(zlib.constants.Z_SYNC_FLUSH);
+    }
+    // 10 x 900 KB inflated against a 2 MiB cap: at most 3 fit (before: all 10 held, 9 MB)
+    await waitFor(() => closedByServer >= 7, 5000, `connections closed past the cap (${closedByServer})`);
+    assert.ok(server.budget.used <= server.budget.limit, `buffered ${server.budget.used} bytes`);
+    assert.ok(wire < 100_000, `little on the wire (${wire} bytes)`);
+  } finally {
+    for (const s of socks) s.destroy();
+    server.destroy();
+  }
+  await waitFor(() => server.openConnections === 0, 5000);
+  assert.equal(server.budget.used, 0);
 });
