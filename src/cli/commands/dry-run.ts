@@ -27,11 +27,11 @@ export async function runDryRun(
   const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
   if (!res.plan || addresses.some((i) => i.severity === 'error')) {
     process.stderr.write(
-      `Configuration of agent '${a.name}' has errors; nothing would start.\n${formatIssues(warnings)}\n`,
+      `Configuration of agent '${a.name}' has errors; nothing would start.\n${formatIssues(warnings, res.omitted)}\n`,
     );
     return EXIT.CONFIG;
   }
-  if (warnings.length) process.stderr.write(`${formatIssues(warnings)}\n`);
+  if (warnings.length) process.stderr.write(`${formatIssues(warnings, res.omitted)}\n`);
   const lines = [
     `Dry run of agent '${a.name}': the configuration is valid; nothing was started.`,
     'Would start, in this order:',

@@ -14,7 +14,7 @@ export async function runValidate(a: {
   // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
   const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
   const failed = more.some((i) => i.severity === 'error');
-  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more] };
+  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more], omitted: loaded.omitted };
   if (a.json) {
     const out = { valid: !!res.plan, issues: res.issues, ...(res.omitted ? { omitted: res.omitted } : {}) };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
