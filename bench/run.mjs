@@ -30,6 +30,7 @@ import {
   waitForStdout,
   withTail,
 } from './lib.mjs';
+import { kafkajsConsumer, kafkajsProducer, kafkaMemoryNull, netcatMemoryKafka } from './kafka.mjs';
 
 // ---------------------------------------------------------------- targets
 
@@ -868,6 +869,10 @@ export const PIPELINES = [
     mode: 'append',
     targets: [atLeastRate(500e3)],
   }),
+  kafkajsProducer,
+  netcatMemoryKafka,
+  kafkajsConsumer,
+  kafkaMemoryNull,
 ];
 
 // ---------------------------------------------------------------- CLI

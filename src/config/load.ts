@@ -1,11 +1,12 @@
-/** Loads configuration files, applies substitution, and validates one agent. */
-import fs from 'node:fs';
+/** Loads a configuration (files, or the texts a store read), applies substitution, and validates one agent. */
 import { parseProperties, mergeProperties, PropertiesSyntaxError, type PropEntry } from './properties.js';
 import { substitute } from './substitute.js';
-import { parseSize } from '../contract/index.js';
 import { buildAgentSpec } from './agent-spec.js';
 import { validateAgent, type Plan } from './validate/index.js';
 import { IssueCollector, type ConfigIssue, type OmittedIssues } from './issues.js';
+import { CONFIG_LIMITS, configLimits, tooLarge } from './limits.js';
+import { readConfigFiles } from './stores/file.js';
+import type { ConfigDocument } from './stores/types.js';
 
 export interface LoadOptions {
   files: string[];
@@ -24,77 +25,31 @@ export interface LoadResult {
   entries: PropEntry[];
 }
 
-/**
- * What one load reads at most: the files' bytes (checked before reading) and keys (counted while parsing). A
- * configuration past them is a mistake (a generated file gone wrong, the wrong file), refused in milliseconds
- * instead of minutes and gigabytes. -Dflume.config.maxBytes (64m, ...) and -Dflume.config.maxKeys raise them.
- */
-export const CONFIG_LIMITS = { maxBytes: 16 * 1024 * 1024, maxKeys: 250_000 };
+export { CONFIG_LIMITS };
 
-function limitsFrom(sys: Record<string, string>, issues: ConfigIssue[]): typeof CONFIG_LIMITS {
-  const out = { ...CONFIG_LIMITS };
-  const read = (prop: string, parse: (raw: string) => number, set: (n: number) => void) => {
-    const raw = sys[prop];
-    if (raw === undefined) return;
-    let n = NaN;
-    try {
-      n = parse(raw.trim());
-    } catch {
-      // reported below
-    }
-    if (Number.isFinite(n) && n >= 1) set(n);
-    else issues.push({ severity: 'error', key: `-D${prop}`, message: `'${raw}' is not a positive number` });
-  };
-  read('flume.config.maxBytes', parseSize, (n) => (out.maxBytes = n));
-  read(
-    'flume.config.maxKeys',
-    (r) => (/^\d+$/.test(r) ? Number(r) : NaN),
-    (n) => (out.maxKeys = n),
-  );
-  return out;
+/** Reads the files (refusing them unread past -Dflume.config.maxBytes), then loads them as one document. */
+export function loadConfig(o: LoadOptions): LoadResult {
+  return loadDocument(readConfigFiles(o.files, configLimits(o.sys).maxBytes), o);
 }
 
-const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
-
-export function loadConfig(o: LoadOptions): LoadResult {
-  const issues: ConfigIssue[] = [];
-  const limits = limitsFrom(o.sys ?? {}, issues);
+/**
+ * Parses, merges (later parts win key by key), substitutes and validates a document read from any store (files,
+ * ZooKeeper, etcd): the byte and key limits apply to all of them.
+ */
+export function loadDocument(doc: Pick<ConfigDocument, 'parts' | 'issues'>, o: Omit<LoadOptions, 'files'>): LoadResult {
+  const issues: ConfigIssue[] = [...(doc.issues ?? [])];
+  const limits = configLimits(o.sys, issues);
   if (issues.length) return { issues, entries: [] };
-  const parsed = [];
   let bytes = 0;
+  for (const part of doc.parts) {
+    if ((bytes += Buffer.byteLength(part.text)) > limits.maxBytes)
+      return { issues: [tooLarge(part.name, bytes, limits.maxBytes, 'not parsed')], entries: [] };
+  }
+  const parsed = [];
   let keys = 0;
-  for (const f of o.files) {
-    let text: string;
+  for (const part of doc.parts) {
     try {
-      const size = fs.statSync(f).size;
-      if ((bytes += size) > limits.maxBytes) {
-        issues.push({
-          severity: 'error',
-          file: f,
-          message:
-            `configuration of ${mib(bytes)} is larger than the limit of ${mib(limits.maxBytes)}; not read ` +
-            '(raise the limit with -Dflume.config.maxBytes=SIZE)',
-        });
-        break;
-      }
-      text = fs.readFileSync(f, 'utf8');
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM is not part of the first key
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      issues.push({
-        severity: 'error',
-        file: f,
-        message:
-          code === 'ENOENT'
-            ? 'configuration file not found'
-            : code === 'EACCES'
-              ? 'configuration file is not readable (permission denied)'
-              : `cannot read configuration file: ${(err as Error).message}`,
-      });
-      continue;
-    }
-    try {
-      const r = parseProperties(text, f, limits.maxKeys - keys);
+      const r = parseProperties(part.text, part.name, limits.maxKeys - keys);
       keys += r.entries.size + r.duplicates.length;
       parsed.push(r);
     } catch (err) {

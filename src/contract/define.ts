@@ -24,6 +24,8 @@ export interface Problem {
   key?: string;
   message: string;
   hint?: string;
+  /** 'warning': reported, the component still runs (e.g. a client property that has no effect). Default: error. */
+  severity?: 'error' | 'warning';
 }
 
 export interface Lifecycle {

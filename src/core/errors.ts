@@ -23,6 +23,29 @@ export const ERRORS = {
       'the same code.',
   },
   FLUME_ERR_USAGE: { retriable: false, doc: 'Bad command-line flags.' },
+  // configuration stores (src/config/stores): ZooKeeper and etcd
+  FLUME_ERR_CONFIG_STORE_UNAVAILABLE: {
+    retriable: true,
+    doc:
+      'The configuration store (ZooKeeper or etcd) cannot be reached or did not answer within --store-timeout. ' +
+      'At start the agent runs the last configuration it cached on disk, or waits and retries (it never starts ' +
+      'empty); while running it keeps the running configuration, reconnects with backoff and applies what ' +
+      'changed meanwhile. `flume-ng validate` exits 1.',
+  },
+  FLUME_ERR_CONFIG_STORE_MISSING: {
+    retriable: false,
+    doc:
+      'The znode or key that should hold the agent configuration does not exist; the message names the path ' +
+      '(`<zkBasePath>/<agent>` or `<etcd-prefix>/<agent>`). At start the agent exits 78; a znode or key deleted ' +
+      'while the agent runs is refused and the running configuration stays.',
+  },
+  FLUME_ERR_CONFIG_STORE_AUTH: {
+    retriable: false,
+    doc:
+      'The configuration store refused the client: wrong etcd user or password, or no permission to read the key. ' +
+      'The message names the store and what it answered. A failed TLS handshake (an untrusted server certificate, ' +
+      'a missing client certificate) is reported as FLUME_ERR_CONFIG_STORE_UNAVAILABLE with the TLS error.',
+  },
   FLUME_ERR_CHANNEL_FULL: {
     retriable: true,
     doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.',
@@ -172,6 +195,46 @@ export const ERRORS = {
     doc:
       'A multiport_syslogtcp message follows neither RFC 5424 nor RFC 3164. Never fatal: the message becomes an ' +
       'event with the raw line as body and flume.syslog.status = Invalid.',
+  },
+  // Kafka (src/kafka: the client port shared by the kafka sink, source and channel)
+  FLUME_ERR_KAFKA_CONNECT: {
+    retriable: true,
+    doc:
+      'The Kafka bootstrap servers cannot be reached, or refused the connection (TLS handshake, SASL ' +
+      'authentication). The component does not start and is retried with backoff; /health names the brokers and ' +
+      'the reason.',
+  },
+  FLUME_ERR_KAFKA_SEND: {
+    retriable: true,
+    doc:
+      'Records were not acknowledged by Kafka (broker down, leader moving, timeout, not enough replicas). The ' +
+      'kafka sink rolls the batch back and retries it; a kafka channel fails the put commit (the source retries).',
+  },
+  FLUME_ERR_KAFKA_RECORD: {
+    retriable: false,
+    doc:
+      'One event cannot become a Kafka record, now or ever: a partition header that is not a partition of the ' +
+      'topic, a topic name Kafka does not allow, a record larger than max.request.size or than the broker ' +
+      'accepts. The kafka sink applies badEventPolicy to that event only (the rest of the batch is delivered); a ' +
+      'kafka channel refuses the put.',
+  },
+  FLUME_ERR_KAFKA_COMMIT: {
+    retriable: true,
+    doc:
+      'A consumer offset commit failed (broker down, the group rebalanced). The events were delivered: after a ' +
+      'rebalance or a restart, the records since the last committed offset come again (at-least-once duplicates).',
+  },
+  FLUME_ERR_KAFKA_CONSUME: {
+    retriable: true,
+    doc:
+      'The Kafka consumer failed (lost its group membership, brokers unreachable); it is restarted and resumes ' +
+      'from the committed offsets.',
+  },
+  FLUME_ERR_KAFKA_CODEC: {
+    retriable: false,
+    doc:
+      'A compression codec cannot be used: its package does not load on this platform, or a record batch cannot ' +
+      'be compressed or decompressed.',
   },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {

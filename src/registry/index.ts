@@ -3,6 +3,7 @@ import type { AnyDef } from '../contract/index.js';
 import memoryChannel from '../channels/memory.js';
 import fileChannel from '../channels/file/index.js';
 import spillableMemoryChannel from '../channels/spillable-memory.js';
+import kafkaChannel from '../kafka/channel/index.js';
 import replicatingSelector from '../selectors/replicating.js';
 import multiplexingSelector from '../selectors/multiplexing.js';
 import loadBalancingSelector from '../selectors/load-balancing.js';
@@ -31,6 +32,7 @@ import taildirSource from '../sources/taildir/index.js';
 import spoolDirSource from '../sources/spooldir/index.js';
 import execSource from '../sources/exec.js';
 import thriftSource from '../sources/thrift.js';
+import kafkaSource from '../sources/kafka.js';
 import loggerSink from '../sinks/logger.js';
 import nullSink from '../sinks/null.js';
 import fileRollSink from '../sinks/file-roll/index.js';
@@ -40,11 +42,13 @@ import forwardSink from '../sinks/forward.js';
 import elasticsearchSink from '../sinks/elasticsearch/index.js';
 import httpSink from '../sinks/http/index.js';
 import thriftSink from '../sinks/thrift.js';
+import kafkaSink from '../sinks/kafka/index.js';
 
 export const ALL_COMPONENTS: readonly AnyDef[] = [
   memoryChannel,
   fileChannel,
   spillableMemoryChannel,
+  kafkaChannel,
   replicatingSelector,
   multiplexingSelector,
   loadBalancingSelector,
@@ -73,6 +77,7 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   spoolDirSource,
   execSource,
   thriftSource,
+  kafkaSource,
   loggerSink,
   nullSink,
   fileRollSink,
@@ -82,4 +87,5 @@ export const ALL_COMPONENTS: readonly AnyDef[] = [
   elasticsearchSink,
   httpSink,
   thriftSink,
+  kafkaSink,
 ];

@@ -185,6 +185,14 @@ export const COUNTER_DOCS: Record<string, string> = {
     'elasticsearch sink, serializer json: bodies that were not a JSON object, indexed as {"message": body}.',
   TimestampInvalidCount:
     'elasticsearch sink: events whose timestamp header is not a number (the index date uses the time of delivery).',
+  KafkaEventSendTimer: 'kafka sink and channel: milliseconds spent waiting for Kafka to acknowledge sends (total).',
+  KafkaEventGetTimer: 'kafka source and channel: milliseconds spent waiting for records (total).',
+  KafkaCommitTimer: 'kafka source and channel: milliseconds spent committing consumer offsets (total).',
+  KafkaEmptyCount: 'kafka source: polls that found no record.',
+  RollbackCount: 'kafka sink and channel: transactions rolled back (failed sends, given-back takes).',
+  EventRejectedCount:
+    'kafka sink: events that can never be sent (bad partition header, illegal topic, record too large), dropped ' +
+    'by badEventPolicy = drop (and written to deadLetterFile when set).',
   StartTime: 'When the component started (epoch milliseconds).',
   StopTime: 'When the component stopped (epoch milliseconds; 0 while running).',
   Type: 'SOURCE, CHANNEL or SINK.',

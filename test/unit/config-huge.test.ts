@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { configFromText, loadConfig } from '../../src/config/load.js';
+import { configFromText, loadConfig, loadDocument } from '../../src/config/load.js';
 import { formatIssues, ISSUE_LIMIT } from '../../src/config/issues.js';
 import { tmpDir } from '../helpers/cli.js';
 
@@ -110,3 +110,32 @@ test('a configuration past the byte or key limit is refused before it is parsed'
   assert.ok(ok.issues.length > 0);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('the limits apply to a configuration read from ZooKeeper or etcd (the same text -> plan path)', () => {
+  const name = 'zookeeper 127.0.0.1:2181/flume/a1';
+  const doc = { parts: [{ name, text: `${HEAD}${'a1.x.y = 1\n'.repeat(2000)}` }] };
+  const bytes = loadDocument(doc, { agent: 'a1', sys: { 'flume.config.maxBytes': '8k' } });
+  assert.equal(bytes.plan, undefined);
+  assert.equal(bytes.issues.length, 1);
+  assert.equal(bytes.issues[0]!.file, name);
+  assert.match(bytes.issues[0]!.message, /larger than the limit of 0\.0 MiB; not parsed .*-Dflume\.config\.maxBytes/);
+  const keys = loadDocument(doc, { agent: 'a1', sys: { 'flume.config.maxKeys': '1000' } });
+  assert.equal(keys.issues.length, 1);
+  assert.match(keys.issues[0]!.message, /more than 1000 keys.*-Dflume\.config\.maxKeys/);
+  // the default limits hold for a store too: 250,001 keys are refused
+  const many = loadDocument(
+    { parts: [{ name, text: 'a1.k = v\n'.repeat(1).concat(manyKeys(250_001)) }] },
+    {
+      agent: 'a1',
+      sys: {},
+    },
+  );
+  assert.equal(many.issues.length, 1);
+  assert.match(many.issues[0]!.message, /more than 250000 keys/);
+});
+
+function manyKeys(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(`a1.k${i} = v\n`);
+  return out.join('');
+}

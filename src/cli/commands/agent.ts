@@ -1,8 +1,7 @@
-import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
-import { formatIssues } from '../../config/issues.js';
+import { openStore, ConfigCache, defaultCacheDir, type StoreSpec } from '../../config/stores/index.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
+import { firstConfig } from '../../runtime/first-config.js';
 import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
 import { configureLogging, flushLogs } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
@@ -11,10 +10,16 @@ import { JVM_HINT } from '../jvm-options.js';
 import { effectiveSettings, readConfDir, type Effective } from '../conf-dir/index.js';
 import { runDryRun } from './dry-run.js';
 import { checkAddresses } from '../../config/addresses.js';
+import { configLimits } from '../../config/limits.js';
 
 export interface AgentArgs {
   name: string;
-  confFile: string[];
+  /** Where the configuration comes from: files, ZooKeeper or etcd. */
+  store: StoreSpec;
+  /** How long one read of ZooKeeper or etcd may take. */
+  storeTimeoutMs: number;
+  /** Directory of the on-disk cache of the last good configuration from a store; false turns it off. */
+  configCache?: string | false;
   /** -c/--conf: the configuration directory (flume-env.sh, log4j files). */
   conf?: string;
   sys: Record<string, string>;
@@ -41,6 +46,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
     return EXIT.USAGE;
   }
+  // the configuration is read once, whatever the store: no watch, no cache
   if (a.dryRun) return runDryRun(a, eff, confDir, monitoring);
   const logger = configureLogging(eff.logging);
   const log = logger.child({ component: `agent.${a.name}` });
@@ -52,27 +58,95 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     log.info('Configuration directory read', { dir: confDir.dir, files: confDir.read.join(',') });
   for (const n of eff.notes) log.warn(n.message, { file: n.file, line: n.line, hint: n.hint });
 
-  const files = a.confFile.map((f) => path.resolve(f));
-  const res = loadConfig({ files, agent: a.name, sys: eff.sys });
-  if (!res.plan) {
-    process.stderr.write(
-      `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues, res.omitted)}\n`,
-    );
+  let store;
+  try {
+    // files past -Dflume.config.maxBytes are refused unread (the load reports a bad value of it)
+    const spec: StoreSpec =
+      a.store.kind === 'file'
+        ? { ...a.store, pollMs: (a.pollInterval ?? 30) * 1000, maxBytes: configLimits(eff.sys).maxBytes }
+        : a.store;
+    store = await openStore(spec, a.name, log);
+  } catch (err) {
+    process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
     await flushLogs();
-    return EXIT.CONFIG;
+    return EXIT.USAGE;
   }
-  for (const i of res.issues)
-    log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
-  // a bind address of another host or a name that does not resolve: said before the source starts retrying
-  for (const i of await checkAddresses(res.plan))
-    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
-  const agent = new Agent(res.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
-  const reloader = new ConfigReloader(agent, {
-    files,
+  const cache =
+    store.kind === 'file' || a.configCache === false
+      ? undefined
+      : new ConfigCache(a.configCache ?? defaultCacheDir(process.cwd()), a.name);
+  if (store.kind !== 'file')
+    log.info('Reading the configuration from the store', { from: store.location, cache: cache?.file ?? 'off' });
+
+  // a signal while waiting for the store ends the wait (and the agent) cleanly; a second one exits at once (a
+  // read of the store in progress can take its whole timeout to notice the first)
+  const waiting = new AbortController();
+  let waitSignals = 0;
+  let giveUp!: (code: number) => void;
+  const gaveUp = new Promise<{ exit: 'forced'; code: number }>((r) => (giveUp = (code) => r({ exit: 'forced', code })));
+  const stopWaiting = (sig: NodeJS.Signals) => {
+    waitSignals++;
+    if (waitSignals === 1) {
+      log.info('Stopping: waiting for the read of the configuration store to end', { signal: sig });
+      waiting.abort();
+    } else if (waitSignals === 2) {
+      log.warn('Second signal: exiting now without waiting for the configuration store', { signal: sig });
+      giveUp(EXIT.FAILURE);
+    }
+    // a third signal: already exiting
+  };
+  process.on('SIGTERM', stopWaiting);
+  process.on('SIGINT', stopWaiting);
+  const readFirst = firstConfig({
+    store,
     agentName: a.name,
     sys: eff.sys,
-    pollMs: (a.pollInterval ?? 30) * 1000,
     logger: log,
+    cache,
+    timeoutMs: a.storeTimeoutMs,
+    signal: waiting.signal,
+    print: (text) => process.stderr.write(text),
+  });
+  const first = await Promise.race([readFirst, gaveUp]);
+  if ('exit' in first) {
+    // the wait's signal handlers stay: a further signal while the process exits must not kill it with a signal
+    if (first.exit === 'forced') {
+      void store.close().catch(() => undefined);
+      await flushLogs();
+      return first.code;
+    }
+    await Promise.race([store.close(), gaveUp]);
+    if (waitSignals > 1) {
+      await flushLogs();
+      return EXIT.FAILURE;
+    }
+    if (first.exit === 'stopped') log.info('Stopped while waiting for the configuration store');
+    await flushLogs();
+    return first.exit === 'config' ? EXIT.CONFIG : first.exit === 'failure' ? EXIT.FAILURE : EXIT.OK;
+  }
+  for (const i of first.result.issues)
+    log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  // a bind address of another host or a name that does not resolve: said before the source starts retrying
+  for (const i of await checkAddresses(first.plan))
+    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
+  if (waitSignals) {
+    // told to stop while the addresses were checked: nothing started
+    await Promise.race([store.close(), gaveUp]);
+    if (waitSignals === 1) log.info('Stopped before the agent started');
+    await flushLogs();
+    return waitSignals > 1 ? EXIT.FAILURE : EXIT.OK;
+  }
+  const agent = new Agent(first.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
+  const reloader = new ConfigReloader(agent, {
+    store,
+    agentName: a.name,
+    sys: eff.sys,
+    logger: log,
+    initial: first.doc,
+    fromCache: first.fromCache,
+    refused: first.refused,
+    cache,
+    readTimeoutMs: a.storeTimeoutMs,
   });
   const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
 
@@ -83,7 +157,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     signals++;
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
-      reloader.stop();
+      void reloader.stop();
       // after a second signal the outcome of this stop no longer matters (and the logs may be closed)
       agent.stop().then(
         async (left) => {
@@ -115,6 +189,8 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.off('SIGTERM', stopWaiting);
+  process.off('SIGINT', stopWaiting);
   process.on('SIGHUP', onHup);
 
   try {
@@ -124,10 +200,12 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     log.error('Agent failed to start', { error: errorMessage(err) });
     process.stderr.write(`flume-ng: agent ${a.name} failed to start: ${errorMessage(err)}\n`);
     agent.destroy();
+    await reloader.stop();
     await server?.close();
     await flushLogs();
     return EXIT.FAILURE;
   }
+  if (store.kind !== 'file' && !first.fromCache) reloader.saveRunning();
   if (a.reloadConf) reloader.watch();
   const code = await exited;
   // the signal handlers stay: a further signal while the process exits must not kill it with a signal status

@@ -1,16 +1,29 @@
-import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
+import { loadDocument } from '../../config/load.js';
 import { formatIssues } from '../../config/issues.js';
-import { EXIT } from '../exit-codes.js';
+import type { StoreSpec } from '../../config/stores/index.js';
 import { checkAddresses } from '../../config/addresses.js';
+import { EXIT } from '../exit-codes.js';
+import { readOnce } from './read-once.js';
 
 export async function runValidate(a: {
   name: string;
-  confFile: string[];
+  store: StoreSpec;
+  /** How long the read of ZooKeeper or etcd may take. */
+  timeoutMs: number;
   sys: Record<string, string>;
   json: boolean;
 }): Promise<number> {
-  const loaded = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: a.sys });
+  const read = await readOnce(a.store, a.name, a.timeoutMs, a.sys);
+  if ('exit' in read) {
+    if (a.json && read.exit !== EXIT.USAGE) {
+      const issue = { severity: 'error', file: read.location, message: read.message };
+      process.stdout.write(`${JSON.stringify({ valid: false, issues: [issue] }, null, 2)}\n`);
+    } else {
+      process.stderr.write(`flume-ng: ${read.message}\n`);
+    }
+    return read.exit;
+  }
+  const loaded = loadDocument(read.doc, { agent: a.name, sys: a.sys });
   // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
   const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
   const failed = more.some((i) => i.severity === 'error');
@@ -24,8 +37,9 @@ export async function runValidate(a: {
   if (!res.plan) return EXIT.CONFIG;
   if (!a.json) {
     const p = res.plan;
+    const from = read.kind === 'file' ? '' : ` (${read.location}, ${read.doc.version})`;
     process.stdout.write(
-      `Configuration of agent '${a.name}' is valid: ${p.sources.length} source(s), ${p.channels.length} channel(s), ${p.sinks.length} sink(s), ${p.groups.filter((g) => !g.implicit).length} sink group(s).\n`,
+      `Configuration of agent '${a.name}'${from} is valid: ${p.sources.length} source(s), ${p.channels.length} channel(s), ${p.sinks.length} sink(s), ${p.groups.filter((g) => !g.implicit).length} sink group(s).\n`,
     );
   }
   return EXIT.OK;

@@ -214,15 +214,17 @@ function runCheck(def: AnyDef, props: Map<string, PropEntry>, where: Where, c: C
   const problems = typeof res === 'string' ? [{ message: res }] : Array.isArray(res) ? res : [res];
   for (const p of problems) {
     const e = p.key ? props.get(p.key) : undefined;
-    c.error({
+    const issue = {
       ...c.at(e ?? where.anchor),
       key: p.key ? where.fullKey(p.key) : where.anchor?.key.trim(),
       component: where.component,
       message: p.message,
       hint: p.hint,
-    });
+    };
+    if (p.severity === 'warning') c.warn(issue);
+    else c.error(issue);
   }
-  if (problems.length) r.ok = false;
+  if (problems.some((p) => p.severity !== 'warning')) r.ok = false;
 }
 
 /**

@@ -1,0 +1,359 @@
+// Kafka pipelines of `npm run bench` (see bench/README.md), each against a bare kafkajs client measured in the same
+// run. The broker is librdkafka's mock cluster (Debian librdkafka1, test/helpers/kafka_mock.py), one per run: the
+// figures are for this broker on loopback, not for a real cluster.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import {
+  BENCH_DIR,
+  BenchFailure,
+  ROOT_DIR,
+  connectAndSend,
+  exitText,
+  expectCleanExit,
+  freePort,
+  makeTempDir,
+  procCpuSeconds,
+  procPeakRssBytes,
+  removeDir,
+  spawnNode,
+  startAgentProcess,
+  waitForListening,
+  waitForStdout,
+  withTail,
+} from './lib.mjs';
+
+const PY = '/usr/bin/python3';
+const MOCK = path.join(ROOT_DIR, 'test', 'helpers', 'kafka_mock.py');
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Why the Kafka pipelines cannot run here, or undefined. */
+export function kafkaUnavailable() {
+  const r = spawnSync(PY, ['-c', "import ctypes; ctypes.CDLL('librdkafka.so.1')"], { encoding: 'utf8' });
+  return r.status === 0 ? undefined : 'librdkafka1 is not installed (apt-get install librdkafka1)';
+}
+
+/** Starts a mock cluster; resolves { bootstrap, stop() }. */
+async function startMock() {
+  if (kafkaUnavailable()) throw new BenchFailure(kafkaUnavailable());
+  const child = spawn(PY, [MOCK, '--brokers', '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new BenchFailure('the kafka mock did not start')), 10000);
+    child.stdout.on('data', (d) => {
+      buf += d.toString('utf8');
+      const m = /BOOTSTRAP (\S+)/.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', () => reject(new BenchFailure('the kafka mock exited')));
+  });
+  const exited = new Promise((r) => child.on('exit', r));
+  return {
+    bootstrap: line,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function fetchMetrics(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.json();
+}
+const metric = (m, component, name) => Number(m?.[component]?.[name] ?? NaN);
+
+/** Polls /metrics until `cond(m)`; fails when the agent exits or the value stalls for 20 s. */
+async function waitForMetric(agent, port, read, until, what) {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)})`, agent));
+    const v = read(await fetchMetrics(port).catch(() => undefined));
+    if (until(v)) return { value: v, at: performance.now() };
+    if (v !== last) {
+      last = v;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > 20000) {
+      throw new BenchFailure(withTail(`${what}: stalled at ${v} for 20 s`, agent));
+    }
+    await pause(10);
+  }
+}
+
+/** Records in `topic` (sum of the partitions' high watermarks), read by a kafkajs admin client. */
+async function topicRecords(bootstrap, topic) {
+  const { default: kafkajsPkg } = await import('kafkajs');
+  const kafka = new kafkajsPkg.Kafka({ brokers: [bootstrap], logLevel: kafkajsPkg.logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const client = (args) => spawnNode([path.join(BENCH_DIR, 'kafka-client.mjs'), ...args]);
+
+async function teardown(_ctx, st) {
+  for (const p of [st.proc, ...(st.procs ?? [])].filter(Boolean)) if (!p.exit) await p.stop(5000);
+  await st.mock?.stop();
+  if (st.dir) await removeDir(st.dir);
+}
+
+async function runClient(proc) {
+  const cpu0 = procCpuSeconds(proc.pid);
+  const res = JSON.parse((await waitForStdout(proc, /^result (.*)$/m, 2 ** 31 - 1))[1]);
+  return { res, cpuSeconds: procCpuSeconds(proc.pid) - cpu0, peakRssBytes: procPeakRssBytes(proc.pid) };
+}
+
+/** kafkajs-producer: a bare kafkajs producer sends the data set in batches of 1000 (acks = all). */
+export const kafkajsProducer = {
+  name: 'kafkajs-producer',
+  baseline: null,
+  description:
+    'bare kafkajs producer (bench/kafka-client.mjs): batches of 1000 x 199 B values, acks = all, one at a time',
+  targets: [],
+  async setup(ctx, st) {
+    st.mock = await startMock();
+    st.procs = [];
+    st.proc = client([
+      'produce',
+      '--brokers',
+      st.mock.bootstrap,
+      '--topic',
+      'bench',
+      '--events',
+      String(ctx.data.events),
+    ]);
+    await waitForStdout(st.proc, /^ready$/m, 120000);
+  },
+  async run(ctx, st) {
+    const cpu0 = procCpuSeconds(st.proc.pid);
+    const result = waitForStdout(st.proc, /^result (.*)$/m, 2 ** 31 - 1);
+    st.proc.child.kill('SIGUSR2');
+    const res = JSON.parse((await result)[1]);
+    return {
+      seconds: res.seconds,
+      cpuSeconds: procCpuSeconds(st.proc.pid) - cpu0,
+      peakRssBytes: procPeakRssBytes(st.proc.pid),
+    };
+  },
+  async verify(ctx, st) {
+    expectCleanExit(st.proc, 'kafkajs producer', await st.proc.stop());
+    const n = await topicRecords(st.mock.bootstrap, 'bench');
+    if (n !== ctx.data.events) throw new BenchFailure(`the topic holds ${n} records, ${ctx.data.events} were sent`);
+    return { lines: n };
+  },
+  teardown,
+};
+
+/** netcat -> memory -> kafka sink: the clock runs from the connect to the sink's last acknowledged batch. */
+export const netcatMemoryKafka = {
+  name: 'netcat-memory-kafka',
+  baseline: 'kafkajs-producer',
+  description:
+    'agent: netcat (one connection, ack-every-event=false) -> memory (100000/1000) -> kafka sink (flumeBatchSize 1000, acks all) into the mock broker; counted via /metrics',
+  targets: [
+    {
+      label: '>= 150k ev/s',
+      test: (s) => s.eventsPerSec >= 150e3,
+    },
+  ],
+  async setup(ctx, st) {
+    st.mock = await startMock();
+    st.dir = await makeTempDir('netcat-memory-kafka');
+    st.port = await freePort();
+    st.metricsPort = await freePort();
+    const conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = netcat',
+      'a1.sources.r1.bind = 127.0.0.1',
+      `a1.sources.r1.port = ${st.port}`,
+      'a1.sources.r1.ack-every-event = false',
+      'a1.sources.r1.channels = c1',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 100000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = kafka',
+      'a1.sinks.k1.channel = c1',
+      `a1.sinks.k1.kafka.bootstrap.servers = ${st.mock.bootstrap}`,
+      'a1.sinks.k1.kafka.topic = bench',
+      'a1.sinks.k1.flumeBatchSize = 1000',
+      '',
+    ].join('\n');
+    st.proc = await startAgentProcess(conf, st.dir, {
+      extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+    });
+    await waitForListening(st.port, st.proc, 60000);
+    await waitForListening(st.metricsPort, st.proc, 60000);
+  },
+  async run(ctx, st) {
+    const events = ctx.data.events;
+    const cpu0 = procCpuSeconds(st.proc.pid);
+    let t0 = 0;
+    const { socket, done } = connectAndSend(st.port, ctx.data.buf, { onConnect: () => (t0 = performance.now()) });
+    done.catch(() => undefined);
+    try {
+      const { at } = await waitForMetric(
+        st.proc,
+        st.metricsPort,
+        (m) => metric(m, 'SINK.k1', 'EventDrainSuccessCount'),
+        (v) => v >= events,
+        'kafka sink EventDrainSuccessCount',
+      );
+      await done;
+      return {
+        seconds: (at - t0) / 1000,
+        cpuSeconds: procCpuSeconds(st.proc.pid) - cpu0,
+        peakRssBytes: procPeakRssBytes(st.proc.pid),
+      };
+    } finally {
+      socket.end();
+    }
+  },
+  async verify(ctx, st) {
+    const m = await fetchMetrics(st.metricsPort);
+    const drained = metric(m, 'SINK.k1', 'EventDrainSuccessCount');
+    expectCleanExit(st.proc, 'agent', await st.proc.stop());
+    const n = await topicRecords(st.mock.bootstrap, 'bench');
+    if (drained !== ctx.data.events || n !== ctx.data.events)
+      throw new BenchFailure(`the sink drained ${drained}, the topic holds ${n}; ${ctx.data.events} were sent`);
+    return { lines: n };
+  },
+  teardown,
+};
+
+/** Fills topic `bench` of a fresh mock with the data set (not timed). */
+async function prefilled(ctx, st) {
+  st.mock = await startMock();
+  st.procs = [];
+  const p = client([
+    'produce',
+    '--brokers',
+    st.mock.bootstrap,
+    '--topic',
+    'bench',
+    '--events',
+    String(ctx.data.events),
+    '--now',
+  ]);
+  st.procs.push(p);
+  await waitForStdout(p, /^result /m, 600000);
+  expectCleanExit(p, 'kafkajs producer (prefill)', await p.stop());
+}
+
+/** kafkajs-consumer: a bare kafkajs group consumer reads the pre-filled topic (first record to the last). */
+export const kafkajsConsumer = {
+  name: 'kafkajs-consumer',
+  baseline: null,
+  description: 'bare kafkajs consumer (bench/kafka-client.mjs) reading a pre-filled topic; first record to the last',
+  targets: [],
+  async setup(ctx, st) {
+    await prefilled(ctx, st);
+  },
+  async run(ctx, st) {
+    st.proc = client([
+      'consume',
+      '--brokers',
+      st.mock.bootstrap,
+      '--topic',
+      'bench',
+      '--events',
+      String(ctx.data.events),
+      '--group',
+      'bench-baseline',
+    ]);
+    const { res, cpuSeconds, peakRssBytes } = await runClient(st.proc);
+    st.consumed = res.events;
+    return { seconds: res.seconds, cpuSeconds, peakRssBytes };
+  },
+  async verify(ctx, st) {
+    expectCleanExit(st.proc, 'kafkajs consumer', await st.proc.stop());
+    if (st.consumed !== ctx.data.events)
+      throw new BenchFailure(`consumed ${st.consumed} of ${ctx.data.events} records`);
+    return { lines: st.consumed };
+  },
+  teardown,
+};
+
+/** kafka source -> memory -> null on a pre-filled topic: first event received to the last drained. */
+export const kafkaMemoryNull = {
+  name: 'kafka-memory-null',
+  baseline: 'kafkajs-consumer',
+  description:
+    'agent: kafka source (batchSize 1000) on a pre-filled topic -> memory (100000/1000) -> null (batch 1000); first event received to the last drained, via /metrics',
+  targets: [{ label: '>= 200k ev/s', test: (s) => s.eventsPerSec >= 200e3 }],
+  async setup(ctx, st) {
+    await prefilled(ctx, st);
+    st.dir = await makeTempDir('kafka-memory-null');
+    st.metricsPort = await freePort();
+    st.conf = [
+      'a1.sources = r1',
+      'a1.channels = c1',
+      'a1.sinks = k1',
+      'a1.sources.r1.type = kafka',
+      'a1.sources.r1.channels = c1',
+      `a1.sources.r1.kafka.bootstrap.servers = ${st.mock.bootstrap}`,
+      'a1.sources.r1.kafka.topics = bench',
+      'a1.sources.r1.kafka.consumer.group.id = bench-agent',
+      'a1.sources.r1.kafka.consumer.auto.offset.reset = earliest',
+      'a1.sources.r1.batchSize = 1000',
+      'a1.channels.c1.type = memory',
+      'a1.channels.c1.capacity = 100000',
+      'a1.channels.c1.transactionCapacity = 1000',
+      'a1.sinks.k1.type = null',
+      'a1.sinks.k1.channel = c1',
+      'a1.sinks.k1.batchSize = 1000',
+      'a1.sinks.k1.logEveryNEvents = 100000000',
+      '',
+    ].join('\n');
+  },
+  async run(ctx, st) {
+    await fsp.mkdir(st.dir, { recursive: true });
+    st.proc = await startAgentProcess(st.conf, st.dir, {
+      extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+    });
+    await waitForListening(st.metricsPort, st.proc, 60000);
+    const cpu0 = procCpuSeconds(st.proc.pid);
+    const first = await waitForMetric(
+      st.proc,
+      st.metricsPort,
+      (m) => metric(m, 'SOURCE.r1', 'EventReceivedCount'),
+      (v) => v > 0,
+      'kafka source EventReceivedCount',
+    );
+    const last = await waitForMetric(
+      st.proc,
+      st.metricsPort,
+      (m) => metric(m, 'SINK.k1', 'EventDrainSuccessCount'),
+      (v) => v >= ctx.data.events,
+      'null sink EventDrainSuccessCount',
+    );
+    return {
+      seconds: (last.at - first.at) / 1000,
+      cpuSeconds: procCpuSeconds(st.proc.pid) - cpu0,
+      peakRssBytes: procPeakRssBytes(st.proc.pid),
+    };
+  },
+  async verify(ctx, st) {
+    const m = await fetchMetrics(st.metricsPort);
+    const accepted = metric(m, 'SOURCE.r1', 'EventAcceptedCount');
+    const drained = metric(m, 'SINK.k1', 'EventDrainSuccessCount');
+    expectCleanExit(st.proc, 'agent', await st.proc.stop());
+    if (accepted !== ctx.data.events || drained !== ctx.data.events)
+      throw new BenchFailure(`source accepted ${accepted}, null sink drained ${drained}; expected ${ctx.data.events}`);
+    return { lines: drained };
+  },
+  teardown,
+};
