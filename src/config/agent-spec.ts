@@ -5,7 +5,7 @@
  * Component names end at the next '.', as in Flume.
  */
 import type { PropEntry } from './properties.js';
-import type { ConfigIssue } from './issues.js';
+import { IssueCollector, type ConfigIssue } from './issues.js';
 import { closest } from '../contract/index.js';
 
 export type SectionKind = 'sources' | 'channels' | 'sinks' | 'sinkgroups' | 'configfilters';
@@ -29,12 +29,20 @@ export interface AgentSpec {
   agent: string;
   lists: Partial<Record<SectionKind, { names: string[]; entry: PropEntry }>>;
   components: Record<SectionKind, Map<string, ComponentSpec>>;
+  /** Problems with the key grammar: the first ISSUE_LIMIT (`collector.issues`). */
   issues: ConfigIssue[];
+  /** Where they are collected, and counted. */
+  collector: IssueCollector;
   /** Every agent name that has keys, for "did you mean". */
   agentsSeen: Set<string>;
 }
 
-export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): AgentSpec {
+/** One pass over the entries (linear in their number). */
+export function buildAgentSpec(
+  entries: Iterable<PropEntry>,
+  agent: string,
+  issues: IssueCollector = new IssueCollector(),
+): AgentSpec {
   const spec: AgentSpec = {
     agent,
     lists: {},
@@ -45,7 +53,8 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
       sinkgroups: new Map(),
       configfilters: new Map(),
     },
-    issues: [],
+    issues: issues.issues,
+    collector: issues,
     agentsSeen: new Set(),
   };
   for (const e of entries) {
@@ -54,7 +63,7 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     if (dot < 0) continue; // top-level helper key, usable for ${KEY} substitution
     const a = key.slice(0, dot);
     if (a === '') {
-      spec.issues.push({
+      issues.add({
         severity: 'warning',
         file: e.file,
         line: e.line,
@@ -84,7 +93,7 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     const sectionWord = sdot < 0 ? rest : rest.slice(0, sdot);
     if (!(SECTIONS as readonly string[]).includes(sectionWord) || sdot < 0) {
       const guess = closest(sectionWord, SECTIONS);
-      spec.issues.push({
+      issues.add({
         severity: 'error',
         file: e.file,
         line: e.line,
@@ -101,7 +110,7 @@ export function buildAgentSpec(entries: Iterable<PropEntry>, agent: string): Age
     const after = rest.slice(sdot + 1);
     const ndot = after.indexOf('.');
     if (ndot <= 0 || ndot === after.length - 1) {
-      spec.issues.push({
+      issues.add({
         severity: 'error',
         file: e.file,
         line: e.line,

@@ -119,8 +119,9 @@ function unescape(s: string, start: number, end: number, file: string, line: num
  * @param text already-decoded file contents
  * @param file name used in entries and errors
  */
-export function parseProperties(text: string, file = '<string>'): ParseResult {
+export function parseProperties(text: string, file = '<string>', maxKeys = Infinity): ParseResult {
   const entries = new Map<string, PropEntry>();
+  let keys = 0;
   const duplicates: PropEntry[] = [];
   const n = text.length;
   let i = 0; // next char to read
@@ -243,6 +244,12 @@ export function parseProperties(text: string, file = '<string>'): ParseResult {
       }
       valueStart++;
     }
+    if (++keys > maxKeys)
+      throw new PropertiesSyntaxError(
+        `more than ${maxKeys} keys; the rest of the file was not read (raise the limit with -Dflume.config.maxKeys=N)`,
+        file,
+        startLine,
+      );
     const key = unescape(logical, 0, keyLen, file, startLine);
     const value = unescape(logical, valueStart, limit, file, startLine);
     const entry: PropEntry = { key, value, file, line: startLine };
@@ -259,6 +266,7 @@ export function parseProperties(text: string, file = '<string>'): ParseResult {
  * input's own duplicates followed by the entries it overrode from earlier inputs.
  */
 export function mergeProperties(results: ParseResult[]): ParseResult {
+  if (results.length === 1) return results[0]!; // nothing to merge: no copy of a large file's entries
   const entries = new Map<string, PropEntry>();
   const duplicates: PropEntry[] = [];
   for (const r of results) {

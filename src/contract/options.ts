@@ -12,7 +12,11 @@ export class OptionError extends AgentError {
     message: string,
     readonly hint?: string,
   ) {
+    // a value that does not parse is an answer, not a bug: no stack (a generated config may have a million)
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super('FLUME_ERR_CONFIG_OPTION', message);
+    Error.stackTraceLimit = limit;
     this.name = 'OptionError';
   }
 }
@@ -241,34 +245,57 @@ export const opt = {
 // "Did you mean": Damerau-Levenshtein (optimal string alignment), case-insensitive.
 
 export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d.push([i]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
+  return boundedDistance(a.toLowerCase(), b.toLowerCase(), Infinity);
 }
 
+/** Optimal string alignment distance of lower-cased `a` and `b`, or `max + 1` as soon as it must exceed `max`. */
+function boundedDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const n = b.length;
+  // three rolling rows: i-2, i-1, i
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = new Array<number>(n + 1);
+  let cur = new Array<number>(n + 1);
+  for (let j = 0; j <= n; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let rowMin = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[n]!;
+}
+
+/**
+ * Most candidates `closest` looks at: a suggestion among more names than this is of little help, and a generated
+ * configuration with a million names must not cost a million comparisons per mistake.
+ */
+export const CLOSEST_MAX_CANDIDATES = 10_000;
+
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const w = word.toLowerCase();
+  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestD = Infinity;
+  let seen = 0;
   for (const c of candidates) {
-    const dist = editDistance(word, c);
+    if (++seen > CLOSEST_MAX_CANDIDATES) break;
+    const lc = c.toLowerCase();
+    if (lc === w) return c;
+    const dist = boundedDistance(w, lc, Math.min(limit, bestD - 1));
     if (dist < bestD) {
       bestD = dist;
       best = c;
     }
   }
-  const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
-  return best !== undefined && (bestD <= limit || best.toLowerCase() === word.toLowerCase()) ? best : undefined;
+  return best !== undefined && bestD <= limit ? best : undefined;
 }
 
 export function didYouMeanHint(word: string, candidates: Iterable<string>): string | undefined {

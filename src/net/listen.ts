@@ -13,6 +13,7 @@ import { AgentError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { SourceCounters } from '../telemetry/counters.js';
 import { WarnLimiter } from './warn-limiter.js';
+import { ByteBudget } from './byte-budget.js';
 
 /** How long connections may take to close once the grace period is over before they are destroyed. */
 export const LINGER_MS = 1000;
@@ -87,7 +88,15 @@ export interface Tracked {
   stop(): void;
   /** Close now. */
   destroy(): void;
+  /**
+   * Milliseconds since the connection last did anything, when it holds nothing (no input queued, no batch in
+   * flight): such a connection may be closed to make room for a new client. -1 while busy. Absent: never idle.
+   */
+  idleMs?(): number;
 }
+
+/** A connection idle at least this long may be closed to make room for a new client at maxConnections. */
+export const IDLE_EVICT_MIN_MS = 1000;
 
 /** A bare socket as a tracked connection: it closes itself when its work is done (e.g. the http server's). */
 export function trackedSocket(socket: net.Socket): Tracked {
@@ -102,14 +111,32 @@ export function trackedSocket(socket: net.Socket): Tracked {
 export class ConnectionSet<C extends Tracked = Tracked> {
   private readonly conns = new Set<C>();
 
-  constructor(private readonly counters?: SourceCounters) {}
+  constructor(
+    private readonly counters?: SourceCounters,
+    private readonly added?: () => void,
+  ) {}
 
   get size(): number {
     return this.conns.size;
   }
 
+  /** The connection idle the longest, at least `minIdleMs` (see Tracked.idleMs). */
+  longestIdle(minIdleMs: number): C | undefined {
+    let best: C | undefined;
+    let bestMs = minIdleMs;
+    for (const c of this.conns) {
+      const ms = c.idleMs?.() ?? -1;
+      if (ms >= bestMs) {
+        best = c;
+        bestMs = ms;
+      }
+    }
+    return best;
+  }
+
   add(conn: C): void {
     this.conns.add(conn);
+    this.added?.();
     this.counters?.set('OpenConnectionCount', this.conns.size);
     void conn.closed.then(() => {
       this.conns.delete(conn);
@@ -137,8 +164,13 @@ export interface ListenerOptions {
   logger: Logger;
   /** OpenConnectionCount is kept in these. */
   counters?: SourceCounters;
-  /** Further connections are closed at once (and logged, rate-limited). */
+  /**
+   * Further connections are closed at once (and logged, rate-limited). Idle connections do not lock new clients
+   * out: at the cap the connection idle the longest (IDLE_EVICT_MIN_MS at least) is closed to keep a slot free.
+   */
   maxConnections?: number;
+  /** Cap on the bytes buffered from clients over all connections (`budget`); default none. */
+  maxBufferedBytes?: number;
   /** Starts the log line of a server error after start: `<label> server error`. */
   label: string;
 }
@@ -156,10 +188,28 @@ export interface GracefulClose {
 export class Listener<C extends Tracked = Tracked> {
   readonly connections: ConnectionSet<C>;
   private servers: net.Server[] = [];
-  private readonly warn = new WarnLimiter();
+  /** The one limiter for warnings about this source's clients. */
+  readonly warnings = new WarnLimiter();
+  /** Bytes buffered from clients over all connections (maxBufferedBytes). */
+  readonly budget: ByteBudget;
 
   constructor(private readonly o: ListenerOptions) {
-    this.connections = new ConnectionSet(o.counters);
+    this.connections = new ConnectionSet(o.counters, () => this.afterAdd());
+    this.budget = new ByteBudget(o.maxBufferedBytes ?? Infinity);
+  }
+
+  /** At the cap, closes the connection idle the longest so the next client finds a slot. */
+  private afterAdd(): void {
+    const max = this.o.maxConnections;
+    if (max !== undefined && this.connections.size >= max) this.evictIdle();
+  }
+
+  private evictIdle(): boolean {
+    const c = this.connections.longestIdle(IDLE_EVICT_MIN_MS);
+    if (!c) return false;
+    this.o.logger.debug('Closing the longest idle connection to make room: maxConnections reached');
+    c.destroy();
+    return true;
   }
 
   get listening(): boolean {
@@ -174,11 +224,12 @@ export class Listener<C extends Tracked = Tracked> {
     this.servers.push(server);
     server.on('error', (err) => o.logger.error(`${o.label} server error`, { port: bound, error: errorMessage(err) }));
     server.on('drop', (d) => {
-      const suppressed = this.warn.hit('drop');
-      if (suppressed < 0) return;
-      const fields = { maxConnections: o.maxConnections, remote: d?.remoteAddress };
-      if (suppressed) Object.assign(fields, { suppressedWarnings: suppressed });
-      o.logger.warn('Connection refused: maxConnections reached', fields);
+      const evicted = this.evictIdle();
+      this.warnings.log(o.logger, 'drop', 'Connection refused: maxConnections reached', {
+        maxConnections: o.maxConnections,
+        remote: d?.remoteAddress,
+        ...(evicted ? { closedIdle: 1 } : {}),
+      });
     });
     return bound;
   }

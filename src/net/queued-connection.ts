@@ -15,6 +15,8 @@ import { ChannelFullError, errorMessage, AgentError } from '../core/errors.js';
 import { ExponentialBackoff } from '../core/backoff.js';
 import { retrying, type RetryPolicy } from '../core/retry.js';
 import { LINGER_MS, type Tracked } from './listen.js';
+import type { ByteBudget } from './byte-budget.js';
+import type { WarnLimiter } from './warn-limiter.js';
 
 /** Bytes read ahead (while a batch is in flight) before a connection stops reading. */
 export const READ_AHEAD_BYTES = 256 * 1024;
@@ -37,6 +39,12 @@ export interface QueuedSource {
   /** Backoff while a channel is full: first wait, doubling up to the max. */
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** Bytes queued over all the source's connections (maxBufferedBytes): reading pauses while it is full. */
+  readonly buffered?: ByteBudget;
+  /** A connection that holds nothing and has sent nothing for this long is closed; 0 or absent: never. */
+  readonly idleTimeoutMs?: number;
+  /** The source's limiter for warnings about its clients (one line per kind per interval, with a count). */
+  readonly warnings?: WarnLimiter;
 }
 
 /** A batch handed to emit whose outcome is not yet acknowledged. */
@@ -78,6 +86,12 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   private wake: (() => void) | undefined;
   /** Events in flight across the source's connections (shared). */
   private readonly budget: { events: number };
+  /** When the client last sent something or a batch of it was acknowledged. */
+  private lastActivity = performance.now();
+  /** Bytes of the chunks taken in the current round (counted in the budget until the round is done). */
+  private roundBytes = 0;
+  /** Cancels the wait for room in the source's byte budget. */
+  private unwait: (() => void) | undefined;
 
   /** `label` starts the connection's log messages (`<label> connection error`). */
   constructor(
@@ -91,14 +105,23 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
     this.closed = new Promise((resolve) =>
       socket.once('close', () => {
         if (this.linger) clearTimeout(this.linger);
+        this.release();
         resolve();
       }),
     );
+    const idleMs = src.idleTimeoutMs ?? 0;
+    if (idleMs > 0) socket.setTimeout(idleMs, () => this.onIdleTimeout(idleMs));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) =>
       src.ctx.logger.debug(`${label} connection error`, { remote: this.remote, error: errorMessage(err) }),
     );
+  }
+
+  /** A warning about this client, rate-limited over all the source's connections by `key`. */
+  protected warn(key: string, message: string, fields: Record<string, unknown>): void {
+    if (this.src.warnings) this.src.warnings.log(this.src.ctx.logger, key, message, fields);
+    else this.src.ctx.logger.warn(message, fields);
   }
 
   /** The client's address, for log messages. */
@@ -130,10 +153,39 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   /** The source is closing and a batch of `n` still waits for channel space: it is given up. */
   protected abstract abandoned(n: number): void;
 
+  /** Milliseconds since the last activity when the connection holds nothing (Tracked.idleMs), else -1. */
+  idleMs(): number {
+    if (this.running || this.done || this.retrying || this.pending.length > 0 || this.queue.length > 0) return -1;
+    return performance.now() - this.lastActivity;
+  }
+
+  private onIdleTimeout(ms: number): void {
+    if (this.done || this.socket.destroyed) return;
+    const idle = this.idleMs();
+    if (idle < 0 || idle < ms) {
+      this.socket.setTimeout(ms); // busy (a batch waits for channel space): look again later
+      return;
+    }
+    this.src.ctx.logger.debug('Closing idle connection', { remote: this.remote, idleTimeoutMs: ms });
+    this.shutdown();
+  }
+
+  /** Gives the queued bytes back to the source's budget and stops waiting for room in it. */
+  private release(): void {
+    this.src.buffered?.give(this.queued + this.roundBytes);
+    this.roundBytes = 0;
+    this.queue.length = 0;
+    this.queued = 0;
+    this.unwait?.();
+    this.unwait = undefined;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.done) return;
+    this.lastActivity = performance.now();
     this.queue.push(chunk);
     this.queued += chunk.length;
+    this.src.buffered?.force(chunk.length);
     if (!this.running) void this.run();
     else this.updateFlow();
     this.wake?.();
@@ -148,7 +200,16 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   /** Reads only while nothing holds it back. */
   protected updateFlow(): void {
     if (this.done || this.socket.destroyed) return;
-    const hold = this.src.stopping || this.retrying || this.queued >= READ_AHEAD_BYTES;
+    const budget = this.src.buffered;
+    const full = budget !== undefined && budget.full;
+    const hold = this.src.stopping || this.retrying || this.queued >= READ_AHEAD_BYTES || full;
+    if (full && !this.unwait) {
+      // read again once other connections gave bytes back
+      this.unwait = budget.onRelease(() => {
+        this.unwait = undefined;
+        this.updateFlow();
+      });
+    }
     if (hold) {
       if (!this.socket.isPaused()) this.socket.pause();
     } else if (this.socket.isPaused()) {
@@ -159,9 +220,19 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   /** Takes every queued chunk (reading may go on meanwhile). */
   protected take(): Buffer[] {
     const chunks = this.queue.splice(0);
+    // the previous round is done: its bytes are given back; this round's stay counted until the next take
+    this.src.buffered?.give(this.roundBytes);
+    this.roundBytes = this.queued;
     this.queued = 0;
     this.updateFlow();
     return chunks;
+  }
+
+  /** The chunks taken are processed: their bytes are given back to the source's budget. */
+  private endRound(): void {
+    if (this.roundBytes === 0) return;
+    this.src.buffered?.give(this.roundBytes);
+    this.roundBytes = 0;
   }
 
   /** The only place batches are emitted for this connection. */
@@ -171,6 +242,7 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
     try {
       for (;;) {
         await this.process();
+        this.endRound();
         if (this.pending.length === 0) break;
         if (this.done || this.src.stopping) {
           await this.settleAll();
@@ -261,7 +333,7 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
         if (this.retrying) return;
         this.retrying = true;
         this.updateFlow();
-        ctx.logger.warn('Channel full; stopped reading from the client and retrying the batch', {
+        this.warn('full', 'Channel full; stopped reading from the client and retrying the batch', {
           remote: this.remote,
           events: n,
           error: errorMessage(err),
@@ -285,6 +357,7 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   }
 
   private async accepted(n: number): Promise<boolean> {
+    this.lastActivity = performance.now();
     const after = this.committed(n);
     if (after) await after;
     return true;
@@ -310,8 +383,7 @@ export abstract class QueuedConnection<S extends QueuedSource> implements Tracke
   protected shutdown(): void {
     if (this.done) return;
     this.done = true;
-    this.queue.length = 0;
-    this.queued = 0;
+    this.release();
     if (this.socket.destroyed) return;
     this.socket.end();
     this.socket.resume();

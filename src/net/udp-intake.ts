@@ -87,13 +87,12 @@ export class UdpIntake implements Source {
     if (this.pending.length >= this.maxPendingDatagrams || this.pendingBytes + msg.length > this.maxPendingBytes) {
       this.dropped++;
       this.ctx.counters.add('ChannelWriteFail');
-      const suppressed = this.warn.hit('drop');
-      if (suppressed >= 0)
-        this.ctx.logger.warn('Datagram dropped: the channel is not taking events and the pending queue is full', {
-          pendingDatagrams: this.pending.length,
-          droppedSoFar: this.dropped,
-          suppressedWarnings: suppressed,
-        });
+      this.warn.log(
+        this.ctx.logger,
+        'drop',
+        'Datagram dropped: the channel is not taking events and the pending queue is full',
+        { pendingDatagrams: this.pending.length, droppedSoFar: this.dropped },
+      );
       return;
     }
     this.pending.push({ msg, ip: plainIp(rinfo.address), port: rinfo.port });

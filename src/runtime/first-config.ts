@@ -127,11 +127,14 @@ export async function firstConfig(o: FirstConfigOptions): Promise<FirstConfig> {
       const c = fromCache(o);
       if (c) {
         const issues = result.issues.filter((i) => i.severity === 'error').map(formatIssue);
+        const more = result.omitted?.errors ?? 0;
+        const listed = issues.length;
+        if (more) issues.push(`... and ${more} more errors not listed`);
         o.logger.error('The stored configuration is invalid; starting from the cached configuration', {
           from: o.store.location,
           version: doc.version,
           cachedVersion: c.doc.version,
-          errors: issues.length,
+          errors: listed + more,
         });
         for (const line of issues) o.logger.error(line);
         return {
@@ -144,7 +147,7 @@ export async function firstConfig(o: FirstConfigOptions): Promise<FirstConfig> {
       }
     }
     o.print(
-      `Configuration of agent '${o.agentName}' has errors; nothing was started.\n${formatIssues(result.issues)}\n`,
+      `Configuration of agent '${o.agentName}' has errors; nothing was started.\n${formatIssues(result.issues, result.omitted)}\n`,
     );
     return { exit: 'config' };
   }

@@ -161,11 +161,14 @@ export class ConfigReloader {
     const res = loadDocument(doc, { agent: this.o.agentName, sys: this.o.sys });
     if (!res.plan) {
       const issues = res.issues.filter((i: ConfigIssue) => i.severity === 'error').map(formatIssue);
+      const more = res.omitted?.errors ?? 0;
+      const listed = issues.length;
+      if (more) issues.push(`... and ${more} more errors not listed`);
       this.refusedChange = doc.changeId;
       this.refuse(doc.version, issues);
       log.error('New configuration is invalid; the running configuration stays in place', {
         version: doc.version,
-        errors: issues.length,
+        errors: listed + more,
       });
       for (const line of issues) log.error(line);
       return;

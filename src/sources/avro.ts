@@ -14,6 +14,7 @@ import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';
 import type { Status } from '../rpc/avro/protocol.js';
 import { ipFilter, IpRuleError, parseIpFilterRules } from '../net/ip-filter.js';
+import { WarnLimiter } from '../net/warn-limiter.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
 import type { LayerOptions } from '../rpc/avro/transport.js';
 
@@ -42,6 +43,12 @@ const options = {
     min: 1024,
     doc: 'Largest request, checked on the declared lengths before anything is allocated; a larger one closes the connection.',
   }),
+  maxBufferedBytes: opt.size({
+    default: 128 * 1024 * 1024,
+    defaultText: '128m',
+    min: 1024,
+    doc: 'Most bytes held from clients over all connections at once (partial, queued and in-progress requests). A connection that would go beyond is closed (the client retries); connections still in their handshake make room first. Flume: no cap.',
+  }),
   maxFramesPerMessage: opt.int({
     default: 65536,
     min: 1,
@@ -64,27 +71,9 @@ const options = {
 
 type Options = Resolved<typeof options>;
 
-/** Logs at most once per interval, counting what it suppressed. */
-class Throttle {
-  private last = -Infinity;
-  private suppressed = 0;
-  constructor(private readonly ms: number) {}
-  run(f: (suppressed: number) => void): void {
-    const now = performance.now();
-    if (now - this.last < this.ms) {
-      this.suppressed++;
-      return;
-    }
-    this.last = now;
-    const s = this.suppressed;
-    this.suppressed = 0;
-    f(s);
-  }
-}
-
 export class AvroSource implements Source {
   private server?: AvroRpcServer;
-  private readonly failLog = new Throttle(5000);
+  private readonly warnings = new WarnLimiter();
 
   constructor(
     private readonly o: Options,
@@ -128,6 +117,7 @@ export class AvroSource implements Source {
         readTimeoutMs: o.readTimeout,
         idleTimeoutMs: o.idleTimeout,
         maxConnections: o.maxConnections,
+        maxBufferedBytes: o.maxBufferedBytes,
         logger: this.ctx.logger,
         owner: `avro source ${this.ctx.name}`,
       },
@@ -158,12 +148,11 @@ export class AvroSource implements Source {
       if (n <= max) await this.ctx.emit(events);
       else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
     } catch (err) {
-      this.failLog.run((suppressed) =>
-        this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
-          events: n,
-          error: errorMessage(err),
-          ...(suppressed ? { similarSuppressed: suppressed } : {}),
-        }),
+      this.warnings.log(
+        this.ctx.logger,
+        'failed',
+        'Could not put the events into the channel; answered FAILED (the client retries)',
+        { events: n, error: errorMessage(err) },
       );
       return 'FAILED';
     }
@@ -193,6 +182,12 @@ export default defineSource({
   options,
   check: (o) => {
     const problems = tlsProblems(resolveTls(o, 'server'));
+    if (o.maxMessageBytes > o.maxBufferedBytes)
+      problems.push({
+        key: 'maxBufferedBytes',
+        message: `maxBufferedBytes (${o.maxBufferedBytes}) is smaller than maxMessageBytes (${o.maxMessageBytes})`,
+        hint: 'raise maxBufferedBytes or lower maxMessageBytes: the largest request must fit',
+      });
     if (o.ipFilter) {
       if (!o.ipFilterRules)
         problems.push({

@@ -24,7 +24,7 @@ import { bindUdp, Listener } from '../net/listen.js';
 import { WarnLimiter } from '../net/warn-limiter.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
 import { ClientWarnings, ForwardConnection } from '../rpc/forward/server.js';
-import { sourceMemoryBudget, type MemoryBudget } from '../rpc/forward/limits.js';
+import type { MemoryBudget } from '../rpc/forward/limits.js';
 
 const options = {
   bind: opt.string({ default: '0.0.0.0', nonEmpty: true, doc: 'Address to listen on.' }),
@@ -105,8 +105,15 @@ export class ForwardSource implements Source {
   ) {
     const { logger, counters } = ctx;
     const owner = `forward source ${ctx.name}`;
-    this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'Forward' });
-    this.budget = sourceMemoryBudget(o.maxBufferedBytes);
+    this.listener = new Listener({
+      owner,
+      logger,
+      counters,
+      maxConnections: o.maxConnections,
+      maxBufferedBytes: o.maxBufferedBytes,
+      label: 'Forward',
+    });
+    this.budget = this.listener.budget;
     this.warnings = new ClientWarnings(logger);
   }
 
@@ -198,13 +205,10 @@ export class ForwardSource implements Source {
         backoff,
         signal,
         onRetry: (err) => {
-          const suppressed = this.fullWarn.hit('full');
-          if (suppressed >= 0)
-            this.ctx.logger.warn('Channel full; holding the ack and retrying (the client waits)', {
-              events: slice.length,
-              error: errorMessage(err),
-              ...(suppressed ? { similarSuppressed: suppressed } : {}),
-            });
+          this.fullWarn.log(this.ctx.logger, 'full', 'Channel full; holding the ack and retrying (the client waits)', {
+            events: slice.length,
+            error: errorMessage(err),
+          });
         },
         retriable: (err) => err instanceof ChannelFullError,
       }).catch((err: unknown) => {

@@ -15,6 +15,8 @@ import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { QueuedConnection } from '../net/queued-connection.js';
 import { Listener } from '../net/listen.js';
+import type { ByteBudget } from '../net/byte-budget.js';
+import type { WarnLimiter } from '../net/warn-limiter.js';
 import {
   charLineSplitter,
   charsetFor,
@@ -54,6 +56,18 @@ const options = {
     min: 1,
     doc: 'Most concurrent client connections; further connections are closed at once. Flume: unlimited.',
   }),
+  idleTimeout: opt.duration({
+    default: 300,
+    unit: 's',
+    min: 0,
+    doc: 'A connection that sends nothing for this long, with nothing of it in flight, is closed (0 = never). Flume: never. At maxConnections the connection idle the longest is closed to make room for a new client.',
+  }),
+  maxBufferedBytes: opt.size({
+    default: 64 * 1024 * 1024,
+    defaultText: '64m',
+    min: 1024,
+    doc: 'Most bytes read from clients and not yet processed, over all connections; reading pauses while it is reached (backpressure). Flume: no cap.',
+  }),
 };
 
 export type NetcatOptions = Resolved<typeof options>;
@@ -74,6 +88,8 @@ export class NetcatSource implements Source {
   private boundPort = 0;
   /** Set when close() starts: no new batches, no reading. */
   stopping = false;
+  /** A connection silent this long (nothing in flight) is closed. */
+  readonly idleTimeoutMs: number;
   /** Aborted when the close grace has passed (or destroy): retries give up. */
   readonly abort = new AbortController();
   private closing: Promise<void> | undefined;
@@ -86,7 +102,15 @@ export class NetcatSource implements Source {
   ) {
     const { logger, counters } = ctx;
     const owner = `netcat source ${ctx.name}`;
-    this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'Netcat' });
+    this.listener = new Listener({
+      owner,
+      logger,
+      counters,
+      maxConnections: o.maxConnections,
+      maxBufferedBytes: o.maxBufferedBytes,
+      label: 'Netcat',
+    });
+    this.idleTimeoutMs = o.idleTimeout;
     this.codec = charsetFor(o.encoding);
     this.encodeReply = replyEncoder(this.codec);
     this.ackUnit = this.encodeReply('OK\n');
@@ -95,6 +119,16 @@ export class NetcatSource implements Source {
   /** The bound port once started (useful with port 0), else the configured one. */
   get port(): number {
     return this.listener.listening ? this.boundPort : this.o.port;
+  }
+
+  /** Bytes read from clients and not yet processed, over all connections (maxBufferedBytes). */
+  get buffered(): ByteBudget {
+    return this.listener.budget;
+  }
+
+  /** The limiter for warnings about this source's clients. */
+  get warnings(): WarnLimiter {
+    return this.listener.warnings;
   }
 
   get connectionCount(): number {
@@ -200,7 +234,7 @@ class Connection extends QueuedConnection<NetcatSource> {
   }
 
   protected override rejected(n: number, err: unknown): void {
-    this.src.ctx.logger.warn('Error processing events; answered FAILED', {
+    this.warn('rejected', 'Error processing events; answered FAILED', {
       remote: this.remote,
       events: n,
       error: errorMessage(err),
@@ -245,7 +279,7 @@ class Connection extends QueuedConnection<NetcatSource> {
   private oversize(): void {
     const max = this.src.o['max-line-length'];
     this.src.ctx.counters.add('EventReadFail');
-    this.src.ctx.logger.warn('Client sent a line exceeding the maximum length; closing the connection', {
+    this.warn('long', 'Client sent a line exceeding the maximum length; closing the connection', {
       remote: this.remote,
       maxLineLength: max,
     });

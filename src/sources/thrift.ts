@@ -13,6 +13,7 @@ import { defineSource, type Source, type SourceContext, opt, type Resolved } fro
 import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { WarnLimiter } from '../net/warn-limiter.js';
+import { ByteBudget } from '../net/byte-budget.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
 import { FLUME_MAX_FRAME_BYTES } from '../rpc/thrift/framing.js';
 import { kerberosOption, kerberosProblems, protocolOptions } from '../rpc/thrift/options.js';
@@ -33,6 +34,12 @@ const options = {
     default: 1000,
     min: 1,
     doc: 'Most concurrent connections; further ones are closed at once. Flume: unlimited.',
+  }),
+  maxBufferedBytes: opt.size({
+    default: 128 * 1024 * 1024,
+    defaultText: '128m',
+    min: 1024,
+    doc: 'Most request bytes held in memory over all connections (the shared network cap); a connection whose frame does not fit stops being read until others give bytes back (flume-ts).',
   }),
   maxFrameBytes: opt.size({
     default: FLUME_MAX_FRAME_BYTES,
@@ -87,6 +94,7 @@ export class ThriftSource implements Source {
         readTimeoutMs: o.readTimeout,
         idleTimeoutMs: o.idleTimeout,
         maxConnections: o.maxConnections,
+        budget: new ByteBudget(o.maxBufferedBytes),
         logger: this.ctx.logger,
         counters: c,
         owner: label,
@@ -116,13 +124,12 @@ export class ThriftSource implements Source {
       if (n <= max) await this.ctx.emit(events);
       else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
     } catch (err) {
-      const suppressed = this.warn.hit('failed');
-      if (suppressed >= 0)
-        this.ctx.logger.warn('Could not put the events into the channel; answered FAILED (the client retries)', {
-          events: n,
-          error: errorMessage(err),
-          ...(suppressed ? { suppressedWarnings: suppressed } : {}),
-        });
+      this.warn.log(
+        this.ctx.logger,
+        'failed',
+        'Could not put the events into the channel; answered FAILED (the client retries)',
+        { events: n, error: errorMessage(err) },
+      );
       return 'FAILED';
     }
     if (kind === 'append') c.add('AppendAcceptedCount');
@@ -153,6 +160,12 @@ export default defineSource({
       ...tlsProblems(resolveTls(o, 'server')),
       ...kerberosProblems(o, ['agent-principal', 'agent-keytab']),
     ];
+    if (o.maxFrameBytes > o.maxBufferedBytes)
+      problems.push({
+        key: 'maxBufferedBytes',
+        message: `maxBufferedBytes (${o.maxBufferedBytes}) is smaller than maxFrameBytes (${o.maxFrameBytes})`,
+        hint: 'raise maxBufferedBytes or lower maxFrameBytes: the largest request must fit',
+      });
     return problems.length ? problems : true;
   },
   claims: (o) => (o.port === 0 ? [] : [{ resource: 'tcp', id: `${o.bind}:${o.port}`, key: 'port' }]),

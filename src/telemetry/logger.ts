@@ -103,9 +103,19 @@ export function trace(log: Logger, message: string, fields?: Record<string, unkn
   if (log.isLevelEnabled('trace')) log.log('trace', message, fields);
 }
 
-/** Flushes and closes the root logger; resolves when the last line is written (or after `timeoutMs`). */
+/** Root loggers already closed by flushLogs. */
+const ended = new WeakSet<winston.Logger>();
+
+/**
+ * Flushes and closes the root logger; resolves when the last line is written (or after `timeoutMs`). A component
+ * still running (an aborted stop) may log afterwards: such late lines are dropped instead of failing with `write
+ * after end`.
+ */
 export function flushLogs(timeoutMs = 2000): Promise<void> {
   const ending = root;
+  if (ended.has(ending)) return Promise.resolve();
+  ended.add(ending);
+  ending.on('error', () => undefined);
   const fileDone = files.map((f) => f.finished);
   return new Promise((resolve) => {
     const t = setTimeout(resolve, timeoutMs);

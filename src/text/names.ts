@@ -123,11 +123,19 @@ export function charsetName(raw: string): string | undefined {
  * else.
  */
 export function resolveCharset(raw: string): string {
-  const name = charsetName(raw);
-  if (name !== undefined) return name;
-  const guess = didYouMeanHint(raw.trim(), [...COMMON_CHARSETS, ...Object.keys(ALIASES)]);
-  throw new OptionError(
-    `'${raw}' is not a supported charset`,
-    guess ?? `use a Java charset name such as ${COMMON_CHARSETS.slice(0, 5).join(', ')}, windows-1252 or Shift_JIS`,
-  );
+  let r = resolved.get(raw);
+  if (r === undefined) {
+    r = charsetName(raw) ?? {
+      hint:
+        didYouMeanHint(raw.trim(), [...COMMON_CHARSETS, ...Object.keys(ALIASES)]) ??
+        `use a Java charset name such as ${COMMON_CHARSETS.slice(0, 5).join(', ')}, windows-1252 or Shift_JIS`,
+    };
+    if (resolved.size >= 1024) resolved.clear();
+    resolved.set(raw, r);
+  }
+  if (typeof r === 'string') return r;
+  throw new OptionError(`'${raw}' is not a supported charset`, r.hint);
 }
+
+/** Names already resolved (a generated configuration repeats the same one, right or wrong, many times). */
+const resolved = new Map<string, string | { hint: string }>();

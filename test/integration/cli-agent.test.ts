@@ -293,7 +293,7 @@ a1.sinks.k1.channel = c1
     agent.proc.kill('SIGTERM');
     assert.equal(await agent.exited, 1);
     assert.ok(Date.now() - t0 < 5000);
-    assert.match(agent.stdout, /Second signal: aborting without draining/);
+    assert.match(agent.stdout, /Second signal: exiting now without draining/);
   } finally {
     await agent.stop();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -73,7 +73,8 @@ function harness(maxBatchSize = 1000): Harness {
 }
 function source(h: Harness, props: Record<string, string>): SpoolDirectorySource {
   const s = spooldir.create(
-    optionsFor(spooldir, { pollDelay: '20', maxBackoff: '50', ...props }),
+    // files written by the tests are complete at once (fileStableTime has its own test)
+    optionsFor(spooldir, { pollDelay: '20', maxBackoff: '50', fileStableTime: '0', ...props }),
     h.ctx,
   ) as SpoolDirectorySource;
   sources.push(s);
@@ -343,4 +344,54 @@ test('symbolic links in the spool directory are skipped, never renamed or delete
   assert.deepEqual(h.bodies(), ['real']);
   assert.equal(fs.readFileSync(target, 'utf8'), 'SECRET\n');
   assert.ok(fs.lstatSync(path.join(d, 'evil.log')).isSymbolicLink());
+});
+
+test('a file still being written is consumed only once its size and mtime are stable for fileStableTime', async () => {
+  const d = tmp();
+  const h = harness();
+  const s = source(h, { spoolDir: d, fileStableTime: '400' });
+  await s.start();
+  // a writer appends a line every 50 ms (before: the file was completed after the first lines, the rest lost)
+  const p = path.join(d, 'growing.log');
+  const fd = fs.openSync(p, 'a');
+  let n = 0;
+  const timer = setInterval(() => fs.writeSync(fd, `line${n++}\n`), 50);
+  try {
+    await waitFor(() => n >= 20, 5000);
+  } finally {
+    clearInterval(timer);
+    fs.closeSync(fd);
+  }
+  const written = n;
+  assert.equal(h.events.length, 0, 'nothing read while the file keeps changing');
+  await waitFor(() => fs.existsSync(`${p}.COMPLETED`), 5000, 'completed once stable');
+  assert.deepEqual(
+    h.bodies(),
+    Array.from({ length: written }, (_, i) => `line${i}`),
+  );
+});
+
+test('a completed file that changes afterwards (writer still appending) is quarantined with an error', async () => {
+  const d = tmp();
+  const h = harness();
+  const errors: string[] = [];
+  const logger = Object.assign(Object.create(silentLogger()) as object, {
+    error: (m: string, f: unknown) => errors.push(`${m} ${JSON.stringify(f)}`),
+  });
+  h.ctx = { ...h.ctx, logger: logger as unknown as SourceContext['logger'] };
+  const s = source(h, { spoolDir: d, fileStableTime: '100' });
+  const p = put(d, 'paused.log', 'a1\na2\n', 1);
+  const fd = fs.openSync(p, 'a'); // the writer keeps it open across the rename
+  await s.start();
+  await waitFor(() => fs.existsSync(`${p}.COMPLETED`), 5000);
+  fs.writeSync(fd, 'a3 written after completion\n');
+  fs.closeSync(fd);
+  await waitFor(() => s.stats.changedAfterCompletion === 1, 5000, 'the change is detected');
+  assert.deepEqual(h.bodies(), ['a1', 'a2']);
+  assert.ok(fs.existsSync(path.join(d, '.flumespool', 'quarantine', 'paused.log.COMPLETED')));
+  assert.ok(!fs.existsSync(`${p}.COMPLETED`));
+  assert.ok(
+    errors.some((e) => /changed after it was completed/.test(e) && /NOT delivered/.test(e)),
+    errors.join('\n'),
+  );
 });

@@ -405,3 +405,41 @@ test('an idle live file is closed after idleTimeout (its partial line dropped fr
   assert.equal(h.counters.get('PartialLineCount'), 0, 'a live file never has its partial line sent on its own');
   await s.close();
 });
+
+test('more matched files than maxOpenFiles: never more open at once, every line of every file delivered', async () => {
+  // before: every matched file was held open; past `ulimit -n` nothing was read (EMFILE) and the source restarted
+  const d = tmp();
+  const files = 24;
+  const lines = 200;
+  for (let i = 0; i < files; i++)
+    fs.writeFileSync(
+      path.join(d, `f${String(i).padStart(2, '0')}.log`),
+      Array.from({ length: lines }, (_, j) => `f${i}-${j}\n`).join(''),
+    );
+  const h = harness(50);
+  const s = source(h, {
+    filegroups: 'g',
+    'filegroups.g': `${d}/.*\\.log`,
+    positionFile: path.join(d, 'p.json'),
+    maxOpenFiles: '4',
+    idleTimeout: '60000',
+  });
+  let peak = 0;
+  const sample = setInterval(() => (peak = Math.max(peak, s.files().filter((f) => f.open).length)), 1);
+  try {
+    await s.start();
+    peak = Math.max(peak, s.files().filter((f) => f.open).length);
+    await waitFor(() => h.events.length >= files * lines, 20_000, `all lines (${h.events.length})`);
+    // a closed file that grows is reopened (inode + fingerprint) and read from where it stopped
+    fs.appendFileSync(path.join(d, 'f00.log'), 'late\n');
+    await waitFor(() => h.bodies().includes('late'), 10_000, 'appended line');
+  } finally {
+    clearInterval(sample);
+  }
+  await s.close();
+  assert.ok(peak <= 4, `at most maxOpenFiles open (${peak})`);
+  const got = h.bodies();
+  assert.equal(new Set(got).size, files * lines + 1, 'nothing twice, nothing lost');
+  const pos = readPositions(path.join(d, 'p.json'));
+  assert.equal(pos.length, files, 'every file is in the position file');
+});

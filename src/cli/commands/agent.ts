@@ -10,6 +10,7 @@ import { JVM_HINT } from '../jvm-options.js';
 import { effectiveSettings, readConfDir, type Effective } from '../conf-dir/index.js';
 import { runDryRun } from './dry-run.js';
 import { checkAddresses } from '../../config/addresses.js';
+import { configLimits } from '../../config/limits.js';
 
 export interface AgentArgs {
   name: string;
@@ -59,7 +60,11 @@ export async function runAgent(a: AgentArgs): Promise<number> {
 
   let store;
   try {
-    const spec: StoreSpec = a.store.kind === 'file' ? { ...a.store, pollMs: (a.pollInterval ?? 30) * 1000 } : a.store;
+    // files past -Dflume.config.maxBytes are refused unread (the load reports a bad value of it)
+    const spec: StoreSpec =
+      a.store.kind === 'file'
+        ? { ...a.store, pollMs: (a.pollInterval ?? 30) * 1000, maxBytes: configLimits(eff.sys).maxBytes }
+        : a.store;
     store = await openStore(spec, a.name, log);
   } catch (err) {
     process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
@@ -73,12 +78,26 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   if (store.kind !== 'file')
     log.info('Reading the configuration from the store', { from: store.location, cache: cache?.file ?? 'off' });
 
-  // a signal while waiting for the store ends the wait (and the agent) cleanly
+  // a signal while waiting for the store ends the wait (and the agent) cleanly; a second one exits at once (a
+  // read of the store in progress can take its whole timeout to notice the first)
   const waiting = new AbortController();
-  const stopWaiting = () => waiting.abort();
+  let waitSignals = 0;
+  let giveUp!: (code: number) => void;
+  const gaveUp = new Promise<{ exit: 'forced'; code: number }>((r) => (giveUp = (code) => r({ exit: 'forced', code })));
+  const stopWaiting = (sig: NodeJS.Signals) => {
+    waitSignals++;
+    if (waitSignals === 1) {
+      log.info('Stopping: waiting for the read of the configuration store to end', { signal: sig });
+      waiting.abort();
+    } else if (waitSignals === 2) {
+      log.warn('Second signal: exiting now without waiting for the configuration store', { signal: sig });
+      giveUp(EXIT.FAILURE);
+    }
+    // a third signal: already exiting
+  };
   process.on('SIGTERM', stopWaiting);
   process.on('SIGINT', stopWaiting);
-  const first = await firstConfig({
+  const readFirst = firstConfig({
     store,
     agentName: a.name,
     sys: eff.sys,
@@ -88,10 +107,19 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     signal: waiting.signal,
     print: (text) => process.stderr.write(text),
   });
-  process.off('SIGTERM', stopWaiting);
-  process.off('SIGINT', stopWaiting);
+  const first = await Promise.race([readFirst, gaveUp]);
   if ('exit' in first) {
-    await store.close();
+    // the wait's signal handlers stay: a further signal while the process exits must not kill it with a signal
+    if (first.exit === 'forced') {
+      void store.close().catch(() => undefined);
+      await flushLogs();
+      return first.code;
+    }
+    await Promise.race([store.close(), gaveUp]);
+    if (waitSignals > 1) {
+      await flushLogs();
+      return EXIT.FAILURE;
+    }
     if (first.exit === 'stopped') log.info('Stopped while waiting for the configuration store');
     await flushLogs();
     return first.exit === 'config' ? EXIT.CONFIG : first.exit === 'failure' ? EXIT.FAILURE : EXIT.OK;
@@ -101,6 +129,13 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   // a bind address of another host or a name that does not resolve: said before the source starts retrying
   for (const i of await checkAddresses(first.plan))
     log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
+  if (waitSignals) {
+    // told to stop while the addresses were checked: nothing started
+    await Promise.race([store.close(), gaveUp]);
+    if (waitSignals === 1) log.info('Stopped before the agent started');
+    await flushLogs();
+    return waitSignals > 1 ? EXIT.FAILURE : EXIT.OK;
+  }
   const agent = new Agent(first.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
   const reloader = new ConfigReloader(agent, {
     store,
@@ -123,26 +158,39 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
       void reloader.stop();
+      // after a second signal the outcome of this stop no longer matters (and the logs may be closed)
       agent.stop().then(
         async (left) => {
+          if (signals > 1) return;
           await server?.close();
           log.info('Agent stopped', { eventsLeftInChannels: left });
           resolveExit(EXIT.OK);
         },
         (err) => {
+          if (signals > 1) return;
           log.error('Agent did not stop cleanly', { error: errorMessage(err) });
           resolveExit(EXIT.FAILURE);
         },
       );
-    } else {
-      log.warn('Second signal: aborting without draining', { signal: sig });
-      agent.destroy();
+    } else if (signals === 2) {
+      log.warn('Second signal: exiting now without draining (events still in memory channels are lost)', {
+        signal: sig,
+      });
+      try {
+        agent.destroy();
+      } catch {
+        // exiting anyway
+      }
+      void server?.close().catch(() => undefined);
       resolveExit(EXIT.FAILURE);
     }
+    // a third signal: already exiting
   };
   const onHup = () => void reloader.reload('SIGHUP');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.off('SIGTERM', stopWaiting);
+  process.off('SIGINT', stopWaiting);
   process.on('SIGHUP', onHup);
 
   try {
@@ -160,8 +208,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   if (store.kind !== 'file' && !first.fromCache) reloader.saveRunning();
   if (a.reloadConf) reloader.watch();
   const code = await exited;
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
+  // the signal handlers stay: a further signal while the process exits must not kill it with a signal status
   process.off('SIGHUP', onHup);
   await flushLogs();
   return code;

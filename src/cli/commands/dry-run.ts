@@ -23,7 +23,7 @@ export async function runDryRun(
   monitoring: MonitoringOptions | undefined,
 ): Promise<number> {
   if (a.deprecatedNode) process.stderr.write("flume-ng: the 'node' command is deprecated; use 'flume-ng agent'\n");
-  const read = await readOnce(a.store, a.name, a.storeTimeoutMs);
+  const read = await readOnce(a.store, a.name, a.storeTimeoutMs, eff.sys);
   if ('exit' in read) {
     process.stderr.write(`flume-ng: ${read.message}\n`);
     return read.exit;
@@ -33,11 +33,11 @@ export async function runDryRun(
   const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
   if (!res.plan || addresses.some((i) => i.severity === 'error')) {
     process.stderr.write(
-      `Configuration of agent '${a.name}' has errors; nothing would start.\n${formatIssues(warnings)}\n`,
+      `Configuration of agent '${a.name}' has errors; nothing would start.\n${formatIssues(warnings, res.omitted)}\n`,
     );
     return EXIT.CONFIG;
   }
-  if (warnings.length) process.stderr.write(`${formatIssues(warnings)}\n`);
+  if (warnings.length) process.stderr.write(`${formatIssues(warnings, res.omitted)}\n`);
   const lines = [
     `Dry run of agent '${a.name}': the configuration is valid; nothing was started.`,
     ...(read.kind === 'file' ? [] : [`Configuration from: ${read.location} (${read.doc.version})`]),

@@ -3,6 +3,7 @@
  * no watch, no cache (neither read nor written), the store closed afterwards.
  */
 import { openStore, type ConfigDocument, type StoreKind, type StoreSpec } from '../../config/stores/index.js';
+import { configLimits } from '../../config/limits.js';
 import { AgentError, errorMessage } from '../../core/errors.js';
 import { silentLogger } from '../../telemetry/logger.js';
 import { EXIT } from '../exit-codes.js';
@@ -12,10 +13,17 @@ export type ReadOnce =
   /** Nothing was read: bad flags (usage), no such key or znode (config), the store failed (failure). */
   | { exit: number; message: string; location?: string };
 
-export async function readOnce(spec: StoreSpec, agent: string, timeoutMs: number): Promise<ReadOnce> {
+/** `sys` (the -D properties) sets the byte limit past which files are refused unread (-Dflume.config.maxBytes). */
+export async function readOnce(
+  spec: StoreSpec,
+  agent: string,
+  timeoutMs: number,
+  sys: Record<string, string> = {},
+): Promise<ReadOnce> {
   let store;
   try {
-    store = await openStore(spec, agent, silentLogger());
+    const s: StoreSpec = spec.kind === 'file' ? { ...spec, maxBytes: configLimits(sys).maxBytes } : spec;
+    store = await openStore(s, agent, silentLogger());
   } catch (err) {
     return { exit: EXIT.USAGE, message: errorMessage(err) };
   }

@@ -13,7 +13,7 @@ export async function runValidate(a: {
   sys: Record<string, string>;
   json: boolean;
 }): Promise<number> {
-  const read = await readOnce(a.store, a.name, a.timeoutMs);
+  const read = await readOnce(a.store, a.name, a.timeoutMs, a.sys);
   if ('exit' in read) {
     if (a.json && read.exit !== EXIT.USAGE) {
       const issue = { severity: 'error', file: read.location, message: read.message };
@@ -27,11 +27,12 @@ export async function runValidate(a: {
   // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
   const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
   const failed = more.some((i) => i.severity === 'error');
-  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more] };
+  const res = { plan: failed ? undefined : loaded.plan, issues: [...loaded.issues, ...more], omitted: loaded.omitted };
   if (a.json) {
-    process.stdout.write(`${JSON.stringify({ valid: !!res.plan, issues: res.issues }, null, 2)}\n`);
+    const out = { valid: !!res.plan, issues: res.issues, ...(res.omitted ? { omitted: res.omitted } : {}) };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else if (res.issues.length) {
-    (res.plan ? process.stdout : process.stderr).write(`${formatIssues(res.issues)}\n`);
+    (res.plan ? process.stdout : process.stderr).write(`${formatIssues(res.issues, res.omitted)}\n`);
   }
   if (!res.plan) return EXIT.CONFIG;
   if (!a.json) {

@@ -4,14 +4,26 @@
  */
 import fs from 'node:fs';
 import type { ConfigIssue } from '../issues.js';
+import { tooLarge } from '../limits.js';
 import type { ConfigDocument, ConfigStore, StoreListener } from './types.js';
 
-/** Reads configuration files; unreadable ones become issues naming the file. */
-export function readConfigFiles(files: readonly string[]): Pick<ConfigDocument, 'parts' | 'issues'> {
+/**
+ * Reads configuration files; unreadable ones become issues naming the file. Files past maxBytes in total are not
+ * read at all (their sizes are checked first).
+ */
+export function readConfigFiles(
+  files: readonly string[],
+  maxBytes = Infinity,
+): Pick<ConfigDocument, 'parts' | 'issues'> {
   const parts: ConfigDocument['parts'] = [];
   const issues: ConfigIssue[] = [];
+  let bytes = 0;
   for (const f of files) {
     try {
+      if ((bytes += fs.statSync(f).size) > maxBytes) {
+        issues.push(tooLarge(f, bytes, maxBytes, 'not read'));
+        break;
+      }
       let text = fs.readFileSync(f, 'utf8');
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM is not part of the first key
       parts.push({ name: f, text });
@@ -50,6 +62,7 @@ export class FileStore implements ConfigStore {
   constructor(
     private readonly files: readonly string[],
     private readonly pollMs = 30_000,
+    private readonly maxBytes = Infinity,
   ) {
     this.location = files.join(' ');
   }
@@ -63,7 +76,7 @@ export class FileStore implements ConfigStore {
     this.seen = mtimes.join(' ');
     const newest = Math.max(...mtimes);
     return Promise.resolve({
-      ...readConfigFiles(this.files),
+      ...readConfigFiles(this.files, this.maxBytes),
       version: newest > 0 ? `files modified at ${new Date(newest).toISOString()}` : 'files not readable',
       changeId: this.seen,
     });

@@ -13,7 +13,13 @@ export { ConfigCache, defaultCacheDir, type CacheLoad } from './cache.js';
 export { FileStore, readConfigFiles } from './file.js';
 
 export type StoreSpec =
-  | { kind: 'file'; files: string[]; pollMs?: number }
+  | {
+      kind: 'file';
+      files: string[];
+      pollMs?: number;
+      /** Files past this many bytes in total are refused unread (-Dflume.config.maxBytes). */
+      maxBytes?: number;
+    }
   | { kind: 'zookeeper'; connect: string; basePath?: string }
   | {
       kind: 'etcd';
@@ -64,7 +70,7 @@ export function etcdEndpoints(list: string, tls: boolean): string[] {
 export async function openStore(spec: StoreSpec, agent: string, logger: Logger): Promise<ConfigStore> {
   switch (spec.kind) {
     case 'file':
-      return new FileStore(spec.files, spec.pollMs);
+      return new FileStore(spec.files, spec.pollMs, spec.maxBytes);
     case 'zookeeper': {
       if (!spec.connect.trim()) throw new AgentError('FLUME_ERR_USAGE', '-z/--zkConnString: give host:port[,...]');
       const { ZooKeeperStore } = await import('./zookeeper/index.js');

@@ -1,37 +1,51 @@
 /** What every validation phase shares: the agent's key tree, the names listed per section, and the issue list. */
 import type { AgentSpec, ComponentSpec, SectionKind } from '../agent-spec.js';
 import { SECTION_SINGULAR } from '../agent-spec.js';
-import type { ConfigIssue } from '../issues.js';
+import { IssueCollector, type ConfigIssue } from '../issues.js';
 import type { PropEntry } from '../properties.js';
 
-export class Collector {
-  readonly issues: ConfigIssue[] = [];
-  constructor(readonly agent: string) {}
+/** The issues of one validation (at most ISSUE_LIMIT kept, all counted), with the agent they are about. */
+export class Collector extends IssueCollector {
+  constructor(
+    readonly agent: string,
+    limit?: number,
+  ) {
+    super(limit);
+  }
   error(i: Omit<ConfigIssue, 'severity'>): void {
-    this.issues.push({ severity: 'error', ...i });
+    this.add({ severity: 'error', ...i });
   }
   warn(i: Omit<ConfigIssue, 'severity'>): void {
-    this.issues.push({ severity: 'warning', ...i });
+    this.add({ severity: 'warning', ...i });
   }
   at(e: PropEntry | undefined): { file?: string; line?: number; key?: string } {
     return e ? { file: e.file, line: e.line, key: e.key.trim() } : {};
   }
-  get hasErrors(): boolean {
-    return this.issues.some((i) => i.severity === 'error');
-  }
 }
 
 export type Listed = Record<SectionKind, string[]>;
+/** The listed names as sets, for membership tests (a list may hold hundreds of thousands of names). */
+export type ListedSets = Record<SectionKind, Set<string>>;
 
 export class Ctx {
   readonly agent: string;
   readonly c: Collector;
   /** Names in `A.sources`, `A.channels`, ... (set by the sections phase). */
   listed: Listed = { sources: [], channels: [], sinks: [], sinkgroups: [], configfilters: [] };
+  listedSet: ListedSets = {
+    sources: new Set(),
+    channels: new Set(),
+    sinks: new Set(),
+    sinkgroups: new Set(),
+    configfilters: new Set(),
+  };
 
-  constructor(readonly spec: AgentSpec) {
+  constructor(
+    readonly spec: AgentSpec,
+    limit?: number,
+  ) {
     this.agent = spec.agent;
-    this.c = new Collector(spec.agent);
+    this.c = new Collector(spec.agent, limit);
   }
 
   /** The full key as written: `A.sources.r1.port`. */
@@ -58,6 +72,14 @@ export function signatureOf(props: Map<string, PropEntry>): string {
     .sort()
     .map((k) => `${k}=${props.get(k)!.value.trim()}`)
     .join('\n');
+}
+
+/**
+ * Names for a hint: the first few, then how many more (a hint never grows with the size of the configuration).
+ */
+export function someNames(names: readonly string[], max = 10): string {
+  if (names.length <= max) return names.join(', ');
+  return `${names.slice(0, max).join(', ')}, ... (${names.length - max} more)`;
 }
 
 /** The whitespace-separated names of a list value. */

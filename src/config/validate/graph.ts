@@ -6,7 +6,7 @@
 import { SECTION_SINGULAR, type ComponentSpec } from '../agent-spec.js';
 import type { PropEntry } from '../properties.js';
 import { closest, type AnyDef, type ChannelDef } from '../../contract/index.js';
-import type { Ctx } from './context.js';
+import { someNames, type Ctx } from './context.js';
 import { whenParsed } from './options.js';
 import type { Part, Parts } from './components.js';
 import type { GroupPart } from './groups.js';
@@ -22,13 +22,13 @@ export function checkChannelRefs(ctx: Ctx, parts: Parts): void {
 
 function channelRef(ctx: Ctx, comp: ComponentSpec, ref: string, e: PropEntry | undefined): void {
   const listed = ctx.listed.channels;
-  if (listed.includes(ref)) return;
-  const guess = closest(ref, listed);
+  if (ctx.listedSet.channels.has(ref)) return;
+  const guess = ctx.c.full ? undefined : closest(ref, listed);
   ctx.c.error({
     ...ctx.c.at(e),
     component: ctx.label(comp.section, comp.name),
     message: `channel '${ref}' is not defined (Flume drops the ${SECTION_SINGULAR[comp.section]})`,
-    hint: guess ? `did you mean '${guess}'?` : `defined channels: ${listed.join(', ') || '(none)'}`,
+    hint: guess ? `did you mean '${guess}'?` : `defined channels: ${someNames(listed) || '(none)'}`,
   });
 }
 
@@ -39,13 +39,13 @@ export function checkGroupMembers(ctx: Ctx, groups: GroupPart[]): Map<string, st
   for (const g of groups) {
     const label = ctx.label('sinkgroups', g.name);
     for (const s of g.sinks) {
-      if (!ctx.listed.sinks.includes(s)) {
-        const guess = closest(s, ctx.listed.sinks);
+      if (!ctx.listedSet.sinks.has(s)) {
+        const guess = c.full ? undefined : closest(s, ctx.listed.sinks);
         c.error({
           ...c.at(g.sinksEntry),
           component: label,
           message: `sink '${s}' is not defined (Flume empties the whole configuration in this case)`,
-          hint: guess ? `did you mean '${guess}'?` : `defined sinks: ${ctx.listed.sinks.join(', ') || '(none)'}`,
+          hint: guess ? `did you mean '${guess}'?` : `defined sinks: ${someNames(ctx.listed.sinks) || '(none)'}`,
         });
         continue;
       }

@@ -14,7 +14,7 @@
  */
 import type { AgentSpec } from '../agent-spec.js';
 import { closest } from '../../contract/index.js';
-import { Ctx } from './context.js';
+import { Ctx, type Collector } from './context.js';
 import { checkSections } from './sections.js';
 import { planComponents, type Parts } from './components.js';
 import { planGroups } from './groups.js';
@@ -36,7 +36,14 @@ export { componentOptions } from './options.js';
 export function validateAgent(spec: AgentSpec): ValidationResult {
   const ctx = new Ctx(spec);
   const { c, agent: A } = ctx;
-  c.issues.push(...spec.issues);
+  const before = spec.collector;
+  for (const i of before.issues) c.add(i);
+  // counted but not kept there: counted here too
+  const lost = before.omitted;
+  if (lost) {
+    c.errors += lost.errors;
+    c.warnings += lost.warnings;
+  }
   if (!spec.agentsSeen.has(A)) {
     const guess = closest(A, spec.agentsSeen);
     c.error({
@@ -48,7 +55,7 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
           ? `agents in this file: ${[...spec.agentsSeen].join(', ')}`
           : 'the file has no agent keys (A.sources, A.channels, ...)',
     });
-    return { issues: c.issues };
+    return result(c);
   }
   checkSections(ctx);
   const parts = planComponents(ctx);
@@ -57,15 +64,22 @@ export function validateAgent(spec: AgentSpec): ValidationResult {
   const groupOf = checkGroupMembers(ctx, groups);
   checkBatchSizes(ctx, parts);
   checkClaims(ctx, parts);
-  if (c.hasErrors) return { issues: c.issues };
+  if (c.hasErrors) return result(c);
   warnUnusedChannels(ctx, parts);
-  return { issues: c.issues, plan: Object.freeze(assemblePlan(A, parts, groups, groupOf)) };
+  return { ...result(c), plan: Object.freeze(assemblePlan(A, parts, groups, groupOf)) };
+}
+
+function result(c: Collector): ValidationResult {
+  const omitted = c.omitted;
+  return omitted ? { issues: c.issues, omitted } : { issues: c.issues };
 }
 
 function warnUnusedChannels(ctx: Ctx, parts: Parts): void {
+  const used = new Set<string>();
+  for (const s of parts.sources) for (const ch of s.channels) used.add(ch);
+  for (const k of parts.sinks) if (k.channel !== undefined) used.add(k.channel);
   for (const ch of parts.channels) {
-    if (parts.sources.some((s) => s.channels.includes(ch.name))) continue;
-    if (parts.sinks.some((k) => k.channel === ch.name)) continue;
+    if (used.has(ch.name)) continue;
     ctx.c.warn({
       ...ctx.c.at(ch.comp.props.get('type')),
       component: ctx.label('channels', ch.name),

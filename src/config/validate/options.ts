@@ -138,7 +138,7 @@ function readValue(
   if (!hit) {
     r.ok = false;
     const message = `unknown property '${rel}' for ${def.kind} type '${def.type}'`;
-    c.error({ ...at, message, hint: unknownKeyHint(def, rel, where) });
+    c.error({ ...at, message, hint: c.full ? undefined : unknownKeyHint(def, rel, where) });
     return;
   }
   const { key, spec, mapName } = hit;

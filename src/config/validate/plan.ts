@@ -9,7 +9,7 @@ import type {
   SourceDef,
 } from '../../contract/index.js';
 import { findDef } from '../../registry/lookup.js';
-import type { ConfigIssue } from '../issues.js';
+import type { ConfigIssue, OmittedIssues } from '../issues.js';
 import { signatureOf } from './context.js';
 import type { Part, Parts } from './components.js';
 import type { GroupPart } from './groups.js';
@@ -49,7 +49,10 @@ export interface Plan {
 
 export interface ValidationResult {
   plan?: Plan;
+  /** The first ISSUE_LIMIT problems found. */
   issues: ConfigIssue[];
+  /** Problems found beyond those, counted. */
+  omitted?: OmittedIssues;
 }
 
 function planned<D extends AnyDef>(p: Part<D>): Planned<D> {

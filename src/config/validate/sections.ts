@@ -13,10 +13,11 @@ export function checkSections(ctx: Ctx): void {
   for (const section of LISTED_SECTIONS) {
     const list = spec.lists[section];
     listed[section] = list?.names ?? [];
+    const set = (ctx.listedSet[section] = new Set(listed[section]));
     const word = SECTION_SINGULAR[section];
     for (const name of listed[section]) {
       if (spec.components[section].has(name)) continue;
-      const guess = closest(name, spec.components[section].keys());
+      const guess = c.full ? undefined : closest(name, spec.components[section].keys());
       c.error({
         ...c.at(list?.entry),
         component: ctx.label(section, name),
@@ -27,17 +28,22 @@ export function checkSections(ctx: Ctx): void {
       });
     }
     for (const [name, comp] of spec.components[section]) {
-      if (listed[section].includes(name)) continue;
-      const guess = closest(name, listed[section]);
+      if (set.has(name)) continue;
+      const guess = c.full ? undefined : closest(name, listed[section]);
       c.error({
         ...c.at(firstEntry(comp)),
         component: ctx.label(section, name),
         message: `${word} '${name}' has properties but is not listed in ${A}.${section} (Flume ignores it silently)`,
-        hint: guess ? `did you mean '${guess}'?` : `add it: ${A}.${section} = ${[...listed[section], name].join(' ')}`,
+        hint: guess ? `did you mean '${guess}'?` : addToList(`${A}.${section}`, listed[section], name),
       });
     }
   }
   checkAgentShape(ctx);
+}
+
+/** How to list `name` too: the whole list when it is short, else just where to add it. */
+export function addToList(key: string, names: readonly string[], name: string): string {
+  return names.length < 20 ? `add it: ${key} = ${[...names, name].join(' ')}` : `add '${name}' to ${key}`;
 }
 
 function checkAgentShape(ctx: Ctx): void {

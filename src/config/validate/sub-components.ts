@@ -15,6 +15,7 @@ import {
   type SelectorDef,
 } from '../../contract/index.js';
 import { firstEntry, signatureOf, sub, words, type Ctx } from './context.js';
+import { addToList } from './sections.js';
 import { lookupType } from './types.js';
 import { reportProblems, resolveOptions, whenParsed, type Resolution } from './options.js';
 
@@ -36,6 +37,8 @@ interface SubSpec<D extends AnyDef> {
   /** Issue label for its options, e.g. `source r1 selector`. */
   component: string;
   fallbackType?: string;
+  /** Its keys relative to `prefix`, when the caller has them already (else taken from the owner's). */
+  props?: Map<string, PropEntry>;
   /** Where a missing type is reported. */
   typeAnchor?: PropEntry;
   /** Where component-wide option problems point when it has no type key. */
@@ -46,7 +49,7 @@ interface SubSpec<D extends AnyDef> {
 
 export function planSub<D extends AnyDef>(ctx: Ctx, s: SubSpec<D>): SubPart<D> | undefined {
   const { owner, prefix } = s;
-  const props = sub(owner.props, prefix);
+  const props = s.props ?? sub(owner.props, prefix);
   const typeEntry = owner.props.get(`${prefix}type`);
   const def = lookupType(ctx, s.kind, owner, {
     props,
@@ -107,16 +110,22 @@ export function planInterceptors(ctx: Ctx, source: ComponentSpec): SubPart<Inter
   const listKey = ctx.key('sources', source.name, 'interceptors');
   const entry = source.props.get('interceptors');
   const names = words(entry);
-  const defined = new Set<string>();
-  for (const k of source.props.keys()) {
-    const m = /^interceptors\.([^.]+)\./.exec(k);
-    if (m) defined.add(m[1]!);
+  // the keys of each interceptor, in one pass (a source may define thousands)
+  const defined = new Map<string, Map<string, PropEntry>>();
+  for (const [k, e] of source.props) {
+    if (!k.startsWith('interceptors.')) continue;
+    const dot = k.indexOf('.', 13);
+    if (dot <= 13) continue;
+    const ic = k.slice(13, dot);
+    let m = defined.get(ic);
+    if (!m) defined.set(ic, (m = new Map()));
+    m.set(k.slice(dot + 1), e);
   }
   const parts: SubPart<InterceptorDef>[] = [];
   for (const ic of names) {
     const prefix = `interceptors.${ic}.`;
     if (!defined.has(ic)) {
-      const guess = closest(ic, defined);
+      const guess = c.full ? undefined : closest(ic, defined.keys());
       c.error({
         ...c.at(entry),
         component: `${label} interceptor ${ic}`,
@@ -129,18 +138,20 @@ export function planInterceptors(ctx: Ctx, source: ComponentSpec): SubPart<Inter
       kind: 'interceptor',
       owner: source,
       prefix,
+      props: defined.get(ic),
       name: ic,
       component: `${label} interceptor ${ic}`,
     });
     if (part) parts.push(part);
   }
-  for (const ic of defined) {
-    if (names.includes(ic)) continue;
+  const listed = new Set(names);
+  for (const [ic, props] of defined) {
+    if (listed.has(ic)) continue;
     c.error({
-      ...c.at(firstEntry({ props: sub(source.props, `interceptors.${ic}.`) })),
+      ...c.at(firstEntry({ props })),
       component: `${label} interceptor ${ic}`,
       message: `interceptor '${ic}' has properties but is not listed in ${listKey}`,
-      hint: `add it: ${listKey} = ${[...names, ic].join(' ')}`,
+      hint: addToList(listKey, names, ic),
     });
   }
   return parts;

@@ -31,7 +31,9 @@ import {
   type Status,
 } from './protocol.js';
 import { serverStream, type LayerOptions } from './transport.js';
-import { listen } from '../../net/listen.js';
+import { IDLE_EVICT_MIN_MS, listen } from '../../net/listen.js';
+import { WarnLimiter } from '../../net/warn-limiter.js';
+import { ByteBudget } from '../../net/byte-budget.js';
 
 export type CallKind = 'append' | 'appendBatch';
 
@@ -60,6 +62,12 @@ export interface RpcServerOptions {
   /** A connection with no request for this long is closed; 0 = never. */
   idleTimeoutMs: number;
   maxConnections: number;
+  /**
+   * Most bytes buffered from clients over all connections (partial, queued and in-progress messages); a connection
+   * that would go beyond is closed, after the partial messages of connections still in their handshake were dropped
+   * to make room for a connected one. Default: no cap.
+   */
+  maxBufferedBytes?: number;
   logger: Logger;
   /** Who listens, for the start error (FLUME_ERR_SOURCE_START): `avro source r1`. */
   owner?: string;
@@ -92,35 +100,6 @@ class ProtocolViolation extends AgentError {
   }
 }
 
-/**
- * Lets through at most `max` log lines per window; reports how many were suppressed (hostile clients must not flood the
- * log).
- */
-class LogBudget {
-  private windowStart = 0;
-  private used = 0;
-  private suppressed = 0;
-  constructor(
-    private readonly max = 20,
-    private readonly windowMs = 10_000,
-  ) {}
-  take(): { ok: boolean; suppressed: number } {
-    const now = performance.now();
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.used = 0;
-    }
-    if (this.used >= this.max) {
-      this.suppressed++;
-      return { ok: false, suppressed: 0 };
-    }
-    this.used++;
-    const n = this.suppressed;
-    this.suppressed = 0;
-    return { ok: true, suppressed: n };
-  }
-}
-
 const LINGER_MS = 2000;
 
 class Connection {
@@ -132,6 +111,11 @@ class Connection {
   private readonly decoder: FrameDecoder;
   private timer?: NodeJS.Timeout;
   private lastActivity = performance.now();
+  /** Bytes of this connection counted in the server's budget. */
+  private accounted = 0;
+  /** Bytes of the complete messages queued, and of the one being handled. */
+  private queuedBytes = 0;
+  private handlingBytes = 0;
 
   constructor(
     private readonly server: AvroRpcServer,
@@ -164,18 +148,54 @@ class Connection {
   private onData(d: Buffer): void {
     if (this.closed || this.closing) return;
     this.lastActivity = performance.now();
+    if (!this.server.reserve(this, d.length)) {
+      this.server.warn('Closing connection: the bytes buffered over all connections reached maxBufferedBytes', {
+        remote: this.remote,
+        maxBufferedBytes: this.server.budget.limit,
+        bufferedBytes: this.server.budget.used,
+      });
+      this.destroy();
+      return;
+    }
+    this.accounted += d.length;
     try {
       this.decoder.push(d);
     } catch (err) {
       this.fail(err instanceof FrameError ? `bad frame: ${err.message}` : `bad input: ${errorMessage(err)}`, true);
       return;
     }
+    this.settle();
     if (!this.busy) this.arm();
+  }
+
+  /** Bytes held now: the partial message, the queued ones, the one being handled. */
+  get heldBytes(): number {
+    return this.decoder.bufferedBytes + this.queuedBytes + this.handlingBytes;
+  }
+
+  /** Bytes of a partial message held before the handshake completed (what a connected client may evict). */
+  get evictableBytes(): number {
+    return this.connected || this.busy || this.closed ? 0 : this.decoder.bufferedBytes;
+  }
+
+  /** Milliseconds since the last request when nothing is in progress, else -1. */
+  get idleMs(): number {
+    if (this.busy || this.closed || this.closing || this.decoder.midMessage || this.queue.length) return -1;
+    return performance.now() - this.lastActivity;
+  }
+
+  /** Brings the server's count of this connection's bytes to what it holds (frame headers are not kept). */
+  private settle(): void {
+    const now = this.closed ? 0 : this.heldBytes;
+    if (now < this.accounted) this.server.budget.give(this.accounted - now);
+    else if (now > this.accounted) this.server.budget.force(now - this.accounted);
+    this.accounted = now;
   }
 
   private onMessage(serial: number, msg: Buffer): void {
     if (this.closed || this.closing) return;
     this.queue.push({ serial, msg });
+    this.queuedBytes += msg.length;
     if (this.busy) {
       this.stream.pause();
       return;
@@ -189,7 +209,15 @@ class Connection {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const { serial, msg } = this.queue.shift()!;
-        const out = await this.handle(serial, msg);
+        this.queuedBytes -= msg.length;
+        this.handlingBytes = msg.length;
+        let out: Buffer;
+        try {
+          out = await this.handle(serial, msg);
+        } finally {
+          this.handlingBytes = 0;
+          this.settle();
+        }
         if (this.closed) return;
         this.stream.write(out);
       }
@@ -328,7 +356,9 @@ class Connection {
     this.closing = true;
     this.disarm();
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.decoder.reset();
+    this.settle();
     this.stream.end();
     const t = setTimeout(() => this.destroy(), LINGER_MS);
     t.unref();
@@ -336,6 +366,7 @@ class Connection {
 
   destroy(): void {
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.decoder.reset();
     this.stream.destroy();
     this.socket.destroy();
@@ -347,6 +378,8 @@ class Connection {
     this.closed = true;
     this.disarm();
     this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.settle();
     if (!this.socket.destroyed) this.socket.destroy();
     this.server.forget(this);
   }
@@ -354,20 +387,57 @@ class Connection {
 
 export class AvroRpcServer {
   readonly protocols = new ProtocolCache();
+  /** Bytes buffered from clients, over all connections (maxBufferedBytes). */
+  readonly budget: ByteBudget;
   private server?: net.Server;
   private readonly conns = new Set<Connection>();
   private idleWaiters: (() => void)[] = [];
-  private readonly logBudget = new LogBudget();
+  private readonly warnings = new WarnLimiter();
 
   constructor(
     readonly o: RpcServerOptions,
     readonly hooks: ServerHooks,
-  ) {}
+  ) {
+    this.budget = new ByteBudget(o.maxBufferedBytes ?? Infinity);
+  }
+
+  /**
+   * @internal Takes `n` bytes of the budget for `c`. When they do not fit, partial messages of connections still in
+   * their handshake are dropped, largest first, to make room: any of them for a connected client, those larger than
+   * what `c` would hold for one still in its handshake. Clients that never handshake cannot lock out those that do.
+   */
+  reserve(c: Connection, n: number): boolean {
+    if (this.budget.take(n)) return true;
+    const mine = c.heldBytes + n;
+    const victims = [...this.conns].filter((v) => v !== c && v.evictableBytes > (c.connected ? 0 : mine));
+    victims.sort((a, b) => b.evictableBytes - a.evictableBytes);
+    for (const v of victims) {
+      this.warn(
+        'Closing connection: it holds a partial message before its handshake while maxBufferedBytes is reached',
+        {
+          remote: v.remote,
+          bufferedBytes: v.evictableBytes,
+        },
+      );
+      v.destroy();
+      if (this.budget.take(n)) return true;
+    }
+    return false;
+  }
+
+  /** Closes the connection idle the longest (at least `minIdleMs`), to make room for a new client; false if none. */
+  private evictIdle(minIdleMs: number): boolean {
+    let best: Connection | undefined;
+    for (const c of this.conns) if (c.idleMs >= minIdleMs && (!best || c.idleMs > best.idleMs)) best = c;
+    if (!best) return false;
+    this.o.logger.debug('Closing the longest idle connection: maxConnections reached', { remote: best.remote });
+    best.destroy();
+    return true;
+  }
 
   /** @internal A warning about a client, rate-limited. */
   warn(message: string, fields: Record<string, unknown>): void {
-    const b = this.logBudget.take();
-    if (b.ok) this.o.logger.warn(message, b.suppressed ? { ...fields, similarSuppressed: b.suppressed } : fields);
+    this.warnings.log(this.o.logger, message, message, fields);
   }
 
   get openConnections(): number {
@@ -384,12 +454,15 @@ export class AvroRpcServer {
     this.server = server;
     server.maxConnections = this.o.maxConnections;
     server.on('connection', (s) => this.onConnection(s));
-    server.on('drop', (d) =>
-      this.o.logger.warn('Connection refused: maxConnections reached', {
+    server.on('drop', (d) => {
+      // idle connections must not lock new clients out: the longest idle one makes room for the next attempt
+      const evicted = this.evictIdle(IDLE_EVICT_MIN_MS);
+      this.warn('Connection refused: maxConnections reached', {
         maxConnections: this.o.maxConnections,
         remote: d?.remoteAddress,
-      }),
-    );
+        ...(evicted ? { closedIdle: 1 } : {}),
+      });
+    });
     server.on('error', (e) => this.o.logger.error('Avro RPC server error', { error: errorMessage(e) }));
     return listen(server, { host: this.o.host, port: this.o.port, owner: this.o.owner ?? 'Avro RPC server' });
   }
@@ -418,6 +491,8 @@ export class AvroRpcServer {
       }
       const c = new Connection(this, socket, stream, remote);
       this.conns.add(c);
+      // at the cap: keep a slot free for the next client by closing the connection idle the longest
+      if (this.conns.size >= this.o.maxConnections) this.evictIdle(IDLE_EVICT_MIN_MS);
       this.hooks.connections?.(this.conns.size);
       c.start();
       socket.resume();

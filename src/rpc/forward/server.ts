@@ -51,9 +51,7 @@ export class ClientWarnings {
   private readonly limiter = new WarnLimiter();
   constructor(private readonly logger: Logger) {}
   warn(key: string, message: string, fields: Record<string, unknown>): void {
-    const suppressed = this.limiter.hit(key);
-    if (suppressed < 0) return;
-    this.logger.warn(message, suppressed ? { ...fields, similarSuppressed: suppressed } : fields);
+    this.limiter.log(this.logger, key, message, fields);
   }
 }
 

@@ -107,9 +107,7 @@ export class ThriftServer {
   }
 
   limitedWarn(key: string, message: string, fields: Record<string, unknown>): void {
-    const suppressed = this.warn.hit(key);
-    if (suppressed < 0) return;
-    this.o.logger.warn(message, suppressed ? { ...fields, suppressedWarnings: suppressed } : fields);
+    this.warn.log(this.o.logger, key, message, fields);
   }
 
   /** Stops accepting; requests in flight are answered for up to `graceMs`, then what is left is closed. */

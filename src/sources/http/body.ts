@@ -2,6 +2,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
+import type { ByteBudget } from '../../net/byte-budget.js';
 
 export const DECODERS: Record<
   string,
@@ -15,20 +16,6 @@ export const DECODERS: Record<
 };
 
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge?: boolean; busy?: boolean };
-
-/** Bytes of request bodies held in memory, over all requests of one source. */
-export class ByteBudget {
-  used = 0;
-  constructor(readonly limit: number) {}
-  take(n: number): boolean {
-    if (this.used + n > this.limit) return false;
-    this.used += n;
-    return true;
-  }
-  give(n: number): void {
-    this.used -= n;
-  }
-}
 
 /**
  * Reads the whole body, giving up (and pausing the stream) as soon as it exceeds `max` or the shared budget.

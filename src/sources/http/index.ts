@@ -25,7 +25,8 @@ import { loadServerTls, resolveTls } from '../../net/tls/index.js';
 import { HttpError, type HttpHandler, type RequestInfo } from './handler.js';
 import { contentTypeCharset } from './charset.js';
 import { check, createHandler, options, type HttpSourceOptions } from './options.js';
-import { ByteBudget, DECODERS, lingeringClose, readBody } from './body.js';
+import { DECODERS, lingeringClose, readBody } from './body.js';
+import type { ByteBudget } from '../../net/byte-budget.js';
 
 // ----------------------------------------------------------------------------------------------- source
 
@@ -41,7 +42,6 @@ export class HttpSource implements Source {
   private inFlight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
-  private lastWarn = new Map<string, number>();
   readonly budget: ByteBudget;
 
   constructor(
@@ -49,10 +49,17 @@ export class HttpSource implements Source {
     readonly ctx: SourceContext,
   ) {
     this.handler = createHandler(o);
-    this.budget = new ByteBudget(o.maxBufferedBytes);
     const { logger, counters } = ctx;
     const owner = `http source ${ctx.name}`;
-    this.listener = new Listener({ owner, logger, counters, maxConnections: o.maxConnections, label: 'HTTP' });
+    this.listener = new Listener({
+      owner,
+      logger,
+      counters,
+      maxConnections: o.maxConnections,
+      maxBufferedBytes: o.maxBufferedBytes,
+      label: 'HTTP',
+    });
+    this.budget = this.listener.budget;
   }
 
   get port(): number {
@@ -125,14 +132,7 @@ export class HttpSource implements Source {
   }
 
   private warnLimited(key: string, msg: string, fields: Record<string, unknown>): void {
-    const now = performance.now();
-    const last = this.lastWarn.get(key);
-    if (last !== undefined && now - last < 10_000) {
-      this.ctx.logger.debug(msg, fields);
-      return;
-    }
-    this.lastWarn.set(key, now);
-    this.ctx.logger.warn(msg, fields);
+    this.listener.warnings.log(this.ctx.logger, key, msg, fields);
   }
 
   private declaredTooLarge(req: http.IncomingMessage): boolean {

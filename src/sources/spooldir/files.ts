@@ -55,7 +55,11 @@ export class SpoolFiles {
   private readonly skipped = new Map<string, string>();
   private readonly warned = new Set<string>();
   /** Files completed, quarantined and skipped (for tests and status). */
-  readonly stats = { completed: 0, quarantined: 0, skipped: 0 };
+  readonly stats = { completed: 0, quarantined: 0, skipped: 0, changedAfterCompletion: 0 };
+  /** Size and mtime of each listed file, and since when (monotonic) they have not changed: path -> state. */
+  private seen = new Map<string, { id: string; since: number }>();
+  /** Files renamed to their completed name recently, watched for a writer still appending. */
+  private readonly completed = new Map<string, Candidate & { until: number }>();
 
   constructor(
     private readonly o: SpoolDirOptions,
@@ -127,9 +131,28 @@ export class SpoolFiles {
     return out;
   }
 
+  /**
+   * Has `c` kept its size and modification time for fileStableTime? By its mtime's age, or (mtime in the future,
+   * clock skew) by how long this source has seen it unchanged.
+   */
+  private stable(c: Candidate, seen: Map<string, { id: string; since: number }>): boolean {
+    const ms = this.o.fileStableTime;
+    const id = this.identity(c);
+    const now = performance.now();
+    const prev = this.seen.get(c.path);
+    const since = prev && prev.id === id ? prev.since : now;
+    seen.set(c.path, { id, since });
+    if (ms <= 0) return true;
+    return Date.now() - c.mtimeMs >= ms || now - since >= ms;
+  }
+
   async pick(): Promise<Candidate | undefined> {
     for (;;) {
-      const files = await this.list();
+      await this.checkCompleted();
+      const seen = new Map<string, { id: string; since: number }>();
+      const all = await this.list();
+      const files = all.filter((c) => this.stable(c, seen));
+      this.seen = seen;
       if (files.length === 0) return undefined;
       let c: Candidate;
       if (this.o.consumeOrder === 'random') c = files[Math.floor(Math.random() * files.length)]!;
@@ -219,6 +242,7 @@ export class SpoolFiles {
           return;
         }
         await fsp.rename(cur.path, target);
+        this.watchCompleted(cur, target);
       } else {
         const marker = path.join(this.trackerDir, `${cur.rel}${this.o.fileSuffix}`);
         await fsp.mkdir(path.dirname(marker), { recursive: true });
@@ -235,6 +259,46 @@ export class SpoolFiles {
       file: cur.path,
       policy: this.o.deletePolicy === 'immediate' ? 'deleted' : this.o.trackingPolicy,
     });
+  }
+
+  /** Watches a file renamed to `target` for a while: a writer may still hold it open and append. */
+  private watchCompleted(cur: Candidate, target: string): void {
+    if (this.o.fileStableTime <= 0) return;
+    if (this.completed.size >= 1000) this.completed.delete(this.completed.keys().next().value!);
+    const until = performance.now() + Math.max(60_000, 10 * this.o.fileStableTime);
+    this.completed.set(target, {
+      ...cur,
+      path: target,
+      rel: `${cur.rel}${this.o.fileSuffix}`,
+      name: `${cur.name}${this.o.fileSuffix}`,
+      until,
+    });
+  }
+
+  /**
+   * A completed file that changed since (its writer was still appending): what was appended after completion was
+   * not delivered. Never silent: moved to quarantine (by badFilePolicy) with an error naming the bytes.
+   */
+  private async checkCompleted(): Promise<void> {
+    if (this.completed.size === 0) return;
+    const now = performance.now();
+    for (const [target, c] of [...this.completed]) {
+      const st = await fsp.lstat(target).catch(() => undefined);
+      if (!st || st.ino !== c.ino || st.dev !== c.dev || now > c.until) {
+        this.completed.delete(target);
+        continue;
+      }
+      if (st.size === c.size && st.mtimeMs === c.mtimeMs) continue;
+      this.completed.delete(target);
+      this.stats.changedAfterCompletion++;
+      await this.badFile(
+        c,
+        `it changed after it was completed (size ${c.size} -> ${st.size}): a writer is still appending; the ` +
+          `${Math.max(0, st.size - c.size)} bytes after offset ${c.size} were NOT delivered. Write files elsewhere ` +
+          'and move them into the spooling directory when complete, or raise fileStableTime',
+        true,
+      );
+    }
   }
 
   /** A file that cannot be consumed cleanly, by badFilePolicy. `delivered`: its events were committed. */

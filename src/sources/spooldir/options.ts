@@ -114,6 +114,15 @@ export const options = {
     min: 1,
     doc: 'Pause between directory scans when there is nothing to read.',
   }),
+  fileStableTime: opt.duration({
+    default: 3000,
+    unit: 'ms',
+    min: 0,
+    doc:
+      'New key. A file is consumed only once its size and modification time have not changed for this long ' +
+      '(a file still being written waits); a completed file that changes afterwards (a writer still appending) ' +
+      'is moved to quarantine with an error. 0 = consume at once, as Flume.',
+  }),
   maxBackoff: opt.duration({
     default: 4000,
     unit: 'ms',

@@ -64,6 +64,18 @@ const options = {
     min: 1,
     doc: 'Most concurrent client connections over all ports; further connections are closed at once (flume-ts).',
   }),
+  idleTimeout: opt.duration({
+    default: 300,
+    unit: 's',
+    min: 0,
+    doc: 'A connection that sends nothing for this long, with nothing of it in flight, is closed (0 = never). Flume: never. At maxConnections the connection idle the longest is closed to make room for a new client.',
+  }),
+  maxBufferedBytes: opt.size({
+    default: 64 * 1024 * 1024,
+    defaultText: '64m',
+    min: 1024,
+    doc: 'Most bytes read from clients and not yet processed, over all connections; reading pauses while it is reached (backpressure). Flume: no cap.',
+  }),
   readBufferBytes: opt.ignored({ doc: 'Mina read buffer size; Node.js sizes its reads itself.' }),
   readBufferSize: opt.ignored({ doc: "The user guide's spelling of readBufferBytes; no effect." }),
   numProcessors: opt.ignored({ doc: 'Mina processor threads; Node.js uses one event loop.' }),
@@ -127,6 +139,8 @@ export function createMultiport(o: MultiportOptions, ctx: SourceContext): TcpInt
       eventSize: o.eventSize,
       batchSize: o.batchSize,
       maxConnections: o.maxConnections,
+      maxBufferedBytes: o.maxBufferedBytes,
+      idleTimeoutMs: o.idleTimeout,
       wantsHostname: Boolean(o.clientHostnameHeader),
       extraHeaders: (ip, hostname, localPort) =>
         clientHeaders(o, ip, hostname, o.portHeader ? { [o.portHeader]: String(localPort) } : undefined),

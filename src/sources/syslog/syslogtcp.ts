@@ -30,6 +30,18 @@ const options = {
     min: 1,
     doc: 'Most concurrent client connections; further connections are closed at once (flume-ts).',
   }),
+  idleTimeout: opt.duration({
+    default: 300,
+    unit: 's',
+    min: 0,
+    doc: 'A connection that sends nothing for this long, with nothing of it in flight, is closed (0 = never). Flume: never. At maxConnections the connection idle the longest is closed to make room for a new client.',
+  }),
+  maxBufferedBytes: opt.size({
+    default: 64 * 1024 * 1024,
+    defaultText: '64m',
+    min: 1024,
+    doc: 'Most bytes read from clients and not yet processed, over all connections; reading pauses while it is reached (backpressure). Flume: no cap.',
+  }),
   format: formatIgnored,
   ...tlsServerOptions,
 };
@@ -50,6 +62,8 @@ export function createSyslogTcp(o: SyslogTcpOptions, ctx: SourceContext): TcpInt
       eventSize: o.eventSize,
       batchSize: ctx.maxBatchSize,
       maxConnections: o.maxConnections,
+      maxBufferedBytes: o.maxBufferedBytes,
+      idleTimeoutMs: o.idleTimeout,
       wantsHostname: Boolean(o.clientHostnameHeader),
       extraHeaders: (ip, hostname) => clientHeaders(o, ip, hostname),
       // one parser per connection (it caches dates and host names); well-formed messages take its byte-scanning

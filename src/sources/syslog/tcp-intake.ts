@@ -15,6 +15,8 @@ import type { FlumeEvent } from '../../core/event.js';
 import { ChannelFullError, errorMessage, isRetriable } from '../../core/errors.js';
 import { QueuedConnection } from '../../net/queued-connection.js';
 import { Listener } from '../../net/listen.js';
+import type { ByteBudget } from '../../net/byte-budget.js';
+import type { WarnLimiter } from '../../net/warn-limiter.js';
 import { SyslogFramer, type FrameSink } from './framing.js';
 import { HostnameResolver, plainIp } from '../../net/peer.js';
 
@@ -29,6 +31,10 @@ export interface TcpIntakeConfig {
   /** Events per emit (also capped by ctx.maxBatchSize). */
   batchSize: number;
   maxConnections: number;
+  /** Cap on bytes read and not yet processed over all connections; default none. */
+  maxBufferedBytes?: number;
+  /** A connection silent this long (nothing in flight) is closed; 0 or absent: never. */
+  idleTimeoutMs?: number;
   /** Client hostname needed (reverse lookup once per connection before its first batch). */
   wantsHostname: boolean;
   /** Per-connection extra headers from the client address (and the local port). */
@@ -75,7 +81,28 @@ export class TcpIntake implements Source {
   ) {
     const { logger, counters } = ctx;
     const owner = `${cfg.kind} source ${ctx.name}`;
-    this.listener = new Listener({ owner, logger, counters, maxConnections: cfg.maxConnections, label: 'Syslog' });
+    this.listener = new Listener({
+      owner,
+      logger,
+      counters,
+      maxConnections: cfg.maxConnections,
+      maxBufferedBytes: cfg.maxBufferedBytes,
+      label: 'Syslog',
+    });
+  }
+
+  /** Bytes read from clients and not yet processed, over all connections (maxBufferedBytes). */
+  get buffered(): ByteBudget {
+    return this.listener.budget;
+  }
+
+  /** The limiter for warnings about this source's clients. */
+  get warnings(): WarnLimiter {
+    return this.listener.warnings;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.cfg.idleTimeoutMs ?? 0;
   }
 
   /** Bound ports, in configured order (useful with port 0). */
@@ -234,7 +261,8 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
   private noteSkipped(): void {
     if (this.framer.skippedBytes > 0 && !this.warnedSkip) {
       this.warnedSkip = true;
-      this.src.ctx.logger.warn(
+      this.warn(
+        'cut',
         'Messages longer than eventSize were cut (flume.syslog.status=Incomplete); the rest of each was skipped',
         { remote: this.ip, eventSize: this.src.cfg.eventSize },
       );
@@ -243,7 +271,7 @@ class TcpConn extends QueuedConnection<TcpIntake> implements FrameSink {
 
   private bogusFrame(): void {
     this.src.ctx.counters.add('EventReadFail');
-    this.src.ctx.logger.warn('Client declared an octet-counted frame length above the limit; closing the connection', {
+    this.warn('frame', 'Client declared an octet-counted frame length above the limit; closing the connection', {
       remote: this.ip,
       declared: this.framer.badLength,
       limit: Math.max(this.src.cfg.eventSize, MAX_DECLARED_LENGTH),

@@ -26,7 +26,7 @@ import { ensureParent, loadPositions, PositionFileError, type RecoveryPolicy } f
 import { check, options, resolvePositionFile, type TaildirOptions } from './options.js';
 import { PositionWriter } from './position-writer.js';
 import { DirectoryWatch } from './wakeup.js';
-import { TailedFiles } from './tracking.js';
+import { defaultMaxOpenFiles, TailedFiles } from './tracking.js';
 
 export { resolvePositionFile, type TaildirOptions } from './options.js';
 
@@ -83,6 +83,7 @@ export class TaildirSource implements Source {
       settings: this.settings,
       positions: this.positions,
       dirtyNames: this.watch.dirtyNames,
+      maxOpenFiles: o.maxOpenFiles > 0 ? o.maxOpenFiles : defaultMaxOpenFiles(),
       now,
       stopping: () => this.stopping,
     });

@@ -56,6 +56,16 @@ export const options = {
       'away or deleted is closed this long after its last data; its unterminated last line, if ' +
       'any, is then emitted.',
   }),
+  maxOpenFiles: opt.int({
+    default: 0,
+    defaultText: '0 (half of the open-file limit, at most 4096)',
+    min: 0,
+    doc:
+      'New key. Most matched files held open at once. Past it, a file read to its end is closed (the least ' +
+      'recently active first) so that others can be read; a closed file is reopened - checked by inode and ' +
+      'fingerprint - when it has unread data and a slot is free. 0 = half of `ulimit -n`, at most 4096. Flume: ' +
+      'no limit (it fails with too many open files).',
+  }),
   writePosInterval: opt.duration({
     default: 3000,
     unit: 'ms',

@@ -54,6 +54,8 @@ export class TailFile {
   lastStat = 0;
   /** Set when the file reached EOF in the last read. */
   atEof = false;
+  /** Closed with data left to read because maxOpenFiles was reached: reopened as soon as a slot is free. */
+  waitingForSlot = false;
   /** The closing orphan's unterminated tail has been queued. */
   finalFlushed = false;
   headers: Record<string, string>;

@@ -19,6 +19,17 @@ const FP_CHECK_MS = 50;
 /** How often a closed (idle) file is stat'ed for changes, unless inotify names it. */
 const CLOSED_STAT_MS = 1000;
 
+/** Half of the process's soft open-file limit (Linux: /proc/self/limits), between 16 and 4096; 512 if unknown. */
+export function defaultMaxOpenFiles(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return m[1] === 'unlimited' ? 4096 : Math.max(16, Math.min(4096, Math.floor(Number(m[1]) / 2)));
+  } catch {
+    // not Linux: the default below
+  }
+  return 512;
+}
+
 /** What the tracked files share with their source. */
 export interface TrackingContext {
   readonly ctx: SourceContext;
@@ -30,6 +41,8 @@ export interface TrackingContext {
   readonly positions: PositionWriter;
   /** Paths a directory watch saw change (cleared by update()). */
   readonly dirtyNames: Set<string>;
+  /** Most files held open at once. */
+  readonly maxOpenFiles: number;
   now(): number;
   stopping(): boolean;
 }
@@ -151,7 +164,7 @@ export class TailedFiles {
         const opened = await this.openFile(c);
         if (!opened) break;
         if (opened.size > e.pos && (await sameFingerprint(opened.fh, e.fp, opened.size))) {
-          const t = this.track(c, e.pos, await fingerprintFile(opened.fh, opened.size), opened);
+          const t = this.track(c, e.pos, await fingerprintFile(opened.fh, opened.size), opened, false);
           t.orphan = true;
           t.rotated = true;
           this.ctx.logger.info('Draining a file rotated while the agent was stopped', {
@@ -166,6 +179,34 @@ export class TailedFiles {
         break;
       }
     }
+  }
+
+  /** Files open now. */
+  get openCount(): number {
+    let n = 0;
+    for (const t of this.trackers.values()) if (t.isOpen) n++;
+    return n;
+  }
+
+  /**
+   * Makes room for one more open file under maxOpenFiles: closes the least recently active open file that is
+   * read to its end with nothing queued (it is reopened when it changes). False when every open file still has
+   * data to hand out (the caller waits for a slot).
+   */
+  private makeRoom(except?: TailFile): boolean {
+    let open = 0;
+    let victim: TailFile | undefined;
+    for (const t of this.trackers.values()) {
+      if (!t.isOpen || t === except) continue;
+      open++;
+      if (t.busy || t.orphan || t.readPos < t.size) continue;
+      if (!victim || t.lastActivity < victim.lastActivity) victim = t;
+    }
+    if (open < this.d.maxOpenFiles) return true;
+    if (!victim) return false;
+    void victim.closeIdle();
+    this.ctx.logger.debug('Closed a file read to its end to stay under maxOpenFiles', { file: victim.path });
+    return true;
   }
 
   /** Reconciles the trackers with the directories, and re-reads sizes on the open descriptors. */
@@ -205,6 +246,7 @@ export class TailedFiles {
         }
       }
     }
+    let room = true;
     for (const t of this.trackers.values()) {
       if (t.isOpen) {
         let r;
@@ -228,6 +270,9 @@ export class TailedFiles {
           this.positions.invalidate();
           if (!t.busy) await this.positions.write();
         }
+      } else if (t.waitingForSlot) {
+        // closed for maxOpenFiles with data left: tried on every pass until the slots are taken
+        if (room && !this.stopping && (await this.maybeReopen(t)) === 'no room') room = false;
       } else if (!this.stopping && (now - t.lastStat >= CLOSED_STAT_MS || this.dirtyNames.has(t.path))) {
         t.lastStat = now;
         await this.maybeReopen(t);
@@ -237,11 +282,14 @@ export class TailedFiles {
   }
 
   /** A closed file changed: reopen it, checking it is still the same content (fingerprint). */
-  private async maybeReopen(t: TailFile): Promise<void> {
+  private async maybeReopen(t: TailFile): Promise<'no room' | undefined> {
     const st = await fsp.stat(t.openPath).catch(() => undefined);
     if (!st || st.dev !== t.dev || st.ino !== t.ino) return; // gone or replaced: the directory scan handles it
-    if (st.size === t.size && st.mtimeMs === t.mtimeMs) return; // unchanged since it was closed
+    // unchanged since it was closed, and read to that point (closed for maxOpenFiles with data left: reopened)
+    if (st.size === t.size && st.mtimeMs === t.mtimeMs && !t.waitingForSlot) return;
+    if (!this.makeRoom(t)) return 'no room'; // every slot is still reading: later
     if (!(await t.open())) return;
+    t.waitingForSlot = false;
     if (!(await sameFingerprint(t.fh!, t.fp, t.size)) || t.size < t.pos) {
       this.ctx.logger.info(
         'Reopened file has different content (inode reused or truncated); reading it from the start',
@@ -280,10 +328,16 @@ export class TailedFiles {
     pos: number,
     fp: string,
     opened: { fh: fsp.FileHandle; size: number; mtimeMs: number },
+    mayClose = true,
   ): TailFile {
     const t = new TailFile(c.key, c.dev, c.ino, c.path, c.openPath, c.group, pos, fp, this.settings, this.now());
     t.adopt(opened.fh, opened.size, opened.mtimeMs);
     this.trackers.set(c.key, t);
+    // over maxOpenFiles: tracked closed, reopened (inode + fingerprint checked) when a slot is free
+    if (mayClose && !this.makeRoom(t)) {
+      t.waitingForSlot = true;
+      void t.close();
+    }
     return t;
   }
 
