@@ -5,12 +5,15 @@ import { substitute } from './substitute.js';
 import { buildAgentSpec } from './agent-spec.js';
 import { validateAgent, type Plan } from './validate/index.js';
 import type { ConfigIssue } from './issues.js';
+import type { PluginLookup } from './plugins/table.js';
 
 export interface LoadOptions {
   files: string[];
   agent: string;
   sys?: Record<string, string>;
   env?: Record<string, string | undefined>;
+  /** Plugin types, imported beforehand (config/plugins/: loadConfigWithPlugins). */
+  plugins?: PluginLookup;
 }
 
 export interface LoadResult {
@@ -85,6 +88,6 @@ function configFromEntries(raw: PropEntry[], o: Omit<LoadOptions, 'files'>, issu
     entries.push(r.value === e.value ? e : { ...e, value: r.value });
   }
   const spec = buildAgentSpec(entries, o.agent);
-  const res = validateAgent(spec);
+  const res = validateAgent(spec, o.plugins);
   return { plan: res.plan, issues: [...issues, ...res.issues], entries };
 }

@@ -4,7 +4,7 @@
  * running pipeline: the agent keeps the old one and the failure is kept for /metrics and /health.
  */
 import fs from 'node:fs';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithPlugins, type PluginOptions } from '../config/plugins/index.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import type { Agent, ReloadReport } from './agent.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -34,6 +34,8 @@ export class ConfigReloader {
       sys: Record<string, string>;
       pollMs: number;
       logger: Logger;
+      /** Where plugins are looked up (the agent's --plugins-path). */
+      plugins?: PluginOptions;
     },
   ) {
     for (const f of opts.files) this.mtimes.set(f, mtimeOf(f));
@@ -72,7 +74,12 @@ export class ConfigReloader {
     const log = this.opts.logger;
     for (const f of this.opts.files) this.mtimes.set(f, mtimeOf(f));
     log.info('Reloading configuration', { reason, files: this.opts.files.join(' ') });
-    const res = loadConfig({ files: this.opts.files, agent: this.opts.agentName, sys: this.opts.sys });
+    const res = await loadConfigWithPlugins({
+      files: this.opts.files,
+      agent: this.opts.agentName,
+      sys: this.opts.sys,
+      ...this.opts.plugins,
+    });
     this.status.count++;
     this.status.at = Date.now();
     if (!res.plan) {

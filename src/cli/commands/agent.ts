@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
+import { loadConfigWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues } from '../../config/issues.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
@@ -28,6 +28,8 @@ export interface AgentArgs {
   dryRun?: boolean;
   /** Invoked as Flume's deprecated `flume-ng node`. */
   deprecatedNode?: boolean;
+  /** --plugins-path (default: plugins.d next to the -c directory). */
+  pluginsPath?: string;
 }
 
 export async function runAgent(a: AgentArgs): Promise<number> {
@@ -53,7 +55,8 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   for (const n of eff.notes) log.warn(n.message, { file: n.file, line: n.line, hint: n.hint });
 
   const files = a.confFile.map((f) => path.resolve(f));
-  const res = loadConfig({ files, agent: a.name, sys: eff.sys });
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, files });
+  const res = await loadConfigWithPlugins({ files, agent: a.name, sys: eff.sys, ...plugins });
   if (!res.plan) {
     process.stderr.write(
       `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`,
@@ -73,6 +76,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     sys: eff.sys,
     pollMs: (a.pollInterval ?? 30) * 1000,
     logger: log,
+    plugins,
   });
   const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
 

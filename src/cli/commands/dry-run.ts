@@ -4,7 +4,7 @@
  * port, no file, no log file.
  */
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
+import { loadConfigWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues, type ConfigIssue } from '../../config/issues.js';
 import type { Plan, Planned } from '../../config/validate/index.js';
 import type { AnyDef } from '../../contract/index.js';
@@ -22,7 +22,9 @@ export async function runDryRun(
   monitoring: MonitoringOptions | undefined,
 ): Promise<number> {
   if (a.deprecatedNode) process.stderr.write("flume-ng: the 'node' command is deprecated; use 'flume-ng agent'\n");
-  const res = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: eff.sys });
+  const files = a.confFile.map((f) => path.resolve(f));
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, files });
+  const res = await loadConfigWithPlugins({ files, agent: a.name, sys: eff.sys, ...plugins });
   const addresses = res.plan ? await checkAddresses(res.plan) : [];
   const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
   if (!res.plan || addresses.some((i) => i.severity === 'error')) {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
+import { loadConfigWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues } from '../../config/issues.js';
 import { EXIT } from '../exit-codes.js';
 import { checkAddresses } from '../../config/addresses.js';
@@ -9,8 +9,12 @@ export async function runValidate(a: {
   confFile: string[];
   sys: Record<string, string>;
   json: boolean;
+  conf?: string;
+  pluginsPath?: string;
 }): Promise<number> {
-  const loaded = loadConfig({ files: a.confFile.map((f) => path.resolve(f)), agent: a.name, sys: a.sys });
+  const files = a.confFile.map((f) => path.resolve(f));
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, files });
+  const loaded = await loadConfigWithPlugins({ files, agent: a.name, sys: a.sys, ...plugins });
   // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
   const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
   const failed = more.some((i) => i.severity === 'error');

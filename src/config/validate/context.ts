@@ -3,6 +3,7 @@ import type { AgentSpec, ComponentSpec, SectionKind } from '../agent-spec.js';
 import { SECTION_SINGULAR } from '../agent-spec.js';
 import type { ConfigIssue } from '../issues.js';
 import type { PropEntry } from '../properties.js';
+import type { PluginLookup } from '../plugins/table.js';
 
 export class Collector {
   readonly issues: ConfigIssue[] = [];
@@ -29,7 +30,11 @@ export class Ctx {
   /** Names in `A.sources`, `A.channels`, ... (set by the sections phase). */
   listed: Listed = { sources: [], channels: [], sinks: [], sinkgroups: [], configfilters: [] };
 
-  constructor(readonly spec: AgentSpec) {
+  constructor(
+    readonly spec: AgentSpec,
+    /** Plugin types the configuration may name (imported before validation). */
+    readonly plugins?: PluginLookup,
+  ) {
     this.agent = spec.agent;
     this.c = new Collector(spec.agent);
   }
