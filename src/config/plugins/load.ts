@@ -45,9 +45,17 @@ export function definitionProblem(x: unknown): string | undefined {
   return undefined;
 }
 
-/** Imports `file` and returns its definitions (default export: one definition or an array of them). */
+/** Imports `file` (or a package directory's entry point) and returns its definitions: one definition or an array. */
 export async function importDefinitions(file: string): Promise<{ defs: AnyDef[] } | { error: string }> {
   if (!fs.existsSync(file)) return { error: `plugin file not found: ${file}` };
+  if (fs.statSync(file).isDirectory()) {
+    try {
+      file = packageEntry(file); // a package directory: its entry point
+    } catch (err) {
+      return { error: `plugin package ${file}: ${errorMessage(err)}` };
+    }
+    if (!fs.existsSync(file)) return { error: `plugin file not found: ${file} (the package's entry point)` };
+  }
   enablePluginImports();
   let mod: { default?: unknown };
   try {
