@@ -16,6 +16,8 @@ import * as publicApi from '../../src/index.js';
 import { tmpDir } from '../helpers/cli.js';
 import { startPlan } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
+import { ConfigReloader } from '../../src/runtime/reload.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
 
 const UPPER = `import { defineInterceptor, opt, makeEvent } from 'flume-ts';
 export default defineInterceptor({
@@ -325,4 +327,60 @@ test('the public entry exports the plugin API and no internals', () => {
     'withHeaders',
   ]);
   assert.ok(new publicApi.AgentError('FLUME_ERR_PLUGIN', 'x') instanceof AgentError);
+});
+
+test('an interceptor plugin that throws fails the put as a whole; the source retries and nothing is lost', async () => {
+  const dir = tmpDir();
+  write(
+    dir,
+    'conf/flaky-interceptor.mjs',
+    `import { defineInterceptor } from 'flume-ts';
+     let calls = 0;
+     export default defineInterceptor({ type: 'flaky', summary: 's', options: {},
+       create: () => ({ intercept: (events) => { if (++calls <= 2) throw new Error('lookup timed out'); return events; } }) });`,
+  );
+  write(dir, 'conf/recorder.mjs', RECORDER);
+  const r = recorded();
+  r.fail = false;
+  r.events.length = 0;
+  const quick = 'a1.sources.r1.backoffSleepIncrement = 10\na1.sources.r1.maxBackoffSleep = 20';
+  const res = await load(dir, conf('./flaky-interceptor.mjs', quick, './recorder.mjs'));
+  assert.ok(res.plan, JSON.stringify(res.issues));
+  const agent = await startPlan(res.plan);
+  try {
+    await waitFor(() => r.events.length >= 3, 10_000, 'the three events delivered after two failed puts');
+    assert.deepEqual(r.events, ['0', '1', '2']);
+    assert.ok(agent.sources.get('r1')!.counters.get('ChannelWriteFail') >= 1, 'the failed puts are counted');
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('a configuration reload imports the plugins the new configuration names', async () => {
+  const dir = tmpDir();
+  write(dir, 'conf/recorder.mjs', RECORDER);
+  const file = write(dir, 'conf/agent.properties', conf('timestamp'));
+  const first = await loadConfigWithPlugins({ files: [file], agent: 'a1', sys: {}, env: {} });
+  const agent = await startPlan(first.plan!);
+  try {
+    const reloader = new ConfigReloader(agent, {
+      files: [file],
+      agentName: 'a1',
+      sys: {},
+      pollMs: 60_000,
+      logger: silentLogger(),
+      plugins: { pluginsPath: [] },
+    });
+    fs.writeFileSync(file, conf('timestamp', '', './recorder.mjs'));
+    await reloader.reload('test');
+    assert.equal(reloader.status.status, 'ok', JSON.stringify(reloader.status.issues));
+    assert.equal(agent.sinks.get('k1')!.planned.def.type, 'recorder');
+    fs.writeFileSync(file, conf('timestamp', '', './missing.mjs'));
+    await reloader.reload('test');
+    assert.equal(reloader.status.status, 'failed');
+    assert.match(reloader.status.issues![0]!, /plugin file not found: .*missing\.mjs/);
+    assert.equal(agent.sinks.get('k1')!.planned.def.type, 'recorder', 'the running configuration stays');
+  } finally {
+    await agent.stop();
+  }
 });
