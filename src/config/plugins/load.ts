@@ -142,13 +142,14 @@ async function loadPackage(table: PluginTable, dir: string): Promise<void> {
     return;
   }
   for (const def of r.defs) {
-    const builtIn = findDef(def.kind, def.type);
+    const names = [def.type, ...(def.aliases ?? []), ...(def.classNames ?? [])];
+    const builtIn = names.map((n) => findDef(def.kind, n)).find((d) => d !== undefined);
     const twice = builtIn ? undefined : table.register(def);
     if (builtIn || twice)
       table.issues.push({
         severity: 'error',
         file: entry,
-        message: `plugin ${def.kind} type '${def.type}' is already defined by ${builtIn ? 'flume-ts itself' : twice!.plugin}`,
+        message: `plugin ${def.kind} type '${def.type}' (or one of its aliases or class names) is already defined by ${builtIn ? 'flume-ts itself' : twice!.plugin}`,
         hint: 'give the plugin type another name',
       });
   }

@@ -33,11 +33,21 @@ export class PluginTable implements PluginLookup {
   /** Problems of the plugins path itself (a package that fails to load, a type defined twice). */
   readonly issues: ConfigIssue[] = [];
 
+  /**
+   * Registers the definition's type, aliases and Flume class names (so a plugin that replaces a custom Java class can
+   * declare its class name, and the old configuration runs unchanged). Returns the definition that already had one
+   * of those names, if any (nothing is registered then).
+   */
   register(def: AnyDef): AnyDef | undefined {
-    const k = `${def.kind}\0${def.type.toLowerCase()}`;
-    const had = this.named.get(k);
-    if (!had) this.named.set(k, def);
-    return had;
+    const keys = [def.type, ...(def.aliases ?? []), ...(def.classNames ?? [])].map(
+      (n) => `${def.kind}\0${n.toLowerCase()}`,
+    );
+    for (const k of keys) {
+      const had = this.named.get(k);
+      if (had) return had;
+    }
+    for (const k of keys) this.named.set(k, def);
+    return undefined;
   }
 
   setRef(key: string, hit: PluginHit): void {
@@ -56,7 +66,7 @@ export class PluginTable implements PluginLookup {
 
   /** Every definition loaded, plugins-path ones first (for describe). */
   defs(): AnyDef[] {
-    const out = [...this.named.values()];
+    const out = [...new Set(this.named.values())];
     for (const h of this.refs.values()) if (h.def && !out.includes(h.def)) out.push(h.def);
     return out;
   }
