@@ -7,6 +7,7 @@ import { runValidate } from './commands/validate.js';
 import { runDescribe } from './commands/describe.js';
 import { runVersion } from './commands/version.js';
 import { avroClientArgs, avroClientBuilder, runAvroClient } from './commands/avro-client.js';
+import { storeOptions, storeSpecFrom } from './store-args.js';
 
 type Action = () => Promise<number> | number;
 
@@ -16,8 +17,6 @@ const FLUME_IGNORED = [
   'conf-password',
   'auth-provider',
   'backup-directory',
-  'zkConnString',
-  'zkBasePath',
   'conf-provider',
   'classpath',
 ] as const;
@@ -60,6 +59,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       (y) =>
         y
           .options(confFileOpts)
+          .options(storeOptions)
+          .option('config-cache', {
+            type: 'string',
+            describe:
+              'Directory of the last good configuration read from ZooKeeper or etcd, used when the store is down at ' +
+              'start (default .flume-ts/config-cache; --no-config-cache turns it off)',
+          })
           .option('conf', {
             alias: 'c',
             type: 'string',
@@ -81,8 +87,6 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('conf-password', { type: 'string', hidden: true })
           .option('auth-provider', { alias: 'a', type: 'string', hidden: true })
           .option('backup-directory', { alias: 'b', type: 'string', hidden: true })
-          .option('zkConnString', { alias: 'z', type: 'string', hidden: true })
-          .option('zkBasePath', { alias: 'p', type: 'string', hidden: true })
           .option('conf-provider', { type: 'string', hidden: true })
           .option('classpath', { alias: 'C', type: 'string', hidden: true })
           .option('plugins-path', pluginsPathOpt)
@@ -97,7 +101,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       (a) => {
         if (!a.name) usage('missing required option -n/--name: the agent to run');
         if (a['conf-uri']?.length) usage('-u/--conf-uri is not supported by flume-ts yet; use -f/--conf-file');
-        if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
+        const { spec, timeoutMs } = storeSpecFrom(a);
+        const cache = a['config-cache'] as string | boolean | undefined;
+        if (cache === true || cache === '') usage('--config-cache: give a directory');
         const shutdown = Number(a['shutdown-timeout']);
         if (!Number.isFinite(shutdown) || shutdown < 0)
           usage(`--shutdown-timeout: '${a['shutdown-timeout']}' is not a number of seconds`);
@@ -113,7 +119,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         action = () =>
           runAgent({
             name: a.name!,
-            confFile: a['conf-file']!,
+            store: spec,
+            storeTimeoutMs: timeoutMs,
+            configCache: cache as string | false | undefined,
             conf: a.conf,
             sys: pre.sys,
             jvm: pre.jvm,
@@ -133,16 +141,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       (y) =>
         y
           .options(confFileOpts)
+          .options(storeOptions)
           .option('conf', { alias: 'c', type: 'string', describe: 'Configuration directory (for plugins.d)' })
           .option('plugins-path', pluginsPathOpt)
           .option('json', { type: 'boolean', default: false, describe: 'Print the issues as JSON' }),
       (a) => {
         if (!a.name) usage('missing required option -n/--name: the agent to validate');
-        if (!a['conf-file']?.length) usage('no configuration was provided: pass -f/--conf-file <file>');
+        const { spec, timeoutMs } = storeSpecFrom(a);
         action = () =>
           runValidate({
             name: a.name!,
-            confFile: a['conf-file']!,
+            store: spec,
+            timeoutMs,
             sys: pre.sys,
             json: a.json,
             conf: a.conf,

@@ -1,10 +1,11 @@
-/** Loads configuration files, applies substitution, and validates one agent. */
-import fs from 'node:fs';
+/** Loads a configuration (files, or the texts a store read), applies substitution, and validates one agent. */
 import { parseProperties, mergeProperties, PropertiesSyntaxError, type PropEntry } from './properties.js';
 import { substitute } from './substitute.js';
 import { buildAgentSpec } from './agent-spec.js';
 import { validateAgent, type Plan } from './validate/index.js';
 import type { ConfigIssue } from './issues.js';
+import { readConfigFiles } from './stores/file.js';
+import type { ConfigDocument } from './stores/types.js';
 import type { PluginLookup } from './plugins/table.js';
 
 export interface LoadOptions {
@@ -12,7 +13,7 @@ export interface LoadOptions {
   agent: string;
   sys?: Record<string, string>;
   env?: Record<string, string | undefined>;
-  /** Plugin types, imported beforehand (config/plugins/: loadConfigWithPlugins). */
+  /** Plugin types, imported beforehand (config/plugins/: loadDocumentWithPlugins). */
   plugins?: PluginLookup;
 }
 
@@ -24,29 +25,16 @@ export interface LoadResult {
 }
 
 export function loadConfig(o: LoadOptions): LoadResult {
-  const issues: ConfigIssue[] = [];
+  return loadDocument(readConfigFiles(o.files), o);
+}
+
+/** Parses, merges (later parts win key by key), substitutes and validates a document read from any store. */
+export function loadDocument(doc: Pick<ConfigDocument, 'parts' | 'issues'>, o: Omit<LoadOptions, 'files'>): LoadResult {
+  const issues: ConfigIssue[] = [...(doc.issues ?? [])];
   const parsed = [];
-  for (const f of o.files) {
-    let text: string;
+  for (const part of doc.parts) {
     try {
-      text = fs.readFileSync(f, 'utf8');
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 BOM is not part of the first key
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      issues.push({
-        severity: 'error',
-        file: f,
-        message:
-          code === 'ENOENT'
-            ? 'configuration file not found'
-            : code === 'EACCES'
-              ? 'configuration file is not readable (permission denied)'
-              : `cannot read configuration file: ${(err as Error).message}`,
-      });
-      continue;
-    }
-    try {
-      parsed.push(parseProperties(text, f));
+      parsed.push(parseProperties(part.text, part.name));
     } catch (err) {
       if (err instanceof PropertiesSyntaxError)
         issues.push({ severity: 'error', file: err.file, line: err.line, message: err.message });

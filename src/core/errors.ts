@@ -23,6 +23,29 @@ export const ERRORS = {
       'the same code.',
   },
   FLUME_ERR_USAGE: { retriable: false, doc: 'Bad command-line flags.' },
+  // configuration stores (src/config/stores): ZooKeeper and etcd
+  FLUME_ERR_CONFIG_STORE_UNAVAILABLE: {
+    retriable: true,
+    doc:
+      'The configuration store (ZooKeeper or etcd) cannot be reached or did not answer within --store-timeout. ' +
+      'At start the agent runs the last configuration it cached on disk, or waits and retries (it never starts ' +
+      'empty); while running it keeps the running configuration, reconnects with backoff and applies what ' +
+      'changed meanwhile. `flume-ng validate` exits 1.',
+  },
+  FLUME_ERR_CONFIG_STORE_MISSING: {
+    retriable: false,
+    doc:
+      'The znode or key that should hold the agent configuration does not exist; the message names the path ' +
+      '(`<zkBasePath>/<agent>` or `<etcd-prefix>/<agent>`). At start the agent exits 78; a znode or key deleted ' +
+      'while the agent runs is refused and the running configuration stays.',
+  },
+  FLUME_ERR_CONFIG_STORE_AUTH: {
+    retriable: false,
+    doc:
+      'The configuration store refused the client: wrong etcd user or password, or no permission to read the key. ' +
+      'The message names the store and what it answered. A failed TLS handshake (an untrusted server certificate, ' +
+      'a missing client certificate) is reported as FLUME_ERR_CONFIG_STORE_UNAVAILABLE with the TLS error.',
+  },
   FLUME_ERR_CHANNEL_FULL: {
     retriable: true,
     doc: 'A channel could not take the events within keep-alive: capacity or byteCapacity is exhausted. The source backs off, answers FAILED/503 or stops reading.',

@@ -1,7 +1,8 @@
 /**
  * The monitoring server (-Dflume.monitoring.type=http|prometheus -Dflume.monitoring.port=N):
  *   GET /metrics      Flume's JSON shape ({"SOURCE.r1": {...}, ...}, every value a string), or Prometheus text
- *   GET /health       200 {"status":"ok"} when every component runs; 503 with the failing components and why
+ *   GET /health       200 {"status":"ok"} when every component runs; 503 with the failing components and why;
+ *                     `config` when a configuration version was refused or the store cannot be reached
  *   GET /api/status   the agent snapshot (topology, counters, health, reload status) for the status page
  *   GET /             the live status page
  * TRACE and OPTIONS answer 403, as Flume's server does.
@@ -14,6 +15,7 @@ import { AgentError } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { prometheusText } from './prometheus.js';
 import { loadStatusPage, type StatusPage, type StatusResponse } from './status-page/index.js';
+import type { ConfigStatusJson, ReloadStatusJson } from './status-page/api.js';
 
 export interface MonitoringOptions {
   type: 'http' | 'prometheus';
@@ -50,10 +52,29 @@ export function flumeMetricsJson(agent: Agent, reload?: ReloadStatus): Record<st
       LastReloadStatus: reload.status,
       LastReloadTime: String(reload.at ?? 0),
       ReloadCount: String(reload.count),
+      ConfigStore: reload.config.store,
+      ConfigVersion: reload.config.running?.version ?? '',
       Healthy: String(agent.health().length === 0),
     };
   }
   return out;
+}
+
+/** /api/status's `reload`: the reload status without its `config`, which has its own entry. */
+function reloadJson(r: ReloadStatus): ReloadStatusJson {
+  const { config: _config, ...rest } = r;
+  return rest;
+}
+
+/**
+ * /health's `config` entry, present when something about the configuration needs a look (the status stays 200:
+ * the pipeline runs): a refused version, a store that cannot be reached, or a start from the on-disk cache.
+ */
+function configHealth(r: ReloadStatus | undefined): { config?: ConfigStatusJson } {
+  const c = r?.config;
+  if (!c) return {};
+  const down = c.connection && c.connection.state !== 'connected';
+  return c.refused || down || c.running?.fromCache ? { config: c } : {};
 }
 
 export class MonitoringServer {
@@ -147,6 +168,7 @@ export class MonitoringServer {
         agent: agent.name,
         failing,
         ...reload,
+        ...configHealth(this.reload),
       });
       return;
     }
@@ -154,7 +176,7 @@ export class MonitoringServer {
       const status: StatusResponse = {
         ...agent.snapshot(),
         process: this.processStats(),
-        reload: this.reload,
+        ...(this.reload ? { reload: reloadJson(this.reload), config: this.reload.config } : {}),
         now: Date.now(),
       };
       json(200, status);

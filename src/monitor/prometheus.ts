@@ -48,6 +48,11 @@ export function prometheusText(
     add('flume_ts_config_reloads_total', a, reload.count);
     add('flume_ts_config_last_reload_success', a, reload.status === 'failed' ? 0 : 1);
     add('flume_ts_config_last_reload_timestamp_seconds', a, (reload.at ?? 0) / 1000);
+    const c = reload.config;
+    add('flume_ts_config_refused', a, c.refused ? 1 : 0);
+    add('flume_ts_config_from_cache', a, c.running?.fromCache ? 1 : 0);
+    if (c.connection)
+      add('flume_ts_config_store_connected', `${a},store="${c.store}"`, c.connection.state === 'connected' ? 1 : 0);
   }
   const out: string[] = [];
   for (const [name, lines] of series) {

@@ -356,6 +356,13 @@ test(
         (await page.evaluate(`document.getElementById('st-reload').textContent`)) as string,
         /none since start/,
       );
+      // where the configuration came from: the file and its modification time
+      const config = (await page.evaluate(
+        `(() => { const b = document.getElementById('st-config-box'); return { hidden: b.hidden, store: b.getAttribute('data-store'), text: b.textContent }; })()`,
+      )) as { hidden: boolean; store: string; text: string };
+      assert.equal(config.hidden, false);
+      assert.equal(config.store, 'file');
+      assert.match(config.text, /flume-ts-status-.*agent\.properties · files modified at \d{4}-/);
 
       // numbers move while events flow through r2 -> c1/c2 -> k1, g1
       const before = await until(

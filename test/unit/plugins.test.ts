@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfigWithPlugins, type PluginOptions } from '../../src/config/plugins/index.js';
+import { loadConfigWithPlugins, loadDocumentWithPlugins, type PluginOptions } from '../../src/config/plugins/index.js';
 import type { ConfigIssue } from '../../src/config/issues.js';
 import { AgentError } from '../../src/core/errors.js';
 import * as publicApi from '../../src/index.js';
@@ -17,6 +17,7 @@ import { tmpDir } from '../helpers/cli.js';
 import { startPlan } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
 import { ConfigReloader } from '../../src/runtime/reload.js';
+import { FileStore, type ConfigStore } from '../../src/config/stores/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 const UPPER = `import { defineInterceptor, opt, makeEvent } from 'flume-ts';
@@ -372,11 +373,12 @@ test('a configuration reload imports the plugins the new configuration names', a
   const first = await loadConfigWithPlugins({ files: [file], agent: 'a1', sys: {}, env: {} });
   const agent = await startPlan(first.plan!);
   try {
+    const store = new FileStore([file], 60_000);
     const reloader = new ConfigReloader(agent, {
-      files: [file],
+      store,
+      initial: await store.read(),
       agentName: 'a1',
       sys: {},
-      pollMs: 60_000,
       logger: silentLogger(),
       plugins: { pluginsPath: [] },
     });
@@ -389,6 +391,42 @@ test('a configuration reload imports the plugins the new configuration names', a
     assert.equal(reloader.status.status, 'failed');
     assert.match(reloader.status.issues![0]!, /plugin file not found: .*missing\.mjs/);
     assert.equal(agent.sinks.get('k1')!.planned.def.type, 'recorder', 'the running configuration stays');
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('a configuration from ZooKeeper or etcd loads its plugins at every reload; relative types resolve from baseDir', async () => {
+  const dir = tmpDir();
+  write(dir, 'plugins/recorder.mjs', RECORDER);
+  let text = conf('timestamp');
+  let n = 0;
+  // a store double: what etcd or ZooKeeper would hand the reloader (parts named after the key, not a file)
+  const store: ConfigStore = {
+    kind: 'etcd',
+    location: 'etcd http://127.0.0.1:2379 key /flume/a1',
+    read: () =>
+      Promise.resolve({ parts: [{ name: 'etcd:/flume/a1', text }], version: `revision ${++n}`, changeId: `${n}` }),
+    watch: () => undefined,
+    connection: () => undefined,
+    close: () => Promise.resolve(),
+  };
+  const plugins = { pluginsPath: [], baseDir: path.join(dir, 'plugins') };
+  const first = await loadDocumentWithPlugins(await store.read(10), { agent: 'a1', sys: {}, env: {}, ...plugins });
+  const agent = await startPlan(first.plan!);
+  try {
+    const reloader = new ConfigReloader(agent, {
+      store,
+      initial: await store.read(10),
+      agentName: 'a1',
+      sys: {},
+      logger: silentLogger(),
+      plugins,
+    });
+    text = conf('timestamp', '', './recorder.mjs');
+    await reloader.reload('test');
+    assert.equal(reloader.status.status, 'ok', JSON.stringify(reloader.status.issues));
+    assert.equal(agent.sinks.get('k1')!.planned.def.type, 'recorder');
   } finally {
     await agent.stop();
   }

@@ -1,8 +1,8 @@
-import path from 'node:path';
-import { loadConfigWithPlugins, pluginSettings } from '../../config/plugins/index.js';
-import { formatIssues } from '../../config/issues.js';
+import { openStore, ConfigCache, defaultCacheDir, type StoreSpec } from '../../config/stores/index.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
+import { pluginSettings } from '../../config/plugins/index.js';
+import { firstConfig } from '../../runtime/first-config.js';
 import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
 import { configureLogging, flushLogs } from '../../telemetry/logger.js';
 import { errorMessage } from '../../core/errors.js';
@@ -14,7 +14,12 @@ import { checkAddresses } from '../../config/addresses.js';
 
 export interface AgentArgs {
   name: string;
-  confFile: string[];
+  /** Where the configuration comes from: files, ZooKeeper or etcd. */
+  store: StoreSpec;
+  /** How long one read of ZooKeeper or etcd may take. */
+  storeTimeoutMs: number;
+  /** Directory of the on-disk cache of the last good configuration from a store; false turns it off. */
+  configCache?: string | false;
   /** -c/--conf: the configuration directory (flume-env.sh, log4j files). */
   conf?: string;
   sys: Record<string, string>;
@@ -43,6 +48,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
     return EXIT.USAGE;
   }
+  // the configuration is read once, whatever the store: no watch, no cache
   if (a.dryRun) return runDryRun(a, eff, confDir, monitoring);
   const logger = configureLogging(eff.logging);
   const log = logger.child({ component: `agent.${a.name}` });
@@ -54,28 +60,63 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     log.info('Configuration directory read', { dir: confDir.dir, files: confDir.read.join(',') });
   for (const n of eff.notes) log.warn(n.message, { file: n.file, line: n.line, hint: n.hint });
 
-  const files = a.confFile.map((f) => path.resolve(f));
-  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, files });
-  const res = await loadConfigWithPlugins({ files, agent: a.name, sys: eff.sys, ...plugins });
-  if (!res.plan) {
-    process.stderr.write(
-      `Configuration of agent '${a.name}' has errors; nothing was started.\n${formatIssues(res.issues)}\n`,
-    );
+  let store;
+  try {
+    const spec: StoreSpec = a.store.kind === 'file' ? { ...a.store, pollMs: (a.pollInterval ?? 30) * 1000 } : a.store;
+    store = await openStore(spec, a.name, log);
+  } catch (err) {
+    process.stderr.write(`flume-ng: ${errorMessage(err)}\n`);
     await flushLogs();
-    return EXIT.CONFIG;
+    return EXIT.USAGE;
   }
-  for (const i of res.issues)
-    log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
-  // a bind address of another host or a name that does not resolve: said before the source starts retrying
-  for (const i of await checkAddresses(res.plan))
-    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
-  const agent = new Agent(res.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
-  const reloader = new ConfigReloader(agent, {
-    files,
+  const cache =
+    store.kind === 'file' || a.configCache === false
+      ? undefined
+      : new ConfigCache(a.configCache ?? defaultCacheDir(process.cwd()), a.name);
+  if (store.kind !== 'file')
+    log.info('Reading the configuration from the store', { from: store.location, cache: cache?.file ?? 'off' });
+
+  // a signal while waiting for the store ends the wait (and the agent) cleanly
+  const waiting = new AbortController();
+  const stopWaiting = () => waiting.abort();
+  process.on('SIGTERM', stopWaiting);
+  process.on('SIGINT', stopWaiting);
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, store: a.store });
+  const first = await firstConfig({
+    store,
     agentName: a.name,
     sys: eff.sys,
-    pollMs: (a.pollInterval ?? 30) * 1000,
     logger: log,
+    plugins,
+    cache,
+    timeoutMs: a.storeTimeoutMs,
+    signal: waiting.signal,
+    print: (text) => process.stderr.write(text),
+  });
+  process.off('SIGTERM', stopWaiting);
+  process.off('SIGINT', stopWaiting);
+  if ('exit' in first) {
+    await store.close();
+    if (first.exit === 'stopped') log.info('Stopped while waiting for the configuration store');
+    await flushLogs();
+    return first.exit === 'config' ? EXIT.CONFIG : first.exit === 'failure' ? EXIT.FAILURE : EXIT.OK;
+  }
+  for (const i of first.result.issues)
+    log.warn(i.message, { file: i.file, line: i.line, key: i.key, component: i.component, hint: i.hint });
+  // a bind address of another host or a name that does not resolve: said before the source starts retrying
+  for (const i of await checkAddresses(first.plan))
+    log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint });
+  const agent = new Agent(first.plan, { shutdownTimeoutMs: a.shutdownTimeout * 1000 });
+  const reloader = new ConfigReloader(agent, {
+    store,
+    agentName: a.name,
+    sys: eff.sys,
+    logger: log,
+    initial: first.doc,
+    fromCache: first.fromCache,
+    refused: first.refused,
+    cache,
+    readTimeoutMs: a.storeTimeoutMs,
     plugins,
   });
   const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
@@ -87,7 +128,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     signals++;
     if (signals === 1) {
       log.info('Stopping: intake stopped, draining channels', { signal: sig, timeoutSeconds: a.shutdownTimeout });
-      reloader.stop();
+      void reloader.stop();
       agent.stop().then(
         async (left) => {
           await server?.close();
@@ -117,10 +158,12 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     log.error('Agent failed to start', { error: errorMessage(err) });
     process.stderr.write(`flume-ng: agent ${a.name} failed to start: ${errorMessage(err)}\n`);
     agent.destroy();
+    await reloader.stop();
     await server?.close();
     await flushLogs();
     return EXIT.FAILURE;
   }
+  if (store.kind !== 'file' && !first.fromCache) reloader.saveRunning();
   if (a.reloadConf) reloader.watch();
   const code = await exited;
   process.off('SIGTERM', onSignal);

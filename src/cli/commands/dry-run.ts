@@ -1,10 +1,10 @@
 /**
  * `flume-ng agent --dryrun`: Flume's "do not start". Validates the configuration, prints what would start (in start
  * order) and the logging and monitoring settings in effect, and exits: 0 valid, 78 invalid. Nothing is opened: no
- * port, no file, no log file.
+ * port, no file, no log file. A configuration in ZooKeeper or etcd is read once: no watch, the on-disk cache neither
+ * read nor written (an unreachable store fails the dry run, exit 1).
  */
-import path from 'node:path';
-import { loadConfigWithPlugins, pluginSettings } from '../../config/plugins/index.js';
+import { loadDocumentWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues, type ConfigIssue } from '../../config/issues.js';
 import type { Plan, Planned } from '../../config/validate/index.js';
 import type { AnyDef } from '../../contract/index.js';
@@ -14,6 +14,7 @@ import { EXIT } from '../exit-codes.js';
 import { checkAddresses } from '../../config/addresses.js';
 import type { ConfDir, Effective } from '../conf-dir/index.js';
 import type { AgentArgs } from './agent.js';
+import { readOnce } from './read-once.js';
 
 export async function runDryRun(
   a: AgentArgs,
@@ -22,9 +23,13 @@ export async function runDryRun(
   monitoring: MonitoringOptions | undefined,
 ): Promise<number> {
   if (a.deprecatedNode) process.stderr.write("flume-ng: the 'node' command is deprecated; use 'flume-ng agent'\n");
-  const files = a.confFile.map((f) => path.resolve(f));
-  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, files });
-  const res = await loadConfigWithPlugins({ files, agent: a.name, sys: eff.sys, ...plugins });
+  const read = await readOnce(a.store, a.name, a.storeTimeoutMs);
+  if ('exit' in read) {
+    process.stderr.write(`flume-ng: ${read.message}\n`);
+    return read.exit;
+  }
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, store: a.store });
+  const res = await loadDocumentWithPlugins(read.doc, { agent: a.name, sys: eff.sys, ...plugins });
   const addresses = res.plan ? await checkAddresses(res.plan) : [];
   const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
   if (!res.plan || addresses.some((i) => i.severity === 'error')) {
@@ -36,6 +41,7 @@ export async function runDryRun(
   if (warnings.length) process.stderr.write(`${formatIssues(warnings)}\n`);
   const lines = [
     `Dry run of agent '${a.name}': the configuration is valid; nothing was started.`,
+    ...(read.kind === 'file' ? [] : [`Configuration from: ${read.location} (${read.doc.version})`]),
     'Would start, in this order:',
     ...describePlan(res.plan).map((l) => `  ${l}`),
     `Logging: ${describeLogging(eff.logging)}`,

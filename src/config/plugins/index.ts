@@ -4,7 +4,9 @@
  * the built-ins and those plugins, then calls each plugin's create() once so that a throwing one is refused too.
  */
 import path from 'node:path';
-import { loadConfig, type LoadOptions, type LoadResult } from '../load.js';
+import { loadDocument, type LoadOptions, type LoadResult } from '../load.js';
+import { readConfigFiles } from '../stores/file.js';
+import type { ConfigDocument, StoreSpec } from '../stores/index.js';
 import { PluginTable } from './table.js';
 import { loadPluginsPath, loadReferenced, typeEntries } from './load.js';
 import { isPathType, isPackageName } from './resolve.js';
@@ -19,6 +21,11 @@ export interface PluginOptions {
   pluginsPath?: readonly string[];
   /** True when the directories were given on the command line: a missing one is then an error. */
   pluginsPathExplicit?: boolean;
+  /**
+   * Where a `type` written as a relative path resolves: unset for files (the directory of the file that names it);
+   * the working directory for a configuration read from ZooKeeper or etcd.
+   */
+  baseDir?: string;
 }
 
 /**
@@ -39,17 +46,30 @@ export function parsePluginsPath(value: string): string[] {
 }
 
 /** loadConfig, with the plugins the configuration uses imported first. */
-export async function loadConfigWithPlugins(o: LoadOptions & PluginOptions): Promise<LoadResult> {
-  const table = new PluginTable();
+export function loadConfigWithPlugins(o: LoadOptions & PluginOptions): Promise<LoadResult> {
+  return loadDocumentWithPlugins(readConfigFiles(o.files), o);
+}
+
+/**
+ * loadDocument (a configuration read from any store: files, ZooKeeper, etcd), with the plugins it uses imported
+ * first: the plugins path, then each `type` written as a file or a package name. Used at start, on every reload,
+ * by validate and by --dryrun.
+ */
+export async function loadDocumentWithPlugins(
+  doc: Pick<ConfigDocument, 'parts' | 'issues'>,
+  o: Omit<LoadOptions, 'files' | 'plugins'> & PluginOptions,
+): Promise<LoadResult> {
+  const table = new PluginTable(o.baseDir);
   await loadPluginsPath(table, o.pluginsPath ?? [], o.pluginsPathExplicit ?? false);
-  let res = loadConfig({ ...o, plugins: table });
+  const base = { agent: o.agent, sys: o.sys, env: o.env, plugins: table };
+  let res = loadDocument(doc, base);
   const wanted = typeEntries(res.entries, o.agent).some(({ entry, kind }) => {
     const t = entry.value.trim();
     return !findDef(kind, t) && !table.lookup(kind, t, entry.file) && (isPathType(t) || isPackageName(t));
   });
   if (wanted) {
     await loadReferenced(table, res.entries, o.agent);
-    res = loadConfig({ ...o, plugins: table });
+    res = loadDocument(doc, base);
   }
   const issues = [...table.issues, ...res.issues];
   if (res.plan) issues.push(...trialCreate(res.plan, res.entries));
@@ -57,8 +77,15 @@ export async function loadConfigWithPlugins(o: LoadOptions & PluginOptions): Pro
   return { ...res, issues, plan: failed ? undefined : res.plan };
 }
 
-/** The plugin options of a command line: --plugins-path when given, else the default next to -c or the file. */
-export function pluginSettings(a: { conf?: string; pluginsPath?: string; files: readonly string[] }): PluginOptions {
-  if (a.pluginsPath !== undefined) return { pluginsPath: parsePluginsPath(a.pluginsPath), pluginsPathExplicit: true };
-  return { pluginsPath: defaultPluginsPath(a.conf, a.files) };
+/**
+ * The plugin options of a command line: --plugins-path when given, else plugins.d next to the -c directory, else
+ * (files) plugins.d next to the first configuration file or (ZooKeeper, etcd) plugins.d in the working directory.
+ * A relative `type` path in a configuration from ZooKeeper or etcd resolves against the working directory.
+ */
+export function pluginSettings(a: { conf?: string; pluginsPath?: string; store: StoreSpec }): PluginOptions {
+  const files = a.store.kind === 'file' ? a.store.files : [];
+  const baseDir = a.store.kind === 'file' ? {} : { baseDir: process.cwd() };
+  if (a.pluginsPath !== undefined)
+    return { pluginsPath: parsePluginsPath(a.pluginsPath), pluginsPathExplicit: true, ...baseDir };
+  return { pluginsPath: defaultPluginsPath(a.conf, files), ...baseDir };
 }

@@ -11,7 +11,7 @@ import { KINDS, type AnyDef, type Kind } from '../../contract/index.js';
 import { errorMessage } from '../../core/errors.js';
 import { findDef } from '../../registry/lookup.js';
 import type { PropEntry } from '../properties.js';
-import { PluginTable, refKey, type PluginHit } from './table.js';
+import { PluginTable, refKey, typeBase, type PluginHit } from './table.js';
 import { findPackageDir, isPackageName, isPathType, packageEntry } from './resolve.js';
 
 let hooked = false;
@@ -193,8 +193,8 @@ export async function loadReferenced(table: PluginTable, entries: readonly PropE
   for (const { entry, kind } of typeEntries(entries, agent)) {
     const type = entry.value.trim();
     if (findDef(kind, type) || table.lookup(kind, type, entry.file)) continue;
-    const key = refKey(kind, type, entry.file);
-    const base = entry.file && entry.file !== '<string>' ? path.dirname(path.resolve(entry.file)) : process.cwd();
+    const key = refKey(kind, type, entry.file, table.baseDir);
+    const base = typeBase(entry.file, table.baseDir);
     let file: string;
     if (isPathType(type)) file = path.resolve(base, type);
     else if (isPackageName(type)) {

@@ -18,11 +18,19 @@ export interface PluginLookup {
 }
 
 /** Key of a `type` written as a file or a package name: files by absolute path, packages by name. */
-export function refKey(kind: Kind, type: string, fromFile?: string): string {
+export function refKey(kind: Kind, type: string, fromFile?: string, baseDir?: string): string {
   const t = type.trim();
   if (!isPathType(t)) return `${kind}\0package\0${t}`;
-  const base = fromFile && fromFile !== '<string>' ? path.dirname(path.resolve(fromFile)) : process.cwd();
-  return `${kind}\0file\0${path.resolve(base, t)}`;
+  return `${kind}\0file\0${path.resolve(typeBase(fromFile, baseDir), t)}`;
+}
+
+/**
+ * The directory a `type` written as a relative path resolves against: `baseDir` when given (a configuration from
+ * ZooKeeper or etcd: the working directory), else the directory of the configuration file that names it.
+ */
+export function typeBase(fromFile: string | undefined, baseDir?: string): string {
+  if (baseDir !== undefined) return path.resolve(baseDir);
+  return fromFile && fromFile !== '<string>' ? path.dirname(path.resolve(fromFile)) : process.cwd();
 }
 
 export class PluginTable implements PluginLookup {
@@ -32,6 +40,9 @@ export class PluginTable implements PluginLookup {
   private readonly refs = new Map<string, PluginHit>();
   /** Problems of the plugins path itself (a package that fails to load, a type defined twice). */
   readonly issues: ConfigIssue[] = [];
+
+  /** `baseDir`: where relative `type` paths resolve when not next to a configuration file (typeBase). */
+  constructor(readonly baseDir?: string) {}
 
   /**
    * Registers the definition's type, aliases and Flume class names (so a plugin that replaces a custom Java class can
@@ -61,7 +72,7 @@ export class PluginTable implements PluginLookup {
   lookup(kind: Kind, type: string, fromFile?: string): PluginHit | undefined {
     const named = this.named.get(`${kind}\0${type.trim().toLowerCase()}`);
     if (named) return { def: named };
-    return this.refs.get(refKey(kind, type, fromFile));
+    return this.refs.get(refKey(kind, type, fromFile, this.baseDir));
   }
 
   /** Every definition loaded, plugins-path ones first (for describe). */

@@ -54,6 +54,21 @@ export interface ReloadStatusJson {
   count: number;
 }
 
+/** Where the configuration comes from: files, a ZooKeeper znode or an etcd key, and which version runs. */
+export interface ConfigStatusJson {
+  store: 'file' | 'zookeeper' | 'etcd';
+  /** The files, or the servers and the znode or key. */
+  location: string;
+  /** The version running: 'znode version 3', 'revision 42', 'files modified at ...'. */
+  running?: { version: string; since: number; fromCache?: boolean };
+  /** The last version refused (invalid, or the znode or key deleted), until a later one applies. */
+  refused?: { version: string; at: number; issues: string[] };
+  /** The connection to ZooKeeper or etcd (absent for files). */
+  connection?: { state: 'connected' | 'connecting' | 'disconnected'; since: number; error?: string };
+  /** The on-disk cache of the last good configuration (absent for files or when turned off). */
+  cache?: string;
+}
+
 export interface ProcessStats {
   rssBytes: number;
   heapUsedBytes: number;
@@ -75,4 +90,6 @@ export interface StatusResponse {
   process: ProcessStats;
   /** Absent when the agent runs without a configuration reloader. */
   reload?: ReloadStatusJson;
+  /** Where the configuration comes from (absent without a configuration reloader). */
+  config?: ConfigStatusJson;
 }

@@ -1,6 +1,6 @@
 /** The health banner and the agent and process figures above the topology. */
 import type { StatusResponse } from '../api.js';
-import { $, el, fmtBytes, fmtDuration, fmtTime, setText } from './format.js';
+import { $, el, fmtBytes, fmtDuration, fmtTime, setAttr, setText } from './format.js';
 
 interface Banner extends HTMLElement {
   _key?: string;
@@ -39,7 +39,40 @@ export function renderBanner(d: StatusResponse | null, error: string | null, las
     state = 'ok';
     title = 'Healthy: all ' + countComponents(d!) + ' components are running';
   }
-  if (!error && d!.reload && d!.reload.status === 'failed') {
+  const c = error ? undefined : d!.config;
+  const warn = function (text: string): void {
+    if (state === 'ok') {
+      state = 'warning';
+      title = 'All ' + countComponents(d!) + ' components are running, but ' + text;
+    }
+  };
+  if (c && c.refused) {
+    warn('a new configuration was refused');
+    items.push([
+      'configuration',
+      c.refused.version +
+        ' refused at ' +
+        fmtTime(c.refused.at) +
+        '; ' +
+        (c.running ? c.running.version : 'the previous configuration') +
+        ' keeps running' +
+        (c.refused.issues.length ? ': ' + c.refused.issues.join('; ') : ''),
+    ]);
+  }
+  if (c && c.connection && c.connection.state !== 'connected') {
+    warn('the configuration store cannot be reached');
+    items.push([
+      'configuration store',
+      c.store +
+        ' ' +
+        c.connection.state +
+        ' since ' +
+        fmtTime(c.connection.since) +
+        (c.connection.error ? ' (' + c.connection.error + ')' : '') +
+        '; the running configuration stays',
+    ]);
+  }
+  if (!error && !(c && c.refused) && d!.reload && d!.reload.status === 'failed') {
     const r = d!.reload;
     if (state === 'ok') {
       state = 'warning';
@@ -101,4 +134,26 @@ export function renderStats(d: StatusResponse): void {
   setText(rl, txt);
   rl.className = cls;
   rl.title = r && r.issues ? r.issues.join('\n') : '';
+  renderConfig(d);
+}
+
+/** Where the configuration comes from, which version runs, and the state of the store's connection. */
+function renderConfig(d: StatusResponse): void {
+  const c = d.config,
+    box = $('st-config-box'),
+    v = $('st-config');
+  box.hidden = !c;
+  if (!c) return;
+  const parts = [c.location];
+  if (c.running) parts.push(c.running.version + (c.running.fromCache ? ' (from the on-disk cache)' : ''));
+  if (c.connection) parts.push(c.connection.state);
+  if (c.refused) parts.push(c.refused.version + ' refused');
+  setText(v, parts.join(' · '));
+  setAttr(box, 'data-store', c.store);
+  setAttr(box, 'data-version', c.running ? c.running.version : '');
+  setAttr(box, 'data-connection', c.connection ? c.connection.state : '');
+  setAttr(box, 'data-refused', c.refused ? c.refused.version : '');
+  const bad = c.refused || (c.connection && c.connection.state !== 'connected') || (c.running && c.running.fromCache);
+  v.className = 'v' + (bad ? ' warn' : '');
+  v.title = c.cache ? 'cache: ' + c.cache : '';
 }
