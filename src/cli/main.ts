@@ -19,7 +19,6 @@ const FLUME_IGNORED = [
   'backup-directory',
   'conf-provider',
   'classpath',
-  'plugins-path',
 ] as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -36,6 +35,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       describe: 'Configuration file (repeatable; later files override earlier ones key by key)',
     },
     name: { alias: 'n', type: 'string', describe: 'Name of the agent to run' },
+  } as const;
+  const pluginsPathOpt = {
+    type: 'string',
+    describe: 'Plugin directories, separated by ":" (default: plugins.d next to the -c directory; docs/plugins.md)',
   } as const;
   const cli = yargs(pre.rest)
     .scriptName('flume-ng')
@@ -86,7 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('backup-directory', { alias: 'b', type: 'string', hidden: true })
           .option('conf-provider', { type: 'string', hidden: true })
           .option('classpath', { alias: 'C', type: 'string', hidden: true })
-          .option('plugins-path', { type: 'string', hidden: true })
+          .option('plugins-path', pluginsPathOpt)
           .option('dryrun', {
             alias: 'd',
             type: 'boolean',
@@ -128,6 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             ignoredFlags: ignored,
             dryRun: a.dryrun === true,
             deprecatedNode: pre.deprecatedNode,
+            pluginsPath: a['plugins-path'],
           });
       },
     )
@@ -138,11 +142,22 @@ export async function main(argv: readonly string[]): Promise<number> {
         y
           .options(confFileOpts)
           .options(storeOptions)
+          .option('conf', { alias: 'c', type: 'string', describe: 'Configuration directory (for plugins.d)' })
+          .option('plugins-path', pluginsPathOpt)
           .option('json', { type: 'boolean', default: false, describe: 'Print the issues as JSON' }),
       (a) => {
         if (!a.name) usage('missing required option -n/--name: the agent to validate');
         const { spec, timeoutMs } = storeSpecFrom(a);
-        action = () => runValidate({ name: a.name!, store: spec, timeoutMs, sys: pre.sys, json: a.json });
+        action = () =>
+          runValidate({
+            name: a.name!,
+            store: spec,
+            timeoutMs,
+            sys: pre.sys,
+            json: a.json,
+            conf: a.conf,
+            pluginsPath: a['plugins-path'],
+          });
       },
     )
     .command(
@@ -152,9 +167,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         y
           .positional('kind', { type: 'string' })
           .positional('type', { type: 'string' })
-          .option('markdown', { type: 'boolean', default: false, describe: 'Print Markdown' }),
+          .option('markdown', { type: 'boolean', default: false, describe: 'Print Markdown' })
+          .option('plugin', { type: 'string', describe: 'Describe the components of a plugin file or package' })
+          .option('plugins-path', pluginsPathOpt),
       (a) => {
-        action = () => runDescribe({ kind: a.kind, type: a.type, markdown: a.markdown });
+        action = () =>
+          runDescribe({
+            kind: a.kind,
+            type: a.type,
+            markdown: a.markdown,
+            plugin: a.plugin,
+            pluginsPath: a['plugins-path'],
+          });
       },
     )
     .command(

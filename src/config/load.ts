@@ -7,12 +7,15 @@ import { IssueCollector, type ConfigIssue, type OmittedIssues } from './issues.j
 import { CONFIG_LIMITS, configLimits, tooLarge } from './limits.js';
 import { readConfigFiles } from './stores/file.js';
 import type { ConfigDocument } from './stores/types.js';
+import type { PluginLookup } from './plugins/table.js';
 
 export interface LoadOptions {
   files: string[];
   agent: string;
   sys?: Record<string, string>;
   env?: Record<string, string | undefined>;
+  /** Plugin types, imported beforehand (config/plugins/: loadDocumentWithPlugins). */
+  plugins?: PluginLookup;
 }
 
 export interface LoadResult {
@@ -111,7 +114,7 @@ function configFromEntries(
     entries[n] = r.value === e.value ? e : { ...e, value: r.value };
   }
   const spec = buildAgentSpec(entries, o.agent, issues);
-  const res = validateAgent(spec);
+  const res = validateAgent(spec, o.plugins);
   return res.omitted
     ? { plan: res.plan, issues: res.issues, omitted: res.omitted, entries }
     : { plan: res.plan, issues: res.issues, entries };

@@ -231,6 +231,8 @@ interface DefBase<O extends OptionTable> {
   check?: (o: Resolved<O>) => true | undefined | string | Problem | Problem[];
   /** Exclusive resources (ports, directories) for the "claimed twice" check. */
   claims?: (o: Resolved<O>) => Claim[];
+  /** Set by the plugin loader, never by a definition: the file or package a plugin's definition came from. */
+  readonly plugin?: string;
 }
 
 export interface ChannelDef<O extends OptionTable = OptionTable> extends DefBase<O> {

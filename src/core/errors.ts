@@ -236,6 +236,13 @@ export const ERRORS = {
       'A compression codec cannot be used: its package does not load on this platform, or a record batch cannot ' +
       'be compressed or decompressed.',
   },
+  FLUME_ERR_PLUGIN: {
+    retriable: false,
+    doc:
+      'A plugin (a component `type` naming a .js/.mjs file, an installed package, or a package under the ' +
+      'plugins path) cannot be found, fails to import, exports no definition of the expected kind, or throws in ' +
+      'create(). Reported as a configuration error (exit 78, nothing started); see docs/plugins.md.',
+  },
   FLUME_ERR_RUNTIME: { retriable: false, doc: 'An unexpected runtime failure.' },
   FLUME_ERR_MONITOR_ASSET: {
     retriable: false,

@@ -58,7 +58,7 @@ export function explainUnknownType(kind: Kind, type: string): TypeMiss {
   const guess = closest(type, names);
   if (type.includes('.')) {
     return {
-      message: `${kind} class '${type}' is not a component flume-ts provides (custom Java classes cannot be loaded)`,
+      message: `${kind} class '${type}' is not a component flume-ts provides (custom Java classes cannot be loaded; a JavaScript plugin can replace one: docs/plugins.md)`,
       hint: guess ? `did you mean '${guess}'?` : `available ${kind} types: ${known.join(', ')}`,
     };
   }

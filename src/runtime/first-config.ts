@@ -7,7 +7,8 @@
  * - the stored configuration is invalid: the cached one when there is one (the refused version is reported as a
  *   refused reload would be), otherwise every problem is listed and the agent does not start (exit 78).
  */
-import { loadDocument, type LoadResult } from '../config/load.js';
+import type { LoadResult } from '../config/load.js';
+import { loadDocumentWithPlugins, type PluginOptions } from '../config/plugins/index.js';
 import type { ConfigCache, ConfigDocument, ConfigStore } from '../config/stores/index.js';
 import type { Plan } from '../config/validate/index.js';
 import { formatIssue, formatIssues } from '../config/issues.js';
@@ -42,6 +43,8 @@ export interface FirstConfigOptions {
   /** Waits between attempts (default 1 s doubling to 30 s). */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Where plugins are looked up (the agent's --plugins-path): imported before every validation. */
+  plugins?: PluginOptions;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -57,7 +60,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** The cached configuration when it exists, belongs to this store and is valid. */
-function fromCache(o: FirstConfigOptions): { doc: ConfigDocument; result: LoadResult; savedAt: number } | undefined {
+async function fromCache(
+  o: FirstConfigOptions,
+): Promise<{ doc: ConfigDocument; result: LoadResult; savedAt: number } | undefined> {
   if (!o.cache) return undefined;
   const c = o.cache.load(o.store.location);
   if (!c) return undefined;
@@ -65,7 +70,7 @@ function fromCache(o: FirstConfigOptions): { doc: ConfigDocument; result: LoadRe
     o.logger.warn('The configuration cache cannot be used', { problem: c.problem });
     return undefined;
   }
-  const result = loadDocument(c.doc, { agent: o.agentName, sys: o.sys });
+  const result = await loadDocumentWithPlugins(c.doc, { agent: o.agentName, sys: o.sys, ...o.plugins });
   if (!result.plan) {
     o.logger.warn('The cached configuration is not valid any more; not using it', {
       file: o.cache.file,
@@ -96,7 +101,7 @@ export async function firstConfig(o: FirstConfigOptions): Promise<FirstConfig> {
       }
       if (!cacheTried) {
         cacheTried = true;
-        const c = fromCache(o);
+        const c = await fromCache(o);
         if (c) {
           o.logger.warn('Configuration store unreachable; starting from the cached configuration', {
             from: o.store.location,
@@ -121,10 +126,10 @@ export async function firstConfig(o: FirstConfigOptions): Promise<FirstConfig> {
       if (o.signal.aborted) return { exit: 'stopped' };
       continue;
     }
-    const result = loadDocument(doc, { agent: o.agentName, sys: o.sys });
+    const result = await loadDocumentWithPlugins(doc, { agent: o.agentName, sys: o.sys, ...o.plugins });
     if (result.plan) return { plan: result.plan, doc, result };
     if (remote) {
-      const c = fromCache(o);
+      const c = await fromCache(o);
       if (c) {
         const issues = result.issues.filter((i) => i.severity === 'error').map(formatIssue);
         const more = result.omitted?.errors ?? 0;

@@ -6,7 +6,7 @@
  * configuration comes from and which version runs. A configuration applied from ZooKeeper or etcd is cached on disk
  * (config/stores/cache.ts) for a start while the store is down.
  */
-import { loadDocument } from '../config/load.js';
+import { loadDocumentWithPlugins, type PluginOptions } from '../config/plugins/index.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import type { ConfigCache, ConfigDocument, ConfigStore, StoreConnection, StoreKind } from '../config/stores/index.js';
 import type { Agent, ReloadReport } from './agent.js';
@@ -52,6 +52,8 @@ export interface ReloaderOptions {
   cache?: ConfigCache;
   /** How long a read (SIGHUP) waits for the store (default 10 s). */
   readTimeoutMs?: number;
+  /** Where plugins are looked up (the agent's --plugins-path): imported before every validation. */
+  plugins?: PluginOptions;
 }
 
 export class ConfigReloader {
@@ -158,7 +160,7 @@ export class ConfigReloader {
     if (!force && (doc.changeId === this.runningChange || doc.changeId === this.refusedChange)) return;
     const log = this.o.logger;
     log.info('Reloading configuration', { reason, from: this.o.store.location, version: doc.version });
-    const res = loadDocument(doc, { agent: this.o.agentName, sys: this.o.sys });
+    const res = await loadDocumentWithPlugins(doc, { agent: this.o.agentName, sys: this.o.sys, ...this.o.plugins });
     if (!res.plan) {
       const issues = res.issues.filter((i: ConfigIssue) => i.severity === 'error').map(formatIssue);
       const more = res.omitted?.errors ?? 0;

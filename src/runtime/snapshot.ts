@@ -27,22 +27,44 @@ export interface ComponentHealth {
   state: ComponentState | 'failing';
   reason: string;
   since?: number;
+  /** The plugins (file or package) the component runs, when it runs any: a failing plugin is named. */
+  plugins?: string[];
+}
+
+/** Plugin origins of a component's definitions (its own, and its interceptors', selector's or processor's). */
+function pluginsOf(...defs: readonly { plugin?: string }[]): { plugins?: string[] } {
+  const p = [...new Set(defs.map((d) => d.plugin).filter((x): x is string => !!x))];
+  return p.length ? { plugins: p } : {};
 }
 
 export function healthOf(agent: RunningGraph, failAfter: number): ComponentHealth[] {
   const out: ComponentHealth[] = [];
-  const sup = (prefix: string, s: Supervised<Lifecycle>) => {
+  const sup = (prefix: string, s: Supervised<Lifecycle>, plugins: { plugins?: string[] }) => {
     if (s.state !== 'running')
-      out.push({ component: `${prefix}.${s.name}`, state: s.state, reason: s.error ?? s.state, since: s.errorSince });
+      out.push({
+        component: `${prefix}.${s.name}`,
+        state: s.state,
+        reason: s.error ?? s.state,
+        since: s.errorSince,
+        ...plugins,
+      });
   };
   for (const c of agent.channels.values()) {
-    sup('channel', c.sup);
+    sup('channel', c.sup, pluginsOf(c.planned.def));
     const h = c.sup.instance.health?.();
     if (c.sup.state === 'running' && h && !h.ok)
-      out.push({ component: `channel.${c.sup.name}`, state: 'failing', reason: h.reason ?? 'unhealthy' });
+      out.push({
+        component: `channel.${c.sup.name}`,
+        state: 'failing',
+        reason: h.reason ?? 'unhealthy',
+        ...pluginsOf(c.planned.def),
+      });
   }
-  for (const s of agent.sinks.values()) sup('sink', s.sup);
-  for (const s of agent.sources.values()) sup('source', s.sup);
+  for (const s of agent.sinks.values()) sup('sink', s.sup, pluginsOf(s.planned.def));
+  for (const s of agent.sources.values()) {
+    const p = s.planned;
+    sup('source', s.sup, pluginsOf(p.def, p.selector.def, ...p.interceptors.map((i) => i.def)));
+  }
   for (const g of agent.groups.values()) {
     const f = g.runner.failure;
     if (f && Date.now() - f.since >= failAfter) {
@@ -51,6 +73,7 @@ export function healthOf(agent: RunningGraph, failAfter: number): ComponentHealt
         state: 'failing',
         reason: `delivery failing for ${Math.round((Date.now() - f.since) / 1000)} s: ${f.message}`,
         since: f.since,
+        ...pluginsOf(g.planned.processor.def, ...g.planned.sinks.map((k) => agent.sinks.get(k)?.planned.def ?? {})),
       });
     }
   }

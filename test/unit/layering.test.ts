@@ -98,6 +98,7 @@ const FLOORS: Record<string, number> = {
   cli: 11,
   monitor: 10,
   runtime: 9,
+  testing: 9,
   config: 8,
   registry: 7,
   sources: 6,

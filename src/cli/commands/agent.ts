@@ -1,6 +1,7 @@
 import { openStore, ConfigCache, defaultCacheDir, type StoreSpec } from '../../config/stores/index.js';
 import { Agent } from '../../runtime/agent.js';
 import { ConfigReloader } from '../../runtime/reload.js';
+import { pluginSettings } from '../../config/plugins/index.js';
 import { firstConfig } from '../../runtime/first-config.js';
 import { MonitoringServer, monitoringFrom } from '../../monitor/http-server.js';
 import { configureLogging, flushLogs } from '../../telemetry/logger.js';
@@ -33,6 +34,8 @@ export interface AgentArgs {
   dryRun?: boolean;
   /** Invoked as Flume's deprecated `flume-ng node`. */
   deprecatedNode?: boolean;
+  /** --plugins-path (default: plugins.d next to the -c directory). */
+  pluginsPath?: string;
 }
 
 export async function runAgent(a: AgentArgs): Promise<number> {
@@ -97,11 +100,13 @@ export async function runAgent(a: AgentArgs): Promise<number> {
   };
   process.on('SIGTERM', stopWaiting);
   process.on('SIGINT', stopWaiting);
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, store: a.store });
   const readFirst = firstConfig({
     store,
     agentName: a.name,
     sys: eff.sys,
     logger: log,
+    plugins,
     cache,
     timeoutMs: a.storeTimeoutMs,
     signal: waiting.signal,
@@ -147,6 +152,7 @@ export async function runAgent(a: AgentArgs): Promise<number> {
     refused: first.refused,
     cache,
     readTimeoutMs: a.storeTimeoutMs,
+    plugins,
   });
   const server = monitoring ? new MonitoringServer(() => agent, monitoring, log, reloader.status) : undefined;
 

@@ -1,12 +1,57 @@
-import { KINDS, type Kind, closest } from '../../contract/index.js';
+import path from 'node:path';
+import { KINDS, type AnyDef, type Kind, closest } from '../../contract/index.js';
 import { defsOf, explainUnknownType, findDef } from '../../registry/lookup.js';
 import { describeMarkdown, describeText } from '../../registry/docs.js';
+import { importDefinitions, loadPluginsPath, parsePluginsPath, PluginTable } from '../../config/plugins/index.js';
+import { formatIssue } from '../../config/issues.js';
+import { findPackageDir, isPathType, packageEntry } from '../../config/plugins/resolve.js';
 import { EXIT } from '../exit-codes.js';
 
-export function runDescribe(a: { kind?: string; type?: string; markdown: boolean }): number {
+export interface DescribeArgs {
+  kind?: string;
+  type?: string;
+  markdown: boolean;
+  /** --plugin: a plugin file or installed package whose components are described. */
+  plugin?: string;
+  /** --plugins-path: plugin directories whose components are listed with the built-ins. */
+  pluginsPath?: string;
+}
+
+/** The plugin definitions named on the command line, or the reason they could not be loaded. */
+async function pluginDefs(a: DescribeArgs): Promise<AnyDef[] | string> {
+  const out: AnyDef[] = [];
+  if (a.pluginsPath !== undefined) {
+    const table = new PluginTable();
+    await loadPluginsPath(table, parsePluginsPath(a.pluginsPath), true);
+    const errors = table.issues.filter((i) => i.severity === 'error');
+    if (errors.length) return errors.map(formatIssue).join('\n');
+    out.push(...table.defs());
+  }
+  if (a.plugin !== undefined) {
+    let file = path.resolve(a.plugin);
+    if (!isPathType(a.plugin)) {
+      const dir = findPackageDir(a.plugin, process.cwd());
+      if (!dir) return `plugin package '${a.plugin}' is not installed (looked up in node_modules from here upwards)`;
+      file = packageEntry(dir);
+    }
+    const r = await importDefinitions(file);
+    if ('error' in r) return r.error;
+    out.push(...r.defs);
+  }
+  return out;
+}
+
+export async function runDescribe(a: DescribeArgs): Promise<number> {
+  const plugins = await pluginDefs(a);
+  if (typeof plugins === 'string') {
+    process.stderr.write(`flume-ng describe: ${plugins}\n`);
+    return EXIT.CONFIG;
+  }
+  const all = (k: Kind) => [...defsOf(k), ...plugins.filter((d) => d.kind === k)];
   if (!a.kind) {
+    if (a.plugin !== undefined && plugins.length === 1) return print(plugins[0]!, a.markdown);
     for (const k of KINDS) {
-      const defs = defsOf(k);
+      const defs = a.plugin !== undefined ? plugins.filter((d) => d.kind === k) : all(k);
       if (defs.length) process.stdout.write(`${k}: ${defs.map((d) => d.type).join(', ')}\n`);
     }
     process.stdout.write('\nflume-ng describe <kind> <type> prints the keys of one component.\n');
@@ -21,15 +66,21 @@ export function runDescribe(a: { kind?: string; type?: string; markdown: boolean
     return EXIT.USAGE;
   }
   if (!a.type) {
-    for (const d of defsOf(kind)) process.stdout.write(`${d.type.padEnd(20)} ${d.summary}\n`);
+    for (const d of all(kind)) process.stdout.write(`${d.type.padEnd(20)} ${d.summary}\n`);
     return EXIT.OK;
   }
-  const def = findDef(kind, a.type);
+  const lower = a.type.toLowerCase();
+  const def = findDef(kind, a.type) ?? plugins.find((d) => d.kind === kind && d.type.toLowerCase() === lower);
   if (!def) {
     const miss = explainUnknownType(kind, a.type);
     process.stderr.write(`flume-ng describe: ${miss.message}${miss.hint ? ` (${miss.hint})` : ''}\n`);
     return EXIT.USAGE;
   }
-  process.stdout.write(`${a.markdown ? describeMarkdown(def) : describeText(def)}\n`);
+  return print(def, a.markdown);
+}
+
+function print(def: AnyDef, markdown: boolean): number {
+  const origin = def.plugin ? `(plugin: ${def.plugin})\n` : '';
+  process.stdout.write(`${markdown ? describeMarkdown(def) : describeText(def)}\n${origin}`);
   return EXIT.OK;
 }

@@ -4,7 +4,7 @@
  * port, no file, no log file. A configuration in ZooKeeper or etcd is read once: no watch, the on-disk cache neither
  * read nor written (an unreachable store fails the dry run, exit 1).
  */
-import { loadDocument } from '../../config/load.js';
+import { loadDocumentWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues, type ConfigIssue } from '../../config/issues.js';
 import type { Plan, Planned } from '../../config/validate/index.js';
 import type { AnyDef } from '../../contract/index.js';
@@ -28,7 +28,8 @@ export async function runDryRun(
     process.stderr.write(`flume-ng: ${read.message}\n`);
     return read.exit;
   }
-  const res = loadDocument(read.doc, { agent: a.name, sys: eff.sys });
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, store: a.store });
+  const res = await loadDocumentWithPlugins(read.doc, { agent: a.name, sys: eff.sys, ...plugins });
   const addresses = res.plan ? await checkAddresses(res.plan) : [];
   const warnings: ConfigIssue[] = [...eff.notes, ...res.issues, ...addresses];
   if (!res.plan || addresses.some((i) => i.severity === 'error')) {

@@ -1,4 +1,4 @@
-import { loadDocument } from '../../config/load.js';
+import { loadDocumentWithPlugins, pluginSettings } from '../../config/plugins/index.js';
 import { formatIssues } from '../../config/issues.js';
 import type { StoreSpec } from '../../config/stores/index.js';
 import { checkAddresses } from '../../config/addresses.js';
@@ -12,6 +12,9 @@ export async function runValidate(a: {
   timeoutMs: number;
   sys: Record<string, string>;
   json: boolean;
+  /** -c: the configuration directory (plugins.d next to it is the default plugins path). */
+  conf?: string;
+  pluginsPath?: string;
 }): Promise<number> {
   const read = await readOnce(a.store, a.name, a.timeoutMs, a.sys);
   if ('exit' in read) {
@@ -23,7 +26,8 @@ export async function runValidate(a: {
     }
     return read.exit;
   }
-  const loaded = loadDocument(read.doc, { agent: a.name, sys: a.sys });
+  const plugins = pluginSettings({ conf: a.conf, pluginsPath: a.pluginsPath, store: a.store });
+  const loaded = await loadDocumentWithPlugins(read.doc, { agent: a.name, sys: a.sys, ...plugins });
   // what would fail at start: a bind address of another host (error), a name that does not resolve (warning)
   const more = loaded.plan ? await checkAddresses(loaded.plan) : [];
   const failed = more.some((i) => i.severity === 'error');

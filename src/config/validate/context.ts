@@ -3,6 +3,7 @@ import type { AgentSpec, ComponentSpec, SectionKind } from '../agent-spec.js';
 import { SECTION_SINGULAR } from '../agent-spec.js';
 import { IssueCollector, type ConfigIssue } from '../issues.js';
 import type { PropEntry } from '../properties.js';
+import type { PluginLookup } from '../plugins/table.js';
 
 /** The issues of one validation (at most ISSUE_LIMIT kept, all counted), with the agent they are about. */
 export class Collector extends IssueCollector {
@@ -42,6 +43,8 @@ export class Ctx {
 
   constructor(
     readonly spec: AgentSpec,
+    /** Plugin types the configuration may name (imported before validation). */
+    readonly plugins?: PluginLookup,
     limit?: number,
   ) {
     this.agent = spec.agent;

@@ -15,6 +15,7 @@
 import type { AgentSpec } from '../agent-spec.js';
 import { closest } from '../../contract/index.js';
 import { Ctx, type Collector } from './context.js';
+import type { PluginLookup } from '../plugins/table.js';
 import { checkSections } from './sections.js';
 import { planComponents, type Parts } from './components.js';
 import { planGroups } from './groups.js';
@@ -33,8 +34,8 @@ export type {
 } from './plan.js';
 export { componentOptions } from './options.js';
 
-export function validateAgent(spec: AgentSpec): ValidationResult {
-  const ctx = new Ctx(spec);
+export function validateAgent(spec: AgentSpec, plugins?: PluginLookup): ValidationResult {
+  const ctx = new Ctx(spec, plugins);
   const { c, agent: A } = ctx;
   const before = spec.collector;
   for (const i of before.issues) c.add(i);

@@ -39,7 +39,15 @@ export function lookupType(ctx: Ctx, kind: Kind, owner: ComponentSpec, t: TypeKe
     });
     return undefined;
   }
-  const def = findDef(kind, type);
+  let def = findDef(kind, type);
+  if (!def && ctx.plugins) {
+    const hit = ctx.plugins.lookup(kind, type, e?.file);
+    if (hit?.error) {
+      c.error({ ...c.at(e), component, message: hit.error, hint: hit.hint });
+      return undefined;
+    }
+    def = hit?.def;
+  }
   if (!def) {
     const miss = explainUnknownType(kind, type);
     c.error({ ...c.at(e), component, message: miss.message, hint: miss.hint });
