@@ -65,6 +65,8 @@ test(
     const b = start('aggregatorB');
     const fwdr = start('forwarder');
     await Promise.all([a, b, fwdr].map((p) => p.waitForOutput(/Agent started/, 30_000)));
+    // a source whose first start failed (a port taken meanwhile) is retried after "Agent started": wait for it
+    await fwdr.waitForOutput(new RegExp(`Forward source listening.*port=${fwd}`), 30_000);
     const printed = (p: AgentProcess, ids: string[]) => () => ids.every((id) => p.stdout.includes(`{"id":"${id}"}`));
     const ids = (phase: string) => Array.from({ length: 5 }, (_, i) => `${phase}-${i}`);
 
