@@ -4,7 +4,9 @@
  *  - two tiers: edge (netcat -> memory -> kafka sink) -> broker -> collector (kafka source -> file -> file_roll):
  *    every event once, headers and keys preserved, one partition per key;
  *  - the kafka channel between netcat and file_roll, and two agents sharing one kafka channel (topic + group):
- *    each event written once, by one of them.
+ *    each event written once, by one of them;
+ *  - the gateway pipeline: a tailed JSON access log -> replicating -> Elasticsearch (a protocol-level double of
+ *    `_bulk`, test/helpers/es-double.ts) and a Kafka topic (read back by kcat): every line in both.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +19,8 @@ import type { KafkaChannel } from '../../src/kafka/channel/channel.js';
 import { startAgent } from '../helpers/agent.js';
 import { freePort, ROOT, tcpExchange, tmpDir } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
-import { KafkaMock, mockUnavailable } from '../helpers/kafka-mock.js';
+import { KafkaMock, kcatRead, kcatUnavailable, mockUnavailable } from '../helpers/kafka-mock.js';
+import { EsDouble } from '../helpers/es-double.js';
 
 const dirs: string[] = [];
 const agents: Agent[] = [];
@@ -131,6 +134,52 @@ describe('kafka topologies against the mock broker', { skip: mockUnavailable }, 
   before(async () => {
     mock = await KafkaMock.start();
   });
+
+  test(
+    'gateway pipeline: every line of the access log reaches the Elasticsearch double and the Kafka topic',
+    {
+      skip: kcatUnavailable,
+    },
+    async () => {
+      const dir = tmpDir('kafka-gateway-');
+      dirs.push(dir);
+      const logs = path.join(dir, 'logs');
+      fs.mkdirSync(logs);
+      const es = new EsDouble();
+      await es.listen();
+      try {
+        const text =
+          example('gateway-pipeline.properties', [
+            ['/var/log/nginx', logs],
+            ['/var/lib/flume-ts/gateway', path.join(dir, 'state')],
+            ['http://127.0.0.1:9200', es.url],
+            ['127.0.0.1:9092', mock.bootstrap],
+          ]) + '\ngw.channels.es.minimumRequiredSpace = 1m\ngw.channels.kafka.minimumRequiredSpace = 1m\n';
+        const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ status: 200, path: `/item/${i}` }));
+        fs.writeFileSync(path.join(logs, 'access.json'), `${lines.join('\n')}\n`);
+        await start(text, 'gw');
+        await waitFor(() => es.docs('gateway').length >= 50, 30_000, '50 documents indexed');
+        assert.deepEqual(
+          es
+            .docs('gateway')
+            .map((d) => d.path)
+            .sort(),
+          lines.map((l) => (JSON.parse(l) as { path: string }).path).sort(),
+          'each line once, its JSON fields as the document',
+        );
+        let records: ReturnType<typeof kcatRead> = [];
+        await waitFor(
+          () => (records = kcatRead(mock.bootstrap, 'nginx-access')).length >= 50,
+          30_000,
+          '50 records in nginx-access',
+        );
+        assert.deepEqual(records.map((r) => r.payload).sort(), [...lines].sort());
+        for (const a of agents.splice(0)) await a.stop();
+      } finally {
+        await es.close();
+      }
+    },
+  );
 
   test('two tiers through Kafka: every event once, headers and keys preserved, one partition per key', async () => {
     const dir = tmpDir('kafka-two-tier-');
