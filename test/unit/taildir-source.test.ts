@@ -173,6 +173,7 @@ test('basenameHeader adds the file name (key basename, or basenameHeaderKey); a 
     filegroups: 'g1',
     'filegroups.g1': `${logs}/.*\\.log.*`,
     positionFile: path.join(d, 'p.json'),
+    writePosInterval: '50',
     basenameHeader: 'true',
   });
   await s.start();
@@ -181,6 +182,10 @@ test('basenameHeader adds the file name (key basename, or basenameHeaderKey); a 
   assert.deepEqual({ ...byBody('a1') }, { basename: 'app.log' });
   assert.deepEqual({ ...byBody('d1') }, { basename: 'db.log' });
   fs.renameSync(path.join(logs, 'app.log'), path.join(logs, 'app.log.1'));
+  // a line appended before the source noticed the rename is read under the old name (as in Flume): wait until the
+  // position file names the file by its new name
+  const posNames = () => fs.readFileSync(path.join(d, 'p.json'), 'utf8');
+  await waitFor(() => fs.existsSync(path.join(d, 'p.json')) && posNames().includes('app.log.1'), 10_000, 'rename seen');
   fs.appendFileSync(path.join(logs, 'app.log.1'), 'a2\n');
   await waitFor(() => h.events.length >= 3, 5000, 'the line after the rename');
   assert.equal(byBody('a2').basename, 'app.log.1');
