@@ -5,12 +5,15 @@
  * periodic reset (reset-connection-interval / connection-reset-interval) that re-resolves a host behind a load
  * balancer. While the next hop is absent every attempt fails fast and the sink runner's backoff spaces them.
  */
-import { errorMessage } from '../core/errors.js';
+import { AgentError, errorMessage } from '../core/errors.js';
+import type { FlumeEvent } from '../core/event.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { SinkCounters } from '../telemetry/counters.js';
 import { RpcError } from './rpc-error.js';
 
 export interface RpcConnection {
+  /** Sends one appendBatch call; resolves with the receiver's Status. */
+  appendBatch(events: FlumeEvent[], signal?: AbortSignal): Promise<string>;
   readonly closed: boolean;
   /** performance.now() when it was opened. */
   readonly createdAt: number;
@@ -60,6 +63,34 @@ export class ConnectionKeeper<C extends RpcConnection> {
     this.ctx.logger.info(`Resetting the connection (${why})`, { address: this.address });
     this.conn = undefined;
     await c.close();
+  }
+
+  /**
+   * Delivers `batch` with one appendBatch call on the connection (opened if needed) and resolves on OK. Anything
+   * else throws a retriable FLUME_ERR_SINK_DELIVERY naming `sink` (the runner rolls back and retries): a non-OK
+   * Status (the connection stays), or a failed call (a timeout, a lost connection, an exception answer).
+   */
+  async appendBatch(sink: string, batch: FlumeEvent[], requestTimeoutMs: number, signal: AbortSignal): Promise<void> {
+    let status;
+    try {
+      status = await (await this.get(signal)).appendBatch(batch, signal);
+    } catch (err) {
+      let msg =
+        err instanceof RpcError && err.kind === 'timeout'
+          ? `no answer from ${this.address} within request-timeout ${requestTimeoutMs} ms`
+          : errorMessage(err);
+      if (err instanceof RpcError && err.kind === 'closed') msg += batchSizeHint(batch);
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `${sink}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`,
+        { cause: err },
+      );
+    }
+    if (status !== 'OK')
+      throw new AgentError(
+        'FLUME_ERR_SINK_DELIVERY',
+        `${sink}: ${this.address} answered ${status} for a batch of ${batch.length} events (its channel is probably full); will retry`,
+      );
   }
 
   private async connect(signal: AbortSignal): Promise<C> {

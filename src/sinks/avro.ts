@@ -11,11 +11,9 @@
  * the server's host name unless sslVerifyHostname = false; reset-connection-interval is applied between batches.
  */
 import { defineSink, type Sink, type SinkContext, opt, type Resolved } from '../contract/index.js';
-import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcClient } from '../rpc/avro/client.js';
-import { RpcError } from '../rpc/rpc-error.js';
-import { batchSizeHint, ConnectionKeeper } from '../rpc/keeper.js';
+import { ConnectionKeeper } from '../rpc/keeper.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
 import type { LayerOptions } from '../rpc/avro/transport.js';
 
@@ -98,28 +96,7 @@ export class AvroSink implements Sink {
 
   async deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void> {
     await this.keeper.resetIfOlder(this.o['reset-connection-interval'], 'reset-connection-interval');
-    let status;
-    try {
-      const client = await this.keeper.get(signal);
-      status = await client.appendBatch(batch, signal);
-    } catch (err) {
-      let msg =
-        err instanceof RpcError && err.kind === 'timeout'
-          ? `no answer from ${this.address} within request-timeout ${this.o['request-timeout']} ms`
-          : errorMessage(err);
-      if (err instanceof RpcError && err.kind === 'closed') msg += batchSizeHint(batch);
-      throw new AgentError(
-        'FLUME_ERR_SINK_DELIVERY',
-        `avro sink ${this.ctx.name}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`,
-        { cause: err },
-      );
-    }
-    if (status !== 'OK') {
-      throw new AgentError(
-        'FLUME_ERR_SINK_DELIVERY',
-        `avro sink ${this.ctx.name}: ${this.address} answered ${status} for a batch of ${batch.length} events (its channel is probably full); will retry`,
-      );
-    }
+    await this.keeper.appendBatch(`avro sink ${this.ctx.name}`, batch, this.o['request-timeout'], signal);
   }
 
   close(): Promise<void> {

@@ -9,11 +9,9 @@
  * host name unless sslVerifyHostname = false.
  */
 import { defineSink, type Sink, type SinkContext, opt, type Resolved } from '../contract/index.js';
-import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
-import { batchSizeHint, ConnectionKeeper } from '../rpc/keeper.js';
-import { RpcError } from '../rpc/rpc-error.js';
+import { ConnectionKeeper } from '../rpc/keeper.js';
 import { ThriftClient } from '../rpc/thrift/client.js';
 import type { ThriftProtocolName } from '../rpc/thrift/protocol.js';
 import { kerberosOption, kerberosProblems, protocolOptions } from '../rpc/thrift/options.js';
@@ -99,28 +97,7 @@ export class ThriftSink implements Sink {
 
   async deliver(batch: FlumeEvent[], signal: AbortSignal): Promise<void> {
     await this.keeper.resetIfOlder(this.o['connection-reset-interval'], 'connection-reset-interval');
-    let status;
-    try {
-      const client = await this.keeper.get(signal);
-      status = await client.appendBatch(batch, signal);
-    } catch (err) {
-      let msg =
-        err instanceof RpcError && err.kind === 'timeout'
-          ? `no answer from ${this.address} within request-timeout ${this.o['request-timeout']} ms`
-          : errorMessage(err);
-      if (err instanceof RpcError && err.kind === 'closed') msg += batchSizeHint(batch);
-      throw new AgentError(
-        'FLUME_ERR_SINK_DELIVERY',
-        `thrift sink ${this.ctx.name}: batch of ${batch.length} events not delivered to ${this.address}: ${msg}`,
-        { cause: err },
-      );
-    }
-    if (status !== 'OK') {
-      throw new AgentError(
-        'FLUME_ERR_SINK_DELIVERY',
-        `thrift sink ${this.ctx.name}: ${this.address} answered ${status} for a batch of ${batch.length} events (its channel is probably full); will retry`,
-      );
-    }
+    await this.keeper.appendBatch(`thrift sink ${this.ctx.name}`, batch, this.o['request-timeout'], signal);
   }
 
   close(): Promise<void> {

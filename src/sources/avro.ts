@@ -9,8 +9,8 @@
  * request and connections; stalled connections are closed after readTimeout; OpenConnectionCount is live.
  */
 import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
-import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
+import { putRpcCall } from './support/rpc-call.js';
 import { AvroRpcServer, type CallKind } from '../rpc/avro/server.js';
 import type { Status } from '../rpc/avro/protocol.js';
 import { ipFilter, IpRuleError, parseIpFilterRules } from '../net/ip-filter.js';
@@ -138,27 +138,8 @@ export class AvroSource implements Source {
     });
   }
 
-  private async handle(events: FlumeEvent[], kind: CallKind): Promise<Status> {
-    const c = this.ctx.counters;
-    const n = events.length;
-    if (kind === 'append') c.add('AppendReceivedCount');
-    else c.add('AppendBatchReceivedCount');
-    try {
-      const max = this.ctx.maxBatchSize;
-      if (n <= max) await this.ctx.emit(events);
-      else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
-    } catch (err) {
-      this.warnings.log(
-        this.ctx.logger,
-        'failed',
-        'Could not put the events into the channel; answered FAILED (the client retries)',
-        { events: n, error: errorMessage(err) },
-      );
-      return 'FAILED';
-    }
-    if (kind === 'append') c.add('AppendAcceptedCount');
-    else c.add('AppendBatchAcceptedCount');
-    return 'OK';
+  private handle(events: FlumeEvent[], kind: CallKind): Promise<Status> {
+    return putRpcCall(this.ctx, this.warnings, events, kind);
   }
 
   async close(): Promise<void> {

@@ -10,8 +10,8 @@
  * the channels' transactionCapacity is put in several transactions; `protocol` is validated, not defaulted.
  */
 import { defineSource, type Source, type SourceContext, opt, type Resolved } from '../contract/index.js';
-import { errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
+import { putRpcCall } from './support/rpc-call.js';
 import { WarnLimiter } from '../net/warn-limiter.js';
 import { ByteBudget } from '../net/byte-budget.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
@@ -114,27 +114,8 @@ export class ThriftSource implements Source {
     });
   }
 
-  private async handle(events: FlumeEvent[], kind: CallName): Promise<Status> {
-    const c = this.ctx.counters;
-    const n = events.length;
-    if (kind === 'append') c.add('AppendReceivedCount');
-    else c.add('AppendBatchReceivedCount');
-    try {
-      const max = this.ctx.maxBatchSize;
-      if (n <= max) await this.ctx.emit(events);
-      else for (let i = 0; i < n; i += max) await this.ctx.emit(events.slice(i, i + max));
-    } catch (err) {
-      this.warn.log(
-        this.ctx.logger,
-        'failed',
-        'Could not put the events into the channel; answered FAILED (the client retries)',
-        { events: n, error: errorMessage(err) },
-      );
-      return 'FAILED';
-    }
-    if (kind === 'append') c.add('AppendAcceptedCount');
-    else c.add('AppendBatchAcceptedCount');
-    return 'OK';
+  private handle(events: FlumeEvent[], kind: CallName): Promise<Status> {
+    return putRpcCall(this.ctx, this.warn, events, kind);
   }
 
   async close(): Promise<void> {
