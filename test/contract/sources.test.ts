@@ -82,25 +82,27 @@ const httpPost = async (port: number, n: number) => {
   throw new Error('http source kept answering 503');
 };
 
-/** Sends the events with appendBatch, re-sending on FAILED as Flume's RPC clients do. */
-const avroSend = async (port: number, n: number) => {
-  const client = await AvroRpcClient.connect({
-    host: '127.0.0.1',
-    port,
-    connectTimeoutMs: 5000,
-    requestTimeoutMs: 5000,
-  });
+/** Sends the events with appendBatch on an RPC client (avro, thrift), re-sending on FAILED as Flume's clients do. */
+async function rpcSend(
+  client: { appendBatch(e: FlumeEvent[]): Promise<string>; close(): Promise<void> },
+  n: number,
+): Promise<void> {
   try {
     const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`, { i: String(i) }));
     for (let attempt = 0; attempt < 50; attempt++) {
       if ((await client.appendBatch(events)) === 'OK') return;
       await new Promise((res) => setTimeout(res, 20));
     }
-    throw new Error('avro source kept answering FAILED');
+    throw new Error('the source kept answering FAILED');
   } finally {
     await client.close();
   }
-};
+}
+
+const rpcAt = (port: number) => ({ host: '127.0.0.1', port, connectTimeoutMs: 5000, requestTimeoutMs: 5000 });
+const avroSend = async (port: number, n: number) => rpcSend(await AvroRpcClient.connect(rpcAt(port)), n);
+const thriftSend = async (port: number, n: number) =>
+  rpcSend(await ThriftClient.connect({ ...rpcAt(port), protocol: 'compact' }), n);
 
 /** Sends the events as one PackedForward request and waits for its ack (given only once committed). */
 const forwardSend = async (port: number, n: number) => {
@@ -116,27 +118,6 @@ const forwardSend = async (port: number, n: number) => {
       timestampHeader: 'timestamp',
     };
     await client.send(encodeBatch(events, mapping, { ack: true, gzip: false, now: Date.now() }), 5000, 10_000, signal);
-  } finally {
-    await client.close();
-  }
-};
-
-/** The same with the thrift client. */
-const thriftSend = async (port: number, n: number) => {
-  const client = await ThriftClient.connect({
-    host: '127.0.0.1',
-    port,
-    protocol: 'compact',
-    connectTimeoutMs: 5000,
-    requestTimeoutMs: 5000,
-  });
-  try {
-    const events = Array.from({ length: n }, (_, i) => makeEvent(`e${i}`, { i: String(i) }));
-    for (let attempt = 0; attempt < 50; attempt++) {
-      if ((await client.appendBatch(events)) === 'OK') return;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    throw new Error('thrift source kept answering FAILED');
   } finally {
     await client.close();
   }
