@@ -387,8 +387,11 @@ test('a completed file that changes afterwards (writer still appending) is quara
   fs.writeSync(fd, 'a3 written after completion\n');
   fs.closeSync(fd);
   await waitFor(() => s.stats.changedAfterCompletion === 1, 5000, 'the change is detected');
+  // the move to quarantine follows the detection (asynchronously): wait for it, then check
+  const quarantined = path.join(d, '.flumespool', 'quarantine', 'paused.log.COMPLETED');
+  await waitFor(() => fs.existsSync(quarantined), 5000, 'the file quarantined');
   assert.deepEqual(h.bodies(), ['a1', 'a2']);
-  assert.ok(fs.existsSync(path.join(d, '.flumespool', 'quarantine', 'paused.log.COMPLETED')));
+  assert.ok(fs.existsSync(quarantined));
   assert.ok(!fs.existsSync(`${p}.COMPLETED`));
   assert.ok(
     errors.some((e) => /changed after it was completed/.test(e) && /NOT delivered/.test(e)),
