@@ -4,7 +4,7 @@ import { opt, OptionError, type OptionSpec, type Problem, type Resolved } from '
 import { BucketTemplate, parseTimeZone } from '../../format/bucket-path/index.js';
 import { tlsClientOptions, resolveTls, tlsProblems } from '../../net/tls/index.js';
 import { checkSerializerOptions, serializerTypeOption } from '../../serializers/index.js';
-import { parseCodec, supportedCodecs } from './codecs.js';
+import { parseCodec } from './codecs.js';
 import type { NameNode } from './fs/webhdfs/index.js';
 
 export const SERIALIZER_OPTIONS_KEY = 'serializer.';
@@ -155,8 +155,10 @@ export const options = {
     },
   ),
   'hdfs.codeC': custom(
-    opt.string({ doc: `Codec of CompressedStream: ${supportedCodecs().join(', ')} (or a Hadoop codec class name).` }),
-    `one of: ${supportedCodecs().join(', ')}`,
+    opt.string({
+      doc: 'Codec of CompressedStream: gzip, deflate, or zstd (zstd where Node.js is 22.15 or later), or a Hadoop codec class name.',
+    }),
+    'one of: gzip, deflate, zstd (Node.js 22.15+)',
     parseCodec,
   ),
   'hdfs.writeFormat': opt.ignored({ doc: 'SequenceFile record format; SequenceFile is not supported.' }),
@@ -296,7 +298,7 @@ export function check(o: HdfsOptions): Problem[] {
     problems.push({
       key: 'hdfs.codeC',
       message: 'hdfs.fileType = CompressedStream needs hdfs.codeC',
-      hint: `one of: ${supportedCodecs().join(', ')}`,
+      hint: 'one of: gzip, deflate, zstd (Node.js 22.15+)',
     });
   if (o['hdfs.round'] && o['hdfs.roundUnit'] === 'hour' && o['hdfs.roundValue'] > 24)
     problems.push({ key: 'hdfs.roundValue', message: 'with hdfs.roundUnit = hour, hdfs.roundValue must be 1-24' });
