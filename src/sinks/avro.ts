@@ -15,7 +15,7 @@ import type { FlumeEvent } from '../core/event.js';
 import { AvroRpcClient } from '../rpc/avro/client.js';
 import { ConnectionKeeper } from '../rpc/keeper.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
-import type { LayerOptions } from '../rpc/avro/transport.js';
+import type { LayerOptions } from '../rpc/transport.js';
 
 const options = {
   hostname: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address of the next-hop avro source.' }),

@@ -14,7 +14,7 @@ import { defineSink, opt, type Resolved, type Sink, type SinkContext } from '../
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { FlumeEvent } from '../core/event.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsProblems } from '../net/tls/index.js';
-import type { LayerOptions } from '../rpc/avro/transport.js';
+import type { LayerOptions } from '../rpc/transport.js';
 import { ForwardClient } from '../rpc/forward/client.js';
 import { encodeBatch, type RecordMapping } from '../rpc/forward/encode.js';
 

@@ -16,7 +16,7 @@ import type { Status } from '../rpc/avro/protocol.js';
 import { ipFilter, IpRuleError, parseIpFilterRules } from '../net/ip-filter.js';
 import { WarnLimiter } from '../net/warn-limiter.js';
 import { loadServerTls, resolveTls, tlsProblems, tlsServerOptions } from '../net/tls/index.js';
-import type { LayerOptions } from '../rpc/avro/transport.js';
+import type { LayerOptions } from '../rpc/transport.js';
 
 const options = {
   bind: opt.string({ required: true, nonEmpty: true, doc: 'Host name or IP address to listen on (0.0.0.0 for all).' }),

@@ -24,7 +24,7 @@ import { makeEvent, type FlumeEvent } from '../../core/event.js';
 import { errorMessage, AgentError } from '../../core/errors.js';
 import { AvroRpcClient } from '../../rpc/avro/client.js';
 import { loadClientTls, resolveTls, tlsClientOptions, tlsOptionsFromProperties } from '../../net/tls/index.js';
-import type { LayerOptions } from '../../rpc/avro/transport.js';
+import type { LayerOptions } from '../../rpc/transport.js';
 
 export interface AvroClientArgs {
   host?: string;

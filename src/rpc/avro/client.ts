@@ -25,7 +25,7 @@ import {
   type HandshakeResponse,
   type Status,
 } from './protocol.js';
-import { connectStream, type LayerOptions } from './transport.js';
+import { connectStream, type LayerOptions } from '../transport.js';
 import { RpcError } from '../rpc-error.js';
 
 export { RpcError, type RpcErrorKind } from '../rpc-error.js';

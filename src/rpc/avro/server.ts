@@ -16,7 +16,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { type FrameLimits } from './framing.js';
 import { type DecodeLimits, type Status } from './protocol.js';
-import { serverStream, type LayerOptions } from './transport.js';
+import { serverStream, type LayerOptions } from '../transport.js';
 import { IDLE_EVICT_MIN_MS, listen } from '../../net/listen.js';
 import { WarnLimiter } from '../../net/warn-limiter.js';
 import { ByteBudget } from '../../net/byte-budget.js';

@@ -5,7 +5,7 @@
  * trusted, as out_forward does); the caller retries on a new one.
  */
 import { AgentError } from '../../core/errors.js';
-import { connectStream, type LayerOptions } from '../avro/transport.js';
+import { connectStream, type LayerOptions } from '../transport.js';
 import type { Duplex } from 'node:stream';
 import type net from 'node:net';
 import { ping, pongProblem, type ClientAuth } from './handshake.js';

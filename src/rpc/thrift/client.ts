@@ -9,7 +9,7 @@ import type tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { FlumeEvent } from '../../core/event.js';
 import { errorMessage } from '../../core/errors.js';
-import { connectStream } from '../avro/transport.js';
+import { connectStream } from '../transport.js';
 import { RpcError } from '../avro/client.js';
 import { FLUME_MAX_FRAME_BYTES, FrameAssembler } from './framing.js';
 import { decodeReply, encodeCall, type CallName } from './flume.js';

@@ -1,6 +1,7 @@
 /**
- * The byte stream under the Netty framing. From the socket inwards, as Flume 1.11 builds its Netty pipeline:
- * zlib (compression-type = deflate) -> TLS (ssl = true) -> framing. With both on, the TLS records are deflated.
+ * The byte stream under every RPC framing (avro, thrift and forward clients; the avro server). From the socket
+ * inwards, as Flume 1.11 builds its Netty pipeline: zlib (compression-type = deflate) -> TLS (ssl = true) ->
+ * framing. With both on, the TLS records are deflated.
  *
  * Deflate is a streaming zlib (RFC 1950) stream in each direction, sync-flushed after every write, like Netty's
  * ZlibEncoder/ZlibDecoder. A corrupt stream destroys the connection with a reason; nothing throws past it.
@@ -9,8 +10,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { Duplex } from 'node:stream';
-import type { ServerTls } from '../../net/tls/index.js';
-import { AgentError } from '../../core/errors.js';
+import type { ServerTls } from '../net/tls/index.js';
+import { AgentError } from '../core/errors.js';
 
 /** A Duplex that deflates what is written to it onto `socket` and inflates what `socket` receives. */
 export class DeflateDuplex extends Duplex {
