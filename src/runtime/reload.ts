@@ -8,6 +8,7 @@
  */
 import { loadDocumentWithPlugins, type PluginOptions } from '../config/plugins/index.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
+import { checkAddresses, type AddressCheckOptions } from '../config/addresses.js';
 import type { ConfigCache, ConfigDocument, ConfigStore, StoreConnection, StoreKind } from '../config/stores/index.js';
 import type { Agent, ReloadReport } from './agent.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -54,6 +55,8 @@ export interface ReloaderOptions {
   readTimeoutMs?: number;
   /** Where plugins are looked up (the agent's --plugins-path): imported before every validation. */
   plugins?: PluginOptions;
+  /** The address check run on every new configuration, as at start (tests inject this host's addresses). */
+  addressCheck?: AddressCheckOptions;
 }
 
 export class ConfigReloader {
@@ -176,6 +179,10 @@ export class ConfigReloader {
       return;
     }
     for (const i of res.issues) log.warn(formatIssue(i));
+    // as at start: a bind address that is not this host's, or a host name that does not resolve, is said before
+    // the new plan applies (the source would otherwise retry in silence)
+    for (const i of await checkAddresses(res.plan, this.o.addressCheck))
+      log[i.severity === 'error' ? 'error' : 'warn'](i.message, { key: i.key, hint: i.hint, version: doc.version });
     this.status.count++;
     this.status.at = Date.now();
     try {
