@@ -33,48 +33,95 @@ export function kafkaUnavailable() {
   return r.status === 0 ? undefined : 'librdkafka1 is not installed (apt-get install librdkafka1)';
 }
 
-/** Starts a mock cluster; resolves { bootstrap, stop() }. */
+/**
+ * Resolves `promise`, or rejects with a BenchFailure naming `what` after `ms`: every wait of these pipelines is
+ * bounded, so a stuck broker or client ends in a FAIL line instead of a hung `npm run bench`.
+ */
+function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_resolve, reject) => {
+    timer = setTimeout(() => reject(new BenchFailure(`timed out after ${Math.round(ms / 1000)} s: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A generous bound for something that moves the data set once: 60 s plus 10 s per 100k events (10k ev/s). */
+const budgetMs = (events) => 60000 + events / 10;
+
+/**
+ * The mock keeps at most 5 MiB of records per partition (librdkafka's rdkafka_mock.c, fixed) and drops the oldest
+ * beyond that, so a pre-filled topic gets one partition per 20,000 records (about 4.2 MB): nothing is dropped.
+ */
+export const prefillPartitions = (events) => Math.max(4, Math.ceil(events / 20000));
+
+/** Starts a mock cluster; resolves { bootstrap, command(line), stop() }. */
 async function startMock() {
   if (kafkaUnavailable()) throw new BenchFailure(kafkaUnavailable());
   const child = spawn(PY, [MOCK, '--brokers', '1'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new BenchFailure('the kafka mock did not start')), 10000);
-    child.stdout.on('data', (d) => {
-      buf += d.toString('utf8');
-      const m = /BOOTSTRAP (\S+)/.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]);
-      }
-    });
-    child.on('exit', () => reject(new BenchFailure('the kafka mock exited')));
-  });
   const exited = new Promise((r) => child.on('exit', r));
-  return {
-    bootstrap: line,
+  let out = '';
+  child.stdout.on('data', (d) => (out += d.toString('utf8')));
+  const line = async (re, what) => {
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const m = re.exec(out);
+      if (m) {
+        out = out.slice(m.index + m[0].length);
+        return m;
+      }
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new BenchFailure(`the kafka mock exited (${child.exitCode ?? child.signalCode}) ${what}`);
+      if (Date.now() > deadline) throw new BenchFailure(`the kafka mock did not answer within 10 s ${what}`);
+      await pause(10);
+    }
+  };
+  const mock = {
     pid: child.pid,
+    bootstrap: '',
+    /** Sends one command of kafka_mock.py (e.g. `topic bench 8`); fails unless it answers OK. */
+    async command(cmd) {
+      child.stdin.write(`${cmd}\n`);
+      const m = await line(/^(OK|ERR .*)$/m, `to "${cmd}"`);
+      if (m[1] !== 'OK') throw new BenchFailure(`the kafka mock answered "${m[1]}" to "${cmd}"`);
+    },
+    /** SIGTERM, then SIGKILL after 10 s (destroying a large in-memory log takes a moment). */
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.stdin.end();
       child.kill('SIGTERM');
-      await exited;
+      await within(exited, 10000, 'the kafka mock to exit after SIGTERM').catch(async () => {
+        child.kill('SIGKILL');
+        await exited;
+      });
     },
   };
+  try {
+    mock.bootstrap = (await line(/BOOTSTRAP (\S+)/, 'before printing its address'))[1];
+  } catch (err) {
+    await mock.stop();
+    throw err;
+  }
+  return mock;
 }
 
 async function fetchMetrics(port) {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) });
   return res.json();
 }
 const metric = (m, component, name) => Number(m?.[component]?.[name] ?? NaN);
 
-/** Polls /metrics until `cond(m)`; fails when the agent exits or the value stalls for 20 s. */
-async function waitForMetric(agent, port, read, until, what) {
+/**
+ * Polls /metrics until `until(value)`; fails when the agent exits, the value stalls for 20 s or `timeoutMs` passes
+ * (each request is bounded too).
+ */
+async function waitForMetric(agent, port, read, until, what, timeoutMs) {
   let last = -1;
   let lastChange = Date.now();
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (agent.exit) throw new BenchFailure(withTail(`agent exited (${exitText(agent.exit)})`, agent));
+    if (Date.now() > deadline)
+      throw new BenchFailure(withTail(`${what}: at ${last} after ${Math.round(timeoutMs / 1000)} s`, agent));
     const v = read(await fetchMetrics(port).catch(() => undefined));
     if (until(v)) return { value: v, at: performance.now() };
     if (v !== last) {
@@ -87,18 +134,27 @@ async function waitForMetric(agent, port, read, until, what) {
   }
 }
 
-/** Records in `topic` (sum of the partitions' high watermarks), read by a kafkajs admin client. */
-async function topicRecords(bootstrap, topic) {
+/** The partitions' offsets ({ partition, low, high }), read by a kafkajs admin client within 30 s. */
+function topicOffsets(bootstrap, topic) {
+  return within(fetchOffsets(bootstrap, topic), 30000, `the offsets of topic ${topic} (kafkajs admin)`);
+}
+
+async function fetchOffsets(bootstrap, topic) {
   const { default: kafkajsPkg } = await import('kafkajs');
   const kafka = new kafkajsPkg.Kafka({ brokers: [bootstrap], logLevel: kafkajsPkg.logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((n, p) => n + Number(p.high), 0);
+    return offsets.map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Records in `topic`: the sum of the partitions' high watermarks. */
+async function topicRecords(bootstrap, topic) {
+  return (await topicOffsets(bootstrap, topic)).reduce((n, p) => n + p.high, 0);
 }
 
 const client = (args) => spawnNode([path.join(BENCH_DIR, 'kafka-client.mjs'), ...args]);
@@ -109,9 +165,18 @@ async function teardown(_ctx, st) {
   if (st.dir) await removeDir(st.dir);
 }
 
-async function runClient(proc) {
+/** Waits for the client's `result {...}` line (bounded); an `error ...` line or an exit fails with the reason. */
+async function clientResult(proc, events, what) {
+  const m = await waitForStdout(proc, /^(result|error) (.*)$/m, budgetMs(events)).catch((err) => {
+    throw new BenchFailure(`${what}: ${err.message}`);
+  });
+  if (m[1] === 'error') throw new BenchFailure(withTail(`${what} failed: ${m[2]}`, proc));
+  return JSON.parse(m[2]);
+}
+
+async function runClient(proc, events, what) {
   const cpu0 = procCpuSeconds(proc.pid);
-  const res = JSON.parse((await waitForStdout(proc, /^result (.*)$/m, 2 ** 31 - 1))[1]);
+  const res = await clientResult(proc, events, what);
   return { res, cpuSeconds: procCpuSeconds(proc.pid) - cpu0, peakRssBytes: procPeakRssBytes(proc.pid) };
 }
 
@@ -134,18 +199,14 @@ export const kafkajsProducer = {
       '--events',
       String(ctx.data.events),
     ]);
-    await waitForStdout(st.proc, /^ready$/m, 120000);
+    const m = await waitForStdout(st.proc, /^(ready|error .*)$/m, 120000);
+    if (m[1] !== 'ready') throw new BenchFailure(withTail(`the kafkajs producer did not get ready: ${m[1]}`, st.proc));
   },
   async run(ctx, st) {
-    const cpu0 = procCpuSeconds(st.proc.pid);
-    const result = waitForStdout(st.proc, /^result (.*)$/m, 2 ** 31 - 1);
+    const result = runClient(st.proc, ctx.data.events, 'kafkajs producer');
     st.proc.child.kill('SIGUSR2');
-    const res = JSON.parse((await result)[1]);
-    return {
-      seconds: res.seconds,
-      cpuSeconds: procCpuSeconds(st.proc.pid) - cpu0,
-      peakRssBytes: procPeakRssBytes(st.proc.pid),
-    };
+    const { res, cpuSeconds, peakRssBytes } = await result;
+    return { seconds: res.seconds, cpuSeconds, peakRssBytes };
   },
   async verify(ctx, st) {
     expectCleanExit(st.proc, 'kafkajs producer', await st.proc.stop());
@@ -211,8 +272,9 @@ export const netcatMemoryKafka = {
         (m) => metric(m, 'SINK.k1', 'EventDrainSuccessCount'),
         (v) => v >= events,
         'kafka sink EventDrainSuccessCount',
+        budgetMs(events),
       );
-      await done;
+      await within(done, 10000, 'the netcat connection to take the last bytes');
       return {
         seconds: (at - t0) / 1000,
         cpuSeconds: procCpuSeconds(st.proc.pid) - cpu0,
@@ -234,10 +296,16 @@ export const netcatMemoryKafka = {
   teardown,
 };
 
-/** Fills topic `bench` of a fresh mock with the data set (not timed). */
+/**
+ * Fills topic `bench` of a fresh mock with the data set (not timed): created first with prefillPartitions(N)
+ * partitions, batch i into partition i % P; then every record must still be there (low watermarks 0).
+ */
 async function prefilled(ctx, st) {
+  const events = ctx.data.events;
   st.mock = await startMock();
   st.procs = [];
+  const partitions = prefillPartitions(events);
+  await st.mock.command(`topic bench ${partitions}`);
   const p = client([
     'produce',
     '--brokers',
@@ -245,12 +313,22 @@ async function prefilled(ctx, st) {
     '--topic',
     'bench',
     '--events',
-    String(ctx.data.events),
+    String(events),
     '--now',
+    '--partitions',
+    String(partitions),
   ]);
   st.procs.push(p);
-  await waitForStdout(p, /^result /m, 600000);
+  await clientResult(p, events, 'kafkajs producer (prefill)');
   expectCleanExit(p, 'kafkajs producer (prefill)', await p.stop());
+  const offsets = await topicOffsets(st.mock.bootstrap, 'bench');
+  const high = offsets.reduce((n, o) => n + o.high, 0);
+  const dropped = offsets.reduce((n, o) => n + o.low, 0);
+  if (high !== events || dropped !== 0)
+    throw new BenchFailure(
+      `prefill: the topic's ${offsets.length} partitions hold offsets up to ${high} for ${events} records sent and ` +
+        `the mock dropped ${dropped} (it keeps 5 MiB per partition)`,
+    );
 }
 
 /** kafkajs-consumer: a bare kafkajs group consumer reads the pre-filled topic (first record to the last). */
@@ -274,7 +352,7 @@ export const kafkajsConsumer = {
       '--group',
       'bench-baseline',
     ]);
-    const { res, cpuSeconds, peakRssBytes } = await runClient(st.proc);
+    const { res, cpuSeconds, peakRssBytes } = await runClient(st.proc, ctx.data.events, 'kafkajs consumer');
     st.consumed = res.events;
     return { seconds: res.seconds, cpuSeconds, peakRssBytes };
   },
@@ -332,6 +410,7 @@ export const kafkaMemoryNull = {
       (m) => metric(m, 'SOURCE.r1', 'EventReceivedCount'),
       (v) => v > 0,
       'kafka source EventReceivedCount',
+      60000,
     );
     const last = await waitForMetric(
       st.proc,
@@ -339,6 +418,7 @@ export const kafkaMemoryNull = {
       (m) => metric(m, 'SINK.k1', 'EventDrainSuccessCount'),
       (v) => v >= ctx.data.events,
       'null sink EventDrainSuccessCount',
+      budgetMs(ctx.data.events),
     );
     return {
       seconds: (last.at - first.at) / 1000,

@@ -1016,7 +1016,7 @@ async function main() {
         );
       } catch (err) {
         res.failure = err instanceof BenchFailure ? err.message : (err?.stack ?? String(err));
-        log(`  run ${r}/${opts.runs} ${p.name}: FAILED`);
+        log(`  run ${r}/${opts.runs} ${p.name}: FAILED: ${res.failure.split('\n')[0]}`);
       } finally {
         await (p.teardown ?? defaultTeardown)(ctx, state).catch((err) =>
           log(`  teardown of ${p.name} failed: ${err.message}`),
