@@ -36,6 +36,9 @@ function fail(why) {
   process.exit(1);
 }
 process.on('unhandledRejection', (err) => fail(err?.stack ?? String(err)));
+// A harness killed from outside (e.g. `timeout`) must not leave a client fetching or retrying: exit with the parent.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(1), 1000).unref();
 const kafka = new Kafka({ clientId: 'bench', brokers: o.brokers.split(','), logLevel: logLevel.NOTHING });
 
 async function produce() {
