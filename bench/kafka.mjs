@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import {
   BENCH_DIR,
   BenchFailure,
+  agentNodeArgs,
   ROOT_DIR,
   connectAndSend,
   exitText,
@@ -255,6 +256,7 @@ export const netcatMemoryKafka = {
     ].join('\n');
     st.proc = await startAgentProcess(conf, st.dir, {
       extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+      nodeArgs: agentNodeArgs(ctx, 'netcat-memory-kafka'),
     });
     await waitForListening(st.port, st.proc, 60000);
     await waitForListening(st.metricsPort, st.proc, 60000);
@@ -401,6 +403,7 @@ export const kafkaMemoryNull = {
     await fsp.mkdir(st.dir, { recursive: true });
     st.proc = await startAgentProcess(st.conf, st.dir, {
       extraArgs: ['-Dflume.monitoring.type=http', `-Dflume.monitoring.port=${st.metricsPort}`],
+      nodeArgs: agentNodeArgs(ctx, 'kafka-memory-null'),
     });
     await waitForListening(st.metricsPort, st.proc, 60000);
     const cpu0 = procCpuSeconds(st.proc.pid);

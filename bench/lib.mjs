@@ -12,6 +12,13 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = path.resolve(BENCH_DIR, '..');
 
+/** Extra node flags for agent processes: --cpu-prof writes one profile per run into bench/out/profiles/. */
+export function agentNodeArgs(ctx, name) {
+  if (!ctx.opts.cpuProf) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
+}
+export const PROFILE_DIR = path.join(BENCH_DIR, 'out', 'profiles');
+
 /** A failure that should end the pipeline with a FAIL line (no stack trace needed). */
 export class BenchFailure extends Error {}
 

@@ -9,6 +9,8 @@ import path from 'node:path';
 import {
   BENCH_DIR,
   BenchFailure,
+  PROFILE_DIR,
+  agentNodeArgs,
   connectAndSend,
   exitText,
   expectCleanExit,
@@ -222,13 +224,6 @@ function taildirToFileRoll({ name, baseline, description, mode, targets }) {
     teardown: defaultTeardown,
   };
 }
-
-/** Extra node flags for agent processes: --cpu-prof writes one profile per run into bench/out/profiles/. */
-function agentNodeArgs(ctx, name) {
-  if (!ctx.opts.cpuProf) return [];
-  return ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
-}
-const PROFILE_DIR = path.join(BENCH_DIR, 'out', 'profiles');
 
 // ---------------------------------------------------------------- network sinks (elasticsearch, http)
 
