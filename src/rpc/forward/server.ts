@@ -25,6 +25,11 @@ export const HANDSHAKE_MAX_BYTES = 64 * 1024;
 /** Most events decoded ahead into one batch from requests already received. */
 const BATCH_EVENTS = 20_000;
 const MIN_BUFFER = 64 * 1024;
+/**
+ * A connection keeps a request buffer up to this size between requests (so the next request is read into it without
+ * growing it again), while the source holds less than half its maxBufferedBytes; a larger one is given back.
+ */
+const KEEP_BUFFER = 1024 * 1024;
 
 export interface ForwardServerOptions {
   mapping: Mapping;
@@ -211,9 +216,18 @@ export class ForwardConnection implements Tracked {
     }
     if (this.gone) return;
     if (this.stopping) return this.end();
-    if (this.fill === this.start && this.buf && this.buf.length > MIN_BUFFER) this.release();
+    if (this.fill === this.start && this.buf) {
+      if (this.buf.length > MIN_BUFFER && !this.keep()) this.release();
+      else this.start = this.fill = 0;
+    }
     this.arm();
     this.socket.resume();
+  }
+
+  /** Whether the empty buffer is kept for the next request: small enough, and the budget has room to spare. */
+  private keep(): boolean {
+    const b = this.o.budget;
+    return this.reserved <= KEEP_BUFFER && b.used <= b.limit / 2;
   }
 
   /** The next complete request's length (relative to `start`), or -1. */
