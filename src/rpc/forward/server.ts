@@ -4,9 +4,11 @@
  * Per connection the bytes of the request being received sit in one buffer that grows only as bytes arrive (never
  * to a declared length), reserved from the source's memory budget; the scanner refuses any declared length past
  * maxMessageBytes before it is buffered. Complete requests already received are decoded together and handed to the
- * source as one batch; reading pauses until the source has committed them, then each request that carries a
- * `chunk` is acknowledged. Bad input, a broken limit or a stalled request closes that connection (no ack: the
- * client sends its chunk again), never the agent. With a shared key, nothing but a small PING is read before the
+ * source as one batch; once the source has committed them, each request that carries a `chunk` is acknowledged, in
+ * request order. Reading goes on during a commit until the next request is complete, then pauses until the commit
+ * is done (a chunk that ends no request needs no pause). The buffer (up to KEEP_BUFFER) is kept between requests.
+ * Bad input, a broken limit or a stalled request closes that connection (no ack: the client sends its chunk again),
+ * never the agent. With a shared key, nothing but a small PING is read before the
  * handshake has succeeded.
  */
 import type net from 'node:net';
@@ -68,7 +70,12 @@ export class ForwardConnection implements Tracked {
   private start = 0;
   private fill = 0;
   private scanner: ObjectScanner;
+  /** Requests are being decoded, committed and acknowledged (the loop of process()). */
   private busy = false;
+  /** A decode is awaiting (gunzip) and holds `buf`: an append must not move bytes inside it. */
+  private decoding = false;
+  /** Reading was paused while busy because a whole request is waiting already. */
+  private paused = false;
   private stopping = false;
   private gone = false;
   private helo: Helo | undefined;
@@ -154,10 +161,28 @@ export class ForwardConnection implements Tracked {
     this.start = this.fill = 0;
   }
 
+  /**
+   * Appends the bytes. While a request is being committed, reading goes on until the next request is complete (it is
+   * decoded once the commit is acknowledged); only then is the socket paused, so at most one request waits per
+   * connection besides the one being committed, always within the budget.
+   */
   private onData(d: Buffer): void {
     if (this.gone || this.stopping) return;
     if (!this.append(d)) return;
-    if (!this.busy) void this.process();
+    let ready: boolean;
+    try {
+      ready = this.helo !== undefined || this.next() >= 0;
+    } catch (err) {
+      this.fail(`bad request: ${errorMessage(err)}`);
+      return;
+    }
+    if (this.busy) {
+      if (ready && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (ready) void this.process();
+    else this.arm();
   }
 
   /** Copies `d` into the buffer, growing it (within the budget) as needed. */
@@ -172,7 +197,7 @@ export class ForwardConnection implements Tracked {
         MIN_BUFFER,
         need > cap ? Math.min(cap * 2, this.o.maxMessageBytes + MIN_BUFFER) : cap,
       );
-      if (size !== cap || this.busy) {
+      if (size !== cap || this.decoding) {
         if (!this.o.budget.take(size)) {
           this.warnings.warn('budget', 'Closing forward connection: the source holds maxBufferedBytes already', {
             remote: this.remote,
@@ -186,7 +211,7 @@ export class ForwardConnection implements Tracked {
         if (this.reserved) this.o.budget.give(this.reserved);
         this.reserved = size;
         buf = this.buf = next;
-      } else if (buf && this.start > 0 && !this.busy) {
+      } else if (buf && this.start > 0) {
         buf.copy(buf, 0, this.start, this.fill);
       }
       this.start = 0;
@@ -200,7 +225,6 @@ export class ForwardConnection implements Tracked {
   /** Handles every complete request in the buffer, then reads on. */
   private async process(): Promise<void> {
     this.busy = true;
-    this.socket.pause();
     this.arm();
     try {
       while (!this.gone) {
@@ -221,7 +245,10 @@ export class ForwardConnection implements Tracked {
       else this.start = this.fill = 0;
     }
     this.arm();
-    this.socket.resume();
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
   }
 
   /** Whether the empty buffer is kept for the next request: small enough, and the budget has room to spare. */
@@ -264,7 +291,10 @@ export class ForwardConnection implements Tracked {
     for (;;) {
       const n = this.next();
       if (n < 0) break;
-      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now);
+      this.decoding = true;
+      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now).finally(
+        () => (this.decoding = false),
+      );
       this.start += n;
       this.scanner.reset();
       if (req.kind === 'none') continue;
