@@ -111,3 +111,18 @@ test('a slow channel bounds the bytes read ahead from a pipelining client', asyn
     await f.stop();
   }
 });
+
+test('a bad request behind a good one: the good one is committed and acked first, then the connection closes', async () => {
+  const f = await startForward();
+  const c = pipeline(f.port, [request(0), Buffer.from([0x93, 0xc1])], () => f.events.length);
+  const closed = new Promise<void>((resolve) => c.socket.on('close', () => resolve()));
+  try {
+    await closed;
+    assertInOrderAfterCommit(c.acks, 1);
+    assertEvents(f.events, 1);
+    assert.equal(f.counters.get('EventReadFail'), 1);
+  } finally {
+    c.socket.destroy();
+    await f.stop();
+  }
+});

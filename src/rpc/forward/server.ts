@@ -20,7 +20,7 @@ import type { Logger } from '../../telemetry/logger.js';
 import { checkPing, helo, type Helo, type ServerAuth } from './handshake.js';
 import type { MemoryBudget } from './limits.js';
 import { MsgpackError, ObjectScanner, Reader } from './msgpack.js';
-import { decodeRequest, encodeAck, type Mapping } from './protocol.js';
+import { decodeRequest, encodeAck, type Mapping, type Request } from './protocol.js';
 
 /** Most bytes read before the handshake has succeeded (a PING is a few hundred bytes). */
 export const HANDSHAKE_MAX_BYTES = 64 * 1024;
@@ -172,9 +172,10 @@ export class ForwardConnection implements Tracked {
     let ready: boolean;
     try {
       ready = this.helo !== undefined || this.next() >= 0;
-    } catch (err) {
-      this.fail(`bad request: ${errorMessage(err)}`);
-      return;
+    } catch {
+      // bad input: the scanner throws again (its state unchanged) in process(), after the requests before it are
+      // committed and acknowledged, and the connection is closed there
+      ready = true;
     }
     if (this.busy) {
       if (ready && !this.paused) {
@@ -281,22 +282,24 @@ export class ForwardConnection implements Tracked {
     return true;
   }
 
-  /** Decodes the complete requests received so far (up to a batch), commits them, acks them. */
+  /**
+   * Decodes the complete requests received so far (up to a batch), commits them, acks them. Bad input behind good
+   * requests is thrown only once those are committed and acknowledged (it throws again on the next call).
+   */
   private async requests(): Promise<boolean> {
     let events: FlumeEvent[] | undefined;
     const acks: Buffer[] = [];
     let requests = 0;
     const now = Date.now();
-    const lim = { maxEntries: this.o.maxEntries, maxMessageBytes: this.o.maxMessageBytes };
     for (;;) {
-      const n = this.next();
-      if (n < 0) break;
-      this.decoding = true;
-      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now).finally(
-        () => (this.decoding = false),
-      );
-      this.start += n;
-      this.scanner.reset();
+      let req: Request | undefined;
+      try {
+        req = await this.decodeNext(now);
+      } catch (err) {
+        if (events) break;
+        throw err;
+      }
+      if (!req) break;
       if (req.kind === 'none') continue;
       requests++;
       if (!events) events = req.events;
@@ -311,5 +314,21 @@ export class ForwardConnection implements Tracked {
     }
     if (acks.length && !this.gone) this.socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));
     return true;
+  }
+
+  /** The next complete request, decoded and consumed; undefined when none is complete. */
+  private async decodeNext(now: number): Promise<Request | undefined> {
+    const n = this.next();
+    if (n < 0) return undefined;
+    const lim = { maxEntries: this.o.maxEntries, maxMessageBytes: this.o.maxMessageBytes };
+    this.decoding = true;
+    try {
+      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now);
+      this.start += n;
+      this.scanner.reset();
+      return req;
+    } finally {
+      this.decoding = false;
+    }
   }
 }
