@@ -1,7 +1,8 @@
 /**
  * forward source with a client that pipelines: many PackedForward requests written at once on one connection (as a
  * client that does not wait for each ack may). The source reads on while a request is committed, but each ack comes
- * in request order and only after that request's events were committed; a slow channel still bounds the bytes held.
+ * in request order and only after that request's events were committed; a slow channel still bounds the bytes held;
+ * the buffer an open connection keeps between requests.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -124,5 +125,25 @@ test('a bad request behind a good one: the good one is committed and acked first
   } finally {
     c.socket.destroy();
     await f.stop();
+  }
+});
+
+test('an open connection keeps its buffer for the next request only while the budget has room; closing gives it back', async () => {
+  for (const [budget, kept] of [
+    ['256m', true],
+    ['448k', false], // the 256 KiB buffer would hold more than half
+  ] as const) {
+    const f = await startForward({ maxBufferedBytes: budget, maxMessageBytes: '1m' });
+    const c = pipeline(f.port, [request(0)], () => f.events.length);
+    try {
+      await waitFor(() => c.acks.length === 1, 5000, 'the ack');
+      if (kept) assert.ok(f.source.bufferedBytes > 0 && f.source.bufferedBytes <= 1024 * 1024);
+      else assert.equal(f.source.bufferedBytes, 0);
+      c.socket.destroy();
+      await waitFor(() => f.source.bufferedBytes === 0, 5000, 'the buffer given back');
+    } finally {
+      c.socket.destroy();
+      await f.stop();
+    }
   }
 });
