@@ -5,7 +5,8 @@
  * Every entry becomes one event: the record as compact UTF-8 JSON (or one field with messageKey), headers `tag`
  * (tagHeader) and `timestamp` (epoch ms). A request's events are acknowledged (`{"ack": chunk}`, only when the
  * request asks) after every required channel committed them; a full channel is retried while the client waits,
- * reading paused. Malformed input or a broken limit closes that connection without an ack (the client resends).
+ * reading paused once the next request is in. Malformed input or a broken limit closes that connection without an
+ * ack (the client resends).
  *
  * Differences from Fluentd, on purpose: entries are never dropped (a record that is not a map, or a float time,
  * still becomes an event); JSON connections (first byte `{` or `[`) are not understood; limits are on by default

@@ -4,9 +4,11 @@
  * Per connection the bytes of the request being received sit in one buffer that grows only as bytes arrive (never
  * to a declared length), reserved from the source's memory budget; the scanner refuses any declared length past
  * maxMessageBytes before it is buffered. Complete requests already received are decoded together and handed to the
- * source as one batch; reading pauses until the source has committed them, then each request that carries a
- * `chunk` is acknowledged. Bad input, a broken limit or a stalled request closes that connection (no ack: the
- * client sends its chunk again), never the agent. With a shared key, nothing but a small PING is read before the
+ * source as one batch; once the source has committed them, each request that carries a `chunk` is acknowledged, in
+ * request order. Reading goes on during a commit until the next request is complete, then pauses until the commit
+ * is done (a chunk that ends no request needs no pause). The buffer (up to KEEP_BUFFER) is kept between requests.
+ * Bad input, a broken limit or a stalled request closes that connection (no ack: the client sends its chunk again),
+ * never the agent. With a shared key, nothing but a small PING is read before the
  * handshake has succeeded.
  */
 import type net from 'node:net';
@@ -18,13 +20,18 @@ import type { Logger } from '../../telemetry/logger.js';
 import { checkPing, helo, type Helo, type ServerAuth } from './handshake.js';
 import type { MemoryBudget } from './limits.js';
 import { MsgpackError, ObjectScanner, Reader } from './msgpack.js';
-import { decodeRequest, encodeAck, type Mapping } from './protocol.js';
+import { decodeRequest, encodeAck, type Mapping, type Request } from './protocol.js';
 
 /** Most bytes read before the handshake has succeeded (a PING is a few hundred bytes). */
 export const HANDSHAKE_MAX_BYTES = 64 * 1024;
 /** Most events decoded ahead into one batch from requests already received. */
 const BATCH_EVENTS = 20_000;
 const MIN_BUFFER = 64 * 1024;
+/**
+ * A connection keeps a request buffer up to this size between requests (so the next request is read into it without
+ * growing it again), while the source holds less than half its maxBufferedBytes; a larger one is given back.
+ */
+const KEEP_BUFFER = 1024 * 1024;
 
 export interface ForwardServerOptions {
   mapping: Mapping;
@@ -63,7 +70,12 @@ export class ForwardConnection implements Tracked {
   private start = 0;
   private fill = 0;
   private scanner: ObjectScanner;
+  /** Requests are being decoded, committed and acknowledged (the loop of process()). */
   private busy = false;
+  /** A decode is awaiting (gunzip) and holds `buf`: an append must not move bytes inside it. */
+  private decoding = false;
+  /** Reading was paused while busy because a whole request is waiting already. */
+  private paused = false;
   private stopping = false;
   private gone = false;
   private helo: Helo | undefined;
@@ -149,10 +161,29 @@ export class ForwardConnection implements Tracked {
     this.start = this.fill = 0;
   }
 
+  /**
+   * Appends the bytes. While a request is being committed, reading goes on until the next request is complete (it is
+   * decoded once the commit is acknowledged); only then is the socket paused, so at most one request waits per
+   * connection besides the one being committed, always within the budget.
+   */
   private onData(d: Buffer): void {
     if (this.gone || this.stopping) return;
     if (!this.append(d)) return;
-    if (!this.busy) void this.process();
+    let ready: boolean;
+    try {
+      ready = this.helo !== undefined || this.next() >= 0;
+    } catch {
+      // bad input: the scanner throws again (its state unchanged) in process(), after the requests before it are
+      // committed and acknowledged, and the connection is closed there
+      ready = true;
+    }
+    if (this.busy) {
+      if (ready && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (ready) void this.process();
+    else this.arm();
   }
 
   /** Copies `d` into the buffer, growing it (within the budget) as needed. */
@@ -167,7 +198,7 @@ export class ForwardConnection implements Tracked {
         MIN_BUFFER,
         need > cap ? Math.min(cap * 2, this.o.maxMessageBytes + MIN_BUFFER) : cap,
       );
-      if (size !== cap || this.busy) {
+      if (size !== cap || this.decoding) {
         if (!this.o.budget.take(size)) {
           this.warnings.warn('budget', 'Closing forward connection: the source holds maxBufferedBytes already', {
             remote: this.remote,
@@ -181,7 +212,7 @@ export class ForwardConnection implements Tracked {
         if (this.reserved) this.o.budget.give(this.reserved);
         this.reserved = size;
         buf = this.buf = next;
-      } else if (buf && this.start > 0 && !this.busy) {
+      } else if (buf && this.start > 0) {
         buf.copy(buf, 0, this.start, this.fill);
       }
       this.start = 0;
@@ -195,7 +226,6 @@ export class ForwardConnection implements Tracked {
   /** Handles every complete request in the buffer, then reads on. */
   private async process(): Promise<void> {
     this.busy = true;
-    this.socket.pause();
     this.arm();
     try {
       while (!this.gone) {
@@ -211,9 +241,21 @@ export class ForwardConnection implements Tracked {
     }
     if (this.gone) return;
     if (this.stopping) return this.end();
-    if (this.fill === this.start && this.buf && this.buf.length > MIN_BUFFER) this.release();
+    if (this.fill === this.start && this.buf) {
+      if (this.buf.length > MIN_BUFFER && !this.keep()) this.release();
+      else this.start = this.fill = 0;
+    }
     this.arm();
-    this.socket.resume();
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Whether the empty buffer is kept for the next request: small enough, and the budget has room to spare. */
+  private keep(): boolean {
+    const b = this.o.budget;
+    return this.reserved <= KEEP_BUFFER && b.used <= b.limit / 2;
   }
 
   /** The next complete request's length (relative to `start`), or -1. */
@@ -240,19 +282,24 @@ export class ForwardConnection implements Tracked {
     return true;
   }
 
-  /** Decodes the complete requests received so far (up to a batch), commits them, acks them. */
+  /**
+   * Decodes the complete requests received so far (up to a batch), commits them, acks them. Bad input behind good
+   * requests is thrown only once those are committed and acknowledged (it throws again on the next call).
+   */
   private async requests(): Promise<boolean> {
     let events: FlumeEvent[] | undefined;
     const acks: Buffer[] = [];
     let requests = 0;
     const now = Date.now();
-    const lim = { maxEntries: this.o.maxEntries, maxMessageBytes: this.o.maxMessageBytes };
     for (;;) {
-      const n = this.next();
-      if (n < 0) break;
-      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now);
-      this.start += n;
-      this.scanner.reset();
+      let req: Request | undefined;
+      try {
+        req = await this.decodeNext(now);
+      } catch (err) {
+        if (events) break;
+        throw err;
+      }
+      if (!req) break;
       if (req.kind === 'none') continue;
       requests++;
       if (!events) events = req.events;
@@ -267,5 +314,21 @@ export class ForwardConnection implements Tracked {
     }
     if (acks.length && !this.gone) this.socket.write(acks.length === 1 ? acks[0]! : Buffer.concat(acks));
     return true;
+  }
+
+  /** The next complete request, decoded and consumed; undefined when none is complete. */
+  private async decodeNext(now: number): Promise<Request | undefined> {
+    const n = this.next();
+    if (n < 0) return undefined;
+    const lim = { maxEntries: this.o.maxEntries, maxMessageBytes: this.o.maxMessageBytes };
+    this.decoding = true;
+    try {
+      const req = await decodeRequest(this.buf!, this.start, this.start + n, this.o.mapping, lim, now);
+      this.start += n;
+      this.scanner.reset();
+      return req;
+    } finally {
+      this.decoding = false;
+    }
   }
 }
