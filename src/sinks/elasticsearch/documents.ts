@@ -12,6 +12,7 @@
  * document never spans lines of the bulk request.
  */
 import type { FlumeEvent } from '../../core/event.js';
+import { ByteWriter } from './byte-writer.js';
 
 export type SerializerName = 'logstash' | 'dynamic' | 'json';
 
@@ -50,13 +51,12 @@ function asObject(text: string): string | undefined {
 }
 
 /** ContentBuilderUtil.appendField: embedded JSON object or a string. */
-function fieldValue(bytes: Buffer): string {
-  const text = bytes.toString('utf8');
+function writeField(w: ByteWriter, bytes: Buffer): void {
   if (firstNonSpace(bytes) === OPEN_BRACE) {
-    const obj = asObject(text);
-    if (obj !== undefined) return obj;
+    const obj = asObject(bytes.toString('utf8'));
+    if (obj !== undefined) return w.text(obj);
   }
-  return JSON.stringify(text);
+  w.jsonString(bytes);
 }
 
 function headerValue(v: string): string {
@@ -76,47 +76,72 @@ const LOGSTASH_FIELDS: readonly (readonly [string, string])[] = [
   ['src_path', '@source_path'],
 ];
 
-function logstash(e: FlumeEvent): string {
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const MESSAGE = ascii('{"@message":');
+const FIELDS = ascii(',"@fields":{');
+const BODY = ascii('{"body":');
+const JSON_MESSAGE = ascii('{"message":');
+const CLOSE = ascii('}');
+const CLOSE2 = ascii('}}');
+
+function logstash(e: FlumeEvent, _ctx: DocumentContext, w: ByteWriter): void {
   const h = e.headers;
-  let out = `{"@message":${fieldValue(e.body)}`;
+  w.bytes(MESSAGE);
+  writeField(w, e.body);
   const ts = h.timestamp;
   if (!blank(ts) && blank(h['@timestamp'])) {
     const t = ts!.trim();
     // Flume throws (and retries the batch forever) on a timestamp that is not a number; here it is left out
     if (/^[+-]?\d{1,16}$/.test(t)) {
       const d = new Date(Number(t));
-      if (!Number.isNaN(d.getTime())) out += `,"@timestamp":"${d.toISOString()}"`;
+      if (!Number.isNaN(d.getTime())) w.text(`,"@timestamp":"${d.toISOString()}"`);
     }
   }
   for (const [from, to] of LOGSTASH_FIELDS) {
     const v = h[from];
-    if (!blank(v) && blank(h[to])) out += `,${JSON.stringify(to)}:${headerValue(v!)}`;
+    if (!blank(v) && blank(h[to])) w.text(`,${JSON.stringify(to)}:${headerValue(v!)}`);
   }
-  out += ',"@fields":{';
+  w.bytes(FIELDS);
   let first = true;
   for (const k of Object.keys(h)) {
-    out += `${first ? '' : ','}${JSON.stringify(k)}:${headerValue(h[k]!)}`;
+    w.text(`${first ? '' : ','}${JSON.stringify(k)}:${headerValue(h[k]!)}`);
     first = false;
   }
-  return out + '}}';
+  w.bytes(CLOSE2);
 }
 
-function dynamic(e: FlumeEvent): string {
+function dynamic(e: FlumeEvent, _ctx: DocumentContext, w: ByteWriter): void {
   const h = e.headers;
-  let out = `{"body":${fieldValue(e.body)}`;
-  for (const k of Object.keys(h)) out += `,${JSON.stringify(k)}:${headerValue(h[k]!)}`;
-  return out + '}';
+  w.bytes(BODY);
+  writeField(w, e.body);
+  for (const k of Object.keys(h)) w.text(`,${JSON.stringify(k)}:${headerValue(h[k]!)}`);
+  w.bytes(CLOSE);
 }
 
-function json(e: FlumeEvent, ctx: DocumentContext): string {
+function json(e: FlumeEvent, ctx: DocumentContext, w: ByteWriter): void {
   if (firstNonSpace(e.body) === OPEN_BRACE) {
     const obj = asObject(e.body.toString('utf8'));
-    if (obj !== undefined) return obj;
+    if (obj !== undefined) return w.text(obj);
   }
   ctx.notJson();
-  return `{"message":${JSON.stringify(e.body.toString('utf8'))}}`;
+  w.bytes(JSON_MESSAGE);
+  w.jsonString(e.body);
+  w.bytes(CLOSE);
 }
 
-export function documentSerializer(name: SerializerName): (e: FlumeEvent, ctx: DocumentContext) => string {
+/** Writes the document of an event (its JSON text, without a newline). */
+export type DocumentWriter = (e: FlumeEvent, ctx: DocumentContext, w: ByteWriter) => void;
+
+export function documentWriter(name: SerializerName): DocumentWriter {
   return name === 'logstash' ? logstash : name === 'dynamic' ? dynamic : json;
+}
+
+/** The document of an event as a string. */
+export function documentSerializer(name: SerializerName): (e: FlumeEvent, ctx: DocumentContext) => string {
+  const write = documentWriter(name);
+  return (e, ctx) => {
+    const w = new ByteWriter(256);
+    write(e, ctx, w);
+    return w.view().toString('utf8');
+  };
 }

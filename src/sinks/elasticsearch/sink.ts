@@ -20,7 +20,8 @@ import { ExponentialBackoff } from '../../core/backoff.js';
 import { sleep } from '../../core/clock.js';
 import { WarnLimiter } from '../../net/warn-limiter.js';
 import { loadClientTls } from '../../net/tls/index.js';
-import { documentSerializer, type DocumentContext } from './documents.js';
+import { documentWriter, type DocumentContext, type DocumentWriter } from './documents.js';
+import { ByteWriter } from './byte-writer.js';
 import { IndexNamer } from './index-name.js';
 import { DeadLetterFile, deadLetterLine, reasonText, type DeadLetter } from './dead-letter.js';
 import {
@@ -32,25 +33,16 @@ import {
 } from './client.js';
 import { endpoints, tlsSettings, type Options } from './options.js';
 
-/**
- * The request body: the lines encoded into one buffer in a single pass (a third of the cost of join() and
- * Buffer.from). Sized for the characters plus slack; grown only when a line might not fit (3 bytes a character).
- */
-function bulkBody(lines: readonly string[]): Buffer {
-  let chars = 0;
-  for (let i = 0; i < lines.length; i++) chars += lines[i]!.length;
-  let body = Buffer.allocUnsafe(chars + 4096);
-  let off = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (body.length - off < line.length * 3) {
-      const bigger = Buffer.allocUnsafe(Math.max(body.length * 2, off + line.length * 3));
-      body.copy(bigger, 0, 0, off);
-      body = bigger;
-    }
-    off += body.write(line, off, 'utf8');
-  }
-  return body.subarray(0, off);
+const NL = Buffer.from('\n');
+const ACTION_END = Buffer.from('}}\n');
+
+/** A batch's bulk lines (action and document of each event) written into one buffer. */
+interface BulkLines {
+  /** Every line, in order: the first request's body. */
+  body: Buffer;
+  /** The lines of each event (views into body). */
+  lines: Buffer[];
+  indexes: string[];
 }
 
 export type PortFactory = (s: ClientSettings) => Promise<ElasticsearchPort>;
@@ -66,12 +58,14 @@ export class ElasticsearchSink implements Sink {
   readonly batchSize: number;
   private port?: ElasticsearchPort;
   private readonly namer: IndexNamer;
-  private readonly serialize: ReturnType<typeof documentSerializer>;
+  private readonly writeDocument: DocumentWriter;
   private readonly docCtx: DocumentContext;
   private readonly deadLetters: DeadLetterFile;
   private readonly warnings = new WarnLimiter();
   private readonly countInvalidTime = () => this.ctx.counters.add('TimestampInvalidCount');
   private readonly create: boolean;
+  /** The action line's start for the last index name (the index rarely changes within a batch). */
+  private action = { index: '', bytes: Buffer.alloc(0) };
 
   constructor(
     private readonly o: Options,
@@ -86,7 +80,7 @@ export class ElasticsearchSink implements Sink {
       o['indexNameBuilder.dateFormat'],
       o['indexNameBuilder.timeZone'],
     );
-    this.serialize = documentSerializer(o.serializer);
+    this.writeDocument = documentWriter(o.serializer);
     this.docCtx = { notJson: () => ctx.counters.add('NotJsonBodyCount') };
     this.deadLetters = new DeadLetterFile(
       path.resolve(ctx.agentDir, o.deadLetterFile ?? defaultDeadLetterFile(ctx.agentDir, ctx.name)),
@@ -127,25 +121,52 @@ export class ElasticsearchSink implements Sink {
     this.ctx.logger.info('Sending to Elasticsearch', { nodes: ep.urls, deadLetterFile: this.deadLetters.file });
   }
 
-  /** One bulk line pair (action and document) per event, and the index of each. */
-  private lines(batch: readonly FlumeEvent[]): { lines: string[]; indexes: string[] } {
+  /** The action line up to its `_id`: `{"index":{"_index":"name"`. */
+  private actionStart(index: string): Buffer {
+    if (this.action.index !== index || this.action.bytes.length === 0)
+      this.action = {
+        index,
+        bytes: Buffer.from(`{"${this.create ? 'create' : 'index'}":{"_index":${JSON.stringify(index)}`),
+      };
+    return this.action.bytes;
+  }
+
+  /** One bulk line pair (action and document) per event, written into one buffer, and the index of each. */
+  private lines(batch: readonly FlumeEvent[]): BulkLines {
     const now = this.ctx.clock.nowMs();
     const n = batch.length;
-    const lines = new Array<string>(n);
+    let bodies = 0;
+    for (let i = 0; i < n; i++) bodies += batch[i]!.body.length;
+    const w = new ByteWriter(bodies + n * 96 + 4096);
+    const ends = new Array<number>(n);
     const indexes = new Array<string>(n);
-    const op = this.create ? 'create' : 'index';
     const { idHeader, idHash } = this.o;
+    // with idHash the document is written first aside: its hash is the id, in the action line before it
+    const aside = idHash ? new ByteWriter(4096) : undefined;
     for (let i = 0; i < n; i++) {
       const e = batch[i]!;
       const index = this.namer.name(e, now, this.countInvalidTime);
-      const doc = this.serialize(e, this.docCtx);
       let id = idHeader !== undefined ? e.headers[idHeader] : undefined;
-      if (id === undefined && idHash) id = createHash('sha1').update(index).update('\n').update(doc).digest('hex');
-      const idPart = id === undefined ? '' : `,"_id":${JSON.stringify(id)}`;
-      lines[i] = `{"${op}":{"_index":${JSON.stringify(index)}${idPart}}}\n${doc}\n`;
+      let doc: Buffer | undefined;
+      if (id === undefined && aside) {
+        aside.length = 0;
+        this.writeDocument(e, this.docCtx, aside);
+        doc = aside.view();
+        id = createHash('sha1').update(index).update('\n').update(doc).digest('hex');
+      }
+      w.bytes(this.actionStart(index));
+      if (id !== undefined) w.text(`,"_id":${JSON.stringify(id)}`);
+      w.bytes(ACTION_END);
+      if (doc) w.bytes(doc);
+      else this.writeDocument(e, this.docCtx, w);
+      w.bytes(NL);
+      ends[i] = w.length;
       indexes[i] = index;
     }
-    return { lines, indexes };
+    const body = w.view();
+    const lines = new Array<Buffer>(n);
+    for (let i = 0, start = 0; i < n; start = ends[i++]!) lines[i] = body.subarray(start, ends[i]);
+    return { body, lines, indexes };
   }
 
   private verdict(item: BulkItem): Verdict {
@@ -159,9 +180,12 @@ export class ElasticsearchSink implements Sink {
     return 'dead';
   }
 
-  /** One _bulk request for `lines`; a 413 splits it in halves (a single line too large becomes a 413 item). */
-  private async send(lines: readonly string[], signal: AbortSignal): Promise<BulkResult> {
-    const res = await this.port!.bulk(bulkBody(lines), signal);
+  /**
+   * One _bulk request for `lines` (`body`: their bytes when already together); a 413 splits it in halves (a single
+   * line too large becomes a 413 item).
+   */
+  private async send(lines: readonly Buffer[], signal: AbortSignal, body?: Buffer): Promise<BulkResult> {
+    const res = await this.port!.bulk(body ?? Buffer.concat(lines), signal);
     if (res.ok && res.items.length !== lines.length)
       return {
         ok: false,
@@ -186,7 +210,7 @@ export class ElasticsearchSink implements Sink {
       throw new AgentError('FLUME_ERR_SINK_DELIVERY', `elasticsearch sink ${this.ctx.name} is not started`);
     const c = this.ctx.counters;
     const n = batch.length;
-    const { lines, indexes } = this.lines(batch);
+    const { body, lines, indexes } = this.lines(batch);
     let pending: number[] = Array.from({ length: n }, (_, i) => i);
     let indexed = 0;
     let deadLettered = 0;
@@ -196,6 +220,7 @@ export class ElasticsearchSink implements Sink {
       const res = await this.send(
         pending.map((i) => lines[i]!),
         signal,
+        pending.length === n ? body : undefined,
       );
       if (signal.aborted) throw this.failure('FLUME_ERR_SINK_DELIVERY', n, 'the sink is stopping');
       let lastReason = '';
