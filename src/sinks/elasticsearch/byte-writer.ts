@@ -3,11 +3,14 @@
  * per line (the strings, their concatenation and their UTF-8 encoding were most of the sink's CPU time).
  */
 
-/** JSON.stringify's escapes of the ASCII bytes that need one (0 = copied as is). */
-const ESCAPES: (Buffer | undefined)[] = [];
+/** What a byte needs in a JSON string: 0 copied as is, 1 an escape (ESCAPES), 2 not ASCII. */
+const KIND = new Uint8Array(256).fill(2);
+/** JSON.stringify's escapes of the ASCII bytes that need one. */
+const ESCAPES: Buffer[] = [];
 for (let c = 0; c < 0x80; c++) {
   const s = JSON.stringify(String.fromCharCode(c)).slice(1, -1);
-  ESCAPES.push(s.length > 1 ? Buffer.from(s, 'latin1') : undefined);
+  KIND[c] = s.length > 1 ? 1 : 0;
+  ESCAPES.push(Buffer.from(s, 'latin1'));
 }
 
 export class ByteWriter {
@@ -60,14 +63,18 @@ export class ByteWriter {
     buf[off++] = 0x22;
     for (let i = 0; i < n; i++) {
       const c = b[i]!;
-      if (c >= 0x80) {
+      const kind = KIND[c];
+      if (kind === 0) {
+        buf[off++] = c;
+        continue;
+      }
+      if (kind === 2) {
         this.length = start;
         this.text(JSON.stringify(Buffer.from(b.buffer, b.byteOffset, n).toString('utf8')));
         return;
       }
-      const esc = ESCAPES[c];
-      if (esc === undefined) buf[off++] = c;
-      else for (let k = 0; k < esc.length; k++) buf[off++] = esc[k]!;
+      const esc = ESCAPES[c]!;
+      for (let k = 0; k < esc.length; k++) buf[off++] = esc[k]!;
     }
     buf[off++] = 0x22;
     this.length = off;
