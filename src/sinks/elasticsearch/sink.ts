@@ -40,9 +40,19 @@ const ACTION_END = Buffer.from('}}\n');
 interface BulkLines {
   /** Every line, in order: the first request's body. */
   body: Buffer;
-  /** The lines of each event (views into body). */
-  lines: Buffer[];
+  /** Where the lines of each event end in body (they start where the previous event's end). */
+  ends: number[];
   indexes: string[];
+}
+
+/** The request body for the events `ids` (ascending): a view of the batch's buffer when they are contiguous. */
+function requestBody(bl: BulkLines, ids: readonly number[]): Buffer {
+  if (ids.length === 0) return bl.body;
+  const start = (i: number) => (i === 0 ? 0 : bl.ends[i - 1]!);
+  const first = ids[0]!;
+  const last = ids[ids.length - 1]!;
+  if (last - first === ids.length - 1) return bl.body.subarray(start(first), bl.ends[last]);
+  return Buffer.concat(ids.map((i) => bl.body.subarray(start(i), bl.ends[i])));
 }
 
 export type PortFactory = (s: ClientSettings) => Promise<ElasticsearchPort>;
@@ -163,10 +173,7 @@ export class ElasticsearchSink implements Sink {
       ends[i] = w.length;
       indexes[i] = index;
     }
-    const body = w.view();
-    const lines = new Array<Buffer>(n);
-    for (let i = 0, start = 0; i < n; start = ends[i++]!) lines[i] = body.subarray(start, ends[i]);
-    return { body, lines, indexes };
+    return { body: w.view(), ends, indexes };
   }
 
   private verdict(item: BulkItem): Verdict {
@@ -181,26 +188,26 @@ export class ElasticsearchSink implements Sink {
   }
 
   /**
-   * One _bulk request for `lines` (`body`: their bytes when already together); a 413 splits it in halves (a single
-   * line too large becomes a 413 item).
+   * One _bulk request for the events `ids` of the batch; a 413 splits it in halves (a single document too large
+   * becomes a 413 item).
    */
-  private async send(lines: readonly Buffer[], signal: AbortSignal, body?: Buffer): Promise<BulkResult> {
-    const res = await this.port!.bulk(body ?? Buffer.concat(lines), signal);
-    if (res.ok && res.items.length !== lines.length)
+  private async send(bl: BulkLines, ids: readonly number[], signal: AbortSignal): Promise<BulkResult> {
+    const res = await this.port!.bulk(requestBody(bl, ids), signal);
+    if (res.ok && res.items.length !== ids.length)
       return {
         ok: false,
         kind: 'refused',
-        message: `the _bulk response has ${res.items.length} items for ${lines.length} documents`,
+        message: `the _bulk response has ${res.items.length} items for ${ids.length} documents`,
       };
     if (res.ok || res.kind !== 'too-large') return res;
-    if (lines.length === 1) {
+    if (ids.length === 1) {
       const error = { type: 'request_too_large', reason: `the document alone is refused: ${res.message}` };
       return { ok: true, items: [{ status: 413, error }] };
     }
-    const half = Math.ceil(lines.length / 2);
-    const a = await this.send(lines.slice(0, half), signal);
+    const half = Math.ceil(ids.length / 2);
+    const a = await this.send(bl, ids.slice(0, half), signal);
     if (!a.ok) return a;
-    const b = await this.send(lines.slice(half), signal);
+    const b = await this.send(bl, ids.slice(half), signal);
     if (!b.ok) return b;
     return { ok: true, items: [...a.items, ...b.items] };
   }
@@ -210,18 +217,15 @@ export class ElasticsearchSink implements Sink {
       throw new AgentError('FLUME_ERR_SINK_DELIVERY', `elasticsearch sink ${this.ctx.name} is not started`);
     const c = this.ctx.counters;
     const n = batch.length;
-    const { body, lines, indexes } = this.lines(batch);
-    let pending: number[] = Array.from({ length: n }, (_, i) => i);
+    const bl = this.lines(batch);
+    let pending = new Array<number>(n);
+    for (let i = 0; i < n; i++) pending[i] = i;
     let indexed = 0;
     let deadLettered = 0;
     const started = this.ctx.clock.monotonicMs();
     const backoff = new ExponentialBackoff(200, 5000);
     for (;;) {
-      const res = await this.send(
-        pending.map((i) => lines[i]!),
-        signal,
-        pending.length === n ? body : undefined,
-      );
+      const res = await this.send(bl, pending, signal);
       if (signal.aborted) throw this.failure('FLUME_ERR_SINK_DELIVERY', n, 'the sink is stopping');
       let lastReason = '';
       if (!res.ok) {
@@ -245,7 +249,7 @@ export class ElasticsearchSink implements Sink {
             retry.push(i);
             lastReason = `${item.status} ${reasonText(item.error)}`;
           } else if (v === 'config') config ??= item;
-          else dead.push({ event: batch[i]!, index: indexes[i]!, status: item.status, error: item.error });
+          else dead.push({ event: batch[i]!, index: bl.indexes[i]!, status: item.status, error: item.error });
         }
         if (dead.length > 0) await this.writeDeadLetters(dead);
         deadLettered += dead.length;
