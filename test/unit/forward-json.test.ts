@@ -1,7 +1,7 @@
 /** msgpack str -> JSON string: the same text as JSON.stringify of the decoded string, for any bytes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteSink, writeJsonString } from '../../src/rpc/forward/json.js';
+import { ByteSink, writeJsonString } from '../../src/text/json-bytes.js';
 
 function viaSink(b: Buffer): string {
   const out = new ByteSink(4);

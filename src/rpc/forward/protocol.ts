@@ -13,7 +13,8 @@ import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FlumeEvent } from '../../core/event.js';
 import { MsgpackError, Reader, T } from './msgpack.js';
-import { ByteSink, eventTimeMs, findKey, writeJson } from './json.js';
+import { eventTimeMs, findKey, writeJson } from './json.js';
+import { ByteSink } from '../../text/json-bytes.js';
 
 const gunzip = promisify(zlib.gunzip);
 

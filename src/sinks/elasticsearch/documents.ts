@@ -12,7 +12,7 @@
  * document never spans lines of the bulk request.
  */
 import type { FlumeEvent } from '../../core/event.js';
-import { ByteWriter } from './byte-writer.js';
+import { ByteSink, writeJsonString } from '../../text/json-bytes.js';
 
 export type SerializerName = 'logstash' | 'dynamic' | 'json';
 
@@ -51,12 +51,12 @@ function asObject(text: string): string | undefined {
 }
 
 /** ContentBuilderUtil.appendField: embedded JSON object or a string. */
-function writeField(w: ByteWriter, bytes: Buffer): void {
+function writeField(w: ByteSink, bytes: Buffer): void {
   if (firstNonSpace(bytes) === OPEN_BRACE) {
     const obj = asObject(bytes.toString('utf8'));
-    if (obj !== undefined) return w.text(obj);
+    if (obj !== undefined) return w.utf8(obj);
   }
-  w.jsonString(bytes);
+  writeJsonString(w, bytes);
 }
 
 function headerValue(v: string): string {
@@ -84,7 +84,7 @@ const JSON_MESSAGE = ascii('{"message":');
 const CLOSE = ascii('}');
 const CLOSE2 = ascii('}}');
 
-function logstash(e: FlumeEvent, _ctx: DocumentContext, w: ByteWriter): void {
+function logstash(e: FlumeEvent, _ctx: DocumentContext, w: ByteSink): void {
   const h = e.headers;
   w.bytes(MESSAGE);
   writeField(w, e.body);
@@ -94,43 +94,43 @@ function logstash(e: FlumeEvent, _ctx: DocumentContext, w: ByteWriter): void {
     // Flume throws (and retries the batch forever) on a timestamp that is not a number; here it is left out
     if (/^[+-]?\d{1,16}$/.test(t)) {
       const d = new Date(Number(t));
-      if (!Number.isNaN(d.getTime())) w.text(`,"@timestamp":"${d.toISOString()}"`);
+      if (!Number.isNaN(d.getTime())) w.utf8(`,"@timestamp":"${d.toISOString()}"`);
     }
   }
   for (const [from, to] of LOGSTASH_FIELDS) {
     const v = h[from];
-    if (!blank(v) && blank(h[to])) w.text(`,${JSON.stringify(to)}:${headerValue(v!)}`);
+    if (!blank(v) && blank(h[to])) w.utf8(`,${JSON.stringify(to)}:${headerValue(v!)}`);
   }
   w.bytes(FIELDS);
   let first = true;
   for (const k of Object.keys(h)) {
-    w.text(`${first ? '' : ','}${JSON.stringify(k)}:${headerValue(h[k]!)}`);
+    w.utf8(`${first ? '' : ','}${JSON.stringify(k)}:${headerValue(h[k]!)}`);
     first = false;
   }
   w.bytes(CLOSE2);
 }
 
-function dynamic(e: FlumeEvent, _ctx: DocumentContext, w: ByteWriter): void {
+function dynamic(e: FlumeEvent, _ctx: DocumentContext, w: ByteSink): void {
   const h = e.headers;
   w.bytes(BODY);
   writeField(w, e.body);
-  for (const k of Object.keys(h)) w.text(`,${JSON.stringify(k)}:${headerValue(h[k]!)}`);
+  for (const k of Object.keys(h)) w.utf8(`,${JSON.stringify(k)}:${headerValue(h[k]!)}`);
   w.bytes(CLOSE);
 }
 
-function json(e: FlumeEvent, ctx: DocumentContext, w: ByteWriter): void {
+function json(e: FlumeEvent, ctx: DocumentContext, w: ByteSink): void {
   if (firstNonSpace(e.body) === OPEN_BRACE) {
     const obj = asObject(e.body.toString('utf8'));
-    if (obj !== undefined) return w.text(obj);
+    if (obj !== undefined) return w.utf8(obj);
   }
   ctx.notJson();
   w.bytes(JSON_MESSAGE);
-  w.jsonString(e.body);
+  writeJsonString(w, e.body);
   w.bytes(CLOSE);
 }
 
 /** Writes the document of an event (its JSON text, without a newline). */
-export type DocumentWriter = (e: FlumeEvent, ctx: DocumentContext, w: ByteWriter) => void;
+export type DocumentWriter = (e: FlumeEvent, ctx: DocumentContext, w: ByteSink) => void;
 
 export function documentWriter(name: SerializerName): DocumentWriter {
   return name === 'logstash' ? logstash : name === 'dynamic' ? dynamic : json;
@@ -140,7 +140,7 @@ export function documentWriter(name: SerializerName): DocumentWriter {
 export function documentSerializer(name: SerializerName): (e: FlumeEvent, ctx: DocumentContext) => string {
   const write = documentWriter(name);
   return (e, ctx) => {
-    const w = new ByteWriter(256);
+    const w = new ByteSink(256);
     write(e, ctx, w);
     return w.view().toString('utf8');
   };

@@ -21,16 +21,10 @@ import { sleep } from '../../core/clock.js';
 import { WarnLimiter } from '../../net/warn-limiter.js';
 import { loadClientTls } from '../../net/tls/index.js';
 import { documentWriter, type DocumentContext, type DocumentWriter } from './documents.js';
-import { ByteWriter } from './byte-writer.js';
+import { ByteSink } from '../../text/json-bytes.js';
 import { IndexNamer } from './index-name.js';
 import { DeadLetterFile, deadLetterLine, reasonText, type DeadLetter } from './dead-letter.js';
-import {
-  officialClient,
-  type BulkItem,
-  type BulkResult,
-  type ClientSettings,
-  type ElasticsearchPort,
-} from './client.js';
+import { officialClient, type BulkItem, type BulkResult, type ClientSettings, type ElasticsearchPort } from './client.js';
 import { endpoints, tlsSettings, type Options } from './options.js';
 
 const NL = Buffer.from('\n');
@@ -147,30 +141,30 @@ export class ElasticsearchSink implements Sink {
     const n = batch.length;
     let bodies = 0;
     for (let i = 0; i < n; i++) bodies += batch[i]!.body.length;
-    const w = new ByteWriter(bodies + n * 96 + 4096);
+    const w = new ByteSink(bodies + n * 96 + 4096);
     const ends = new Array<number>(n);
     const indexes = new Array<string>(n);
     const { idHeader, idHash } = this.o;
     // with idHash the document is written first aside: its hash is the id, in the action line before it
-    const aside = idHash ? new ByteWriter(4096) : undefined;
+    const aside = idHash ? new ByteSink(4096) : undefined;
     for (let i = 0; i < n; i++) {
       const e = batch[i]!;
       const index = this.namer.name(e, now, this.countInvalidTime);
       let id = idHeader !== undefined ? e.headers[idHeader] : undefined;
       let doc: Buffer | undefined;
       if (id === undefined && aside) {
-        aside.length = 0;
+        aside.len = 0;
         this.writeDocument(e, this.docCtx, aside);
         doc = aside.view();
         id = createHash('sha1').update(index).update('\n').update(doc).digest('hex');
       }
       w.bytes(this.actionStart(index));
-      if (id !== undefined) w.text(`,"_id":${JSON.stringify(id)}`);
+      if (id !== undefined) w.utf8(`,"_id":${JSON.stringify(id)}`);
       w.bytes(ACTION_END);
       if (doc) w.bytes(doc);
       else this.writeDocument(e, this.docCtx, w);
       w.bytes(NL);
-      ends[i] = w.length;
+      ends[i] = w.len;
       indexes[i] = index;
     }
     return { body: w.view(), ends, indexes };

@@ -16,7 +16,8 @@
  * A full channel is 503 + Retry-After (in_http: 500).
  */
 import type { FlumeEvent } from '../../core/event.js';
-import { ByteSink, writeJson } from '../../rpc/forward/json.js';
+import { writeJson } from '../../rpc/forward/json.js';
+import { ByteSink } from '../../text/json-bytes.js';
 import { MsgpackError, ObjectScanner, Reader } from '../../rpc/forward/msgpack.js';
 import { HttpError, type HttpHandler, type RequestInfo } from './handler.js';
 import { MAX_DEPTH, tooDeep } from './json-handler.js';

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteWriter } from '../../src/sinks/elasticsearch/byte-writer.js';
+import { ByteSink, writeJsonString } from '../../src/text/json-bytes.js';
 
 const jsonOf = (b: Buffer): string => {
-  const w = new ByteWriter(4);
-  w.jsonString(b);
+  const w = new ByteSink(4);
+  writeJsonString(w, b);
   return w.view().toString('utf8');
 };
 
-test('jsonString writes what JSON.stringify gives for the UTF-8 text, byte for byte', () => {
+test('writeJsonString writes what JSON.stringify gives for the UTF-8 text, byte for byte', () => {
   const cases: Buffer[] = [Buffer.alloc(0), Buffer.from('plain'), Buffer.from('a"b\\c\nd\te\u0001\u001f\u007f')];
   for (let c = 0; c < 0x80; c++) cases.push(Buffer.from([0x41, c, 0x42]));
   cases.push(
@@ -26,12 +26,12 @@ test('jsonString writes what JSON.stringify gives for the UTF-8 text, byte for b
 });
 
 test('the writer grows and keeps what was written; views of slices of other buffers are read at their offset', () => {
-  const w = new ByteWriter(2);
+  const w = new ByteSink(2);
   const big = Buffer.alloc(300, 0x61);
   w.bytes(Buffer.from('{'));
   w.bytes(big);
-  w.text('é');
-  w.jsonString(Buffer.from('xx"yy').subarray(1, 4));
+  w.utf8('é');
+  writeJsonString(w, Buffer.from('xx"yy').subarray(1, 4));
   assert.equal(w.view().toString('utf8'), `{${'a'.repeat(300)}é"x\\"y"`);
   assert.equal(w.view(1, 3).toString(), 'aa');
 });
