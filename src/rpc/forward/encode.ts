@@ -9,6 +9,7 @@ import { isUtf8 } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import type { FlumeEvent } from '../../core/event.js';
 import { packValue } from './msgpack.js';
+import { ByteSink } from '../../text/json-bytes.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
@@ -53,16 +54,8 @@ export interface Request {
   events: number;
 }
 
-/** A growable output buffer for one request's entries. */
-class Out {
-  buf = Buffer.allocUnsafe(64 * 1024);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
+/** One request's entries: the shared byte buffer with msgpack's str header. */
+class Out extends ByteSink {
   /** A msgpack str header for `n` bytes. */
   strHead(n: number): void {
     this.ensure(5);
@@ -78,11 +71,6 @@ class Out {
       b[this.len++] = 0xdb;
       this.len = b.writeUInt32BE(n, this.len);
     }
-  }
-  bytes(src: Uint8Array): void {
-    this.ensure(src.length);
-    this.buf.set(src, this.len);
-    this.len += src.length;
   }
 }
 
