@@ -24,7 +24,13 @@ import { documentWriter, type DocumentContext, type DocumentWriter } from './doc
 import { ByteSink } from '../../text/json-bytes.js';
 import { IndexNamer } from './index-name.js';
 import { DeadLetterFile, deadLetterLine, reasonText, type DeadLetter } from './dead-letter.js';
-import { officialClient, type BulkItem, type BulkResult, type ClientSettings, type ElasticsearchPort } from './client.js';
+import {
+  officialClient,
+  type BulkItem,
+  type BulkResult,
+  type ClientSettings,
+  type ElasticsearchPort,
+} from './client.js';
 import { endpoints, tlsSettings, type Options } from './options.js';
 
 const NL = Buffer.from('\n');
