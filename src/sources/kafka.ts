@@ -88,8 +88,13 @@ export class KafkaSource implements Source {
   private readonly intake: KafkaIntake;
   private readonly mapping: InMapping;
   private loop?: PollableLoop;
-  /** The offset commit in flight (never rejects). */
+  /** The offset commits in flight (never rejects): drains toCommit. */
   private committing?: Promise<void>;
+  /** Delivered to the channel, offsets not committed yet (the next commit request takes them all). */
+  private toCommit: Lease[] = [];
+  private toCommitEvents = 0;
+  /** The commit request in flight (never rejects). */
+  private request?: Promise<void>;
   /** Emitted but not committed: retried as is by the next poll. */
   private pending?: { events: FlumeEvent[]; leases: Lease[] };
   private readonly backoff: LinearBackoff;
@@ -195,13 +200,31 @@ export class KafkaSource implements Source {
     });
     if (!committed) return 'backoff';
     this.pending = undefined;
-    // the offset commit runs while the next batch fills; commits stay in order (each waits for the one before)
-    const previous = this.committing;
-    this.committing = (async () => {
-      await previous;
-      await this.commitOffsets(batch.leases, batch.events.length);
-    })();
+    // the offset commit runs while the next batches fill: one request at a time, carrying every batch delivered
+    // since the last one. Delivered batches wait for it with their records, so once a batchSize of them waits, the
+    // source waits for the commit too (bounded memory when commits are slower than the channel).
+    this.toCommit.push(...batch.leases);
+    this.toCommitEvents += batch.events.length;
+    this.committing ??= this.drainCommits();
+    if (this.toCommitEvents >= this.o.batchSize) await this.request;
     return 'ready';
+  }
+
+  /** Commits what was delivered, one request at a time, until nothing is left (never rejects). */
+  private async drainCommits(): Promise<void> {
+    try {
+      while (this.toCommit.length > 0) {
+        const leases = this.toCommit;
+        const events = this.toCommitEvents;
+        this.toCommit = [];
+        this.toCommitEvents = 0;
+        this.request = this.commitOffsets(leases, events);
+        await this.request;
+      }
+    } finally {
+      this.committing = undefined;
+      this.request = undefined;
+    }
   }
 
   private async commitOffsets(leases: Lease[], events: number): Promise<void> {
@@ -222,7 +245,6 @@ export class KafkaSource implements Source {
     await this.loop?.stop();
     this.loop = undefined;
     await this.committing;
-    this.committing = undefined;
     // a batch emitted but not committed is not acknowledged: the group delivers it again
     const p = this.pending;
     this.pending = undefined;

@@ -12,6 +12,7 @@ import { sourceCounters, sinkCounters } from '../../src/telemetry/counters.js';
 import { countEmits } from '../../src/runtime/channel-processor.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import kafkaSourceDef, { type KafkaSource } from '../../src/sources/kafka.js';
+import type { KafkaIntake } from '../../src/kafka/intake.js';
 import kafkaSinkDef from '../../src/sinks/kafka/index.js';
 import { optionsFor } from '../helpers/agent.js';
 import { tmpDir } from '../helpers/cli.js';
@@ -197,5 +198,39 @@ p.flush()
     assert.deepEqual([...seen()].sort(), [...all].sort(), 'nothing lost');
     const total = h1.accepted.length + h2.accepted.length;
     assert.ok(total - all.size <= 10, `duplicates within one batch (${total - all.size})`);
+  });
+
+  test('while an offset commit is slow, at most a batchSize of delivered events waits for it (bounded memory)', async () => {
+    const t = topic();
+    await mock.createTopic(t, 2);
+    const all = Array.from({ length: 300 }, (_, i) => `c${i}`);
+    kcatProduce(mock.bootstrap, t, all);
+    const h = harness();
+    const src = source({ 'kafka.topics': t, batchSize: '10' }, h.ctx);
+    const intake = (src as unknown as { intake: KafkaIntake }).intake;
+    const commit = intake.commit.bind(intake);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const requests: number[] = [];
+    intake.commit = async (leases) => {
+      requests.push(leases.reduce((n, l) => n + l.records.length, 0));
+      await gate;
+      return commit(leases);
+    };
+    await src.start();
+    try {
+      await waitFor(() => h.accepted.length >= 20, 15_000, 'two batches');
+      // an absence: give the source time it would use to run ahead of the stuck commit
+      await new Promise((r) => setTimeout(r, 300));
+      // the first batch is in the stuck request; a batchSize more waits for the next one; then the source waits
+      assert.ok(h.accepted.length <= 30, `${h.accepted.length} events delivered past a stuck commit`);
+      assert.equal(requests.length, 1);
+      release();
+      await waitFor(() => h.accepted.length >= all.length, 15_000, 'every event');
+    } finally {
+      release();
+      await src.close();
+    }
+    assert.deepEqual(h.accepted.map((e) => e.body.toString()).sort(), [...all].sort());
   });
 });

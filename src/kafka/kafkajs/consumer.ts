@@ -19,9 +19,21 @@ export interface Subscription {
   pattern?: RegExp;
 }
 
+/**
+ * kafkajs decodes keys, values and headers as views into the whole fetch response (or decompressed batch), which
+ * may hold megabytes of other partitions' records: one small event kept in a channel would keep all of it alive.
+ * A view that is less than half its backing memory (beyond Node's own 8 KiB pool slabs) is copied; the copies of
+ * small values share pool slabs, so what is retained is about what the records themselves take.
+ */
+export function ownBytes(b: Buffer): Buffer {
+  const backing = b.buffer.byteLength;
+  if (backing <= Buffer.poolSize || b.byteLength * 2 >= backing) return b;
+  return Buffer.from(b);
+}
+
 function toBuffer(v: unknown): Buffer | undefined {
   if (Array.isArray(v)) return toBuffer(v[v.length - 1]);
-  if (Buffer.isBuffer(v)) return v;
+  if (Buffer.isBuffer(v)) return ownBytes(v);
   if (typeof v === 'string') return Buffer.from(v, 'utf8');
   return undefined;
 }
@@ -38,8 +50,8 @@ function toRecord(topic: string, partition: number, m: KafkaMessage): InRecord {
     topic,
     partition,
     offset: Number(m.offset),
-    key: m.key ?? null,
-    value: m.value ?? null,
+    key: m.key ? ownBytes(m.key) : null,
+    value: m.value ? ownBytes(m.value) : null,
     timestamp: Number(m.timestamp),
     headers,
   };
