@@ -7,6 +7,8 @@
  *
  * When a server is not installed the tests fail with instructions; FLUME_TS_SKIP_STORES=1 skips them visibly.
  */
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -435,4 +437,36 @@ export function storeAgent(
 /** /api/status of the agent on `mport`. */
 export async function agentStatus(mport: number): Promise<StatusResponse> {
   return (await getJson<StatusResponse>(mport, '/api/status')).body;
+}
+
+/** The running configuration's version, from /api/status of the agent on `mport`. */
+export async function runningVersion(mport: number): Promise<string | undefined> {
+  return (await agentStatus(mport)).config?.running?.version;
+}
+
+/**
+ * The set-up every store test file makes inside its describe(): `start` runs before the tests (failing them when the
+ * servers are missing), the server is disposed after them with the agents' work directories. Returns the maker of
+ * a fresh work directory.
+ */
+export function useStoreServer(
+  server: { dispose(): Promise<void> },
+  start: () => Promise<void>,
+  dirPrefix: string,
+): () => string {
+  const dirs: string[] = [];
+  before(async () => {
+    const { missing } = storesMissing();
+    if (missing) assert.fail(missing);
+    await start();
+  });
+  after(async () => {
+    await server.dispose();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = tmpDir(dirPrefix);
+    dirs.push(d);
+    return d;
+  };
 }

@@ -3,11 +3,11 @@
  * while cut off from etcd and applies on reconnection what changed meanwhile (also when the revision it watched from
  * was compacted away), and starts from the on-disk cache when etcd is down at start. The rest: config-etcd.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, tmpDir, type AgentProcess } from '../helpers/cli.js';
+import { freePort, type AgentProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   agentStatus as status,
@@ -17,31 +17,18 @@ import {
   netcatPipeline,
   storeAgent,
   storesMissing,
+  runningVersion,
+  useStoreServer,
   TcpProxy,
 } from '../helpers/stores.js';
 
 const avail = storesMissing();
 
-const runningVersion = async (mport: number) => (await status(mport)).config?.running?.version;
-
 describe('configuration from etcd, outages', { skip: avail.skip }, () => {
   const etcd = new EtcdServer();
-  const dirs: string[] = [];
-  const work = () => {
-    const d = tmpDir('flume-etcd-agent-');
-    dirs.push(d);
-    return d;
-  };
+  const work = useStoreServer(etcd, () => etcd.start(), 'flume-etcd-agent-');
   const agentOn = (endpoint: string, mport: number, cwd: string, extra: string[] = [], name = 'a1'): AgentProcess =>
     storeAgent(name, ['--etcd', endpoint, ...extra], mport, cwd);
-  before(async () => {
-    if (avail.missing) assert.fail(avail.missing);
-    await etcd.start();
-  });
-  after(async () => {
-    await etcd.dispose();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
 
   test('cut off from etcd: the pipeline flows; changes made meanwhile apply, also past a compaction', async () => {
     const [p1, p2, p3, mport] = [await freePort(), await freePort(), await freePort(), await freePort()];

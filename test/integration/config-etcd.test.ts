@@ -3,11 +3,11 @@
  * etcdctl puts as a diff, refuses an invalid configuration and a deleted key, names a missing key, and authenticates
  * with a user and password. Outages: config-etcd-outage.test.ts; TLS: config-etcd-tls.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, runCli, tmpDir, type AgentProcess } from '../helpers/cli.js';
+import { freePort, runCli, type AgentProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   agentStatus as status,
@@ -17,30 +17,17 @@ import {
   netcatPipeline,
   storeAgent,
   storesMissing,
+  runningVersion,
+  useStoreServer,
 } from '../helpers/stores.js';
 
 const avail = storesMissing();
 
-const runningVersion = async (mport: number) => (await status(mport)).config?.running?.version;
-
 describe('configuration from etcd', { skip: avail.skip }, () => {
   const etcd = new EtcdServer();
-  const dirs: string[] = [];
-  const work = () => {
-    const d = tmpDir('flume-etcd-agent-');
-    dirs.push(d);
-    return d;
-  };
+  const work = useStoreServer(etcd, () => etcd.start(), 'flume-etcd-agent-');
   const agentOn = (endpoint: string, mport: number, cwd: string, extra: string[] = [], name = 'a1'): AgentProcess =>
     storeAgent(name, ['--etcd', endpoint, ...extra], mport, cwd);
-  before(async () => {
-    if (avail.missing) assert.fail(avail.missing);
-    await etcd.start();
-  });
-  after(async () => {
-    await etcd.dispose();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
 
   test('changes put with etcdctl are applied as a diff; invalid and deleted versions are refused', async () => {
     const [p1, p2, mport] = [await freePort(), await freePort(), await freePort()];

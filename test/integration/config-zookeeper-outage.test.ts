@@ -3,10 +3,9 @@
  * running when cut off (through a proxy) or when ZooKeeper is killed, applies a change made during the outage on
  * reconnection, and opens a new session after an expiry. The rest is in config-zookeeper.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { freePort, tmpDir, type AgentProcess } from '../helpers/cli.js';
+import { freePort, type AgentProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   agentStatus as status,
@@ -15,6 +14,8 @@ import {
   netcatPipeline,
   storeAgent,
   storesMissing,
+  runningVersion,
+  useStoreServer,
   TcpProxy,
   ZooKeeperServer,
 } from '../helpers/stores.js';
@@ -25,24 +26,9 @@ function agentOn(connect: string, mport: number, cwd: string, extra: string[] = 
   return storeAgent(name, ['-z', connect], mport, cwd, extra);
 }
 
-const runningVersion = async (mport: number) => (await status(mport)).config?.running?.version;
-
 describe('configuration from ZooKeeper, outages', { skip: avail.skip }, () => {
   const zk = new ZooKeeperServer();
-  const dirs: string[] = [];
-  const work = () => {
-    const d = tmpDir('flume-zk-agent-');
-    dirs.push(d);
-    return d;
-  };
-  before(async () => {
-    if (avail.missing) assert.fail(avail.missing);
-    await zk.start({ maxSessionTimeoutMs: 2000 });
-  });
-  after(async () => {
-    await zk.dispose();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const work = useStoreServer(zk, () => zk.start({ maxSessionTimeoutMs: 2000 }), 'flume-zk-agent-');
 
   test('cut off from ZooKeeper: the pipeline flows, a change made meanwhile applies, an expired session is replaced', async () => {
     const [p1, p2, mport] = [await freePort(), await freePort(), await freePort()];

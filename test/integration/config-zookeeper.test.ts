@@ -4,11 +4,11 @@
  * znode, starts from the on-disk cache when ZooKeeper is down at start or waits for it, and names the znode when it
  * is missing. Outages while running: config-zookeeper-outage.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort, runCli, tmpDir, type AgentProcess } from '../helpers/cli.js';
+import { freePort, runCli, type AgentProcess } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   agentStatus as status,
@@ -17,6 +17,8 @@ import {
   netcatPipeline,
   storeAgent,
   storesMissing,
+  runningVersion,
+  useStoreServer,
   TcpProxy,
   ZooKeeperServer,
 } from '../helpers/stores.js';
@@ -27,24 +29,9 @@ function agentOn(connect: string, mport: number, cwd: string, extra: string[] = 
   return storeAgent(name, ['-z', connect], mport, cwd, extra);
 }
 
-const runningVersion = async (mport: number) => (await status(mport)).config?.running?.version;
-
 describe('configuration from ZooKeeper', { skip: avail.skip }, () => {
   const zk = new ZooKeeperServer();
-  const dirs: string[] = [];
-  const work = () => {
-    const d = tmpDir('flume-zk-agent-');
-    dirs.push(d);
-    return d;
-  };
-  before(async () => {
-    if (avail.missing) assert.fail(avail.missing);
-    await zk.start({ maxSessionTimeoutMs: 2000 });
-  });
-  after(async () => {
-    await zk.dispose();
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const work = useStoreServer(zk, () => zk.start({ maxSessionTimeoutMs: 2000 }), 'flume-zk-agent-');
 
   test('changes made with zkCli.sh are applied as a diff; invalid and deleted versions are refused', async () => {
     const [p1, p2, mport] = [await freePort(), await freePort(), await freePort()];
