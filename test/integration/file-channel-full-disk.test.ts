@@ -13,20 +13,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { once } from 'node:events';
-import fileDef, { FileChannel } from '../../src/channels/file/index.js';
+import { FileChannel } from '../../src/channels/file/index.js';
 import type { FileChannelInternals } from '../../src/channels/file/channel.js';
-import { componentOptions } from '../../src/config/validate/index.js';
-import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
-import { systemClock } from '../../src/core/clock.js';
 import { ChannelFullError } from '../../src/core/errors.js';
-import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { ChannelProcessor } from '../../src/runtime/channel-processor.js';
-import replicating from '../../src/selectors/replicating.js';
 import netcat, { NetcatSource } from '../../src/sources/netcat.js';
 import { mountExt4, type LoopFs } from '../helpers/loop-fs.js';
 import { waitFor } from '../helpers/wait.js';
+import { openFileChannel, sourceInto } from '../helpers/file-channel.js';
 
 const MiB = 1048576;
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -44,37 +38,13 @@ function volume(t: { skip(msg: string): void }): LoopFs | undefined {
   return v;
 }
 
-async function open(
+function open(
   dir: string,
   props: Record<string, string> = {},
   internals: FileChannelInternals = {},
 ): Promise<FileChannel> {
-  const r = componentOptions(fileDef, {
-    dataDirs: path.join(dir, 'data'),
-    checkpointDir: path.join(dir, 'cp'),
-    minimumRequiredSpace: '1m',
-    transactionCapacity: '1000',
-    capacity: '1000000',
-    'keep-alive': '100ms',
-    ...props,
-  });
-  if (!r.options) throw new Error(formatIssues(r.issues));
-  const ch = new FileChannel(
-    r.options as never,
-    { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') },
-    internals,
-  );
-  await ch.start();
-  let closed = false;
-  cleanup.push(async () => {
-    if (!closed) await ch.close();
-  });
-  const close = ch.close.bind(ch);
-  ch.close = async () => {
-    closed = true;
-    await close();
-  };
-  return ch;
+  const defaults = { transactionCapacity: '1000', capacity: '1000000', 'keep-alive': '100ms' };
+  return openFileChannel(dir, cleanup, { ...defaults, ...props }, internals);
 }
 
 /** Random printable bytes: LevelDB's Snappy cannot shrink them, as real log lines would be shrunk. */
@@ -172,29 +142,10 @@ test('netcat into a file channel on a full 64 MiB volume: backpressure, never FA
   const v = volume(t);
   if (!v) return;
   const ch = await open(v.dir, { transactionCapacity: '500' });
-  const selector = replicating.create({ optional: [] } as never, {
-    source: 'r1',
-    channels: ['c1'],
-    logger: silentLogger(),
+  const { src, counters } = await sourceInto<NetcatSource>(netcat, { bind: '127.0.0.1', port: '0' }, ch, cleanup, {
+    initialMs: 20,
+    maxMs: 200,
   });
-  const counters = sourceCounters('r1');
-  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
-  const o: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(netcat.options)) o[k] = spec.default;
-  Object.assign(o, { bind: '127.0.0.1', port: 0 });
-  const src = netcat.create(o as never, {
-    name: 'r1',
-    logger: silentLogger(),
-    clock: systemClock,
-    counters,
-    emit: processor.emit,
-    maxBatchSize: processor.maxBatchSize,
-    pipelineDepth: processor.pipelineDepth,
-  }) as NetcatSource;
-  src.retryInitialMs = 20;
-  src.retryMaxMs = 200;
-  await src.start();
-  cleanup.push(() => src.close());
   const sock = net.connect({ host: '127.0.0.1', port: src.port });
   let ok = 0;
   let failed = 0;

@@ -11,16 +11,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import fileDef, { FileChannel } from '../../src/channels/file/index.js';
+import { FileChannel } from '../../src/channels/file/index.js';
 import type { FileChannelInternals } from '../../src/channels/file/channel.js';
 import type { CheckpointFile } from '../../src/channels/file/checkpoint.js';
-import { componentOptions } from '../../src/config/validate/index.js';
-import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent } from '../../src/core/event.js';
-import { systemClock } from '../../src/core/clock.js';
-import { ChannelCounters } from '../../src/telemetry/counters.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
+import { openFileChannel } from '../helpers/file-channel.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -33,37 +29,18 @@ function tmp(): string {
   return d;
 }
 
-async function open(
+function open(
   dir: string,
   timers: ManualTimers,
   props: Record<string, string> = {},
   internals: FileChannelInternals = {},
 ): Promise<FileChannel> {
-  const r = componentOptions(fileDef, {
-    dataDirs: path.join(dir, 'data'),
-    checkpointDir: path.join(dir, 'cp'),
-    minimumRequiredSpace: '1m',
-    transactionCapacity: '1000',
-    capacity: '1000000',
-    ...props,
-  });
-  if (!r.options) throw new Error(formatIssues(r.issues));
-  const ch = new FileChannel(
-    r.options as never,
-    { name: 'c1', logger: silentLogger(), clock: systemClock, agentDir: dir, counters: new ChannelCounters('c1') },
+  return openFileChannel(
+    dir,
+    cleanup,
+    { transactionCapacity: '1000', capacity: '1000000', ...props },
     { timers, ...internals },
   );
-  await ch.start();
-  let closed = false;
-  cleanup.push(async () => {
-    if (!closed) await ch.close();
-  });
-  const close = ch.close.bind(ch);
-  ch.close = async () => {
-    closed = true;
-    await close();
-  };
-  return ch;
 }
 
 const checkpoint = (dir: string) =>

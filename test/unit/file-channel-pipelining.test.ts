@@ -14,22 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
-import fileDef, { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
+import { FileChannel, FileChannelError } from '../../src/channels/file/index.js';
 import { TAKE_LOG_FILE } from '../../src/channels/file/take-log.js';
-import { componentOptions } from '../../src/config/validate/index.js';
-import { formatIssues } from '../../src/config/issues.js';
 import { makeEvent, type FlumeEvent } from '../../src/core/event.js';
-import { systemClock } from '../../src/core/clock.js';
 import { AgentError, ChannelFullError } from '../../src/core/errors.js';
-import { ChannelCounters, sourceCounters } from '../../src/telemetry/counters.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { ChannelProcessor } from '../../src/runtime/channel-processor.js';
-import replicating from '../../src/selectors/replicating.js';
 import netcat, { NetcatSource } from '../../src/sources/netcat.js';
 import syslogtcp from '../../src/sources/syslog/syslogtcp.js';
 import type { TcpIntake } from '../../src/sources/syslog/tcp-intake.js';
-import { optionsFor } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
+import { openFileChannel, sourceInto } from '../helpers/file-channel.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -42,34 +35,8 @@ function tmp(): string {
   return d;
 }
 
-async function open(dir: string, props: Record<string, string> = {}): Promise<FileChannel> {
-  const r = componentOptions(fileDef, {
-    dataDirs: path.join(dir, 'data'),
-    checkpointDir: path.join(dir, 'cp'),
-    minimumRequiredSpace: '1m',
-    transactionCapacity: '100',
-    capacity: '100000',
-    ...props,
-  });
-  if (!r.options) throw new Error(formatIssues(r.issues));
-  const ch = new FileChannel(r.options as never, {
-    name: 'c1',
-    logger: silentLogger(),
-    clock: systemClock,
-    agentDir: dir,
-    counters: new ChannelCounters('c1'),
-  });
-  await ch.start();
-  let closed = false;
-  cleanup.push(async () => {
-    if (!closed) await ch.close();
-  });
-  const close = ch.close.bind(ch);
-  ch.close = async () => {
-    closed = true;
-    await close();
-  };
-  return ch;
+function open(dir: string, props: Record<string, string> = {}): Promise<FileChannel> {
+  return openFileChannel(dir, cleanup, { transactionCapacity: '100', capacity: '100000', ...props });
 }
 
 const ev = (i: number): FlumeEvent => makeEvent(`e${i}`);
@@ -169,30 +136,17 @@ test('an unencodable put fails alone (FLUME_ERR_CHANNEL_RECORD); the puts behind
 test('netcat pipelines batches into a file channel: 20,000 lines through channel-full retries arrive once each, in order', async () => {
   const dir = tmp();
   const ch = await open(dir, { capacity: '3000', transactionCapacity: '500', 'keep-alive': '50ms' });
-  const selector = replicating.create({ optional: [] } as never, {
-    source: 'r1',
-    channels: ['c1'],
-    logger: silentLogger(),
-  });
-  const counters = sourceCounters('r1');
-  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
+  const { src, processor, counters } = await sourceInto<NetcatSource>(
+    netcat,
+    { bind: '127.0.0.1', port: '0' },
+    ch,
+    cleanup,
+    {
+      initialMs: 5,
+      maxMs: 20,
+    },
+  );
   assert.equal(processor.pipelineDepth, ch.putsInFlight);
-  const o: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(netcat.options)) o[k] = spec.default;
-  Object.assign(o, { bind: '127.0.0.1', port: 0 });
-  const src = netcat.create(o as never, {
-    name: 'r1',
-    logger: silentLogger(),
-    clock: systemClock,
-    counters,
-    emit: processor.emit,
-    maxBatchSize: processor.maxBatchSize,
-    pipelineDepth: processor.pipelineDepth,
-  }) as NetcatSource;
-  src.retryInitialMs = 5;
-  src.retryMaxMs = 20;
-  await src.start();
-  cleanup.push(() => src.close());
   const sock = net.connect({ host: '127.0.0.1', port: src.port });
   let acks = 0;
   sock.on('data', (d: Buffer) => {
@@ -223,26 +177,10 @@ test('netcat pipelines batches into a file channel: 20,000 lines through channel
 
 test('syslogtcp pipelines into a file channel: 10,000 messages then EOF, through channel-full retries, once each and in order', async () => {
   const ch = await open(tmp(), { capacity: '2000', transactionCapacity: '300', 'keep-alive': '50ms' });
-  const selector = replicating.create({ optional: [] } as never, {
-    source: 'r1',
-    channels: ['c1'],
-    logger: silentLogger(),
+  const { src, counters } = await sourceInto<TcpIntake>(syslogtcp, { host: '127.0.0.1', port: '0' }, ch, cleanup, {
+    initialMs: 5,
+    maxMs: 20,
   });
-  const counters = sourceCounters('r1');
-  const processor = new ChannelProcessor([], selector, new Map([['c1', ch]]), silentLogger(), counters);
-  const src = syslogtcp.create(optionsFor(syslogtcp, { host: '127.0.0.1', port: '0' }), {
-    name: 'r1',
-    logger: silentLogger(),
-    clock: systemClock,
-    counters,
-    emit: processor.emit,
-    maxBatchSize: processor.maxBatchSize,
-    pipelineDepth: processor.pipelineDepth,
-  }) as TcpIntake;
-  src.retryInitialMs = 5;
-  src.retryMaxMs = 20;
-  await src.start();
-  cleanup.push(() => src.close());
   const N = 10_000;
   const sock = net.connect({ host: '127.0.0.1', port: src.ports[0]! });
   await once(sock, 'connect');
